@@ -1,0 +1,85 @@
+/* capture.h - packet sources and sinks: live interfaces and capture files (libpcap's door).
+ *
+ * The only module that includes <pcap.h>. It opens an interface (TPACKET_V3 through libpcap,
+ * bounded poll timeout) or a pcap/pcapng file, compiles a BPF filter, hands out frames with
+ * nanosecond timestamps, and writes frames to a pcap file (-w).
+ *
+ * Design: every failure a user can cause (no such interface, no permission, unreadable or
+ * not-a-capture file, bad filter) is a sentence in the caller's errbuf, never a crash.
+ */
+#ifndef NETSCOPE_CAPTURE_H
+#define NETSCOPE_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ns_capture ns_capture_t;
+
+/* One captured frame; `data` stays valid until the next ns_capture_next() call. */
+typedef struct {
+    const uint8_t *data;
+    uint32_t cap_len;
+    uint32_t wire_len;
+    uint64_t ts_ns;
+} ns_frame_t;
+
+typedef struct {
+    const char *file;      /* read this capture file ("-" for stdin), or */
+    const char *iface;     /* capture live on this interface */
+    const char *filter;    /* BPF expression, or NULL */
+    int snaplen;           /* 0: default (262144) */
+    bool promisc;          /* live: promiscuous mode (default true) */
+    int timeout_ms;        /* live: poll timeout, so callers can check for stop (default 100) */
+    int buffer_mb;         /* live: kernel ring size (0: libpcap default) */
+} ns_capture_opts_t;
+
+/* Results of ns_capture_next(). */
+#define NS_CAPTURE_FRAME 1   /* a frame was returned */
+#define NS_CAPTURE_AGAIN 0   /* live: timeout, nothing yet */
+#define NS_CAPTURE_END (-1)  /* end of file, or ns_capture_break() was called */
+#define NS_CAPTURE_ERROR (-2) /* read error: ns_capture_error() says what */
+
+/* Open a source. Returns a new capture owned by the caller (ns_capture_destroy), or NULL with
+ * a sentence in errbuf. */
+ns_capture_t *ns_capture_open(const ns_capture_opts_t *opts, char *errbuf, size_t errlen);
+
+/* Destroy a capture and NULL the pointer. NULL-safe. */
+void ns_capture_destroy(ns_capture_t **self_p);
+
+/* Next frame, see NS_CAPTURE_*. */
+int ns_capture_next(ns_capture_t *self, ns_frame_t *frame);
+
+/* The source's link type (LINKTYPE_* value), e.g. 1 for Ethernet. */
+uint32_t ns_capture_linktype(const ns_capture_t *self);
+
+/* Snapshot length in force. */
+int ns_capture_snaplen(const ns_capture_t *self);
+
+/* Make a blocked or future ns_capture_next() return NS_CAPTURE_END; async-signal-safe. */
+void ns_capture_break(ns_capture_t *self);
+
+/* Last error text (valid until the next call). */
+const char *ns_capture_error(const ns_capture_t *self);
+
+/* Kernel counters for live captures; false for files. */
+bool ns_capture_stats(ns_capture_t *self, uint64_t *received, uint64_t *dropped);
+
+/* Name of the default capture interface, or NULL with errbuf filled. Static storage. */
+const char *ns_capture_default_iface(char *errbuf, size_t errlen);
+
+/* Check a BPF expression for a link type without opening anything; false + errbuf if bad. */
+bool ns_capture_filter_check(const char *filter, uint32_t linktype, char *errbuf, size_t errlen);
+
+/* ---- writing ---- */
+typedef struct ns_dumper ns_dumper_t;
+
+/* Open `path` for writing a pcap file with the capture's link type and snaplen. */
+ns_dumper_t *ns_dumper_open(const ns_capture_t *cap, const char *path, char *errbuf,
+                            size_t errlen);
+/* Append one frame. */
+void ns_dumper_write(ns_dumper_t *self, const ns_frame_t *frame);
+/* Flush, close and NULL the pointer. NULL-safe. */
+void ns_dumper_destroy(ns_dumper_t **self_p);
+
+#endif /* NETSCOPE_CAPTURE_H */

@@ -1,0 +1,85 @@
+/* decode_int.h - what the per-protocol decoders share with the dispatcher (not installed).
+ *
+ * A decoder reads its header through the cursor, fills its part of ns_pkt_t, reports fields,
+ * narrows the cursor to its payload and names the next protocol in `d->next`. The dispatcher
+ * (dispatch.c) owns the tables that map that name to the next decoder, the outcome counters
+ * and the encapsulation cap.
+ */
+#ifndef NETSCOPE_DECODE_INT_H
+#define NETSCOPE_DECODE_INT_H
+
+#include "netscope/decode.h"
+
+/* What follows the layer just decoded. */
+typedef enum {
+    NS_NEXT_NONE = 0,   /* nothing more to decode */
+    NS_NEXT_ETHERTYPE,  /* d->next_val is an ethertype */
+    NS_NEXT_IPPROTO,    /* d->next_val is an IP protocol number */
+    NS_NEXT_APP,        /* an L4 payload: the dispatcher picks DNS/HTTP by port and content */
+} ns_next_t;
+
+typedef struct {
+    ns_pkt_t *pkt;
+    ns_fields_t *f;       /* NULL on the fast path */
+    uint8_t next;         /* ns_next_t */
+    uint16_t next_val;
+} ns_dec_t;
+
+typedef ns_parse_rc_t (*ns_decoder_fn)(ns_cur_t *c, ns_dec_t *d);
+
+/* Link layers */
+ns_parse_rc_t ns_decode_eth(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_sll(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_sll2(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_loop(ns_cur_t *c, ns_dec_t *d);   /* DLT_NULL: host byte order */
+ns_parse_rc_t ns_decode_loop_be(ns_cur_t *c, ns_dec_t *d); /* DLT_LOOP: network order */
+ns_parse_rc_t ns_decode_raw(ns_cur_t *c, ns_dec_t *d);    /* version nibble picks v4/v6 */
+/* Ethertype payloads */
+ns_parse_rc_t ns_decode_vlan(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_mpls(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d);
+/* IP payloads */
+ns_parse_rc_t ns_decode_tcp(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_udp(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_icmp(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_icmpv6(ns_cur_t *c, ns_dec_t *d);
+/* Applications (cursor over the L4 payload) */
+ns_parse_rc_t ns_decode_dns(ns_cur_t *c, ns_dec_t *d);      /* over UDP */
+ns_parse_rc_t ns_decode_dns_tcp(ns_cur_t *c, ns_dec_t *d);  /* 2-byte length prefix */
+ns_parse_rc_t ns_decode_http(ns_cur_t *c, ns_dec_t *d);
+
+/* Ethertypes */
+#define NS_ETH_IPV4 0x0800u
+#define NS_ETH_ARP 0x0806u
+#define NS_ETH_VLAN 0x8100u
+#define NS_ETH_QINQ 0x88a8u
+#define NS_ETH_QINQ_OLD 0x9100u
+#define NS_ETH_IPV6 0x86ddu
+#define NS_ETH_MPLS 0x8847u
+#define NS_ETH_MPLS_MC 0x8848u
+
+/* IP protocols */
+#define NS_IPPROTO_HOPOPTS 0
+#define NS_IPPROTO_ICMP 1
+#define NS_IPPROTO_IPIP 4
+#define NS_IPPROTO_TCP 6
+#define NS_IPPROTO_UDP 17
+#define NS_IPPROTO_IPV6 41
+#define NS_IPPROTO_ROUTING 43
+#define NS_IPPROTO_FRAGMENT 44
+#define NS_IPPROTO_ICMPV6 58
+#define NS_IPPROTO_NONE 59
+#define NS_IPPROTO_DSTOPTS 60
+
+/* Freestanding helpers (no libc in decoders). */
+static inline bool
+ns_bytes_eq(const uint8_t *a, const char *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] != (uint8_t)b[i])
+            return false;
+    return true;
+}
+
+#endif /* NETSCOPE_DECODE_INT_H */

@@ -1,0 +1,195 @@
+/* dispatch.c - walks a frame layer by layer through the decoder tables.
+ *
+ * Each decoder names what follows it (an ethertype, an IP protocol, or "application
+ * payload"); the tables below map that name to the next decoder. Here, and only here, outcomes
+ * are recorded: the first layer that is not OK is kept in the summary, every layer's outcome is
+ * counted, and the number of nested layers is capped (NS_MAX_ENCAP) so a frame of a thousand
+ * VLAN tags costs a bounded amount of work.
+ */
+#include "decode_int.h"
+
+typedef struct {
+    uint32_t key;
+    ns_decoder_fn fn;
+    ns_layer_t layer;
+} ns_dispatch_t;
+
+static const ns_dispatch_t link_table[] = {
+    {NS_LINKTYPE_ETHERNET, ns_decode_eth, NS_LAYER_ETH},
+    {NS_LINKTYPE_LINUX_SLL, ns_decode_sll, NS_LAYER_SLL},
+    {NS_LINKTYPE_LINUX_SLL2, ns_decode_sll2, NS_LAYER_SLL},
+    {NS_LINKTYPE_NULL, ns_decode_loop, NS_LAYER_LOOP},
+    {NS_LINKTYPE_LOOP, ns_decode_loop_be, NS_LAYER_LOOP},
+    {NS_LINKTYPE_RAW, ns_decode_raw, NS_LAYER_RAW},
+    {NS_LINKTYPE_IPV4, ns_decode_raw, NS_LAYER_RAW},
+    {NS_LINKTYPE_IPV6, ns_decode_raw, NS_LAYER_RAW},
+    {12, ns_decode_raw, NS_LAYER_RAW}, /* DLT_RAW as some BSDs number it */
+    {14, ns_decode_raw, NS_LAYER_RAW},
+};
+
+static const ns_dispatch_t ethertype_table[] = {
+    {NS_ETH_IPV4, ns_decode_ipv4, NS_LAYER_IPV4},
+    {NS_ETH_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
+    {NS_ETH_VLAN, ns_decode_vlan, NS_LAYER_VLAN},
+    {NS_ETH_QINQ, ns_decode_vlan, NS_LAYER_VLAN},
+    {NS_ETH_QINQ_OLD, ns_decode_vlan, NS_LAYER_VLAN},
+    {NS_ETH_MPLS, ns_decode_mpls, NS_LAYER_MPLS},
+    {NS_ETH_MPLS_MC, ns_decode_mpls, NS_LAYER_MPLS},
+};
+
+static const ns_dispatch_t ipproto_table[] = {
+    {NS_IPPROTO_TCP, ns_decode_tcp, NS_LAYER_TCP},
+    {NS_IPPROTO_UDP, ns_decode_udp, NS_LAYER_UDP},
+    {NS_IPPROTO_ICMP, ns_decode_icmp, NS_LAYER_ICMP},
+    {NS_IPPROTO_ICMPV6, ns_decode_icmpv6, NS_LAYER_ICMPV6},
+    {NS_IPPROTO_IPIP, ns_decode_ipv4, NS_LAYER_IPV4},
+    {NS_IPPROTO_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
+};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const ns_dispatch_t *
+lookup(const ns_dispatch_t *t, uint32_t n, uint32_t key)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (t[i].key == key)
+            return &t[i];
+    return NULL;
+}
+
+/* UDP ports whose payload is DNS wire format (DNS, mDNS, LLMNR). */
+static bool
+is_dns_udp_port(uint16_t p)
+{
+    return p == 53 || p == 5353 || p == 5355;
+}
+
+/* Application decoder for an L4 payload: DNS by port, HTTP by port or by its first bytes. */
+static const ns_dispatch_t *
+app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
+{
+    static const ns_dispatch_t dns_udp = {0, ns_decode_dns, NS_LAYER_DNS};
+    static const ns_dispatch_t dns_tcp = {0, ns_decode_dns_tcp, NS_LAYER_DNS};
+    static const ns_dispatch_t http = {0, ns_decode_http, NS_LAYER_HTTP};
+
+    if (pkt->payload_cap == 0 || ((pkt->ip_flags & NS_IP_FRAG) && pkt->frag_off != 0))
+        return NULL;
+    if (pkt->ip_proto == NS_IPPROTO_UDP) {
+        if (is_dns_udp_port(pkt->sport) || is_dns_udp_port(pkt->dport))
+            return &dns_udp;
+        if (pkt->sport == 1900 || pkt->dport == 1900) /* SSDP: HTTP over UDP */
+            return &http;
+        return NULL;
+    }
+    if (pkt->ip_proto != NS_IPPROTO_TCP)
+        return NULL;
+    if (pkt->sport == 53 || pkt->dport == 53)
+        return &dns_tcp;
+    /* HTTP on any port, recognised by how a message starts. */
+    uint8_t b0 = ns_cur_peek(c, 0);
+    if (b0 >= 'A' && b0 <= 'Z')
+        return &http;
+    return NULL;
+}
+
+static void
+record(ns_pkt_t *pkt, ns_decode_stats_t *stats, ns_layer_t layer, ns_parse_rc_t rc)
+{
+    pkt->layers |= NS_HAS(layer);
+    if (stats)
+        stats->rc[layer][rc]++;
+    if (rc != NS_PARSE_OK && pkt->err_rc == NS_PARSE_OK) {
+        pkt->err_layer = (uint8_t)layer;
+        pkt->err_rc = (uint8_t)rc;
+    }
+}
+
+bool
+ns_decode_linktype_supported(uint32_t linktype)
+{
+    return lookup(link_table, COUNT_OF(link_table), linktype) != NULL;
+}
+
+ns_parse_rc_t
+ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint32_t wire_len,
+                ns_pkt_t *pkt, ns_fields_t *fields, ns_decode_stats_t *stats)
+{
+    uint64_t ts_ns = pkt->ts_ns;
+    __builtin_memset(pkt, 0, NS_PKT_HOT_SIZE);
+    pkt->ts_ns = ts_ns;
+    pkt->wire_len = wire_len;
+    pkt->cap_len = cap_len;
+    pkt->linktype = (uint16_t)linktype;
+    if (fields) {
+        ns_fields_reset(fields);
+        fields->buf = frame;
+    }
+    if (stats)
+        stats->frames++;
+
+    ns_cur_t c;
+    ns_cur_init(&c, frame, cap_len);
+    ns_dec_t d = {.pkt = pkt, .f = fields, .next = NS_NEXT_NONE, .next_val = 0};
+
+    const ns_dispatch_t *e = lookup(link_table, COUNT_OF(link_table), linktype);
+    if (e == NULL) {
+        pkt->err_layer = NS_LAYER_COUNT; /* "frame": the link type itself is unknown */
+        pkt->err_rc = NS_PARSE_UNSUPPORTED;
+        return NS_PARSE_UNSUPPORTED;
+    }
+    ns_layer_t layer = e->layer;
+    ns_parse_rc_t rc = e->fn(&c, &d);
+    record(pkt, stats, layer, rc);
+
+    for (uint32_t hops = 0; rc == NS_PARSE_OK && d.next != NS_NEXT_NONE; hops++) {
+        uint8_t next = d.next;
+        d.next = NS_NEXT_NONE;
+        if (next == NS_NEXT_ETHERTYPE)
+            e = lookup(ethertype_table, COUNT_OF(ethertype_table), d.next_val);
+        else if (next == NS_NEXT_IPPROTO)
+            e = lookup(ipproto_table, COUNT_OF(ipproto_table), d.next_val);
+        else
+            e = app_lookup(pkt, &c);
+        if (e == NULL) {
+            /* Counted against the layer whose payload we do not decode. */
+            if (next != NS_NEXT_APP) {
+                if (stats)
+                    stats->rc[layer][NS_PARSE_UNSUPPORTED]++;
+                if (pkt->err_rc == NS_PARSE_OK) {
+                    pkt->err_layer = (uint8_t)layer;
+                    pkt->err_rc = NS_PARSE_UNSUPPORTED;
+                }
+                rc = NS_PARSE_UNSUPPORTED;
+            }
+            break;
+        }
+        if (hops >= NS_MAX_ENCAP) {
+            rc = NS_PARSE_UNSUPPORTED; /* nesting cap: decode no deeper */
+            record(pkt, stats, layer, rc);
+            break;
+        }
+        layer = e->layer;
+        rc = e->fn(&c, &d);
+        record(pkt, stats, layer, rc);
+    }
+    if (fields)
+        while (fields->depth > 0)
+            fields->depth--;
+    return (ns_parse_rc_t)pkt->err_rc;
+}
+
+const char *
+ns_parse_rc_name(ns_parse_rc_t rc)
+{
+    static const char *const names[] = {"ok", "truncated", "invalid", "unsupported"};
+    return (unsigned)rc < NS_PARSE_RC_COUNT ? names[rc] : "?";
+}
+
+const char *
+ns_layer_name(ns_layer_t layer)
+{
+    static const char *const names[] = {"eth",  "sll",  "loop", "raw",    "vlan",
+                                        "mpls", "ip",   "ipv6", "tcp",    "udp",
+                                        "icmp", "icmpv6", "dns", "http"};
+    return (unsigned)layer < NS_LAYER_COUNT ? names[layer] : "frame";
+}

@@ -1,0 +1,16 @@
+/* icmp.c - PLACEHOLDER until the decoder lands. */
+#include "decode_int.h"
+ns_parse_rc_t
+ns_decode_icmp(ns_cur_t *c, ns_dec_t *d)
+{
+    (void)c;
+    (void)d;
+    return NS_PARSE_UNSUPPORTED;
+}
+ns_parse_rc_t
+ns_decode_icmpv6(ns_cur_t *c, ns_dec_t *d)
+{
+    (void)c;
+    (void)d;
+    return NS_PARSE_UNSUPPORTED;
+}

@@ -1,0 +1,23 @@
+/* loop.c - PLACEHOLDER until the decoder lands. */
+#include "decode_int.h"
+ns_parse_rc_t
+ns_decode_loop(ns_cur_t *c, ns_dec_t *d)
+{
+    (void)c;
+    (void)d;
+    return NS_PARSE_UNSUPPORTED;
+}
+ns_parse_rc_t
+ns_decode_loop_be(ns_cur_t *c, ns_dec_t *d)
+{
+    (void)c;
+    (void)d;
+    return NS_PARSE_UNSUPPORTED;
+}
+ns_parse_rc_t
+ns_decode_raw(ns_cur_t *c, ns_dec_t *d)
+{
+    (void)c;
+    (void)d;
+    return NS_PARSE_UNSUPPORTED;
+}

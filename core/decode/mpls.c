@@ -1,0 +1,9 @@
+/* mpls.c - PLACEHOLDER until the decoder lands. */
+#include "decode_int.h"
+ns_parse_rc_t
+ns_decode_mpls(ns_cur_t *c, ns_dec_t *d)
+{
+    (void)c;
+    (void)d;
+    return NS_PARSE_UNSUPPORTED;
+}

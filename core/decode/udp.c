@@ -1,0 +1,55 @@
+/* udp.c - UDP header decoder.
+ *
+ * Spec: RFC 768.
+ *
+ *    0      7 8     15 16    23 24    31
+ *   +--------+--------+--------+--------+
+ *   |   Source Port   |    Dest Port    |
+ *   +--------+--------+--------+--------+
+ *   |     Length      |    Checksum     |
+ *   +--------+--------+--------+--------+
+ *
+ * The length field must fit inside the IP payload; a larger one is INVALID. A length of 0 is
+ * allowed over IPv6 jumbograms only, which we do not see on links we capture, so it is INVALID.
+ */
+#include "decode_int.h"
+
+#define UDP_HDR_LEN 8u
+
+ns_parse_rc_t
+ns_decode_udp(ns_cur_t *c, ns_dec_t *d)
+{
+    ns_pkt_t *pkt = d->pkt;
+    uint32_t start = c->off;
+    uint32_t ip_payload = pkt->payload_len; /* set by the IP layer: declared L4 bytes */
+    int32_t node = ns_field_open(d->f, "udp", start);
+
+    pkt->sport = ns_cur_be16(c);
+    pkt->dport = ns_cur_be16(c);
+    uint16_t ulen = ns_cur_be16(c);
+    uint16_t sum = ns_cur_be16(c); /* not verified: captures are often checksum-offloaded */
+    if (!ns_cur_ok(c)) {
+        ns_field_close(d->f, node, c->off);
+        return NS_PARSE_TRUNCATED;
+    }
+    pkt->l4_off = start;
+    pkt->payload_off = c->off;
+    ns_field_uint(d->f, "udp.srcport", start, 2, pkt->sport);
+    ns_field_uint(d->f, "udp.dstport", start + 2, 2, pkt->dport);
+    ns_field_uint(d->f, "udp.length", start + 4, 2, ulen);
+    ns_field_hex(d->f, "udp.checksum", start + 6, 2, sum);
+    ns_field_close(d->f, node, c->off);
+    /* A first fragment carries only part of the datagram the length field describes. */
+    bool fragment = (pkt->ip_flags & NS_IP_FRAG) != 0;
+    if (ulen < UDP_HDR_LEN || (ulen > ip_payload && !fragment)) {
+        pkt->payload_len = ip_payload >= UDP_HDR_LEN ? ip_payload - UDP_HDR_LEN : 0;
+        pkt->payload_cap = ns_cur_left(c) < pkt->payload_len ? ns_cur_left(c) : pkt->payload_len;
+        return NS_PARSE_INVALID;
+    }
+    pkt->payload_len = ulen - UDP_HDR_LEN;
+    if (!fragment)
+        (void)ns_cur_narrow(c, pkt->payload_len);
+    pkt->payload_cap = ns_cur_left(c);
+    d->next = NS_NEXT_APP;
+    return NS_PARSE_OK;
+}

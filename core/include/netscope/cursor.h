@@ -1,0 +1,201 @@
+/* cursor.h - the bounds-checked byte cursor: the only way decoders touch packet bytes.
+ *
+ * A cursor is a window [off, end) over a buffer whose first byte is offset 0 (the start of the
+ * frame, or of a reassembly buffer). Offsets stay absolute, so a field's offset can be reported
+ * straight into the protocol tree. Reads past `end` return 0 and set the sticky `short_read`
+ * flag; callers read a whole fixed header, then check `ns_cur_ok()` once, before any value
+ * read steers control flow (STYLE.md, "Untrusted bytes").
+ *
+ * Design: header-only, freestanding (no libc), never allocates. Narrowing only ever shrinks the
+ * window, so a length field in a packet can never widen what a decoder may read.
+ */
+#ifndef NETSCOPE_CURSOR_H
+#define NETSCOPE_CURSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const uint8_t *base; /* byte 0 of the buffer (not owned) */
+    uint32_t off;        /* next byte to read */
+    uint32_t end;        /* one past the last readable byte */
+    bool short_read;     /* sticky: some read ran past `end` */
+} ns_cur_t;
+
+/* Initialise a cursor over `len` readable bytes at `buf`. */
+static inline void
+ns_cur_init(ns_cur_t *c, const uint8_t *buf, uint32_t len)
+{
+    c->base = buf;
+    c->off = 0;
+    c->end = len;
+    c->short_read = false;
+}
+
+/* True while no read has run past the end. */
+static inline bool
+ns_cur_ok(const ns_cur_t *c)
+{
+    return !c->short_read;
+}
+
+/* Bytes left between the read position and the end (0 once past it). */
+static inline uint32_t
+ns_cur_left(const ns_cur_t *c)
+{
+    return c->off < c->end ? c->end - c->off : 0;
+}
+
+/* True when `n` more bytes can be read. */
+static inline bool
+ns_cur_has(const ns_cur_t *c, uint32_t n)
+{
+    return ns_cur_left(c) >= n;
+}
+
+/* Claim `n` bytes: returns their start offset and advances, or marks a short read (the
+ * position then jumps to the end so later reads fail too). */
+static inline uint32_t
+ns_cur_take(ns_cur_t *c, uint32_t n)
+{
+    uint32_t at = c->off;
+    if (ns_cur_left(c) < n) {
+        c->short_read = true;
+        c->off = c->end;
+        return at;
+    }
+    c->off += n;
+    return at;
+}
+
+static inline uint8_t
+ns_cur_u8(ns_cur_t *c)
+{
+    if (!ns_cur_has(c, 1)) {
+        c->short_read = true;
+        c->off = c->end;
+        return 0;
+    }
+    return c->base[c->off++];
+}
+
+static inline uint16_t
+ns_cur_be16(ns_cur_t *c)
+{
+    if (!ns_cur_has(c, 2)) {
+        c->short_read = true;
+        c->off = c->end;
+        return 0;
+    }
+    const uint8_t *p = c->base + c->off;
+    c->off += 2;
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t
+ns_cur_be32(ns_cur_t *c)
+{
+    if (!ns_cur_has(c, 4)) {
+        c->short_read = true;
+        c->off = c->end;
+        return 0;
+    }
+    const uint8_t *p = c->base + c->off;
+    c->off += 4;
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline uint16_t
+ns_cur_le16(ns_cur_t *c)
+{
+    if (!ns_cur_has(c, 2)) {
+        c->short_read = true;
+        c->off = c->end;
+        return 0;
+    }
+    const uint8_t *p = c->base + c->off;
+    c->off += 2;
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t
+ns_cur_le32(ns_cur_t *c)
+{
+    if (!ns_cur_has(c, 4)) {
+        c->short_read = true;
+        c->off = c->end;
+        return 0;
+    }
+    const uint8_t *p = c->base + c->off;
+    c->off += 4;
+    return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
+}
+
+/* Skip `n` bytes. */
+static inline void
+ns_cur_skip(ns_cur_t *c, uint32_t n)
+{
+    (void)ns_cur_take(c, n);
+}
+
+/* Copy `n` bytes into `dst` (zero-filled on a short read). */
+static inline void
+ns_cur_copy(ns_cur_t *c, uint8_t *dst, uint32_t n)
+{
+    if (!ns_cur_has(c, n)) {
+        for (uint32_t i = 0; i < n; i++)
+            dst[i] = 0;
+        c->short_read = true;
+        c->off = c->end;
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        dst[i] = c->base[c->off + i];
+    c->off += n;
+}
+
+/* Look at the byte `ahead` positions after the read position without moving; 0 and no flag
+ * when it is not there (a peek is a question, not a read). */
+static inline uint8_t
+ns_cur_peek(const ns_cur_t *c, uint32_t ahead)
+{
+    if (ns_cur_left(c) <= ahead)
+        return 0;
+    return c->base[c->off + ahead];
+}
+
+/* Byte at absolute offset `at`, or 0 when outside [0, end). For re-reading bytes already
+ * bounded by this cursor (DNS compression pointers point backwards). */
+static inline uint8_t
+ns_cur_at(const ns_cur_t *c, uint32_t at)
+{
+    return at < c->end ? c->base[at] : 0;
+}
+
+/* Shrink the window to at most `n` bytes from the read position. Never widens: a declared
+ * length larger than what was captured leaves the captured end in place. Returns true when
+ * all `n` bytes are present (false: the layer is truncated by the capture). */
+static inline bool
+ns_cur_narrow(ns_cur_t *c, uint32_t n)
+{
+    if (ns_cur_left(c) >= n) {
+        c->end = c->off + n;
+        return true;
+    }
+    return false;
+}
+
+/* A sub-cursor over the next `n` bytes (clipped to what is captured); the parent advances
+ * past all `n`. Offsets in the sub-cursor remain absolute. */
+static inline ns_cur_t
+ns_cur_sub(ns_cur_t *c, uint32_t n)
+{
+    ns_cur_t s = *c;
+    s.short_read = false;
+    (void)ns_cur_narrow(&s, n);
+    ns_cur_skip(c, n);
+    return s;
+}
+
+#endif /* NETSCOPE_CURSOR_H */

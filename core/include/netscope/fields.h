@@ -1,0 +1,189 @@
+/* fields.h - the protocol tree: a flat list of decoded fields, filled on request.
+ *
+ * Each decoder reports what it parsed through the ns_field_*() calls below; when the caller
+ * passed no list (the fast path) they are one NULL test each. A field has a Wireshark
+ * display-filter name, the byte range it came from in the buffer, its depth in the tree and a
+ * typed value. Protocol nodes (`eth`, `ip`, `tcp`, ...) open a level; their length is fixed
+ * when the decoder closes them.
+ *
+ * Design: the caller owns both arrays (fields and a string arena) and sizes them; nothing is
+ * allocated. When either fills up, further fields are dropped and `truncated` is set, so a
+ * hostile packet with ten thousand DNS answers costs bounded memory and time. Freestanding.
+ */
+#ifndef NETSCOPE_FIELDS_H
+#define NETSCOPE_FIELDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    NS_FT_PROTO = 0, /* a protocol node: no value, opens a level */
+    NS_FT_UINT,      /* unsigned integer in `u` */
+    NS_FT_INT,       /* signed integer in `i` */
+    NS_FT_BOOL,      /* 0 or 1 in `u` */
+    NS_FT_HEX,       /* unsigned integer in `u`, shown as 0x... (flags, checksums) */
+    NS_FT_MAC,       /* 6 bytes at [off, off+6) */
+    NS_FT_IPV4,      /* 4 bytes at [off, off+4) */
+    NS_FT_IPV6,      /* 16 bytes at [off, off+16) */
+    NS_FT_BYTES,     /* raw bytes at [off, off+len) */
+    NS_FT_STR,       /* text: `str`/`str_len` (packet bytes or arena; not NUL-terminated) */
+} ns_ftype_t;
+
+typedef struct {
+    const char *name;    /* static display-filter name, e.g. "ip.src" */
+    uint32_t off;        /* first byte in the decoded buffer */
+    uint32_t len;        /* bytes covered */
+    uint8_t depth;       /* 0 for top-level protocol nodes */
+    uint8_t type;        /* ns_ftype_t */
+    uint16_t str_len;    /* NS_FT_STR: length of `str` */
+    union {
+        uint64_t u;
+        int64_t i;
+    };
+    const char *str;     /* NS_FT_STR: text (points into the buffer or the arena) */
+} ns_field_t;
+
+typedef struct {
+    ns_field_t *v;       /* caller's array */
+    uint32_t n;          /* fields used */
+    uint32_t cap;        /* fields available */
+    char *arena;         /* caller's storage for decoded text (DNS names) */
+    uint32_t arena_used;
+    uint32_t arena_cap;
+    uint8_t depth;       /* current nesting */
+    bool truncated;      /* a field or text did not fit */
+    const uint8_t *buf;  /* the buffer the offsets refer to (set by ns_decode_frame) */
+} ns_fields_t;
+
+/* Set up a list over caller storage. Either array may be NULL with capacity 0. */
+static inline void
+ns_fields_init(ns_fields_t *f, ns_field_t *v, uint32_t cap, char *arena, uint32_t arena_cap)
+{
+    f->v = v;
+    f->n = 0;
+    f->cap = cap;
+    f->arena = arena;
+    f->arena_used = 0;
+    f->arena_cap = arena_cap;
+    f->depth = 0;
+    f->truncated = false;
+    f->buf = NULL;
+}
+
+/* Forget the fields of the previous packet, keep the storage. */
+static inline void
+ns_fields_reset(ns_fields_t *f)
+{
+    f->n = 0;
+    f->arena_used = 0;
+    f->depth = 0;
+    f->truncated = false;
+}
+
+/* Append a field at the current depth; returns it, or NULL when the list is NULL or full. */
+static inline ns_field_t *
+ns_field_add(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, ns_ftype_t type)
+{
+    if (f == NULL)
+        return NULL;
+    if (f->n >= f->cap) {
+        f->truncated = true;
+        return NULL;
+    }
+    ns_field_t *x = &f->v[f->n++];
+    x->name = name;
+    x->off = off;
+    x->len = len;
+    x->depth = f->depth;
+    x->type = (uint8_t)type;
+    x->str_len = 0;
+    x->u = 0;
+    x->str = NULL;
+    return x;
+}
+
+static inline void
+ns_field_uint(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, uint64_t v)
+{
+    ns_field_t *x = ns_field_add(f, name, off, len, NS_FT_UINT);
+    if (x)
+        x->u = v;
+}
+
+static inline void
+ns_field_hex(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, uint64_t v)
+{
+    ns_field_t *x = ns_field_add(f, name, off, len, NS_FT_HEX);
+    if (x)
+        x->u = v;
+}
+
+static inline void
+ns_field_bool(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, bool v)
+{
+    ns_field_t *x = ns_field_add(f, name, off, len, NS_FT_BOOL);
+    if (x)
+        x->u = v ? 1u : 0u;
+}
+
+/* A field whose value is the bytes it covers (MAC, IPv4, IPv6, BYTES). */
+static inline void
+ns_field_raw(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, ns_ftype_t type)
+{
+    (void)ns_field_add(f, name, off, len, type);
+}
+
+/* A text field; `s` must live as long as the list (packet bytes or the arena). */
+static inline void
+ns_field_str(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, const char *s,
+             uint32_t s_len)
+{
+    ns_field_t *x = ns_field_add(f, name, off, len, NS_FT_STR);
+    if (x) {
+        x->str = s;
+        x->str_len = (uint16_t)(s_len > 0xffffu ? 0xffffu : s_len);
+    }
+}
+
+/* Copy `n` bytes of text into the arena; returns the copy or NULL when it does not fit. */
+static inline const char *
+ns_fields_keep(ns_fields_t *f, const char *s, uint32_t n)
+{
+    if (f == NULL || f->arena_cap - f->arena_used < n) {
+        if (f)
+            f->truncated = true;
+        return NULL;
+    }
+    char *d = f->arena + f->arena_used;
+    for (uint32_t i = 0; i < n; i++)
+        d[i] = s[i];
+    f->arena_used += n;
+    return d;
+}
+
+/* Open a protocol node; returns its index for ns_field_close(), or -1. */
+static inline int32_t
+ns_field_open(ns_fields_t *f, const char *name, uint32_t off)
+{
+    ns_field_t *x = ns_field_add(f, name, off, 0, NS_FT_PROTO);
+    if (f == NULL)
+        return -1;
+    if (f->depth < 255)
+        f->depth++;
+    return x ? (int32_t)(x - f->v) : -1;
+}
+
+/* Close the node opened at index `idx`, whose bytes end at `end_off`. */
+static inline void
+ns_field_close(ns_fields_t *f, int32_t idx, uint32_t end_off)
+{
+    if (f == NULL)
+        return;
+    if (f->depth > 0)
+        f->depth--;
+    if (idx >= 0 && (uint32_t)idx < f->n && end_off >= f->v[idx].off)
+        f->v[idx].len = end_off - f->v[idx].off;
+}
+
+#endif /* NETSCOPE_FIELDS_H */

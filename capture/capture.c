@@ -22,6 +22,7 @@ struct ns_capture {
     pcap_t *pcap;
     bool live;
     volatile sig_atomic_t stop;
+    bool cut_short;
     char err[PCAP_ERRBUF_SIZE + 128];
 };
 
@@ -179,6 +180,12 @@ ns_capture_next(ns_capture_t *self, ns_frame_t *frame)
     if (rc == PCAP_ERROR_BREAK)
         return NS_CAPTURE_END;
     snprintf(self->err, sizeof(self->err), "%s", pcap_geterr(self->pcap));
+    /* A file whose last record is incomplete (a copy cut short, a capture still being
+     * written): everything before it was read, so end there and let the caller warn. */
+    if (!self->live && strstr(self->err, "truncated dump file") != NULL) {
+        self->cut_short = true;
+        return NS_CAPTURE_END;
+    }
     return NS_CAPTURE_ERROR;
 }
 
@@ -213,6 +220,12 @@ const char *
 ns_capture_error(const ns_capture_t *self)
 {
     return self->err;
+}
+
+const char *
+ns_capture_warning(const ns_capture_t *self)
+{
+    return self->cut_short ? self->err : NULL;
 }
 
 bool

@@ -62,6 +62,10 @@ void ns_capture_break(ns_capture_t *self);
 /* Last error text (valid until the next call). */
 const char *ns_capture_error(const ns_capture_t *self);
 
+/* After NS_CAPTURE_END: why the file ended early (its last record is incomplete), or NULL when
+ * it ended normally. Valid until the capture is destroyed. */
+const char *ns_capture_warning(const ns_capture_t *self);
+
 /* Kernel counters for live captures; false for files. */
 bool ns_capture_stats(ns_capture_t *self, uint64_t *received, uint64_t *dropped);
 

@@ -1,0 +1,34 @@
+# NetScope - a thin wrapper around CMake presets (see CMakePresets.json).
+#   make          build (dev preset: gcc, optimised, debug info) into build/dev
+#   make deps     install the Debian packages that are missing (root or sudo)
+#   make test     deps + every test: -Werror build, ASan+UBSan build, fuzz smoke
+#   make run      deps + build + run NetScope (live capture, or a bundled sample)
+#   make bench    run the benchmarks (bench/run.sh) and write bench/results.md
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build test run bench clean format
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS)
+
+test: deps
+	@JOBS=$(JOBS) scripts/test.sh
+
+run: build
+	@scripts/run.sh
+
+bench:
+	@scripts/deps.sh bench
+	@bench/run.sh
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# deps.sh - install the Debian 12 packages NetScope needs that are missing. Idempotent.
+# Works as root (apt-get directly) or as a user with sudo. Usage: scripts/deps.sh [bench]
+#   (no argument)  build, test and run dependencies
+#   bench          also the peers the benchmarks compare against
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config git
+  clang lld libclang-rt-14-dev           # asan build, fuzzing, the WebAssembly decoder
+  libpcap-dev libjansson-dev libxxhash-dev check
+  tshark tcpdump python3 iproute2        # tests compare with tshark
+)
+if [[ "${1:-}" == "bench" ]]; then
+  pkgs+=(tcpdump tshark softflowd libndpi-bin argus-server hyperfine time)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "deps: missing packages: ${missing[*]}" >&2
+  echo "deps: run as root or install sudo, or install them yourself" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo[@]}" debconf-set-selections 2>/dev/null || true
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

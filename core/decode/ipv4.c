@@ -1,9 +1,240 @@
-/* ipv4.c - PLACEHOLDER until the decoder lands. */
+/* ipv4.c - IPv4 header decoder: fixed header, options, fragments, header checksum.
+ *
+ * Spec: RFC 791 (header, options, fragmentation), RFC 1071 (checksum), RFC 2474/3168 (DS field
+ * and ECN), RFC 2113 (router alert), RFC 6864 (the id field).
+ *
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |Version|  IHL  |   DSCP    |ECN|          Total Length         |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |         Identification        |R|D|M|     Fragment Offset     |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |  Time to Live |    Protocol   |         Header Checksum       |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                       Source Address                          |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                    Destination Address                        |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                    Options (IHL > 5)          |    Padding    |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * Lengths: IHL >= 5 and Total Length >= IHL * 4, else INVALID. The cursor is narrowed to Total
+ * Length, which trims Ethernet padding and a kept FCS; a Total Length beyond the capture is a
+ * snaplen cut, not an error: the layer is OK once its header is captured. Total Length 0 is what
+ * segmentation offload (TSO/LSO, BIG TCP) leaves in packets captured on the sending host: the
+ * frame then is the packet, and its length is what was captured plus what the snaplen cut.
+ *
+ * The header checksum is verified but a bad one only sets NS_IP_CKSUM_BAD: captures taken on
+ * the sender see checksums the NIC has not filled in yet. A fragment whose offset plus length
+ * passes 65535 ("ping of death") is INVALID. A non-first fragment hands nothing on: its payload
+ * is the middle of a datagram, not a transport header.
+ *
+ * Inside a tunnel (IP-in-IP, 6in4) the inner header overwrites the outer one in the summary
+ * (the innermost header wins) and pkt->encap counts the levels crossed.
+ */
 #include "decode_int.h"
+
+#define IPV4_HDR_LEN 20u
+#define IPV4_MAX_DATAGRAM 65535u
+#define IPV4_MAX_OPTS 40u /* the options area is at most 40 bytes and an option at least 1 */
+
+#define IPV4_RF 0x8000u
+#define IPV4_DF 0x4000u
+#define IPV4_MF 0x2000u
+#define IPV4_OFFMASK 0x1fffu
+
+#define IPOPT_EOL 0u
+#define IPOPT_NOP 1u
+#define IPOPT_RR 7u
+#define IPOPT_TS 68u
+#define IPOPT_LSRR 131u
+#define IPOPT_SSRR 137u
+#define IPOPT_RA 148u
+
+/* Wireshark's ip.checksum.status values. */
+#define CKSUM_BAD 0u
+#define CKSUM_GOOD 1u
+#define CKSUM_UNVERIFIED 2u
+
+/* One's-complement sum of the `len` header bytes at `start` (already known to be captured):
+ * true when it verifies (RFC 1071: the sum over the header, checksum included, is all ones). */
+static bool
+ipv4_cksum_ok(const ns_cur_t *c, uint32_t start, uint32_t len)
+{
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(ns_cur_at(c, start + i) << 8) | ns_cur_at(c, start + i + 1);
+    while (sum >> 16)
+        sum = (sum & 0xffffu) + (sum >> 16);
+    return sum == 0xffffu;
+}
+
+/* Report the body of one option: `o` covers the bytes after type and length. Returns false
+ * when the length does not fit what the option type requires. */
+static bool
+ipv4_option_body(ns_cur_t *o, ns_fields_t *f, uint8_t type, uint8_t len)
+{
+    uint32_t at = o->off;
+    switch (type) {
+    case IPOPT_RA:
+        if (len != 4)
+            return false;
+        ns_field_uint(f, "ip.opt.ra", at, 2, ns_cur_be16(o));
+        return true;
+    case IPOPT_RR:
+    case IPOPT_LSRR:
+    case IPOPT_SSRR: {
+        /* pointer, then whole addresses */
+        if (len < 3 || (len - 3u) % 4u != 0)
+            return false;
+        ns_field_uint(f, "ip.opt.ptr", at, 1, ns_cur_u8(o));
+        const char *name = type == IPOPT_RR ? "ip.rec_rt" : "ip.src_rt";
+        for (uint32_t i = 0; i < (len - 3u) / 4u; i++)
+            ns_field_raw(f, name, ns_cur_take(o, 4), 4, NS_FT_IPV4);
+        return true;
+    }
+    case IPOPT_TS: {
+        if (len < 4)
+            return false;
+        ns_field_uint(f, "ip.opt.ptr", at, 1, ns_cur_u8(o));
+        uint8_t of = ns_cur_u8(o);
+        ns_field_uint(f, "ip.opt.overflow", at + 1, 1, (uint64_t)(of >> 4));
+        ns_field_uint(f, "ip.opt.flag", at + 1, 1, of & 0x0fu);
+        return true;
+    }
+    default:
+        return true; /* type and length are all we report */
+    }
+}
+
+/* Walk the options area `o` (complete: the caller checked the header was captured). Every
+ * option is reported with its type and length; a length that runs past the header or does not
+ * suit its type is INVALID. */
+static ns_parse_rc_t
+ipv4_options(ns_cur_t *o, ns_fields_t *f)
+{
+    for (uint32_t i = 0; i < IPV4_MAX_OPTS && ns_cur_left(o) > 0; i++) {
+        uint32_t at = o->off;
+        uint8_t type = ns_cur_u8(o);
+        ns_field_uint(f, "ip.opt.type", at, 1, type);
+        if (type == IPOPT_EOL)
+            break; /* the rest is padding */
+        if (type == IPOPT_NOP)
+            continue;
+        uint8_t len = ns_cur_u8(o);
+        if (!ns_cur_ok(o) || len < 2 || len - 2u > ns_cur_left(o))
+            return NS_PARSE_INVALID;
+        ns_field_uint(f, "ip.opt.len", at + 1, 1, len);
+        ns_cur_t body = ns_cur_sub(o, len - 2u);
+        if (!ipv4_option_body(&body, f, type, len))
+            return NS_PARSE_INVALID;
+    }
+    return NS_PARSE_OK;
+}
+
 ns_parse_rc_t
 ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
 {
-    (void)c;
-    (void)d;
-    return NS_PARSE_UNSUPPORTED;
+    ns_pkt_t *pkt = d->pkt;
+    uint32_t start = c->off;
+    int32_t node = ns_field_open(d->f, "ip", start);
+
+    uint8_t vihl = ns_cur_u8(c);
+    uint8_t tos = ns_cur_u8(c);
+    uint16_t total_len = ns_cur_be16(c);
+    uint16_t id = ns_cur_be16(c);
+    uint16_t frag = ns_cur_be16(c);
+    uint8_t ttl = ns_cur_u8(c);
+    uint8_t proto = ns_cur_u8(c);
+    uint16_t sum = ns_cur_be16(c);
+    uint32_t src_off = ns_cur_take(c, 4);
+    uint32_t dst_off = ns_cur_take(c, 4);
+    if (!ns_cur_ok(c)) {
+        ns_field_close(d->f, node, c->off);
+        return NS_PARSE_TRUNCATED;
+    }
+    uint32_t version = (uint32_t)vihl >> 4;
+    uint32_t hlen = (vihl & 0x0fu) * 4u;
+    bool bad = version != 4 || hlen < IPV4_HDR_LEN || (total_len != 0 && total_len < hlen);
+    bool captured = !bad && ns_cur_has(c, hlen - IPV4_HDR_LEN);
+    uint32_t status = CKSUM_UNVERIFIED;
+    if (captured)
+        status = ipv4_cksum_ok(c, start, hlen) ? CKSUM_GOOD : CKSUM_BAD;
+    uint16_t off_bytes = (uint16_t)((frag & IPV4_OFFMASK) * 8u);
+
+    ns_field_uint(d->f, "ip.version", start, 1, version);
+    ns_field_uint(d->f, "ip.hdr_len", start, 1, hlen);
+    ns_field_hex(d->f, "ip.dsfield", start + 1, 1, tos);
+    ns_field_uint(d->f, "ip.dsfield.dscp", start + 1, 1, (uint64_t)(tos >> 2));
+    ns_field_uint(d->f, "ip.dsfield.ecn", start + 1, 1, tos & 0x3u);
+    ns_field_uint(d->f, "ip.len", start + 2, 2, total_len);
+    ns_field_hex(d->f, "ip.id", start + 4, 2, id);
+    ns_field_hex(d->f, "ip.flags", start + 6, 1, (uint64_t)(frag >> 13));
+    ns_field_bool(d->f, "ip.flags.rb", start + 6, 1, (frag & IPV4_RF) != 0);
+    ns_field_bool(d->f, "ip.flags.df", start + 6, 1, (frag & IPV4_DF) != 0);
+    ns_field_bool(d->f, "ip.flags.mf", start + 6, 1, (frag & IPV4_MF) != 0);
+    /* Wireshark's field value is in 8-byte units (its tree shows bytes): match the field. */
+    ns_field_uint(d->f, "ip.frag_offset", start + 6, 2, off_bytes / 8u);
+    ns_field_uint(d->f, "ip.ttl", start + 8, 1, ttl);
+    ns_field_uint(d->f, "ip.proto", start + 9, 1, proto);
+    ns_field_hex(d->f, "ip.checksum", start + 10, 2, sum);
+    ns_field_uint(d->f, "ip.checksum.status", start + 10, 2, status);
+    ns_field_raw(d->f, "ip.src", src_off, 4, NS_FT_IPV4);
+    ns_field_raw(d->f, "ip.dst", dst_off, 4, NS_FT_IPV4);
+    if (bad || !captured) {
+        ns_field_close(d->f, node, c->off);
+        return bad ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
+    }
+
+    /* The declared length, or for TSO the frame: captured bytes plus the snaplen cut when this
+     * layer reaches the end of the capture (not when an outer header already narrowed it). */
+    uint32_t ip_len = total_len;
+    if (ip_len == 0) {
+        ip_len = c->end - start;
+        if (c->end == pkt->cap_len && pkt->wire_len > pkt->cap_len)
+            ip_len += pkt->wire_len - pkt->cap_len;
+    }
+    (void)ns_cur_narrow(c, ip_len - IPV4_HDR_LEN);
+
+    /* The header is sound: it is now the summary's IP header, inner over outer. */
+    if (pkt->ip_ver != 0 && pkt->encap < UINT8_MAX)
+        pkt->encap++;
+    pkt->ip_ver = 4;
+    for (uint32_t i = 0; i < 16; i++) {
+        pkt->src.b[i] = i < 4 ? ns_cur_at(c, src_off + i) : 0;
+        pkt->dst.b[i] = i < 4 ? ns_cur_at(c, dst_off + i) : 0;
+    }
+    pkt->ttl = ttl;
+    pkt->tos = tos;
+    pkt->ip_proto = proto;
+    pkt->ip_flags = 0;
+    if (frag & IPV4_DF)
+        pkt->ip_flags |= NS_IP_DF;
+    if (frag & IPV4_MF)
+        pkt->ip_flags |= NS_IP_MF;
+    if ((frag & IPV4_MF) || off_bytes > 0)
+        pkt->ip_flags |= NS_IP_FRAG;
+    if (status == CKSUM_BAD)
+        pkt->ip_flags |= NS_IP_CKSUM_BAD;
+    pkt->frag_off = off_bytes;
+    pkt->frag_id = id;
+    pkt->ip_len = ip_len;
+    pkt->l3_off = start;
+    pkt->payload_off = start + hlen;
+    pkt->payload_len = ip_len - hlen;
+
+    ns_cur_t opts = ns_cur_sub(c, hlen - IPV4_HDR_LEN);
+    ns_parse_rc_t rc = ipv4_options(&opts, d->f);
+    ns_field_close(d->f, node, c->off);
+    pkt->payload_cap = ns_cur_left(c);
+    if (rc != NS_PARSE_OK)
+        return rc;
+    if (total_len != 0 && off_bytes + pkt->payload_len > IPV4_MAX_DATAGRAM)
+        return NS_PARSE_INVALID; /* reassembles past the largest datagram */
+    if (off_bytes > 0)
+        return NS_PARSE_OK; /* the middle of a datagram: no transport header here */
+    d->next = NS_NEXT_IPPROTO;
+    d->next_val = proto;
+    return NS_PARSE_OK;
 }

@@ -16,6 +16,7 @@ typedef enum {
     NS_NEXT_ETHERTYPE,  /* d->next_val is an ethertype */
     NS_NEXT_IPPROTO,    /* d->next_val is an IP protocol number */
     NS_NEXT_APP,        /* an L4 payload: the dispatcher picks DNS/HTTP by port and content */
+    NS_NEXT_ETH,        /* a whole Ethernet frame (VXLAN) */
 } ns_next_t;
 
 typedef struct {
@@ -34,9 +35,12 @@ ns_parse_rc_t ns_decode_sll2(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_loop(ns_cur_t *c, ns_dec_t *d);   /* DLT_NULL: host byte order */
 ns_parse_rc_t ns_decode_loop_be(ns_cur_t *c, ns_dec_t *d); /* DLT_LOOP: network order */
 ns_parse_rc_t ns_decode_raw(ns_cur_t *c, ns_dec_t *d);    /* version nibble picks v4/v6 */
+ns_parse_rc_t ns_decode_chdlc(ns_cur_t *c, ns_dec_t *d);  /* Cisco HDLC */
+ns_parse_rc_t ns_decode_ppp(ns_cur_t *c, ns_dec_t *d);    /* PPP, or C-HDLC by its first byte */
 /* Ethertype payloads */
 ns_parse_rc_t ns_decode_vlan(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_mpls(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_pppoe(ns_cur_t *c, ns_dec_t *d); /* PPPoE session stage */
 ns_parse_rc_t ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d);
 /* IP payloads */
@@ -48,6 +52,9 @@ ns_parse_rc_t ns_decode_icmpv6(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_dns(ns_cur_t *c, ns_dec_t *d);      /* over UDP */
 ns_parse_rc_t ns_decode_dns_tcp(ns_cur_t *c, ns_dec_t *d);  /* 2-byte length prefix */
 ns_parse_rc_t ns_decode_http(ns_cur_t *c, ns_dec_t *d);
+/* UDP tunnels (tunnel.c) */
+ns_parse_rc_t ns_decode_vxlan(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_gtpu(ns_cur_t *c, ns_dec_t *d);
 
 /* Ethertypes */
 #define NS_ETH_IPV4 0x0800u
@@ -58,6 +65,7 @@ ns_parse_rc_t ns_decode_http(ns_cur_t *c, ns_dec_t *d);
 #define NS_ETH_IPV6 0x86ddu
 #define NS_ETH_MPLS 0x8847u
 #define NS_ETH_MPLS_MC 0x8848u
+#define NS_ETH_PPPOE 0x8864u
 
 /* IP protocols */
 #define NS_IPPROTO_HOPOPTS 0

@@ -21,6 +21,9 @@ static const ns_dispatch_t link_table[] = {
     {NS_LINKTYPE_NULL, ns_decode_loop, NS_LAYER_LOOP},
     {NS_LINKTYPE_LOOP, ns_decode_loop_be, NS_LAYER_LOOP},
     {NS_LINKTYPE_RAW, ns_decode_raw, NS_LAYER_RAW},
+    {NS_LINKTYPE_C_HDLC, ns_decode_chdlc, NS_LAYER_PPP},
+    {NS_LINKTYPE_PPP, ns_decode_ppp, NS_LAYER_PPP},
+    {NS_LINKTYPE_PPP_HDLC, ns_decode_ppp, NS_LAYER_PPP},
     {NS_LINKTYPE_IPV4, ns_decode_raw, NS_LAYER_RAW},
     {NS_LINKTYPE_IPV6, ns_decode_raw, NS_LAYER_RAW},
     {12, ns_decode_raw, NS_LAYER_RAW}, /* DLT_RAW as some BSDs number it */
@@ -35,6 +38,7 @@ static const ns_dispatch_t ethertype_table[] = {
     {NS_ETH_QINQ_OLD, ns_decode_vlan, NS_LAYER_VLAN},
     {NS_ETH_MPLS, ns_decode_mpls, NS_LAYER_MPLS},
     {NS_ETH_MPLS_MC, ns_decode_mpls, NS_LAYER_MPLS},
+    {NS_ETH_PPPOE, ns_decode_pppoe, NS_LAYER_PPP},
 };
 
 static const ns_dispatch_t ipproto_table[] = {
@@ -71,6 +75,8 @@ app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
     static const ns_dispatch_t dns_udp = {0, ns_decode_dns, NS_LAYER_DNS};
     static const ns_dispatch_t dns_tcp = {0, ns_decode_dns_tcp, NS_LAYER_DNS};
     static const ns_dispatch_t http = {0, ns_decode_http, NS_LAYER_HTTP};
+    static const ns_dispatch_t vxlan = {0, ns_decode_vxlan, NS_LAYER_VXLAN};
+    static const ns_dispatch_t gtpu = {0, ns_decode_gtpu, NS_LAYER_GTP};
 
     if (pkt->payload_cap == 0 || ((pkt->ip_flags & NS_IP_FRAG) && pkt->frag_off != 0))
         return NULL;
@@ -79,6 +85,10 @@ app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
             return &dns_udp;
         if (pkt->sport == 1900 || pkt->dport == 1900) /* SSDP: HTTP over UDP */
             return &http;
+        if (pkt->dport == 4789 || pkt->sport == 4789)
+            return &vxlan;
+        if (pkt->dport == 2152 || pkt->sport == 2152)
+            return &gtpu;
         return NULL;
     }
     if (pkt->ip_proto != NS_IPPROTO_TCP)
@@ -148,6 +158,8 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
             e = lookup(ethertype_table, COUNT_OF(ethertype_table), d.next_val);
         else if (next == NS_NEXT_IPPROTO)
             e = lookup(ipproto_table, COUNT_OF(ipproto_table), d.next_val);
+        else if (next == NS_NEXT_ETH)
+            e = &link_table[0]; /* Ethernet */
         else
             e = app_lookup(pkt, &c);
         if (e == NULL) {
@@ -190,6 +202,7 @@ ns_layer_name(ns_layer_t layer)
 {
     static const char *const names[] = {"eth",  "sll",  "loop", "raw",    "vlan",
                                         "mpls", "ip",   "ipv6", "tcp",    "udp",
-                                        "icmp", "icmpv6", "dns", "http"};
+                                        "icmp", "icmpv6", "dns", "http",
+                                        "vxlan", "gtp", "ppp"};
     return (unsigned)layer < NS_LAYER_COUNT ? names[layer] : "frame";
 }

@@ -17,7 +17,10 @@
 /* Link types (libpcap's LINKTYPE_* values, as stored in capture files). */
 #define NS_LINKTYPE_NULL 0
 #define NS_LINKTYPE_ETHERNET 1
+#define NS_LINKTYPE_PPP 9
+#define NS_LINKTYPE_PPP_HDLC 50
 #define NS_LINKTYPE_RAW 101
+#define NS_LINKTYPE_C_HDLC 104
 #define NS_LINKTYPE_LOOP 108
 #define NS_LINKTYPE_LINUX_SLL 113
 #define NS_LINKTYPE_IPV4 228

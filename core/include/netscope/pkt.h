@@ -47,6 +47,9 @@ typedef enum {
     NS_LAYER_ICMPV6,
     NS_LAYER_DNS,
     NS_LAYER_HTTP,
+    NS_LAYER_VXLAN,
+    NS_LAYER_GTP,
+    NS_LAYER_PPP, /* PPP, PPPoE, Cisco HDLC */
     NS_LAYER_COUNT
 } ns_layer_t;
 

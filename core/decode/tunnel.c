@@ -1,0 +1,124 @@
+/* tunnel.c - UDP tunnels whose payload is decoded again: VXLAN and GTP-U.
+ *
+ * VXLAN, RFC 7348 (UDP 4789): an 8-byte header, then a whole Ethernet frame.
+ *
+ *    0                   1                   2                   3
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |R|R|R|R|I|R|R|R|            Reserved                           |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                VXLAN Network Identifier (VNI) |   Reserved    |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * GTP-U version 1, 3GPP TS 29.281 (UDP 2152): G-PDU messages (type 255) carry a user's IPv4 or
+ * IPv6 packet; other message types (echo, error indication, end marker) end decoding here.
+ *
+ *   +--------+--------+--------+--------+
+ *   |V  P|E S N| type | length (bytes after the first 8)
+ *   +--------+--------+--------+--------+
+ *   |  Tunnel Endpoint Identifier (TEID)|
+ *   +--------+--------+--------+--------+
+ *   | seq (if E|S|N)  | N-PDU  | next ext type   (the 4 optional bytes)
+ *   +--------+--------+--------+--------+
+ *   | ext len (x4 bytes) | ext contents ... | next ext type  (repeats, bounded)
+ *
+ * The inner packet overwrites the summary's addresses and ports (the innermost header wins,
+ * as for IP-in-IP); the tree keeps both. Nesting is capped by the dispatcher.
+ */
+#include "decode_int.h"
+
+#define VXLAN_HDR_LEN 8u
+#define VXLAN_FLAG_I 0x08u
+#define GTP_HDR_LEN 8u
+#define GTP_OPT_LEN 4u
+#define GTP_FLAG_E 0x04u
+#define GTP_FLAG_S 0x02u
+#define GTP_FLAG_PN 0x01u
+#define GTP_TYPE_GPDU 255u
+#define GTP_MAX_EXT 8u /* extension headers walked before calling the packet invalid */
+
+ns_parse_rc_t
+ns_decode_vxlan(ns_cur_t *c, ns_dec_t *d)
+{
+    uint32_t start = c->off;
+    int32_t node = ns_field_open(d->f, "vxlan", start);
+    uint8_t flags = ns_cur_u8(c);
+    ns_cur_skip(c, 3);
+    uint32_t vni = ns_cur_be32(c) >> 8;
+    if (!ns_cur_ok(c)) {
+        ns_field_close(d->f, node, c->off);
+        return NS_PARSE_TRUNCATED;
+    }
+    ns_field_hex(d->f, "vxlan.flags", start, 1, flags);
+    ns_field_uint(d->f, "vxlan.vni", start + 4, 3, vni);
+    ns_field_close(d->f, node, c->off);
+    if (!(flags & VXLAN_FLAG_I))
+        return NS_PARSE_INVALID; /* RFC 7348: the I flag MUST be set */
+    d->pkt->encap++;
+    d->next = NS_NEXT_ETH;
+    return NS_PARSE_OK;
+}
+
+ns_parse_rc_t
+ns_decode_gtpu(ns_cur_t *c, ns_dec_t *d)
+{
+    uint32_t start = c->off;
+    int32_t node = ns_field_open(d->f, "gtp", start);
+    uint8_t flags = ns_cur_u8(c);
+    uint8_t type = ns_cur_u8(c);
+    uint16_t len = ns_cur_be16(c);
+    uint32_t teid = ns_cur_be32(c);
+    if (!ns_cur_ok(c)) {
+        ns_field_close(d->f, node, c->off);
+        return NS_PARSE_TRUNCATED;
+    }
+    ns_field_hex(d->f, "gtp.flags", start, 1, flags);
+    ns_field_uint(d->f, "gtp.message", start + 1, 1, type);
+    ns_field_uint(d->f, "gtp.length", start + 2, 2, len);
+    ns_field_hex(d->f, "gtp.teid", start + 4, 4, teid);
+    if ((flags >> 5) != 1 || !(flags & 0x10u)) {
+        ns_field_close(d->f, node, c->off);
+        return NS_PARSE_UNSUPPORTED; /* GTP' or GTPv0/v2: not user-plane GTPv1 */
+    }
+    /* The length counts everything after the mandatory 8 bytes: narrow to it. */
+    if (!ns_cur_narrow(c, len) && ns_cur_left(c) == 0 && len != 0) {
+        ns_field_close(d->f, node, c->off);
+        return NS_PARSE_TRUNCATED;
+    }
+    if (flags & (GTP_FLAG_E | GTP_FLAG_S | GTP_FLAG_PN)) {
+        if (len < GTP_OPT_LEN) {
+            ns_field_close(d->f, node, c->off);
+            return NS_PARSE_INVALID;
+        }
+        ns_cur_skip(c, 3); /* sequence number, N-PDU number */
+        uint8_t next = ns_cur_u8(c);
+        for (uint32_t i = 0; next != 0 && (flags & GTP_FLAG_E); i++) {
+            if (i >= GTP_MAX_EXT) {
+                ns_field_close(d->f, node, c->off);
+                return NS_PARSE_INVALID;
+            }
+            uint8_t units = ns_cur_u8(c);
+            if (!ns_cur_ok(c) || units == 0) {
+                ns_field_close(d->f, node, c->off);
+                return ns_cur_ok(c) ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
+            }
+            ns_field_uint(d->f, "gtp.ext_hdr.type", c->off - 1, 1, next);
+            /* units*4 bytes in all: the length byte, contents, and the next-type byte. */
+            ns_cur_skip(c, (uint32_t)units * 4u - 2u);
+            next = ns_cur_u8(c);
+        }
+        if (!ns_cur_ok(c)) {
+            ns_field_close(d->f, node, c->off);
+            return NS_PARSE_TRUNCATED;
+        }
+    }
+    ns_field_close(d->f, node, c->off);
+    if (type != GTP_TYPE_GPDU || ns_cur_left(c) == 0)
+        return NS_PARSE_OK; /* signalling on the user plane: nothing inside to decode */
+    uint8_t version = (uint8_t)(ns_cur_peek(c, 0) >> 4);
+    if (version != 4 && version != 6)
+        return NS_PARSE_UNSUPPORTED;
+    d->pkt->encap++;
+    d->next = NS_NEXT_ETHERTYPE;
+    d->next_val = version == 4 ? NS_ETH_IPV4 : NS_ETH_IPV6;
+    return NS_PARSE_OK;
+}

@@ -1,24 +1,667 @@
-/* dns.c - PLACEHOLDER until the decoder lands. */
+/* dns.c - DNS message decoder (over UDP, and over TCP with its 2-byte length prefix).
+ *
+ * Spec: RFC 1035 (message format, name compression), RFC 3596 (AAAA), RFC 2782 (SRV),
+ * RFC 6891 (EDNS OPT), RFC 7766 (DNS over TCP); mDNS (RFC 6762) and LLMNR (RFC 4795) share
+ * the wire format.
+ *
+ *    0  1  2  3  4  5  6  7  8  9 10 11 12 13 14 15
+ *   +--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+
+ *   |                      ID                       |
+ *   +--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+
+ *   |QR|   Opcode  |AA|TC|RD|RA| Z|AD|CD|   RCODE   |
+ *   +--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+
+ *   |            QDCOUNT / ANCOUNT / NSCOUNT / ARCOUNT (4 x 16 bits)
+ *   +--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+
+ *   |  questions:  NAME | TYPE | CLASS                |
+ *   |  RRs:        NAME | TYPE | CLASS | TTL (32) | RDLENGTH | RDATA
+ *   +--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+
+ *
+ *   NAME: labels (length 0..63, then the bytes) ending in a zero byte, or in a compression
+ *   pointer (two bytes 11pppppp pppppppp: offset from the start of the message).
+ *
+ * Every count is hostile: the record loop stops at the end of the bytes and after
+ * DNS_MAX_RECORDS records. Names are followed through at most DNS_MAX_JUMPS pointers, each of
+ * which must point strictly before the segment it was read from, and may not exceed 255 wire
+ * octets: a pointer loop, a forward pointer or an overlong name is INVALID, never a hang.
+ * Label types 01 and 10 (RFC 6891 section 5) are INVALID.
+ *
+ * Names are shown as tshark 4.0 shows them (its format_text()): printable ASCII as is
+ * (including '.' and '\' inside a label, so two names can look alike, exactly as in
+ * tshark), C escapes (\n, \t, \ooo) for ASCII controls, UTF-8 passed through, invalid UTF-8 as
+ * U+FFFD and non-printable code points as \uXXXX. "Non-printable" follows GLib only as far as
+ * controls, format characters, surrogates and non-characters; unassigned code points print.
+ *
+ * Outcomes: ns_dns_parse() returns TRUNCATED when the bytes end before the counts are
+ * satisfied; the per-packet wrappers turn that into INVALID when the whole message was
+ * captured (the message contradicts itself), keep it TRUNCATED when the snaplen cut it, and
+ * into OK for a DNS-over-TCP message that continues in the next segment.
+ *
+ * Fast path (no field list): names are still followed (so that the outcome never depends on
+ * the field list), but only the strings the summary keeps are built.
+ */
 #include "decode_int.h"
-ns_parse_rc_t
-ns_decode_dns(ns_cur_t *c, ns_dec_t *d)
+
+#define DNS_HDR_LEN 12u
+#define DNS_FIXED_RR 10u       /* TYPE, CLASS, TTL, RDLENGTH */
+#define DNS_MAX_RECORDS 512u   /* questions + RRs examined per message */
+#define DNS_MAX_JUMPS 64u      /* compression pointers followed per name */
+#define DNS_MAX_WIRE_NAME 255u /* RFC 1035 2.3.4: label and length octets */
+#define DNS_MAX_TXT 64u        /* TXT strings reported per RR */
+#define DNS_TEXT_CAP 1024u     /* a 255-octet name shown with \ooo escapes: < 4 x 255 */
+
+#define T_A 1u
+#define T_NS 2u
+#define T_CNAME 5u
+#define T_SOA 6u
+#define T_PTR 12u
+#define T_MX 15u
+#define T_TXT 16u
+#define T_AAAA 28u
+#define T_SRV 33u
+#define T_OPT 41u
+
+#define SECTION_AN 1u
+
+/* ---- presentation text ------------------------------------------------------------------ */
+
+/* Bounded output to up to two buffers: the field text and the summary's (shorter) copy. An
+ * append that does not fit a buffer marks it full and writes nothing more to it, so a clipped
+ * name never ends in half an escape, and the summary reads the same with or without a field
+ * list. A NULL buffer is skipped. */
+typedef struct {
+    char *buf;
+    uint32_t cap, len;
+    bool full;
+    char *keep;
+    uint32_t kcap, klen;
+    bool kfull;
+    bool bad; /* the name had a label type we cannot read (see dns_name) */
+} dns_text_t;
+
+static void
+text_put(dns_text_t *t, const char *s, uint32_t n)
 {
-    (void)c;
-    (void)d;
-    return NS_PARSE_UNSUPPORTED;
+    if (t->buf && !t->full) {
+        if (t->cap - t->len < n) {
+            t->full = true;
+        } else {
+            for (uint32_t i = 0; i < n; i++)
+                t->buf[t->len + i] = s[i];
+            t->len += n;
+        }
+    }
+    if (t->keep && !t->kfull) {
+        if (t->kcap - t->klen < n) {
+            t->kfull = true;
+        } else {
+            for (uint32_t i = 0; i < n; i++)
+                t->keep[t->klen + i] = s[i];
+            t->klen += n;
+        }
+    }
 }
-ns_parse_rc_t
-ns_decode_dns_tcp(ns_cur_t *c, ns_dec_t *d)
+
+static bool
+text_wanted(const dns_text_t *t)
 {
-    (void)c;
-    (void)d;
-    return NS_PARSE_UNSUPPORTED;
+    return (t->buf && !t->full) || (t->keep && !t->kfull);
 }
+
+static void
+text_putc(dns_text_t *t, char ch)
+{
+    text_put(t, &ch, 1);
+}
+
+/* Code points GLib's g_unichar_isprint() rejects that a DNS label may plausibly carry:
+ * controls (Cc), format characters (Cf) and non-characters. Surrogates never get here. */
+static bool
+uc_printable(uint32_t uc)
+{
+    static const uint32_t bad[][2] = {
+        {0x0000, 0x001f},   {0x007f, 0x009f},   {0x00ad, 0x00ad},   {0x0600, 0x0605},
+        {0x061c, 0x061c},   {0x06dd, 0x06dd},   {0x070f, 0x070f},   {0x0890, 0x0891},
+        {0x08e2, 0x08e2},   {0x180e, 0x180e},   {0x200b, 0x200f},   {0x202a, 0x202e},
+        {0x2060, 0x2064},   {0x2066, 0x206f},   {0xfdd0, 0xfdef},   {0xfeff, 0xfeff},
+        {0xfff9, 0xfffb},   {0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f},
+        {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0001, 0xe0001}, {0xe0020, 0xe007f},
+    };
+    if ((uc & 0xfffeu) == 0xfffeu)
+        return false; /* U+xFFFE, U+xFFFF: non-characters in every plane */
+    for (uint32_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (uc >= bad[i][0] && uc <= bad[i][1])
+            return false;
+    return true;
+}
+
+static void
+text_octal(dns_text_t *t, uint8_t b)
+{
+    char e[4] = {'\\', (char)('0' + ((b >> 6) & 7)), (char)('0' + ((b >> 3) & 7)),
+                 (char)('0' + (b & 7))};
+    text_put(t, e, 4);
+}
+
+static void
+text_uc(dns_text_t *t, uint32_t uc)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (uc_printable(uc)) {
+        char u[4];
+        uint32_t n = uc < 0x80 ? 1 : uc < 0x800 ? 2 : uc < 0x10000 ? 3 : 4;
+        static const uint8_t first[] = {0, 0, 0xc0, 0xe0, 0xf0};
+        for (uint32_t i = n - 1; i > 0; i--) {
+            u[i] = (char)((uc & 0x3fu) | 0x80u);
+            uc >>= 6;
+        }
+        u[0] = (char)(uc | first[n]);
+        text_put(t, u, n);
+        return;
+    }
+    /* \uXXXX or \UXXXXXXXX, as tshark. */
+    char e[10];
+    uint32_t digits = uc <= 0xffffu ? 4 : 8;
+    e[0] = '\\';
+    e[1] = digits == 4 ? 'u' : 'U';
+    for (uint32_t i = 0; i < digits; i++)
+        e[2 + i] = hex[(uc >> (4 * (digits - 1 - i))) & 0xfu];
+    text_put(t, e, 2 + digits);
+}
+
+/* Append label bytes [at, at+n) of `c` (already bounds-checked) escaped as tshark 4.0. */
+static void
+text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
+{
+    uint32_t i = at, end = at + n;
+    while (i < end && text_wanted(t)) {
+        uint8_t b = ns_cur_at(c, i++);
+        if (b >= 0x20 && b < 0x7f) {
+            text_putc(t, (char)b);
+            continue;
+        }
+        if (b < 0x80) {
+            static const char esc[] = "abtnvfr"; /* \a..\r are 7..13 */
+            if (b >= 7 && b <= 13) {
+                char e[2] = {'\\', esc[b - 7]};
+                text_put(t, e, 2);
+            } else {
+                text_octal(t, b);
+            }
+            continue;
+        }
+        uint32_t more, uc;
+        if ((b & 0xe0u) == 0xc0u)
+            more = 1, uc = b & 0x1fu;
+        else if ((b & 0xf0u) == 0xe0u)
+            more = 2, uc = b & 0x0fu;
+        else if ((b & 0xf8u) == 0xf0u)
+            more = 3, uc = b & 0x07u;
+        else if ((b & 0xfcu) == 0xf8u)
+            more = 4, uc = b & 0x03u;
+        else if ((b & 0xfeu) == 0xfcu)
+            more = 5, uc = b & 0x01u;
+        else
+            more = 0, uc = 0xfffdu; /* a continuation byte, 0xfe or 0xff */
+        for (uint32_t k = 0; k < more; k++) {
+            uint8_t cb = i < end ? ns_cur_at(c, i) : 0;
+            if (i >= end || (cb & 0xc0u) != 0x80u) {
+                uc = 0xfffdu; /* incomplete: the byte that broke it starts the next one */
+                break;
+            }
+            i++;
+            uc = (uc << 6) | (cb & 0x3fu);
+        }
+        if (uc >= 0x110000u || (uc & 0xfffff800u) == 0xd800u)
+            uc = 0xfffdu;
+        text_uc(t, uc);
+    }
+}
+
+/* ---- names ------------------------------------------------------------------------------ */
+
+/* Read the name at the cursor; the cursor moves past its in-place part (up to its zero byte or
+ * its first pointer). Pointers are offsets from `msg`, the message's first byte. The name in
+ * presentation form goes to `t` (which may have no buffer). Returns TRUNCATED when the name
+ * runs past the end of `c`, INVALID for a loop, a forward pointer, a reserved label type or
+ * an overlong name. */
+static ns_parse_rc_t
+dns_name(ns_cur_t *c, uint32_t msg, dns_text_t *t)
+{
+    uint32_t pos = c->off;
+    uint32_t seg = pos; /* start of the run of labels being read */
+    uint32_t after = 0; /* where the cursor resumes: set at the first pointer or the end */
+    uint32_t wire = 0;  /* wire octets so far */
+    uint32_t jumps = 0;
+    bool labels = false;
+    for (;;) { /* each turn adds a label (wire <= 255) or a jump (jumps <= 64) */
+        if (pos >= c->end)
+            goto truncated;
+        uint8_t len = ns_cur_at(c, pos);
+        if (len == 0) {
+            if (after == 0)
+                after = pos + 1;
+            break;
+        }
+        if ((len & 0xc0u) == 0xc0u) {
+            if (pos + 1 >= c->end)
+                goto truncated;
+            uint32_t target = msg + ((uint32_t)(len & 0x3fu) << 8 | ns_cur_at(c, pos + 1));
+            if (after == 0)
+                after = pos + 2;
+            if (target >= seg || ++jumps > DNS_MAX_JUMPS)
+                return NS_PARSE_INVALID;
+            pos = seg = target;
+            continue;
+        }
+        if ((len & 0xc0u) == 0x80u)
+            return NS_PARSE_INVALID; /* label type 10: unallocated */
+        if ((len & 0xc0u) == 0x40u) {
+            /* Label type 01: extended (RFC 6891 section 5). The one ever defined, 0x41, is
+             * RFC 2673's bit-string label; we show it as Wireshark does, \[x<hex>/<bits>].
+             * Any other cannot be read past: like Wireshark, the name is reported as
+             * unreadable and ends at that byte; the message as a whole is INVALID. */
+            if (len != 0x41u) {
+                static const char unknown[] = "<Unknown extended label>";
+                t->len = 0;
+                t->klen = 0;
+                text_put(t, unknown, sizeof(unknown) - 1);
+                t->bad = true;
+                c->off = after ? after : pos + 1;
+                return NS_PARSE_OK;
+            }
+            if (pos + 1 >= c->end)
+                goto truncated;
+            uint32_t bits = ns_cur_at(c, pos + 1);
+            if (bits == 0)
+                bits = 256;
+            uint32_t nbytes = (bits + 7u) / 8u;
+            wire += 2u + nbytes;
+            if (wire + 1u > DNS_MAX_WIRE_NAME)
+                return NS_PARSE_INVALID;
+            if (c->end - pos - 2u < nbytes)
+                goto truncated;
+            static const char hex[] = "0123456789abcdef";
+            if (labels)
+                text_putc(t, '.');
+            text_put(t, "\\[x", 3);
+            for (uint32_t i = 0; i < nbytes; i++) {
+                uint8_t b = ns_cur_at(c, pos + 2 + i);
+                text_putc(t, hex[b >> 4]);
+                text_putc(t, hex[b & 15u]);
+            }
+            text_putc(t, '/');
+            char num[4];
+            uint32_t nd = 0;
+            for (uint32_t v = bits; v > 0; v /= 10)
+                num[nd++] = (char)('0' + v % 10);
+            while (nd > 0)
+                text_putc(t, num[--nd]);
+            text_putc(t, ']');
+            labels = true;
+            pos += 2u + nbytes;
+            continue;
+        }
+        wire += 1u + len;
+        if (wire + 1u > DNS_MAX_WIRE_NAME)
+            return NS_PARSE_INVALID;
+        if (c->end - pos - 1u < len)
+            goto truncated;
+        if (labels)
+            text_putc(t, '.');
+        text_label(t, c, pos + 1, len);
+        labels = true;
+        pos += 1u + len;
+    }
+    if (!labels)
+        text_put(t, "<Root>", 6);
+    c->off = after;
+    return NS_PARSE_OK;
+truncated:
+    c->short_read = true;
+    c->off = c->end;
+    return NS_PARSE_TRUNCATED;
+}
+
+/* Report the name read from [at, c->off) as field `name`, its text kept in the arena. */
+static void
+field_name(ns_fields_t *f, const char *name, uint32_t at, const ns_cur_t *c, const dns_text_t *t)
+{
+    const char *s = ns_fields_keep(f, t->buf, t->len);
+    if (s)
+        ns_field_str(f, name, at, c->off - at, s, t->len);
+}
+
+/* Read a name and report it as field `fname`; `keep` (may be NULL, with keep_cap 0) also gets
+ * the text, clipped to keep_cap bytes. With neither a field list nor `keep`, the name is only
+ * validated. */
+static ns_parse_rc_t
+name_field(ns_cur_t *c, uint32_t msg, ns_fields_t *f, const char *fname, char *keep,
+           uint32_t keep_cap, uint32_t *keep_len, bool *bad)
+{
+    uint32_t at = c->off;
+    char buf[DNS_TEXT_CAP];
+    dns_text_t t = {.buf = f ? buf : NULL, .cap = sizeof(buf), .keep = keep, .kcap = keep_cap};
+    ns_parse_rc_t rc = dns_name(c, msg, &t);
+    if (rc != NS_PARSE_OK)
+        return rc;
+    if (t.bad)
+        *bad = true;
+    if (f)
+        field_name(f, fname, at, c, &t);
+    if (keep)
+        *keep_len = t.klen;
+    return NS_PARSE_OK;
+}
+
+/* ---- records ---------------------------------------------------------------------------- */
+
+typedef struct {
+    ns_dns_t *out;
+    ns_fields_t *f;
+    uint32_t msg; /* offset of the message's first byte */
+    bool bad;     /* a name was unreadable: the message is INVALID once parsed */
+} dns_ctx_t;
+
+static ns_parse_rc_t
+question(ns_cur_t *c, dns_ctx_t *x, bool first)
+{
+    ns_dns_t *out = x->out;
+    uint32_t qlen = 0;
+    ns_parse_rc_t rc = name_field(c, x->msg, x->f, "dns.qry.name", first ? out->qname : NULL,
+                                  first ? NS_DNS_NAME_MAX : 0, &qlen, &x->bad);
+    uint32_t at = c->off;
+    uint16_t qtype = ns_cur_be16(c);
+    uint16_t qclass = ns_cur_be16(c);
+    if (rc == NS_PARSE_OK && !ns_cur_ok(c))
+        rc = NS_PARSE_TRUNCATED;
+    if (rc != NS_PARSE_OK) {
+        if (first)
+            out->qname[0] = '\0'; /* a question cut short is not kept, not even its name */
+        return rc;
+    }
+    ns_field_uint(x->f, "dns.qry.type", at, 2, qtype);
+    ns_field_hex(x->f, "dns.qry.class", at + 2, 2, qclass);
+    if (first) {
+        out->qname[qlen] = '\0';
+        out->qname_len = (uint16_t)qlen;
+        out->qtype = qtype;
+        out->qclass = qclass;
+        out->has_question = true;
+    }
+    return NS_PARSE_OK;
+}
+
+/* A name inside RDATA, reported as `fname` and kept in `a` (may be NULL). */
+static ns_parse_rc_t
+rdata_name(ns_cur_t *rd, dns_ctx_t *x, const char *fname, ns_dns_answer_t *a)
+{
+    uint32_t n = 0;
+    ns_parse_rc_t rc = name_field(rd, x->msg, x->f, fname, a ? (char *)a->data : NULL,
+                                  a ? NS_DNS_RDATA_MAX : 0, &n, &x->bad);
+    if (a && rc == NS_PARSE_OK)
+        a->data_len = (uint8_t)n;
+    return rc;
+}
+
+/* RDATA of the types we show; `rd` covers exactly RDLENGTH captured bytes, so running out of
+ * bytes here means the RDATA is malformed (INVALID). `a` is the summary slot or NULL. */
+static ns_parse_rc_t
+rdata(ns_cur_t *rd, dns_ctx_t *x, uint16_t type, ns_dns_answer_t *a)
+{
+    ns_fields_t *f = x->f;
+    uint32_t at = rd->off;
+    uint32_t rdlen = ns_cur_left(rd);
+    ns_parse_rc_t rc = NS_PARSE_OK;
+    switch (type) {
+    case T_A:
+    case T_AAAA: {
+        uint32_t alen = type == T_A ? 4u : 16u;
+        if (rdlen != alen)
+            return NS_PARSE_INVALID;
+        if (a) {
+            ns_cur_copy(rd, a->data, alen);
+            a->data_len = (uint8_t)alen;
+        }
+        ns_field_raw(f, type == T_A ? "dns.a" : "dns.aaaa", at, alen,
+                     type == T_A ? NS_FT_IPV4 : NS_FT_IPV6);
+        return NS_PARSE_OK;
+    }
+    case T_CNAME:
+        rc = rdata_name(rd, x, "dns.cname", a);
+        break;
+    case T_NS:
+        rc = rdata_name(rd, x, "dns.ns", a);
+        break;
+    case T_PTR:
+        rc = rdata_name(rd, x, "dns.ptr.domain_name", a);
+        break;
+    case T_MX: {
+        uint16_t pref = ns_cur_be16(rd);
+        if (!ns_cur_ok(rd))
+            return NS_PARSE_INVALID;
+        ns_field_uint(f, "dns.mx.preference", at, 2, pref);
+        rc = rdata_name(rd, x, "dns.mx.mail_exchange", a);
+        break;
+    }
+    case T_SRV: {
+        uint16_t prio = ns_cur_be16(rd);
+        uint16_t weight = ns_cur_be16(rd);
+        uint16_t port = ns_cur_be16(rd);
+        if (!ns_cur_ok(rd))
+            return NS_PARSE_INVALID;
+        ns_field_uint(f, "dns.srv.priority", at, 2, prio);
+        ns_field_uint(f, "dns.srv.weight", at + 2, 2, weight);
+        ns_field_uint(f, "dns.srv.port", at + 4, 2, port);
+        rc = rdata_name(rd, x, "dns.srv.target", a);
+        break;
+    }
+    case T_SOA: {
+        rc = rdata_name(rd, x, "dns.soa.mname", a);
+        if (rc == NS_PARSE_OK)
+            rc = rdata_name(rd, x, "dns.soa.rname", NULL);
+        if (rc != NS_PARSE_OK)
+            break;
+        static const char *const names[5] = {"dns.soa.serial_number", "dns.soa.refresh_interval",
+                                             "dns.soa.retry_interval", "dns.soa.expire_limit",
+                                             "dns.soa.minimum_ttl"};
+        uint32_t v[5];
+        uint32_t vat = rd->off;
+        for (uint32_t i = 0; i < 5; i++)
+            v[i] = ns_cur_be32(rd);
+        if (!ns_cur_ok(rd))
+            return NS_PARSE_INVALID;
+        for (uint32_t i = 0; i < 5; i++)
+            ns_field_uint(f, names[i], vat + 4 * i, 4, v[i]);
+        break;
+    }
+    case T_TXT:
+        /* <length><bytes>, repeated; each string takes at least one byte. */
+        for (uint32_t i = 0; i < DNS_MAX_TXT && ns_cur_left(rd) > 0; i++) {
+            uint32_t sat = rd->off;
+            uint8_t slen = ns_cur_u8(rd);
+            ns_cur_skip(rd, slen);
+            if (!ns_cur_ok(rd))
+                return NS_PARSE_INVALID;
+            if (a && i == 0) {
+                uint32_t n = slen < NS_DNS_RDATA_MAX ? slen : NS_DNS_RDATA_MAX;
+                for (uint32_t k = 0; k < n; k++)
+                    a->data[k] = ns_cur_at(rd, sat + 1 + k);
+                a->data_len = (uint8_t)n;
+            }
+            if (f)
+                ns_field_str(f, "dns.txt", sat + 1, slen, (const char *)rd->base + sat + 1, slen);
+        }
+        return NS_PARSE_OK;
+    default:
+        return NS_PARSE_OK; /* shown as its length only */
+    }
+    /* A name that runs past RDLENGTH contradicts it. */
+    return rc == NS_PARSE_TRUNCATED ? NS_PARSE_INVALID : rc;
+}
+
+static ns_parse_rc_t
+resource_record(ns_cur_t *c, dns_ctx_t *x, uint32_t section)
+{
+    ns_dns_t *out = x->out;
+    ns_fields_t *f = x->f;
+    ns_parse_rc_t rc = name_field(c, x->msg, f, "dns.resp.name", NULL, 0, NULL, &x->bad);
+    if (rc != NS_PARSE_OK)
+        return rc;
+    uint32_t at = c->off;
+    uint16_t type = ns_cur_be16(c);
+    uint16_t rclass = ns_cur_be16(c);
+    uint32_t ttl = ns_cur_be32(c);
+    uint16_t rdlen = ns_cur_be16(c);
+    if (!ns_cur_ok(c))
+        return NS_PARSE_TRUNCATED;
+    if (!ns_cur_has(c, rdlen)) {
+        ns_cur_skip(c, rdlen); /* sets the short read */
+        return NS_PARSE_TRUNCATED;
+    }
+    ns_cur_t rd = ns_cur_sub(c, rdlen);
+    ns_field_uint(f, "dns.resp.type", at, 2, type);
+    if (type == T_OPT) {
+        /* CLASS is the requestor's UDP payload size; TTL is ext-rcode, version, DO, Z. */
+        uint8_t ext = (uint8_t)(ttl >> 24);
+        ns_field_uint(f, "dns.rr.udp_payload_size", at + 2, 2, rclass);
+        ns_field_hex(f, "dns.resp.ext_rcode", at + 4, 1, ext);
+        ns_field_uint(f, "dns.resp.edns0_version", at + 5, 1, (ttl >> 16) & 0xffu);
+        ns_field_uint(f, "dns.resp.len", at + 8, 2, rdlen);
+        if (!out->edns) {
+            out->edns = true;
+            out->edns_udp_size = rclass;
+            out->rcode = (uint16_t)((out->flags & 0xfu) | (uint32_t)ext << 4);
+        }
+        return NS_PARSE_OK; /* options are not decoded */
+    }
+    ns_field_hex(f, "dns.resp.class", at + 2, 2, rclass);
+    ns_field_uint(f, "dns.resp.ttl", at + 4, 4, ttl);
+    ns_field_uint(f, "dns.resp.len", at + 8, 2, rdlen);
+    ns_dns_answer_t *a = NULL;
+    if (section == SECTION_AN && out->n_answers < NS_DNS_MAX_ANSWERS) {
+        a = &out->answers[out->n_answers++];
+        a->type = type;
+        a->rclass = rclass;
+        a->ttl = ttl;
+        a->data_len = 0;
+    }
+    return rdata(&rd, x, type, a);
+}
+
+/* The header, the questions and the RRs of all sections, without opening a field node. */
+static ns_parse_rc_t
+dns_message(ns_cur_t *c, ns_dns_t *out, ns_fields_t *f)
+{
+    uint32_t msg = c->off;
+    out->has_question = false;
+    out->qname_len = 0;
+    out->qname[0] = '\0';
+    out->n_answers = 0;
+    out->edns = false;
+    out->edns_udp_size = 0;
+    out->tcp = false;
+    out->id = ns_cur_be16(c);
+    out->flags = ns_cur_be16(c);
+    out->qdcount = ns_cur_be16(c);
+    out->ancount = ns_cur_be16(c);
+    out->nscount = ns_cur_be16(c);
+    out->arcount = ns_cur_be16(c);
+    out->rcode = out->flags & 0xfu;
+    if (!ns_cur_ok(c))
+        return NS_PARSE_TRUNCATED;
+
+    if (f) {
+        uint16_t fl = out->flags;
+        bool resp = (fl & 0x8000u) != 0;
+        uint32_t fo = msg + 2;
+        ns_field_hex(f, "dns.id", msg, 2, out->id);
+        ns_field_hex(f, "dns.flags", fo, 2, fl);
+        ns_field_bool(f, "dns.flags.response", fo, 2, resp);
+        ns_field_uint(f, "dns.flags.opcode", fo, 2, (fl >> 11) & 0xfu);
+        if (resp) /* tshark shows AA, RA and RCODE in responses only */
+            ns_field_bool(f, "dns.flags.authoritative", fo, 2, (fl & 0x0400u) != 0);
+        ns_field_bool(f, "dns.flags.truncated", fo, 2, (fl & 0x0200u) != 0);
+        ns_field_bool(f, "dns.flags.recdesired", fo, 2, (fl & 0x0100u) != 0);
+        if (resp)
+            ns_field_bool(f, "dns.flags.recavail", fo, 2, (fl & 0x0080u) != 0);
+        ns_field_bool(f, "dns.flags.z", fo, 2, (fl & 0x0040u) != 0);
+        ns_field_bool(f, "dns.flags.authenticated", fo, 2, (fl & 0x0020u) != 0);
+        ns_field_bool(f, "dns.flags.checkdisable", fo, 2, (fl & 0x0010u) != 0);
+        if (resp)
+            ns_field_uint(f, "dns.flags.rcode", fo, 2, fl & 0xfu);
+        ns_field_uint(f, "dns.count.queries", msg + 4, 2, out->qdcount);
+        ns_field_uint(f, "dns.count.answers", msg + 6, 2, out->ancount);
+        ns_field_uint(f, "dns.count.auth_rr", msg + 8, 2, out->nscount);
+        ns_field_uint(f, "dns.count.add_rr", msg + 10, 2, out->arcount);
+    }
+
+    dns_ctx_t x = {.out = out, .f = f, .msg = msg};
+    uint32_t q_end = out->qdcount;
+    uint32_t an_end = q_end + out->ancount;
+    uint32_t total = an_end + out->nscount + out->arcount;
+    ns_parse_rc_t rc = NS_PARSE_OK;
+    for (uint32_t i = 0; i < total && i < DNS_MAX_RECORDS && rc == NS_PARSE_OK; i++) {
+        if (i < q_end)
+            rc = question(c, &x, i == 0);
+        else
+            rc = resource_record(c, &x, i < an_end ? SECTION_AN : 0);
+    }
+    if (rc == NS_PARSE_OK && x.bad)
+        rc = NS_PARSE_INVALID;
+    return rc;
+}
+
 ns_parse_rc_t
 ns_dns_parse(ns_cur_t *c, ns_dns_t *out, ns_fields_t *fields)
 {
-    (void)c;
-    (void)out;
-    (void)fields;
-    return NS_PARSE_UNSUPPORTED;
+    int32_t node = ns_field_open(fields, "dns", c->off);
+    ns_parse_rc_t rc = dns_message(c, out, fields);
+    ns_field_close(fields, node, c->off);
+    return rc;
+}
+
+ns_parse_rc_t
+ns_decode_dns(ns_cur_t *c, ns_dec_t *d)
+{
+    ns_pkt_t *pkt = d->pkt;
+    bool header = ns_cur_has(c, DNS_HDR_LEN);
+    ns_parse_rc_t rc = ns_dns_parse(c, &pkt->dns, d->f);
+    if (header)
+        pkt->app = NS_APP_DNS;
+    if (rc == NS_PARSE_TRUNCATED && pkt->payload_cap >= pkt->payload_len)
+        rc = NS_PARSE_INVALID; /* all of the datagram is here: it contradicts its counts */
+    return rc;
+}
+
+ns_parse_rc_t
+ns_decode_dns_tcp(ns_cur_t *c, ns_dec_t *d)
+{
+    ns_pkt_t *pkt = d->pkt;
+    bool snaplen_cut = pkt->payload_cap < pkt->payload_len;
+    uint32_t start = c->off;
+    int32_t node = ns_field_open(d->f, "dns", start);
+    uint16_t len = ns_cur_be16(c);
+    ns_parse_rc_t rc = NS_PARSE_OK;
+    if (!ns_cur_ok(c)) {
+        rc = snaplen_cut ? NS_PARSE_TRUNCATED : NS_PARSE_OK; /* prefix split by TCP */
+        goto out;
+    }
+    ns_field_uint(d->f, "dns.length", start, 2, len);
+    ns_cur_t m = *c;
+    bool complete = ns_cur_narrow(&m, len);
+    bool header = ns_cur_has(&m, DNS_HDR_LEN);
+    rc = dns_message(&m, &pkt->dns, d->f);
+    pkt->dns.tcp = true;
+    if (header)
+        pkt->app = NS_APP_DNS;
+    ns_cur_skip(c, ns_cur_left(c) < len ? ns_cur_left(c) : len);
+    if (rc == NS_PARSE_TRUNCATED) {
+        if (complete)
+            rc = NS_PARSE_INVALID; /* the whole message is here: it contradicts its counts */
+        else if (!snaplen_cut)
+            rc = NS_PARSE_OK; /* the rest is in the next segment: normal TCP segmentation */
+    }
+out:
+    ns_field_close(d->f, node, c->off);
+    return rc;
 }

@@ -1,9 +1,199 @@
-/* tcp.c - PLACEHOLDER until the decoder lands. */
+/* tcp.c - TCP header and options decoder.
+ *
+ * Spec: RFC 9293 (header), RFC 3540 (NS bit), RFC 3168 (CWR/ECE), RFC 7323 (window scale,
+ * timestamps), RFC 2018 (SACK), RFC 6691 (MSS).
+ *
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |          Source Port          |       Destination Port        |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                        Sequence Number                        |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                    Acknowledgment Number                      |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |  Data | Res |N|C|E|U|A|P|R|S|F|                               |
+ *   | Offset|     |S|W|C|R|C|S|S|Y|I|            Window             |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |           Checksum            |         Urgent Pointer        |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                    Options (Data Offset - 5 words)            |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * Outcomes: a data offset below 5 words, or larger than the segment the IP layer declared, is
+ * INVALID; a header (with its options) cut by the capture is TRUNCATED; a payload cut by the
+ * snaplen is OK here (payload_cap < payload_len records it). Options are walked inside the
+ * header only, at most TCP_MAX_OPTS of them; a length below 2 or one running past the header is
+ * INVALID, a known option with the wrong length is skipped uninterpreted (as tcpdump does).
+ * The checksum is not verified: captures are often checksum-offloaded. Sequence numbers are
+ * the raw ones; the decoder keeps no stream state.
+ */
 #include "decode_int.h"
+
+#define TCP_HDR_LEN 20u
+#define TCP_MAX_OPTS 40u /* one-byte options fill at most the 40 option bytes */
+
+#define TCPOPT_EOL 0u
+#define TCPOPT_NOP 1u
+#define TCPOPT_MSS 2u
+#define TCPOPT_WSCALE 3u
+#define TCPOPT_SACK_PERM 4u
+#define TCPOPT_SACK 5u
+#define TCPOPT_TS 8u
+
+/* Walk the options in [c->off, c->end), the header's option bytes. */
+static ns_parse_rc_t
+parse_options(ns_cur_t *c, ns_pkt_t *pkt, ns_fields_t *f)
+{
+    for (uint32_t n = 0; n < TCP_MAX_OPTS && ns_cur_left(c) > 0; n++) {
+        uint32_t at = c->off;
+        uint8_t kind = ns_cur_u8(c);
+        if (kind == TCPOPT_EOL)
+            break;
+        if (kind == TCPOPT_NOP)
+            continue;
+        if (!ns_cur_has(c, 1))
+            return NS_PARSE_INVALID; /* the length byte would lie past the header */
+        uint8_t len = ns_cur_u8(c);
+        if (len < 2 || !ns_cur_has(c, len - 2u))
+            return NS_PARSE_INVALID;
+        ns_cur_t o = ns_cur_sub(c, len - 2u);
+        if (kind == TCPOPT_MSS && len == 4) {
+            pkt->mss = ns_cur_be16(&o);
+            pkt->tcp_opts |= NS_TCPOPT_MSS;
+            ns_field_uint(f, "tcp.options.mss_val", at + 2, 2, pkt->mss);
+        } else if (kind == TCPOPT_WSCALE && len == 3) {
+            pkt->wscale = ns_cur_u8(&o);
+            pkt->tcp_opts |= NS_TCPOPT_WSCALE;
+            ns_field_uint(f, "tcp.options.wscale.shift", at + 2, 1, pkt->wscale);
+        } else if (kind == TCPOPT_SACK_PERM && len == 2) {
+            pkt->tcp_opts |= NS_TCPOPT_SACK_PERM;
+            ns_field_bool(f, "tcp.options.sack_perm", at, 2, true);
+        } else if (kind == TCPOPT_SACK && len >= 10 && (len - 2u) % 8u == 0) {
+            pkt->tcp_opts |= NS_TCPOPT_SACK;
+            /* 40 option bytes hold at most 4 blocks; sack_n caps repeated SACK options. */
+            for (uint32_t b = 0; b < (len - 2u) / 8u && b < NS_MAX_SACK; b++) {
+                uint32_t boff = o.off;
+                uint32_t le = ns_cur_be32(&o);
+                uint32_t re = ns_cur_be32(&o);
+                if (pkt->sack_n < NS_MAX_SACK) {
+                    pkt->sack[pkt->sack_n][0] = le;
+                    pkt->sack[pkt->sack_n][1] = re;
+                    pkt->sack_n++;
+                }
+                ns_field_uint(f, "tcp.options.sack_le", boff, 4, le);
+                ns_field_uint(f, "tcp.options.sack_re", boff + 4, 4, re);
+            }
+        } else if (kind == TCPOPT_TS && len == 10) {
+            pkt->tsval = ns_cur_be32(&o);
+            pkt->tsecr = ns_cur_be32(&o);
+            pkt->tcp_opts |= NS_TCPOPT_TS;
+            ns_field_uint(f, "tcp.options.timestamp.tsval", at + 2, 4, pkt->tsval);
+            ns_field_uint(f, "tcp.options.timestamp.tsecr", at + 6, 4, pkt->tsecr);
+        }
+        /* Any other kind: skipped by its length (the sub-cursor already moved past it). */
+    }
+    return NS_PARSE_OK;
+}
+
+/* The fixed header's fields; only called with a field list. */
+static void
+emit_header(ns_fields_t *f, const ns_pkt_t *pkt, uint32_t start, uint8_t b12, uint16_t sum,
+            uint16_t urp)
+{
+    uint32_t fl = start + 12;
+    uint16_t flags12 = (uint16_t)(((b12 & 0x0fu) << 8) | (pkt->tcp_flags & 0xffu));
+    ns_field_uint(f, "tcp.srcport", start, 2, pkt->sport);
+    ns_field_uint(f, "tcp.dstport", start + 2, 2, pkt->dport);
+    ns_field_uint(f, "tcp.seq", start + 4, 4, pkt->seq);
+    ns_field_uint(f, "tcp.ack", start + 8, 4, pkt->ack);
+    ns_field_uint(f, "tcp.hdr_len", fl, 1, (uint32_t)(b12 >> 4) * 4u);
+    ns_field_hex(f, "tcp.flags", fl, 2, flags12);
+    ns_field_uint(f, "tcp.flags.res", fl, 1, (b12 >> 1) & 7u);
+    ns_field_bool(f, "tcp.flags.ae", fl, 1, (pkt->tcp_flags & NS_TCP_NS) != 0);
+    ns_field_bool(f, "tcp.flags.cwr", fl + 1, 1, (pkt->tcp_flags & NS_TCP_CWR) != 0);
+    ns_field_bool(f, "tcp.flags.ece", fl + 1, 1, (pkt->tcp_flags & NS_TCP_ECE) != 0);
+    ns_field_bool(f, "tcp.flags.urg", fl + 1, 1, (pkt->tcp_flags & NS_TCP_URG) != 0);
+    ns_field_bool(f, "tcp.flags.ack", fl + 1, 1, (pkt->tcp_flags & NS_TCP_ACK) != 0);
+    ns_field_bool(f, "tcp.flags.push", fl + 1, 1, (pkt->tcp_flags & NS_TCP_PSH) != 0);
+    ns_field_bool(f, "tcp.flags.reset", fl + 1, 1, (pkt->tcp_flags & NS_TCP_RST) != 0);
+    ns_field_bool(f, "tcp.flags.syn", fl + 1, 1, (pkt->tcp_flags & NS_TCP_SYN) != 0);
+    ns_field_bool(f, "tcp.flags.fin", fl + 1, 1, (pkt->tcp_flags & NS_TCP_FIN) != 0);
+    ns_field_uint(f, "tcp.window_size_value", start + 14, 2, pkt->win);
+    ns_field_hex(f, "tcp.checksum", start + 16, 2, sum);
+    ns_field_uint(f, "tcp.urgent_pointer", start + 18, 2, urp);
+}
+
 ns_parse_rc_t
 ns_decode_tcp(ns_cur_t *c, ns_dec_t *d)
 {
-    (void)c;
-    (void)d;
-    return NS_PARSE_UNSUPPORTED;
+    ns_pkt_t *pkt = d->pkt;
+    uint32_t start = c->off;
+    uint32_t seg_len = pkt->payload_len; /* set by the IP layer: declared L4 bytes */
+    bool fragment = (pkt->ip_flags & NS_IP_FRAG) != 0;
+    int32_t node = ns_field_open(d->f, "tcp", start);
+
+    /* Read into locals first: stores into *pkt could alias the cursor and force reloads. */
+    ns_view_t h;
+    bool whole = ns_cur_view(c, TCP_HDR_LEN, &h);
+    if (!whole) {
+        /* Cut inside the fixed header: read what is there, field by field. */
+        ns_cur_t part = *c;
+        part.off = start;
+        part.short_read = false;
+        h.p = c->base + start;
+        h.len = ns_cur_left(&part);
+    }
+    uint16_t sport = ns_view_be16(&h, 0);
+    uint16_t dport = ns_view_be16(&h, 2);
+    uint32_t seq = ns_view_be32(&h, 4);
+    uint32_t ack = ns_view_be32(&h, 8);
+    uint8_t b12 = ns_view_u8(&h, 12);
+    uint8_t b13 = ns_view_u8(&h, 13);
+    uint16_t win = ns_view_be16(&h, 14);
+    uint16_t sum = ns_view_be16(&h, 16);
+    uint16_t urp = ns_view_be16(&h, 18);
+    pkt->l4_off = start;
+    pkt->sport = sport;
+    pkt->dport = dport;
+    pkt->seq = seq;
+    pkt->ack = ack;
+    pkt->win = win;
+    uint32_t hlen = (uint32_t)(b12 >> 4) * 4u; /* 0 when byte 12 was not captured */
+    pkt->tcp_flags = (uint16_t)(((b12 & 1u) << 8) | b13);
+    pkt->tcp_hlen = (uint8_t)hlen;
+    pkt->payload_off = start + hlen;
+    pkt->payload_cap = 0;
+    /* Payload bytes count even when the header is cut short, once its length is known. */
+    pkt->payload_len = hlen >= TCP_HDR_LEN && hlen <= seg_len ? seg_len - hlen : 0;
+
+    ns_parse_rc_t rc = NS_PARSE_OK;
+    if (!ns_cur_ok(c)) {
+        /* The IP layer narrowed the cursor to the declared length: a segment declared shorter
+         * than a header is malformed, not cut short (unless a fragment split the header). */
+        rc = seg_len < TCP_HDR_LEN && !fragment ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
+        goto out;
+    }
+    if (d->f)
+        emit_header(d->f, pkt, start, b12, sum, urp);
+    if (hlen < TCP_HDR_LEN || (hlen > seg_len && !fragment)) {
+        rc = NS_PARSE_INVALID;
+        goto out;
+    }
+    if (!ns_cur_has(c, hlen - TCP_HDR_LEN)) {
+        rc = NS_PARSE_TRUNCATED; /* options cut by the capture (or by a fragment) */
+        goto out;
+    }
+    if (hlen > TCP_HDR_LEN) {
+        ns_cur_t opts = ns_cur_sub(c, hlen - TCP_HDR_LEN);
+        rc = parse_options(&opts, pkt, d->f);
+    }
+    (void)ns_cur_narrow(c, pkt->payload_len);
+    pkt->payload_cap = ns_cur_left(c);
+    ns_field_uint(d->f, "tcp.len", pkt->payload_off, 0, pkt->payload_len);
+    if (rc == NS_PARSE_OK)
+        d->next = NS_NEXT_APP;
+out:
+    ns_field_close(d->f, node, c->off);
+    return rc;
 }

@@ -28,9 +28,13 @@ ns_decode_udp(ns_cur_t *c, ns_dec_t *d)
     pkt->dport = ns_cur_be16(c);
     uint16_t ulen = ns_cur_be16(c);
     uint16_t sum = ns_cur_be16(c); /* not verified: captures are often checksum-offloaded */
+    /* A first fragment carries only part of the datagram the length field describes. */
+    bool fragment = (pkt->ip_flags & NS_IP_FRAG) != 0;
     if (!ns_cur_ok(c)) {
         ns_field_close(d->f, node, c->off);
-        return NS_PARSE_TRUNCATED;
+        /* The IP layer narrowed the cursor to its declared length: a datagram declared
+         * shorter than the header is malformed, not cut short by the capture. */
+        return ip_payload < UDP_HDR_LEN && !fragment ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
     }
     pkt->l4_off = start;
     pkt->payload_off = c->off;
@@ -39,11 +43,14 @@ ns_decode_udp(ns_cur_t *c, ns_dec_t *d)
     ns_field_uint(d->f, "udp.length", start + 4, 2, ulen);
     ns_field_hex(d->f, "udp.checksum", start + 6, 2, sum);
     ns_field_close(d->f, node, c->off);
-    /* A first fragment carries only part of the datagram the length field describes. */
-    bool fragment = (pkt->ip_flags & NS_IP_FRAG) != 0;
     if (ulen < UDP_HDR_LEN || (ulen > ip_payload && !fragment)) {
         pkt->payload_len = ip_payload >= UDP_HDR_LEN ? ip_payload - UDP_HDR_LEN : 0;
-        pkt->payload_cap = ns_cur_left(c) < pkt->payload_len ? ns_cur_left(c) : pkt->payload_len;
+        (void)ns_cur_narrow(c, pkt->payload_len);
+        pkt->payload_cap = ns_cur_left(c);
+        /* The header is bogus but the IP layer still bounds a payload: decode that, flagged,
+         * as Wireshark does ("bad length value > IP payload length"). */
+        if (ulen >= UDP_HDR_LEN)
+            d->next = NS_NEXT_APP;
         return NS_PARSE_INVALID;
     }
     pkt->payload_len = ulen - UDP_HDR_LEN;

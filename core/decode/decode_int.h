@@ -16,7 +16,7 @@ typedef enum {
     NS_NEXT_ETHERTYPE,  /* d->next_val is an ethertype */
     NS_NEXT_IPPROTO,    /* d->next_val is an IP protocol number */
     NS_NEXT_APP,        /* an L4 payload: the dispatcher picks DNS/HTTP by port and content */
-    NS_NEXT_ETH,        /* a whole Ethernet frame (VXLAN) */
+    NS_NEXT_ETH,        /* a whole Ethernet frame (VXLAN, GRE bridging) */
 } ns_next_t;
 
 typedef struct {
@@ -48,6 +48,7 @@ ns_parse_rc_t ns_decode_tcp(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_udp(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_icmp(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_icmpv6(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_gre(ns_cur_t *c, ns_dec_t *d);
 /* Applications (cursor over the L4 payload) */
 ns_parse_rc_t ns_decode_dns(ns_cur_t *c, ns_dec_t *d);      /* over UDP */
 ns_parse_rc_t ns_decode_dns_tcp(ns_cur_t *c, ns_dec_t *d);  /* 2-byte length prefix */
@@ -76,6 +77,7 @@ ns_parse_rc_t ns_decode_gtpu(ns_cur_t *c, ns_dec_t *d);
 #define NS_IPPROTO_IPV6 41
 #define NS_IPPROTO_ROUTING 43
 #define NS_IPPROTO_FRAGMENT 44
+#define NS_IPPROTO_GRE 47
 #define NS_IPPROTO_ICMPV6 58
 #define NS_IPPROTO_NONE 59
 #define NS_IPPROTO_DSTOPTS 60

@@ -48,6 +48,7 @@ static const ns_dispatch_t ipproto_table[] = {
     {NS_IPPROTO_ICMPV6, ns_decode_icmpv6, NS_LAYER_ICMPV6},
     {NS_IPPROTO_IPIP, ns_decode_ipv4, NS_LAYER_IPV4},
     {NS_IPPROTO_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
+    {NS_IPPROTO_GRE, ns_decode_gre, NS_LAYER_GRE},
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -66,6 +67,36 @@ static bool
 is_dns_udp_port(uint16_t p)
 {
     return p == 53 || p == 5353 || p == 5355;
+}
+
+/* Does a UDP payload on a port we do not know have the shape of a whole DNS message? A cheap
+ * look at the header rejects nearly all other traffic; the rest must parse as DNS and end
+ * exactly where the datagram ends. Catches DNS on non-standard ports (e.g. DNSCrypt's
+ * certificate queries on 443), as Wireshark's DNS heuristic does. */
+static bool
+dns_shaped(const ns_cur_t *c, bool first_fragment)
+{
+    ns_cur_t h = *c;
+    (void)ns_cur_be16(&h); /* id */
+    uint16_t flags = ns_cur_be16(&h);
+    uint16_t qd = ns_cur_be16(&h);
+    uint16_t an = ns_cur_be16(&h);
+    uint16_t ns = ns_cur_be16(&h);
+    uint16_t ar = ns_cur_be16(&h);
+    if (!ns_cur_ok(&h))
+        return false;
+    bool response = (flags & 0x8000u) != 0;
+    uint16_t opcode = (flags >> 11) & 0xfu;
+    if (opcode != 0 || (flags & 0x0040u) != 0 || qd != 1 || an > 64 || ns > 64 || ar > 64)
+        return false;
+    if (!response && (an != 0 || ns != 0 || ar > 2 || (flags & 0x000fu) != 0))
+        return false;
+    ns_cur_t m = *c;
+    ns_dns_t scratch;
+    ns_parse_rc_t rc = ns_dns_parse(&m, &scratch, NULL);
+    if (first_fragment) /* the message goes on in the next fragment */
+        return (rc == NS_PARSE_OK || rc == NS_PARSE_TRUNCATED) && scratch.has_question;
+    return rc == NS_PARSE_OK && ns_cur_ok(&m) && ns_cur_left(&m) == 0;
 }
 
 /* Application decoder for an L4 payload: DNS by port, HTTP by port or by its first bytes. */
@@ -89,6 +120,10 @@ app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
             return &vxlan;
         if (pkt->dport == 2152 || pkt->sport == 2152)
             return &gtpu;
+        /* NetBIOS name service shares DNS's wire format but is another protocol. */
+        bool netbios = pkt->sport == 137 || pkt->dport == 137;
+        if (!netbios && dns_shaped(c, (pkt->ip_flags & NS_IP_FRAG) != 0))
+            return &dns_udp;
         return NULL;
     }
     if (pkt->ip_proto != NS_IPPROTO_TCP)
@@ -105,9 +140,13 @@ app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
 static void
 record(ns_pkt_t *pkt, ns_decode_stats_t *stats, ns_layer_t layer, ns_parse_rc_t rc)
 {
-    pkt->layers |= NS_HAS(layer);
     if (stats)
         stats->rc[layer][rc]++;
+    /* An application decoder picked by a guess (HTTP on any port, DNS by shape) that says
+     * "not mine" leaves no trace on the packet: the payload is just data. */
+    if (rc == NS_PARSE_UNSUPPORTED && (layer == NS_LAYER_HTTP || layer == NS_LAYER_DNS))
+        return;
+    pkt->layers |= NS_HAS(layer);
     if (rc != NS_PARSE_OK && pkt->err_rc == NS_PARSE_OK) {
         pkt->err_layer = (uint8_t)layer;
         pkt->err_rc = (uint8_t)rc;
@@ -151,7 +190,12 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
     ns_parse_rc_t rc = e->fn(&c, &d);
     record(pkt, stats, layer, rc);
 
-    for (uint32_t hops = 0; rc == NS_PARSE_OK && d.next != NS_NEXT_NONE; hops++) {
+    /* A layer that is INVALID ends the walk, except a UDP length that overstates the payload:
+     * udp.c then hands on what the IP length bounds (the outcome stays INVALID). */
+    for (uint32_t hops = 0;
+         (rc == NS_PARSE_OK || (rc == NS_PARSE_INVALID && layer == NS_LAYER_UDP)) &&
+         d.next != NS_NEXT_NONE;
+         hops++) {
         uint8_t next = d.next;
         d.next = NS_NEXT_NONE;
         if (next == NS_NEXT_ETHERTYPE)
@@ -203,6 +247,7 @@ ns_layer_name(ns_layer_t layer)
     static const char *const names[] = {"eth",  "sll",  "loop", "raw",    "vlan",
                                         "mpls", "ip",   "ipv6", "tcp",    "udp",
                                         "icmp", "icmpv6", "dns", "http",
-                                        "vxlan", "gtp", "ppp"};
+                                        "vxlan", "gtp", "ppp", "gre"};
+    _Static_assert(sizeof(names) / sizeof(names[0]) == NS_LAYER_COUNT, "one name per layer");
     return (unsigned)layer < NS_LAYER_COUNT ? names[layer] : "frame";
 }

@@ -62,12 +62,7 @@
 static bool
 ipv4_cksum_ok(const ns_cur_t *c, uint32_t start, uint32_t len)
 {
-    uint32_t sum = 0;
-    for (uint32_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(ns_cur_at(c, start + i) << 8) | ns_cur_at(c, start + i + 1);
-    while (sum >> 16)
-        sum = (sum & 0xffffu) + (sum >> 16);
-    return sum == 0xffffu;
+    return ns_cur_inet_sum_ok(c, start, len);
 }
 
 /* Report the body of one option: `o` covers the bytes after type and length. Returns false
@@ -133,6 +128,40 @@ ipv4_options(ns_cur_t *o, ns_fields_t *f)
     return NS_PARSE_OK;
 }
 
+/* The fixed header's fields, for the protocol tree (not on the fast path). */
+static void
+emit_header(ns_fields_t *f, const ns_view_t *h, uint32_t start, uint32_t hlen, uint32_t status)
+{
+    uint32_t version = (uint32_t)ns_view_u8(h, 0) >> 4;
+    uint8_t tos = ns_view_u8(h, 1);
+    uint16_t total_len = ns_view_be16(h, 2);
+    uint16_t id = ns_view_be16(h, 4);
+    uint16_t frag = ns_view_be16(h, 6);
+    uint16_t off_bytes = (uint16_t)((frag & IPV4_OFFMASK) * 8u);
+    uint8_t ttl = ns_view_u8(h, 8);
+    uint8_t proto = ns_view_u8(h, 9);
+    uint16_t sum = ns_view_be16(h, 10);
+    ns_field_uint(f, "ip.version", start, 1, version);
+    ns_field_uint(f, "ip.hdr_len", start, 1, hlen);
+    ns_field_hex(f, "ip.dsfield", start + 1, 1, tos);
+    ns_field_uint(f, "ip.dsfield.dscp", start + 1, 1, (uint64_t)(tos >> 2));
+    ns_field_uint(f, "ip.dsfield.ecn", start + 1, 1, tos & 0x3u);
+    ns_field_uint(f, "ip.len", start + 2, 2, total_len);
+    ns_field_hex(f, "ip.id", start + 4, 2, id);
+    ns_field_hex(f, "ip.flags", start + 6, 1, (uint64_t)(frag >> 13));
+    ns_field_bool(f, "ip.flags.rb", start + 6, 1, (frag & IPV4_RF) != 0);
+    ns_field_bool(f, "ip.flags.df", start + 6, 1, (frag & IPV4_DF) != 0);
+    ns_field_bool(f, "ip.flags.mf", start + 6, 1, (frag & IPV4_MF) != 0);
+    /* Wireshark's field value is in 8-byte units (its tree shows bytes): match the field. */
+    ns_field_uint(f, "ip.frag_offset", start + 6, 2, off_bytes / 8u);
+    ns_field_uint(f, "ip.ttl", start + 8, 1, ttl);
+    ns_field_uint(f, "ip.proto", start + 9, 1, proto);
+    ns_field_hex(f, "ip.checksum", start + 10, 2, sum);
+    ns_field_uint(f, "ip.checksum.status", start + 10, 2, status);
+    ns_field_raw(f, "ip.src", start + 12, 4, NS_FT_IPV4);
+    ns_field_raw(f, "ip.dst", start + 16, 4, NS_FT_IPV4);
+}
+
 ns_parse_rc_t
 ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
 {
@@ -140,21 +169,25 @@ ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
     uint32_t start = c->off;
     int32_t node = ns_field_open(d->f, "ip", start);
 
-    uint8_t vihl = ns_cur_u8(c);
-    uint8_t tos = ns_cur_u8(c);
-    uint16_t total_len = ns_cur_be16(c);
-    uint16_t id = ns_cur_be16(c);
-    uint16_t frag = ns_cur_be16(c);
-    uint8_t ttl = ns_cur_u8(c);
-    uint8_t proto = ns_cur_u8(c);
-    uint16_t sum = ns_cur_be16(c);
-    uint32_t src_off = ns_cur_take(c, 4);
-    uint32_t dst_off = ns_cur_take(c, 4);
-    if (!ns_cur_ok(c)) {
+    ns_view_t h;
+    if (!ns_cur_view(c, IPV4_HDR_LEN, &h)) {
         ns_field_close(d->f, node, c->off);
         return NS_PARSE_TRUNCATED;
     }
+    uint8_t vihl = ns_view_u8(&h, 0);
+    uint8_t tos = ns_view_u8(&h, 1);
+    uint16_t total_len = ns_view_be16(&h, 2);
+    uint16_t id = ns_view_be16(&h, 4);
+    uint16_t frag = ns_view_be16(&h, 6);
+    uint8_t ttl = ns_view_u8(&h, 8);
+    uint8_t proto = ns_view_u8(&h, 9);
     uint32_t version = (uint32_t)vihl >> 4;
+    if (version != 4) {
+        /* Not an IPv4 header at all: nothing after the version nibble means anything. */
+        ns_field_uint(d->f, "ip.version", start, 1, version);
+        ns_field_close(d->f, node, start + 1);
+        return NS_PARSE_INVALID;
+    }
     uint32_t hlen = (vihl & 0x0fu) * 4u;
     bool bad = version != 4 || hlen < IPV4_HDR_LEN || (total_len != 0 && total_len < hlen);
     bool captured = !bad && ns_cur_has(c, hlen - IPV4_HDR_LEN);
@@ -163,25 +196,8 @@ ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
         status = ipv4_cksum_ok(c, start, hlen) ? CKSUM_GOOD : CKSUM_BAD;
     uint16_t off_bytes = (uint16_t)((frag & IPV4_OFFMASK) * 8u);
 
-    ns_field_uint(d->f, "ip.version", start, 1, version);
-    ns_field_uint(d->f, "ip.hdr_len", start, 1, hlen);
-    ns_field_hex(d->f, "ip.dsfield", start + 1, 1, tos);
-    ns_field_uint(d->f, "ip.dsfield.dscp", start + 1, 1, (uint64_t)(tos >> 2));
-    ns_field_uint(d->f, "ip.dsfield.ecn", start + 1, 1, tos & 0x3u);
-    ns_field_uint(d->f, "ip.len", start + 2, 2, total_len);
-    ns_field_hex(d->f, "ip.id", start + 4, 2, id);
-    ns_field_hex(d->f, "ip.flags", start + 6, 1, (uint64_t)(frag >> 13));
-    ns_field_bool(d->f, "ip.flags.rb", start + 6, 1, (frag & IPV4_RF) != 0);
-    ns_field_bool(d->f, "ip.flags.df", start + 6, 1, (frag & IPV4_DF) != 0);
-    ns_field_bool(d->f, "ip.flags.mf", start + 6, 1, (frag & IPV4_MF) != 0);
-    /* Wireshark's field value is in 8-byte units (its tree shows bytes): match the field. */
-    ns_field_uint(d->f, "ip.frag_offset", start + 6, 2, off_bytes / 8u);
-    ns_field_uint(d->f, "ip.ttl", start + 8, 1, ttl);
-    ns_field_uint(d->f, "ip.proto", start + 9, 1, proto);
-    ns_field_hex(d->f, "ip.checksum", start + 10, 2, sum);
-    ns_field_uint(d->f, "ip.checksum.status", start + 10, 2, status);
-    ns_field_raw(d->f, "ip.src", src_off, 4, NS_FT_IPV4);
-    ns_field_raw(d->f, "ip.dst", dst_off, 4, NS_FT_IPV4);
+    if (d->f)
+        emit_header(d->f, &h, start, hlen, status);
     if (bad || !captured) {
         ns_field_close(d->f, node, c->off);
         return bad ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
@@ -201,10 +217,10 @@ ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
     if (pkt->ip_ver != 0 && pkt->encap < UINT8_MAX)
         pkt->encap++;
     pkt->ip_ver = 4;
-    for (uint32_t i = 0; i < 16; i++) {
-        pkt->src.b[i] = i < 4 ? ns_cur_at(c, src_off + i) : 0;
-        pkt->dst.b[i] = i < 4 ? ns_cur_at(c, dst_off + i) : 0;
-    }
+    __builtin_memset(&pkt->src, 0, sizeof(pkt->src));
+    __builtin_memset(&pkt->dst, 0, sizeof(pkt->dst));
+    ns_view_copy(&h, 12, pkt->src.b, 4);
+    ns_view_copy(&h, 16, pkt->dst.b, 4);
     pkt->ttl = ttl;
     pkt->tos = tos;
     pkt->ip_proto = proto;
@@ -224,8 +240,11 @@ ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
     pkt->payload_off = start + hlen;
     pkt->payload_len = ip_len - hlen;
 
-    ns_cur_t opts = ns_cur_sub(c, hlen - IPV4_HDR_LEN);
-    ns_parse_rc_t rc = ipv4_options(&opts, d->f);
+    ns_parse_rc_t rc = NS_PARSE_OK;
+    if (hlen > IPV4_HDR_LEN) {
+        ns_cur_t opts = ns_cur_sub(c, hlen - IPV4_HDR_LEN);
+        rc = ipv4_options(&opts, d->f);
+    }
     ns_field_close(d->f, node, c->off);
     pkt->payload_cap = ns_cur_left(c);
     if (rc != NS_PARSE_OK)

@@ -80,9 +80,13 @@ ns_decode_ppp(ns_cur_t *c, ns_dec_t *d)
         return ns_decode_chdlc(c, d);
     uint32_t start = c->off;
     int32_t node = ns_field_open(d->f, "ppp", start);
-    if (first == PPP_ADDRESS && ns_cur_peek(c, 1) == PPP_CONTROL)
+    if (first == PPP_ADDRESS && ns_cur_peek(c, 1) == PPP_CONTROL) {
+        ns_field_hex(d->f, "ppp.address", start, 1, PPP_ADDRESS);
+        ns_field_hex(d->f, "ppp.control", start + 1, 1, PPP_CONTROL);
         ns_cur_skip(c, 2);
+    }
     /* RFC 1661 2: a protocol field whose first byte is odd was compressed to one byte. */
+    uint32_t proto_at = c->off;
     uint16_t proto = ns_cur_u8(c);
     if (!(proto & 1u))
         proto = (uint16_t)(proto << 8 | ns_cur_u8(c));
@@ -90,7 +94,7 @@ ns_decode_ppp(ns_cur_t *c, ns_dec_t *d)
         ns_field_close(d->f, node, c->off);
         return NS_PARSE_TRUNCATED;
     }
-    ns_field_hex(d->f, "ppp.protocol", start, c->off - start, proto);
+    ns_field_hex(d->f, "ppp.protocol", proto_at, c->off - proto_at, proto);
     ns_field_close(d->f, node, c->off);
     return ppp_next(d, proto);
 }

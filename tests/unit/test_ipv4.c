@@ -1,15 +1,15 @@
 /* test_ipv4.c - unit tests for the IPv4 decoder (ipv4.c).
  *
- * Fixtures are Ethernet frames. Most carry GRE (47) or IGMP (2), which the dispatcher does not
- * decode: the outcome is then UNSUPPORTED charged to the IPv4 layer, whatever the transport
- * decoders do. Fixtures that must decode OK as a whole are non-first fragments, which hand
- * nothing on.
+ * Fixtures are Ethernet frames. Most carry protocol 253 (RFC 3692 experimentation) or IGMP (2),
+ * which the dispatcher does not decode: the outcome is then UNSUPPORTED charged to the IPv4
+ * layer, whatever the transport decoders do. Fixtures that must decode OK as a whole are
+ * non-first fragments, which hand nothing on.
  */
 #include "testutil.h"
 
 #define ETH_IPV4 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00
 #define ADDRS 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33, 0x64, 0x02 /* 192.0.2.1 -> 198.51.100.2 */
-#define GRE8 0x00, 0x00, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef  /* 8 payload bytes */
+#define EXP8 0x00, 0x00, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef  /* 8 payload bytes */
 
 static const uint8_t SRC[16] = {192, 0, 2, 1};
 static const uint8_t DST[16] = {198, 51, 100, 2};
@@ -22,27 +22,27 @@ static const uint8_t ip4_gre[] = {
     ETH_IPV4,
     0x45, 0x00, 0x00, 0x1c, /* v4, IHL 5, tos 0, total 28 */
     0x1c, 0x46, 0x40, 0x00, /* id 0x1c46, DF, offset 0 */
-    0x40, 0x2f, 0x32, 0x36, /* ttl 64, proto 47 (GRE), checksum ok */
+    0x40, 0xfd, 0x31, 0x68, /* ttl 64, proto 253 (experimental), checksum ok */
     ADDRS,
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_bad_cksum[] = {
     ETH_IPV4,
     0x45, 0x00, 0x00, 0x1c, /* v4, IHL 5, total 28 */
     0x1c, 0x46, 0x40, 0x00, /* DF */
-    0x40, 0x2f, 0x00, 0x00, /* ttl 64, GRE, checksum 0 (offloaded: not filled in yet) */
+    0x40, 0xfd, 0x00, 0x00, /* ttl 64, proto 253, checksum 0 (offloaded: not filled in yet) */
     ADDRS,
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_padded[] = {
     ETH_IPV4,
     0x45, 0x00, 0x00, 0x1c, /* total 28: the frame has 18 more bytes */
     0x1c, 0x46, 0x40, 0x00,
-    0x40, 0x2f, 0x32, 0x36,
+    0x40, 0xfd, 0x31, 0x68,
     ADDRS,
-    GRE8,
+    EXP8,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* pad */
     0xaa, 0xbb, 0xcc, 0xdd, /* FCS */
 };
@@ -51,27 +51,27 @@ static const uint8_t ip4_snaplen[] = {
     ETH_IPV4,
     0x45, 0x00, 0x05, 0xdc, /* total 1500, only 28 captured */
     0x1c, 0x46, 0x40, 0x00,
-    0x40, 0x2f, 0x2c, 0x76,
+    0x40, 0xfd, 0x2b, 0xa8,
     ADDRS,
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_tso[] = {
     ETH_IPV4,
     0x45, 0x00, 0x00, 0x00, /* total 0: segmentation offload on the sender */
     0x1c, 0x46, 0x40, 0x00,
-    0x40, 0x2f, 0x32, 0x52,
+    0x40, 0xfd, 0x31, 0x84,
     ADDRS,
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_frag_first[] = {
     ETH_IPV4,
     0x45, 0x00, 0x00, 0x1c,
     0x1c, 0x46, 0x20, 0x00, /* MF, offset 0 */
-    0x40, 0x2f, 0x52, 0x36,
+    0x40, 0xfd, 0x51, 0x68,
     ADDRS,
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_frag_mid[] = {
@@ -80,7 +80,7 @@ static const uint8_t ip4_frag_mid[] = {
     0x1c, 0x46, 0x20, 0xb9, /* MF, offset 185 * 8 = 1480 */
     0x40, 0x11, 0x51, 0x9b, /* ttl 64, UDP (but not a UDP header: a middle fragment) */
     ADDRS,
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_frag_last[] = {
@@ -89,7 +89,7 @@ static const uint8_t ip4_frag_last[] = {
     0x1c, 0x46, 0x00, 0xb9, /* offset 1480, last fragment */
     0x40, 0x11, 0x71, 0x9b,
     ADDRS,
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_opt_ra[] = {
@@ -99,20 +99,20 @@ static const uint8_t ip4_opt_ra[] = {
     0x01, 0x02, 0xdc, 0x5a, /* ttl 1, IGMP */
     ADDRS,
     0x94, 0x04, 0x00, 0x00, /* option: router alert, len 4, value 0 */
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_opt_rr[] = {
     ETH_IPV4,
     0x48, 0x00, 0x00, 0x28, /* IHL 8, total 40 */
     0x1c, 0x46, 0x40, 0x00,
-    0x40, 0x2f, 0x0f, 0x1c,
+    0x40, 0xfd, 0x0e, 0x4e,
     ADDRS,
     0x01,                   /* NOP */
     0x07, 0x0b, 0x04,       /* record route, len 11, pointer 4 */
     0x0a, 0x00, 0x00, 0x01, /*   10.0.0.1 */
     0x0a, 0x00, 0x00, 0x02, /*   10.0.0.2 */
-    GRE8,
+    EXP8,
 };
 
 /* Options then a middle fragment: decodes OK as a whole once the header is captured. */
@@ -124,7 +124,7 @@ static const uint8_t ip4_opt_frag[] = {
     ADDRS,
     0x94, 0x04, 0x00, 0x00, /* router alert */
     0x00, 0x00, 0x00, 0x00, /* EOL, padding */
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_in_ip4[] = {
@@ -135,9 +135,9 @@ static const uint8_t ip4_in_ip4[] = {
     0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, /* 10.0.0.1 -> 10.0.0.2 */
     0x45, 0x00, 0x00, 0x1c, /* inner: total 28 */
     0x1c, 0x46, 0x40, 0x00,
-    0x40, 0x2f, 0x32, 0x36, /* ttl 64, GRE */
+    0x40, 0xfd, 0x31, 0x68, /* ttl 64, proto 253 */
     ADDRS,
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip6_in_ip4[] = {
@@ -158,7 +158,7 @@ static const uint8_t ip4_in_ip4_cut[] = {
     0x00, 0x01, 0x00, 0x00,
     0xff, 0x04, 0xa7, 0xc6,
     0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
-    0x45, 0x00, 0x00, 0x1c, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x2f, /* inner, cut */
+    0x45, 0x00, 0x00, 0x1c, 0x1c, 0x46, 0x40, 0x00, 0x40, 0xfd, /* inner, cut */
 };
 
 /* ---- valid ------------------------------------------------------------------------------- */
@@ -167,7 +167,7 @@ START_TEST(test_header_fields)
 {
     tu_result_t *r = DECODE(ip4_gre);
     const ns_pkt_t *p = &r->pkt;
-    ck_assert_int_eq(r->rc, NS_PARSE_UNSUPPORTED); /* GRE is not decoded ... */
+    ck_assert_int_eq(r->rc, NS_PARSE_UNSUPPORTED); /* protocol 253 is not decoded ... */
     ck_assert_int_eq(p->err_layer, NS_LAYER_IPV4); /* ... and charged to its carrier */
     ck_assert(p->layers & NS_HAS(NS_LAYER_IPV4));
     ck_assert_uint_eq(p->ip_ver, 4);
@@ -175,7 +175,7 @@ START_TEST(test_header_fields)
     ck_assert_mem_eq(p->dst.b, DST, 16);
     ck_assert_uint_eq(p->ttl, 64);
     ck_assert_uint_eq(p->tos, 0);
-    ck_assert_uint_eq(p->ip_proto, 47);
+    ck_assert_uint_eq(p->ip_proto, 253);
     ck_assert_uint_eq(p->ip_flags, NS_IP_DF);
     ck_assert_uint_eq(p->frag_id, 0x1c46);
     ck_assert_uint_eq(p->frag_off, 0);
@@ -204,8 +204,8 @@ START_TEST(test_field_list)
     ck_assert_uint_eq(tu_uint(r, "ip.flags.df"), 1);
     ck_assert_uint_eq(tu_uint(r, "ip.flags.mf"), 0);
     ck_assert_uint_eq(tu_uint(r, "ip.ttl"), 64);
-    ck_assert_uint_eq(tu_uint(r, "ip.proto"), 47);
-    ck_assert_uint_eq(tu_uint(r, "ip.checksum"), 0x3236);
+    ck_assert_uint_eq(tu_uint(r, "ip.proto"), 253);
+    ck_assert_uint_eq(tu_uint(r, "ip.checksum"), 0x3168);
     ck_assert_uint_eq(tu_uint(r, "ip.checksum.status"), 1);
     const ns_field_t *src = tu_field(r, "ip.src", 0);
     const ns_field_t *dst = tu_field(r, "ip.dst", 0);
@@ -224,7 +224,7 @@ START_TEST(test_bad_checksum_is_a_flag)
 {
     tu_result_t *r = DECODE(ip4_bad_cksum);
     ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_IPV4);
-    ck_assert_int_eq(r->pkt.err_rc, NS_PARSE_UNSUPPORTED); /* GRE, not the checksum */
+    ck_assert_int_eq(r->pkt.err_rc, NS_PARSE_UNSUPPORTED); /* protocol 253, not the checksum */
     ck_assert(r->pkt.ip_flags & NS_IP_CKSUM_BAD);
     ck_assert(r->pkt.ip_flags & NS_IP_DF);
     ck_assert_uint_eq(tu_uint(r, "ip.checksum.status"), 0);
@@ -287,7 +287,7 @@ END_TEST
 START_TEST(test_fragments)
 {
     tu_result_t *r = DECODE(ip4_frag_first);
-    ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_IPV4); /* first fragment: GRE handed on */
+    ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_IPV4); /* first fragment: 253 handed on */
     ck_assert_int_eq(r->pkt.err_rc, NS_PARSE_UNSUPPORTED);
     ck_assert_uint_eq(r->pkt.ip_flags, NS_IP_MF | NS_IP_FRAG);
     ck_assert_uint_eq(r->pkt.frag_off, 0);
@@ -372,13 +372,13 @@ START_TEST(test_ip_in_ip_inner_wins)
     tu_result_t *r = DECODE(ip4_in_ip4);
     const ns_pkt_t *p = &r->pkt;
     ck_assert_int_eq(p->err_layer, NS_LAYER_IPV4);
-    ck_assert_int_eq(p->err_rc, NS_PARSE_UNSUPPORTED); /* the inner GRE */
+    ck_assert_int_eq(p->err_rc, NS_PARSE_UNSUPPORTED); /* the inner protocol 253 */
     ck_assert_uint_eq(p->encap, 1);
     ck_assert_uint_eq(p->ip_ver, 4);
     ck_assert_mem_eq(p->src.b, SRC, 16);
     ck_assert_mem_eq(p->dst.b, DST, 16);
     ck_assert_uint_eq(p->ttl, 64);
-    ck_assert_uint_eq(p->ip_proto, 47);
+    ck_assert_uint_eq(p->ip_proto, 253);
     ck_assert_uint_eq(p->ip_flags, NS_IP_DF);
     ck_assert_uint_eq(p->l3_off, 34);
     ck_assert_uint_eq(p->ip_len, 28);
@@ -531,7 +531,7 @@ START_TEST(test_ping_of_death)
         0x1c, 0x46, 0x1f, 0xfd, /* offset 8189 * 8 = 65512 */
         0x40, 0x11, 0x51, 0xfb,
         ADDRS,
-        GRE8,
+        EXP8,
     };
     tu_result_t *r = DECODE(pod);
     ck_assert_int_eq(r->rc, NS_PARSE_INVALID);

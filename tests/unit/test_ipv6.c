@@ -1,8 +1,8 @@
 /* test_ipv6.c - unit tests for the IPv6 decoder (ipv6.c): header, extension header chains,
  * fragments, jumbo/TSO lengths, tunnels.
  *
- * Fixtures are Ethernet frames. Payloads are GRE (47), which the dispatcher does not decode
- * (UNSUPPORTED charged to the IPv6 layer), or end the chain with nothing to hand on (No Next
+ * Fixtures are Ethernet frames. Payloads are protocol 253 (RFC 3692 experimentation), which the
+ * dispatcher does not decode (UNSUPPORTED charged to the IPv6 layer), or end the chain with nothing to hand on (No Next
  * Header, ESP, a later fragment), which decodes OK as a whole. None depends on the transport
  * decoders.
  */
@@ -13,7 +13,7 @@
 #define DST6 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02 /* 2001:db8::2 */
 /* version 6, traffic class 0, flow 0; payload length; next header; hop limit 64 */
 #define IP6(plen, nxt) 0x60, 0x00, 0x00, 0x00, 0x00, (plen), (nxt), 0x40, SRC6, DST6
-#define GRE8 0x00, 0x00, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef
+#define EXP8 0x00, 0x00, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef
 
 static const uint8_t SRC[16] = {SRC6};
 static const uint8_t DST[16] = {DST6};
@@ -33,8 +33,8 @@ static const uint8_t ip6_none[] = {
 
 static const uint8_t ip6_gre_fcs[] = {
     ETH_IPV6,
-    IP6(8, 47), /* plen 8, GRE */
-    GRE8,
+    IP6(8, 253), /* plen 8, protocol 253 */
+    EXP8,
     0xaa, 0xbb, 0xcc, 0xdd, /* FCS */
 };
 
@@ -49,9 +49,9 @@ static const uint8_t ip6_chain[] = {
     0x2c, 0x02, 0x02, 0x01, /* RH: next fragment, len 2 (24 bytes), type 2, segments left 1 */
     0x00, 0x00, 0x00, 0x00, /*   reserved */
     0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03, /* home address */
-    0x2f, 0x00, 0x00, 0x01, /* FH: next GRE, offset 0, M */
+    0xfd, 0x00, 0x00, 0x01, /* FH: next 253, offset 0, M */
     0xde, 0xad, 0xbe, 0xef, /*   identification */
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip6_frag_later[] = {
@@ -59,15 +59,15 @@ static const uint8_t ip6_frag_later[] = {
     IP6(16, 44),
     0x11, 0x00, 0x04, 0xd1, /* FH: next UDP, offset 154 * 8 = 1232, M */
     0x01, 0x02, 0x03, 0x04, /*   identification */
-    GRE8,                   /* the middle of a datagram */
+    EXP8,                   /* the middle of a datagram */
 };
 
 static const uint8_t ip6_atomic[] = {
     ETH_IPV6,
     IP6(16, 44),
-    0x2f, 0x00, 0x00, 0x00, /* FH: next GRE, offset 0, no M: an atomic fragment */
+    0xfd, 0x00, 0x00, 0x00, /* FH: next 253, offset 0, no M: an atomic fragment */
     0x00, 0x00, 0x00, 0x07,
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip6_ah[] = {
@@ -83,21 +83,21 @@ static const uint8_t ip6_esp[] = {
     ETH_IPV6,
     IP6(16, 50),
     0x00, 0x00, 0x10, 0x01, 0x00, 0x00, 0x00, 0x01, /* ESP: SPI, sequence */
-    GRE8,                                           /* (encrypted) */
+    EXP8,                                           /* (encrypted) */
 };
 
 static const uint8_t ip6_tso[] = {
     ETH_IPV6,
-    IP6(0, 47), /* plen 0: segmentation offload */
-    GRE8,
+    IP6(0, 253), /* plen 0: segmentation offload */
+    EXP8,
 };
 
 static const uint8_t ip6_jumbo[] = {
     ETH_IPV6,
     IP6(0, 0),              /* plen 0, hop-by-hop */
-    0x2f, 0x00,             /* HBH: next GRE, len 0 */
+    0xfd, 0x00,             /* HBH: next 253, len 0 */
     0xc2, 0x04, 0x00, 0x01, 0x00, 0x00, /* jumbo payload, 65536 */
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip4_in_ip6[] = {
@@ -107,7 +107,7 @@ static const uint8_t ip4_in_ip6[] = {
     0x1c, 0x46, 0x20, 0xb9, /*   MF, offset 1480: hands nothing on */
     0x40, 0x11, 0x51, 0x9b,
     0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33, 0x64, 0x02, /* 192.0.2.1 -> 198.51.100.2 */
-    GRE8,
+    EXP8,
 };
 
 static const uint8_t ip6_in_ip6[] = {
@@ -158,8 +158,8 @@ START_TEST(test_fcs_trimmed)
 {
     tu_result_t *r = DECODE(ip6_gre_fcs);
     ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_IPV6);
-    ck_assert_int_eq(r->pkt.err_rc, NS_PARSE_UNSUPPORTED); /* GRE */
-    ck_assert_uint_eq(r->pkt.ip_proto, 47);
+    ck_assert_int_eq(r->pkt.err_rc, NS_PARSE_UNSUPPORTED); /* protocol 253 */
+    ck_assert_uint_eq(r->pkt.ip_proto, 253);
     ck_assert_uint_eq(r->pkt.ip_len, 48);
     ck_assert_uint_eq(r->pkt.payload_len, 8);
     ck_assert_uint_eq(r->pkt.payload_cap, 8);
@@ -172,8 +172,8 @@ START_TEST(test_extension_chain)
     tu_result_t *r = DECODE(ip6_chain);
     const ns_pkt_t *p = &r->pkt;
     ck_assert_int_eq(p->err_layer, NS_LAYER_IPV6);
-    ck_assert_int_eq(p->err_rc, NS_PARSE_UNSUPPORTED); /* GRE handed on after the chain */
-    ck_assert_uint_eq(p->ip_proto, 47);
+    ck_assert_int_eq(p->err_rc, NS_PARSE_UNSUPPORTED); /* 253 handed on after the chain */
+    ck_assert_uint_eq(p->ip_proto, 253);
     ck_assert_uint_eq(p->ip_flags, NS_IP_FRAG | NS_IP_MF);
     ck_assert_uint_eq(p->frag_off, 0);
     ck_assert_uint_eq(p->frag_id, 0xdeadbeef);
@@ -195,7 +195,7 @@ START_TEST(test_extension_chain)
     ck_assert_uint_eq(tu_field(r, "ipv6.routing", 0)->len, 24);
     ck_assert_uint_eq(tu_uint(r, "ipv6.routing.type"), 2);
     ck_assert_uint_eq(tu_uint(r, "ipv6.routing.segleft"), 1);
-    ck_assert_uint_eq(tu_uint(r, "ipv6.fraghdr.nxt"), 47);
+    ck_assert_uint_eq(tu_uint(r, "ipv6.fraghdr.nxt"), 253);
     ck_assert_uint_eq(tu_uint(r, "ipv6.fraghdr.offset"), 0);
     ck_assert_uint_eq(tu_uint(r, "ipv6.fraghdr.more"), 1);
     ck_assert_uint_eq(tu_uint(r, "ipv6.fraghdr.ident"), 0xdeadbeef);
@@ -223,10 +223,10 @@ START_TEST(test_atomic_fragment)
 {
     tu_result_t *r = DECODE(ip6_atomic);
     ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_IPV6);
-    ck_assert_int_eq(r->pkt.err_rc, NS_PARSE_UNSUPPORTED); /* GRE handed on: a whole packet */
+    ck_assert_int_eq(r->pkt.err_rc, NS_PARSE_UNSUPPORTED); /* 253 handed on: a whole packet */
     ck_assert_uint_eq(r->pkt.ip_flags, 0);
     ck_assert_uint_eq(r->pkt.frag_id, 7);
-    ck_assert_uint_eq(r->pkt.ip_proto, 47);
+    ck_assert_uint_eq(r->pkt.ip_proto, 253);
     tu_free(r);
 }
 END_TEST
@@ -264,7 +264,7 @@ START_TEST(test_tso_and_jumbo)
     r = DECODE(ip6_jumbo);
     ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_IPV6);
     ck_assert_int_eq(r->pkt.err_rc, NS_PARSE_UNSUPPORTED);
-    ck_assert_uint_eq(r->pkt.ip_proto, 47);
+    ck_assert_uint_eq(r->pkt.ip_proto, 253);
     ck_assert_uint_eq(r->pkt.payload_len, 8);
     ck_assert_uint_eq(tu_uint(r, "ipv6.opt.jumbo"), 65536);
     tu_free(r);

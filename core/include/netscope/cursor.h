@@ -144,15 +144,98 @@ static inline void
 ns_cur_copy(ns_cur_t *c, uint8_t *dst, uint32_t n)
 {
     if (!ns_cur_has(c, n)) {
-        for (uint32_t i = 0; i < n; i++)
-            dst[i] = 0;
+        __builtin_memset(dst, 0, n);
         c->short_read = true;
         c->off = c->end;
         return;
     }
-    for (uint32_t i = 0; i < n; i++)
-        dst[i] = c->base[c->off + i];
+    __builtin_memcpy(dst, c->base + c->off, n);
     c->off += n;
+}
+
+/* ---- views: a fixed-size header, checked once ----
+ *
+ * A decoder that knows its fixed header is `n` bytes takes them as a view in one check, then
+ * reads fields at constant offsets without a check each (the bounds test below folds away
+ * when `at` and `n` are constants). This is "check the cursor once per header" made cheap;
+ * the view never reaches past the bytes the cursor proved present. */
+typedef struct {
+    const uint8_t *p; /* first byte of the header */
+    uint32_t len;     /* bytes proven present */
+} ns_view_t;
+
+/* Take `n` bytes as a view and advance; false (and a short read) when they are not all
+ * there, in which case the view is empty. */
+static inline bool
+ns_cur_view(ns_cur_t *c, uint32_t n, ns_view_t *v)
+{
+    if (!ns_cur_has(c, n)) {
+        c->short_read = true;
+        c->off = c->end;
+        v->p = c->base;
+        v->len = 0;
+        return false;
+    }
+    v->p = c->base + c->off;
+    v->len = n;
+    c->off += n;
+    return true;
+}
+
+static inline uint8_t
+ns_view_u8(const ns_view_t *v, uint32_t at)
+{
+    return at < v->len ? v->p[at] : 0;
+}
+
+static inline uint16_t
+ns_view_be16(const ns_view_t *v, uint32_t at)
+{
+    if (at + 2 > v->len)
+        return 0;
+    return (uint16_t)((v->p[at] << 8) | v->p[at + 1]);
+}
+
+static inline uint32_t
+ns_view_be32(const ns_view_t *v, uint32_t at)
+{
+    if (at + 4 > v->len)
+        return 0;
+    return ((uint32_t)v->p[at] << 24) | ((uint32_t)v->p[at + 1] << 16) |
+           ((uint32_t)v->p[at + 2] << 8) | v->p[at + 3];
+}
+
+/* Copy `n` bytes at `at` of the view into `dst` (zeros where the view ends). */
+static inline void
+ns_view_copy(const ns_view_t *v, uint32_t at, uint8_t *dst, uint32_t n)
+{
+    if (at + n > v->len) {
+        __builtin_memset(dst, 0, n);
+        return;
+    }
+    __builtin_memcpy(dst, v->p + at, n);
+}
+
+/* True when the `n` bytes at `at` of the cursor's buffer (an even count, all inside
+ * [0, end)) verify as an Internet checksum: their 16-bit one's-complement sum is all ones
+ * (RFC 1071). False when they are not all there. The words are added in host order: one's
+ * complement addition commutes with byte swapping (RFC 1071 section 2(B)) and all ones is the
+ * same in either order, so no swap is needed. */
+static inline bool
+ns_cur_inet_sum_ok(const ns_cur_t *c, uint32_t at, uint32_t n)
+{
+    if (at > c->end || c->end - at < n || (n & 1u))
+        return false;
+    const uint8_t *p = c->base + at;
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < n; i += 2) {
+        uint16_t w;
+        __builtin_memcpy(&w, p + i, 2);
+        sum += w;
+    }
+    while (sum >> 16)
+        sum = (sum & 0xffffu) + (sum >> 16);
+    return sum == 0xffffu;
 }
 
 /* Look at the byte `ahead` positions after the read position without moving; 0 and no flag

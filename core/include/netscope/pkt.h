@@ -50,6 +50,7 @@ typedef enum {
     NS_LAYER_VXLAN,
     NS_LAYER_GTP,
     NS_LAYER_PPP, /* PPP, PPPoE, Cisco HDLC */
+    NS_LAYER_GRE,
     NS_LAYER_COUNT
 } ns_layer_t;
 

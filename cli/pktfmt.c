@@ -63,8 +63,9 @@ put_u64(sbuf_t *b, uint64_t v)
     put_mem(b, tmp + i, sizeof(tmp) - i);
 }
 
+/* 0x and at least `width` hex digits (ethertypes are written 0x0800, as tcpdump does). */
 static void
-put_hex(sbuf_t *b, uint64_t v)
+put_hex(sbuf_t *b, uint64_t v, size_t width)
 {
     static const char digits[] = "0123456789abcdef";
     char tmp[18];
@@ -72,7 +73,7 @@ put_hex(sbuf_t *b, uint64_t v)
     do {
         tmp[--i] = digits[v & 15];
         v >>= 4;
-    } while (v);
+    } while (v || sizeof(tmp) - i < width);
     put_mem(b, "0x", 2);
     put_mem(b, tmp + i, sizeof(tmp) - i);
 }
@@ -353,7 +354,7 @@ put_dns(sbuf_t *b, const ns_pkt_t *pkt)
             put_dns_answer(b, &d->answers[i]);
         }
         if (d->ancount > d->n_answers)
-            put(b, ", ...");
+            put(b, d->n_answers ? ", ..." : " ..."); /* answers not (all) decoded */
     }
 }
 
@@ -462,8 +463,11 @@ put_icmp(sbuf_t *b, const ns_pkt_t *pkt)
             put_u64(b, pkt->inner_dport);
         }
     }
+    /* tcpdump's ICMP length is the whole message: the header the decoder read (from l4_off to
+     * payload_off) plus the bytes after it. */
+    uint32_t hdr = pkt->payload_off > pkt->l4_off ? pkt->payload_off - pkt->l4_off : 0;
     put(b, ", length ");
-    put_u64(b, pkt->payload_len);
+    put_u64(b, (uint64_t)hdr + pkt->payload_len);
 }
 
 static const char *
@@ -475,7 +479,6 @@ ethertype_name(uint16_t t)
     case 0x88cc: return "LLDP";
     case 0x888e: return "EAPOL";
     case 0x8863: return "PPPoE-discovery";
-    case 0x8864: return "PPPoE";
     case 0x88e5: return "MACsec";
     case 0x8906: return "FCoE";
     case 0x22f0: return "AVTP";
@@ -524,7 +527,9 @@ put_l3(sbuf_t *b, const ns_pkt_t *pkt, const uint8_t *frame)
         put_u64(b, pkt->payload_len);
         return;
     }
-    if (tcp) {
+    if (tcp && pkt->l4_off + 20u > pkt->cap_len) {
+        put(b, " TCP"); /* fixed header cut: flags, seq and win were not captured */
+    } else if (tcp) {
         put_tcp(b, pkt);
     } else if (udp) {
         put(b, " UDP, length ");
@@ -566,7 +571,8 @@ ns_pktfmt_text(const ns_pkt_t *pkt, const uint8_t *frame, char *buf)
         put_u64(&b, pkt->mpls[i]);
         put_c(&b, ' ');
     }
-    if (pkt->ip_ver == 4 || pkt->ip_ver == 6) {
+    bool ip = pkt->ip_ver == 4 || pkt->ip_ver == 6;
+    if (ip) {
         put_l3(&b, pkt, frame);
     } else if (has_layer(pkt, NS_LAYER_ETH) && pkt->ethertype == 0 &&
                pkt->err_rc == NS_PARSE_UNSUPPORTED) {
@@ -577,7 +583,7 @@ ns_pktfmt_text(const ns_pkt_t *pkt, const uint8_t *frame, char *buf)
             put(&b, name);
         } else {
             put(&b, "ethertype ");
-            put_hex(&b, pkt->ethertype);
+            put_hex(&b, pkt->ethertype, 4);
         }
         if (pkt->err_rc == NS_PARSE_UNSUPPORTED)
             put(&b, " (not decoded)");
@@ -588,8 +594,10 @@ ns_pktfmt_text(const ns_pkt_t *pkt, const uint8_t *frame, char *buf)
     } else {
         put(&b, ns_layer_name((ns_layer_t)pkt->err_layer));
     }
-    put(&b, ", length ");
-    put_u64(&b, pkt->wire_len);
+    if (!ip) {
+        put(&b, ", length ");
+        put_u64(&b, pkt->wire_len);
+    }
     if (pkt->err_rc == NS_PARSE_TRUNCATED || pkt->err_rc == NS_PARSE_INVALID) {
         put(&b, " [");
         put(&b, ns_layer_name((ns_layer_t)pkt->err_layer));

@@ -1,0 +1,24 @@
+/* flow_app_json.h - a flow's HTTP and DNS transactions as JSON (jansson).
+ *
+ * Kept on the CLI side so that core headers never include <jansson.h> (STYLE.md: each
+ * dependency behind one .c).
+ */
+#ifndef NETSCOPE_FLOW_APP_JSON_H
+#define NETSCOPE_FLOW_APP_JSON_H
+
+#include <stdint.h>
+
+#include "netscope/flow_app.h"
+
+struct json_t;
+
+/* Add the application-layer part of flow `handle` to the JSON object `record`:
+ *   "http": [ {"seq", "method", "host", "uri", "user_agent", "status", "request_body_len",
+ *              "response_body_len", "latency_ms", ...}, ... ]   when the flow carried HTTP,
+ *   "dns":  [ {"id", "query", "qtype", "rcode", "answers": [{"type","ttl","data"}],
+ *              "latency_ms" or "unanswered": true, ...}, ... ]  when it carried DNS,
+ * plus "http_tx_total"/"dns_tx_total" when more transactions were seen than kept. Adds nothing
+ * when handle is 0 or the flow has no transactions. Does not take ownership of `record`. */
+void ns_app_to_json(const ns_app_pool_t *p, uint32_t handle, struct json_t *record);
+
+#endif /* NETSCOPE_FLOW_APP_JSON_H */

@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# bench/run.sh - the benchmarks in one command: build, generate workloads, measure, report.
+#
+#   bench/run.sh            from anywhere; writes bench/results.md and prints it
+#
+# Steps: a Release build in build/bench; deterministic workloads from bench/gen_traffic.c in
+# bench/out/ (git-ignored; regenerated only when the generator or the sizes change); then
+#   (a) decode cost, ns/packet, fast path and protocol-tree path (bench_decode);
+#   (b) `netscope print -r` against `tcpdump -n -r`, to /dev/null;
+#   (c) `netscope flows -r` against tshark conversations, softflowd, ndpiReader and argus;
+#   (d) flow-table memory: max RSS of `netscope flows` over 1,000,000 concurrent TCP flows.
+# In (b) and (c) the commands run interleaved (round 1 of every command, then round 2, ...),
+# so a burst of load on this shared machine hits all of them rather than one; each command is
+# timed by wall clock and by CPU time (user + sys from /usr/bin/time), medians reported. A
+# peer that is not installed is reported as such, never dropped.
+#
+# Environment (defaults in brackets):
+#   NS_BENCH_PACKETS [1000000]   packets in the mix
+#   NS_BENCH_HANDSHAKE_PACKETS [300000]
+#   NS_BENCH_FLOWS [1000000]     concurrent flows for the memory benchmark
+#   NS_BENCH_RUNS [5]            runs per command (>= 5 for the headline numbers)
+#   NS_BENCH_SLOW_RUNS [3]       runs for a peer whose first run took > NS_BENCH_SLOW_S [30] s
+#   NS_BENCH_SEED [1]
+#   NS_BENCH_SKIP_BUILD [0]      1: use the binaries already in build/bench
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+BUILD=build/bench
+OUT=bench/out
+RESULTS=bench/results.md
+PACKETS=${NS_BENCH_PACKETS:-1000000}
+HS_PACKETS=${NS_BENCH_HANDSHAKE_PACKETS:-300000}
+FLOWS=${NS_BENCH_FLOWS:-1000000}
+RUNS=${NS_BENCH_RUNS:-5}
+SLOW_RUNS=${NS_BENCH_SLOW_RUNS:-3}
+SLOW_S=${NS_BENCH_SLOW_S:-30}
+SEED=${NS_BENCH_SEED:-1}
+MEM_TARGET_MIB=200
+DECODE_TARGET_NS=50
+
+NETSCOPE=$BUILD/cli/netscope
+GEN=$BUILD/bench/gen_traffic
+BENCH_DECODE=$BUILD/bench/bench_decode
+MIX=$OUT/mix.pcap
+HS=$OUT/handshakes.pcap
+CONC=$OUT/concurrent_1M.pcap
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+START_S=$SECONDS
+
+log() { printf '[bench %4ds] %s\n' $((SECONDS - START_S)) "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---- build ---------------------------------------------------------------------------------
+build() {
+    [[ ${NS_BENCH_SKIP_BUILD:-0} == 1 ]] && return 0
+    log "building (Release) in $BUILD"
+    cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$TMP/cmake.log" 2>&1 ||
+        { cat "$TMP/cmake.log" >&2; die "cmake configure failed"; }
+    cmake --build "$BUILD" -j"$(nproc)" --target netscope gen_traffic bench_decode \
+        >"$TMP/build.log" 2>&1 || { tail -40 "$TMP/build.log" >&2; die "build failed"; }
+}
+
+# ---- workloads -----------------------------------------------------------------------------
+# gen FILE STAMP ARGS...: regenerate FILE unless its stamp (generator hash + arguments) matches.
+gen() {
+    local file=$1 stamp=$2
+    shift 2
+    local want
+    want="$(sha256sum "$GEN" | cut -c1-16) $*"
+    if [[ -s $file && -f $stamp && "$(head -n 1 "$stamp")" == "$want" ]]; then
+        log "workload $file is up to date"
+        return 0
+    fi
+    log "generating $file: gen_traffic $*"
+    "$GEN" -w "$file.tmp" "$@" 2>"$TMP/gen.log" || { cat "$TMP/gen.log" >&2; die "gen_traffic failed"; }
+    mv "$file.tmp" "$file"
+    cat "$TMP/gen.log" >&2
+    # The stamp: what made the file, then its packet count ("gen_traffic: PATH: N packets, ...").
+    { printf '%s\n' "$want"; awk '{ print $3; exit }' "$TMP/gen.log"; } >"$stamp"
+}
+
+# Packets in a generated workload, from its stamp.
+packets_of() { sed -n 2p "$1"; }
+
+workloads() {
+    mkdir -p "$OUT"
+    gen "$MIX" "$OUT/.mix.stamp" --mix -c "$PACKETS" --seed "$SEED"
+    gen "$HS" "$OUT/.hs.stamp" --handshakes -c "$HS_PACKETS" --seed "$SEED"
+    gen "$CONC" "$OUT/.conc.stamp" --concurrent-flows "$FLOWS" --seed "$SEED"
+    # Reads from the page cache from here on: no tool pays for the disk.
+    cat "$MIX" "$HS" "$CONC" >/dev/null
+}
+
+# ---- timing --------------------------------------------------------------------------------
+# Results per command id: $TMP/<id>.runs, lines "wall_s cpu_s maxrss_kb exit".
+declare -A CMD SLOW
+IDS=()
+
+add_cmd() { # id command (a shell command line; output redirections included)
+    IDS+=("$1")
+    CMD[$1]=$2
+    SLOW[$1]=0
+    : >"$TMP/$1.runs"
+}
+
+# Run command `id` once; append its timing line; keep the first lines of stderr.
+time_once() {
+    local id=$1 t0 t1 rc=0
+    t0=$EPOCHREALTIME
+    /usr/bin/time -f '%U %S %M' -o "$TMP/$id.time" sh -c "exec ${CMD[$id]}" 2>"$TMP/$id.err" || rc=$?
+    t1=$EPOCHREALTIME
+    local usr sys rss
+    read -r usr sys rss < <(tail -n 1 "$TMP/$id.time")
+    awk -v a="$t0" -v b="$t1" -v u="$usr" -v s="$sys" -v m="$rss" -v rc="$rc" \
+        'BEGIN { printf "%.4f %.2f %d %d\n", b - a, u + s, m, rc }' >>"$TMP/$id.runs"
+    if ((rc != 0)); then
+        log "  $id exited with status $rc: $(head -c 300 "$TMP/$id.err" | head -n 2 | tr '\n' ' ')"
+    fi
+}
+
+# Interleaved rounds over the given ids; a command slower than SLOW_S s is run SLOW_RUNS times.
+run_rounds() {
+    local r id wall
+    for ((r = 1; r <= RUNS; r++)); do
+        log "round $r/$RUNS"
+        for id in "$@"; do
+            if ((r > SLOW_RUNS)) && [[ ${SLOW[$id]} == 1 ]]; then continue; fi
+            time_once "$id"
+            wall=$(tail -n 1 "$TMP/$id.runs" | cut -d' ' -f1)
+            if ((r == 1)) && awk -v w="$wall" -v s="$SLOW_S" 'BEGIN { exit !(w > s) }'; then
+                SLOW[$id]=1
+                log "  $id took ${wall}s: $SLOW_RUNS runs only"
+            fi
+        done
+    done
+}
+
+# median <id> <column>: median over the runs (column 1 wall s, 2 cpu s, 3 max RSS KiB).
+median() {
+    cut -d' ' -f"$2" "$TMP/$1.runs" | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
+              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+nruns() { wc -l <"$TMP/$1.runs" | tr -d ' '; }
+
+# failed <id>: true when any run exited non-zero.
+failed() { awk '$4 != 0 { bad = 1 } END { exit !bad }' "$TMP/$1.runs"; }
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# ---- report helpers ------------------------------------------------------------------------
+md=()
+emit() { md+=("$*"); }
+
+# A table row for a timed command: label, id, packets, base id. Ratios are peer/base medians:
+# above 1 the base (NetScope) is faster.
+TABLE_HEAD="| command | runs | wall s | CPU s | packets/s | ns/packet | max RSS MiB | wall ratio (peer/netscope) | CPU ratio |"
+TABLE_SEP="| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+timed_row() {
+    local label=$1 id=$2 pkts=$3 base=$4 base_ok=1
+    if failed "$id"; then
+        emit "| $label | failed: exit $(awk '$4 != 0 { print $4; exit }' "$TMP/$id.runs"), $(head -n 1 "$TMP/$id.err" | cut -c1-100 | tr '|' '/') | | | | | | | |"
+        return
+    fi
+    failed "$base" && base_ok=0
+    emit "$(awk -v l="$label" -v w="$(median "$id" 1)" -v c="$(median "$id" 2)" \
+        -v m="$(median "$id" 3)" -v bw="$(median "$base" 1)" -v bc="$(median "$base" 2)" \
+        -v ok="$base_ok" -v p="$pkts" -v n="$(nruns "$id")" 'BEGIN {
+        rw = (ok && bw > 0) ? sprintf("%.2f", w / bw) : "n/a";
+        rc = (ok && bc > 0) ? sprintf("%.2f", c / bc) : "n/a";
+        printf "| %s | %d | %.2f | %.2f | %.0f | %.0f | %.0f | %s | %s |",
+               l, n, w, c, p / w, w * 1e9 / p, m / 1024, rw, rc }')"
+}
+
+not_installed_row() { emit "| $1 | not installed ($2) | | | | | | | |"; }
+
+# ---- (a) decode ----------------------------------------------------------------------------
+bench_decode_section() {
+    log "(a) decode cost: bench_decode -n $RUNS"
+    "$BENCH_DECODE" -n "$RUNS" "$HS" "$MIX" >"$TMP/decode.txt" 2>"$TMP/decode.err" ||
+        log "bench_decode failed: $(head -n 3 "$TMP/decode.err")"
+    cat "$TMP/decode.txt" >&2
+    emit "## (a) Decode cost: \`ns_decode_frame\`, packets in memory"
+    emit ""
+    emit "ns/packet over $RUNS rounds after a warm-up round: median (min-max) by wall clock"
+    emit "(CLOCK_MONOTONIC), and the median by the thread's CPU clock, which other jobs on this"
+    emit "machine inflate less. *Streamed*: one pass over the whole capture in memory, so every"
+    emit "frame's first bytes come from DRAM. *In cache*: batches of 256 frames copied (untimed)"
+    emit "into a 512 KiB buffer first, as libpcap's read buffer hands them over: the decoder's own"
+    emit "cost. Target: < ${DECODE_TARGET_NS} ns/packet (requirement: < 1 µs) on the wall-clock medians."
+    emit ""
+    emit "| workload | packets | fast path, streamed: wall | CPU | fast path, in cache: wall | protocol tree, streamed: wall | CPU | all layers OK | < ${DECODE_TARGET_NS} ns (streamed / in cache) |"
+    emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    local f name
+    for f in "$HS" "$MIX"; do
+        name=$(basename "$f")
+        awk -v f="$f" -v name="$name" -v target="$DECODE_TARGET_NS" '
+            function kv(line, key,   re) { re = key "=[^ ]*"; if (match(line, re)) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1); return "" }
+            $1 == "outcomes" && kv($0, "file") == f { pk = kv($0, "packets"); ok = kv($0, "ok") }
+            $1 == "decode" && kv($0, "file") == f && kv($0, "path") == "fast" { fast = sprintf("%s (%s-%s)", kv($0, "median_ns"), kv($0, "min_ns"), kv($0, "max_ns")); fm = kv($0, "median_ns"); fc = kv($0, "cpu_median_ns") }
+            $1 == "decode" && kv($0, "file") == f && kv($0, "path") == "cached" { cached = sprintf("%s (%s-%s)", kv($0, "median_ns"), kv($0, "min_ns"), kv($0, "max_ns")); cm = kv($0, "median_ns") }
+            $1 == "decode" && kv($0, "file") == f && kv($0, "path") == "fields" { tree = sprintf("%s (%s-%s)", kv($0, "median_ns"), kv($0, "min_ns"), kv($0, "max_ns")); tc = kv($0, "cpu_median_ns") }
+            END {
+                if (pk == "") { printf "| %s | | bench_decode failed | | | | | | |\n", name; exit }
+                printf "| %s | %s | %s | %s | %s | %s | %s | %.1f%% | %s / %s |\n", name, pk, fast, fc, cached, tree, tc, 100 * ok / pk,
+                       (fm + 0 < target) ? "yes" : "**no**", (cm + 0 < target) ? "yes" : "**no**"
+            }' "$TMP/decode.txt" >"$TMP/row"
+        emit "$(cat "$TMP/row")"
+    done
+    local notes
+    # Outcome counters of the layers that were not OK, e.g. "http.unsupported=5030".
+    notes=$(awk '$1 == "outcomes" { n = split($0, w, " "); bad = ""
+                for (i = 5; i <= n; i++) bad = bad " `" w[i] "`"
+                if (bad != "") print "- " w[2] ": layers not OK:" bad }' "$TMP/decode.txt")
+    [[ -n $notes ]] && { emit ""; emit "$notes"; }
+    emit ""
+}
+
+# ---- (b) print vs tcpdump ------------------------------------------------------------------
+print_section() {
+    log "(b) netscope print vs tcpdump"
+    local ids=()
+    add_cmd ns_print "$NETSCOPE print -r $MIX >/dev/null"
+    ids+=(ns_print)
+    if have tcpdump; then
+        add_cmd tcpdump "tcpdump -n -r $MIX >/dev/null"
+        ids+=(tcpdump)
+    fi
+    run_rounds "${ids[@]}"
+    emit "## (b) Packet printing: \`netscope print -r\` vs \`tcpdump -n -r\` ($MIX_PKTS packets, text to /dev/null)"
+    emit ""
+    emit "$TABLE_HEAD"
+    emit "$TABLE_SEP"
+    timed_row "netscope print -r" ns_print "$MIX_PKTS" ns_print
+    if have tcpdump; then
+        timed_row "tcpdump -n -r" tcpdump "$MIX_PKTS" ns_print
+    else
+        not_installed_row "tcpdump -n -r" "Debian package tcpdump"
+    fi
+    emit ""
+}
+
+# ---- (c) flows vs peers --------------------------------------------------------------------
+flows_section() {
+    log "(c) netscope flows vs flow tools"
+    local ids=(ns_flows ns_flows_csv)
+    add_cmd ns_flows "$NETSCOPE flows -r $MIX >/dev/null"
+    add_cmd ns_flows_csv "$NETSCOPE flows -r $MIX --format csv >/dev/null"
+    if have tshark; then
+        add_cmd tshark "tshark -q -z conv,tcp -z conv,udp -r $MIX >/dev/null"
+        ids+=(tshark)
+    fi
+    if have softflowd; then
+        # -r: read the file, no fork, exit at its end; exports go to the discard port on
+        # loopback only. -6 tracks IPv6 too, -m gives it NetScope's table capacity.
+        add_cmd softflowd "softflowd -r $MIX -n 127.0.0.1:9 -6 -m 1048576 >/dev/null"
+        ids+=(softflowd)
+    fi
+    if have ndpiReader; then
+        add_cmd ndpi "ndpiReader -q -i $MIX >/dev/null"
+        ids+=(ndpi)
+    fi
+    if have argus; then
+        add_cmd argus "argus -r $MIX -w /dev/null"
+        ids+=(argus)
+    fi
+    run_rounds "${ids[@]}"
+    emit "## (c) Flow records: \`netscope flows -r\` vs flow tools ($MIX_PKTS packets)"
+    emit ""
+    emit "Ratios are the peer's median over NetScope's: above 1, NetScope is faster."
+    emit ""
+    emit "$TABLE_HEAD"
+    emit "$TABLE_SEP"
+    timed_row "netscope flows -r" ns_flows "$MIX_PKTS" ns_flows
+    timed_row "netscope flows -r --format csv (same work, cheaper output)" ns_flows_csv "$MIX_PKTS" ns_flows
+    if have tshark; then timed_row "tshark -q -z conv,tcp -z conv,udp" tshark "$MIX_PKTS" ns_flows
+    else not_installed_row "tshark -q -z conv,tcp -z conv,udp" "Debian package tshark"; fi
+    if have softflowd; then timed_row "softflowd -r (NetFlow to 127.0.0.1:9)" softflowd "$MIX_PKTS" ns_flows
+    else not_installed_row "softflowd -r" "Debian package softflowd"; fi
+    if have ndpiReader; then timed_row "ndpiReader -i" ndpi "$MIX_PKTS" ns_flows
+    else not_installed_row "ndpiReader -i" "Debian package libndpi-bin"; fi
+    if have argus; then timed_row "argus -r" argus "$MIX_PKTS" ns_flows
+    else not_installed_row "argus -r" "Debian package argus-server"; fi
+    emit ""
+}
+
+# ---- (d) memory ----------------------------------------------------------------------------
+memory_section() {
+    log "(d) flow-table memory: $FLOWS concurrent flows"
+    local cmd="$NETSCOPE flows -r $CONC --max-flows 1048576 --idle-timeout 100000 >/dev/null"
+    local rc=0
+    /usr/bin/time -v sh -c "exec $cmd" 2>"$TMP/mem.txt" || rc=$?
+    local kb wall
+    kb=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$TMP/mem.txt")
+    wall=$(awk '/Elapsed \(wall clock\)/ { print $NF }' "$TMP/mem.txt")
+    emit "## (d) Flow-table memory: $FLOWS concurrent TCP flows ($CONC_PKTS packets)"
+    emit ""
+    emit "| command | exit | max RSS MiB | wall | target | within target |"
+    emit "| --- | ---: | ---: | ---: | ---: | --- |"
+    if ((rc != 0)); then
+        emit "| \`netscope flows --max-flows 1048576\` | $rc ($(grep -v -e '^\s' "$TMP/mem.txt" | head -n 1 | cut -c1-80 | tr '|' '/')) | | | < $MEM_TARGET_MIB MiB | n/a |"
+    else
+        awk -v kb="$kb" -v w="$wall" -v t="$MEM_TARGET_MIB" 'BEGIN {
+            printf "| `netscope flows --max-flows 1048576` | 0 | %.1f | %s | < %d MiB | %s |\n",
+                   kb / 1024, w, t, (kb / 1024 < t) ? "yes" : "**no**" }' >"$TMP/row"
+        emit "$(cat "$TMP/row")"
+    fi
+    emit ""
+}
+
+# ---- header and commands -------------------------------------------------------------------
+header() {
+    local cpu cores mem
+    cpu=$(lscpu | awk -F: '/^Model name/ { sub(/^ +/, "", $2); print $2; exit }')
+    cores=$(nproc)
+    mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+    emit "# NetScope benchmarks"
+    emit ""
+    emit "Generated by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+    emit ""
+    emit "| | |"
+    emit "| --- | --- |"
+    emit "| machine | $cpu, $cores cores (\`nproc\`), $mem RAM, Linux $(uname -r) |"
+    emit "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: other jobs run alongside) |"
+    emit "| commit | $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)') |"
+    emit "| compiler | $(cc --version | head -n 1), CMAKE_BUILD_TYPE=Release (-O3) |"
+    emit "| workloads | \`$MIX\` $MIX_PKTS packets ($(du -m "$MIX" | cut -f1) MB), \`$HS\` $HS_PKTS packets, \`$CONC\` $CONC_PKTS packets; seed $SEED |"
+    emit "| runs | $RUNS per command, interleaved; peers slower than ${SLOW_S} s per run: $SLOW_RUNS |"
+    emit ""
+}
+
+versions_and_commands() {
+    emit "## Commands and versions"
+    emit ""
+    emit '```'
+    emit "$GEN -w $MIX --mix -c $PACKETS --seed $SEED"
+    emit "$GEN -w $HS --handshakes -c $HS_PACKETS --seed $SEED"
+    emit "$GEN -w $CONC --concurrent-flows $FLOWS --seed $SEED"
+    emit "$BENCH_DECODE -n $RUNS $HS $MIX"
+    local id
+    for id in "${IDS[@]}"; do emit "${CMD[$id]}"; done
+    emit "$NETSCOPE flows -r $CONC --max-flows 1048576 --idle-timeout 100000 >/dev/null   # under /usr/bin/time -v"
+    emit '```'
+    emit ""
+    have tcpdump && emit "- $(tcpdump --version 2>&1 | head -n 1)"
+    have tshark && emit "- $(tshark -v 2>/dev/null | head -n 1)"
+    have softflowd && emit "- softflowd $(dpkg-query -W -f='${Version}' softflowd 2>/dev/null)"
+    have ndpiReader && emit "- nDPI $(dpkg-query -W -f='${Version}' libndpi-bin 2>/dev/null)"
+    have argus && emit "- argus $(dpkg-query -W -f='${Version}' argus-server 2>/dev/null)"
+    emit "- Timing: our own interleaved loop (EPOCHREALTIME around /usr/bin/time), not hyperfine,"
+    emit "  whose runs of one command are consecutive."
+    emit "- Wall time is what a user waits; CPU time (user + sys) is less disturbed by other jobs on"
+    emit "  this shared machine. packets/s and ns/packet use the median wall time."
+    emit "- Total run time of this script: $((SECONDS - START_S)) s."
+}
+
+# ---- main ----------------------------------------------------------------------------------
+main() {
+    [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing: apt-get install -y time"
+    build
+    workloads
+    MIX_PKTS=$(packets_of "$OUT/.mix.stamp")
+    HS_PKTS=$(packets_of "$OUT/.hs.stamp")
+    CONC_PKTS=$(packets_of "$OUT/.conc.stamp")
+    header
+    bench_decode_section
+    print_section
+    flows_section
+    memory_section
+    versions_and_commands
+    printf '%s\n' "${md[@]}" >"$RESULTS"
+    cat "$RESULTS"
+    log "wrote $RESULTS"
+}
+
+main "$@"

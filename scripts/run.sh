@@ -17,7 +17,7 @@ if [[ $rc -eq 0 || $rc -eq 124 ]]; then
   exec "$bin" print
 fi
 
-sample=build/dev/sample.pcap
-"$gen" --mix --packets 300 --seed 1 -o "$sample" >/dev/null
-echo "make run: live capture is not possible here (${why#netscope print: }); printing the bundled sample $sample instead" >&2
+sample="$(mktemp -d)/sample.pcap"
+"$gen" --mix --packets 300 --active 20 --seed 1 -w "$sample" >/dev/null
+echo "make run: live capture is not possible here (${why#netscope print: }); printing a generated sample capture ($sample) instead" >&2
 exec "$bin" print -r "$sample"

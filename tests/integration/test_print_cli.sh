@@ -9,6 +9,7 @@ bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cap="$NS_PCAPS/ndpi/443-curl.pcap"
+[[ -f "$cap" ]] || { echo "skip: $cap not found (../shared/pcaps)"; exit 77; }
 
 # expect_error STATUS PATTERN -- ARGS: the command fails with STATUS and stderr matches PATTERN
 expect_error() {

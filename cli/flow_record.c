@@ -1,0 +1,552 @@
+/* flow_record.c - flow records as JSON Lines (Zeek conn.log names first, then ours) and as
+ * CSV lines, written directly into a reused buffer (see flow_record.h).
+ *
+ * One sequence of put_*() calls describes a record; the writer turns it into JSON members or
+ * into CSV cells (a member absent from a record leaves its cell empty). jansson is used only
+ * for the application-layer arrays (flow_app_json.c), which few flows have.
+ */
+#include "flow_record.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_app_json.h"
+#include "netscope/community_id.h"
+#include "netscope/flow_key.h"
+#include "pktfmt.h"
+
+/* Flat columns, in CSV order (every scalar member a record may have, in the order the JSON
+ * members are written). */
+static const char *const columns[] = {
+    "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service",
+    "duration", "orig_bytes", "resp_bytes", "conn_state", "missed_bytes", "history",
+    "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "community_id", "ip_proto",
+    "vlan", "orig_wire_bytes", "resp_wire_bytes", "orig_payload_bytes", "resp_payload_bytes",
+    "flags_orig", "flags_resp", "syn_orig", "syn_resp", "fin_orig", "fin_resp", "rst_orig",
+    "rst_resp", "tcp_state_orig", "tcp_state_resp", "rtt_handshake_us",
+    "rtt_handshake_server_us", "rtt_handshake_client_us", "rtt_samples", "rtt_min_us",
+    "rtt_mean_us", "rtt_max_us", "rtt_last_us", "retrans_orig", "retrans_resp", "ooo_orig",
+    "ooo_resp", "dup_ack_orig", "dup_ack_resp", "zero_win_orig", "zero_win_resp",
+    "gaps_orig", "gaps_resp", "missed_bytes_orig", "missed_bytes_resp", "midstream",
+    "seq_gaps", "truncated", "fragments", "bps", "pps", "avg_bps", "avg_pps", "interim",
+    "end_reason"};
+
+#define NCOLS (sizeof(columns) / sizeof(columns[0]))
+
+/* ---- buffer ---------------------------------------------------------------------------- */
+
+void
+ns_flow_record_buf_fini(ns_flow_record_buf_t *b)
+{
+    free(b->buf);
+    b->buf = NULL;
+    b->len = b->cap = 0;
+}
+
+static bool
+grow(ns_flow_record_buf_t *b, size_t n)
+{
+    if (b->oom)
+        return false;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len < n)
+        cap *= 2;
+    char *p = realloc(b->buf, cap);
+    if (p == NULL) {
+        b->oom = 1;
+        return false;
+    }
+    b->buf = p;
+    b->cap = cap;
+    return true;
+}
+
+static inline bool
+reserve(ns_flow_record_buf_t *b, size_t n)
+{
+    return b->cap - b->len >= n || grow(b, n);
+}
+
+static inline void
+put_mem(ns_flow_record_buf_t *b, const char *s, size_t n)
+{
+    if (!reserve(b, n))
+        return;
+    memcpy(b->buf + b->len, s, n);
+    b->len += n;
+}
+
+static inline void
+put_ch(ns_flow_record_buf_t *b, char c)
+{
+    if (reserve(b, 1))
+        b->buf[b->len++] = c;
+}
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+static size_t
+fmt_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* "%.16g", and for JSON jansson's touches: a ".0" when there is neither '.' nor 'e', and no
+ * '+' or leading zeros in the exponent. Integral values below 2^53 take a fast path. */
+static size_t
+fmt_real(char *out, double v, bool json)
+{
+    size_t n;
+    if (v >= 0 && v < 9007199254740992.0 && v == (double)(uint64_t)v) {
+        n = fmt_u64(out, (uint64_t)v);
+        if (n <= 16) { /* %.16g prints up to 16 digits without an exponent */
+            if (json) {
+                out[n++] = '.';
+                out[n++] = '0';
+            }
+            return n;
+        }
+    }
+    int r = snprintf(out, 40, "%.16g", v);
+    n = r > 0 ? (size_t)r : 0;
+    if (!json)
+        return n;
+    out[n] = '\0';
+    char *e = strchr(out, 'e');
+    if (strchr(out, '.') == NULL && e == NULL) {
+        out[n++] = '.';
+        out[n++] = '0';
+    } else if (e != NULL) {
+        /* jansson's jsonp_dtostr, step for step */
+        char *start = e + 1, *end = e + 2;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, (size_t)(out + n - end) + 1);
+            n -= (size_t)(end - start);
+        }
+    }
+    return n;
+}
+
+/* num / 10^p (p <= 9) as "%.16g" would print the double d nearest to it, without printf,
+ * when that is certain: num has at most 16 digits (so the quotient is itself a 16-digit
+ * decimal), printf would not use an exponent, and half a unit in the last place of d is less
+ * than half the spacing of 16-digit decimals there (so no other 16-digit decimal is nearer to
+ * d). Returns 0 when not certain: the caller falls back to printf. */
+static size_t
+fmt_fixed(char *out, uint64_t num, unsigned p, double d, bool json)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                   1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+                                   1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25};
+    if (num == 0 || num >= 10000000000000000ull || p > 9)
+        return 0;
+    char dig[20];
+    size_t nd = fmt_u64(dig, num);
+    int e = (int)nd - 1 - (int)p; /* decimal exponent of the leading digit */
+    if (e < -4)
+        return 0;
+    int k;
+    (void)frexp(d, &k); /* d = f * 2^k, f in [0.5, 1): ulp = 2^(k - 53) */
+    /* ulp < 0.9 * 10^(e - 15), compared as ulp * 10^(15 - e) < 0.9 (15 - e is 0..19) */
+    if (ldexp(1.0, k - 53) * pow10[15 - e] >= 0.9)
+        return 0;
+    size_t n = 0, ip = nd > p ? nd - p : 0; /* digits before the point */
+    if (ip == 0) {
+        out[n++] = '0';
+    } else {
+        memcpy(out, dig, ip);
+        n = ip;
+    }
+    size_t fd = nd - ip; /* fraction digits present in dig (after leading zeros) */
+    size_t lz = p - fd;  /* leading zeros of the fraction */
+    size_t last = nd;
+    while (last > ip && dig[last - 1] == '0')
+        last--;
+    if (last > ip) {
+        out[n++] = '.';
+        for (size_t i = 0; i < lz; i++)
+            out[n++] = '0';
+        memcpy(out + n, dig + ip, last - ip);
+        n += last - ip;
+    } else if (json) {
+        out[n++] = '.';
+        out[n++] = '0';
+    }
+    return n;
+}
+
+static void
+json_escaped(ns_flow_record_buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    put_ch(b, '"');
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put_mem(b, run, (size_t)(s - run));
+        run = s + 1;
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+            break;
+        }
+        put_mem(b, esc, n);
+    }
+    put_mem(b, run, (size_t)(s - run));
+    put_ch(b, '"');
+}
+
+static void
+csv_quoted(ns_flow_record_buf_t *b, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        put_mem(b, s, strlen(s));
+        return;
+    }
+    put_ch(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            put_ch(b, '"');
+        put_ch(b, *s);
+    }
+    put_ch(b, '"');
+}
+
+/* ---- the record writer ----------------------------------------------------------------- */
+
+typedef struct {
+    ns_flow_record_buf_t *b;
+    bool csv;
+    bool first;    /* JSON: no member written yet */
+    size_t commas; /* CSV: separators written so far */
+} writer_t;
+
+/* Start member `name`: JSON writes its key; CSV moves to its cell. False when CSV has no
+ * such column (the value is then not written). */
+static inline bool
+key(writer_t *w, const char *name, size_t nlen)
+{
+    if (!w->csv) {
+        if (!reserve(w->b, nlen + 4))
+            return false;
+        char *p = w->b->buf + w->b->len;
+        if (!w->first)
+            *p++ = ',';
+        w->first = false;
+        *p++ = '"';
+        memcpy(p, name, nlen);
+        p += nlen;
+        *p++ = '"';
+        *p++ = ':';
+        w->b->len = (size_t)(p - w->b->buf);
+        return true;
+    }
+    for (size_t i = w->commas; i < NCOLS; i++) {
+        if (strcmp(columns[i], name) == 0) {
+            for (; w->commas < i; w->commas++)
+                put_ch(w->b, ',');
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Members are named by string literals: their length is a constant. */
+#define put_u(w, name, v) put_u_(w, name, sizeof(name) - 1, v)
+#define put_real(w, name, v) put_real_(w, name, sizeof(name) - 1, v)
+#define put_ratio(w, name, num, p, v) put_ratio_(w, name, sizeof(name) - 1, num, p, v)
+#define put_str(w, name, s) put_str_(w, name, sizeof(name) - 1, s)
+#define put_bool(w, name, v) put_bool_(w, name, sizeof(name) - 1, v)
+
+static inline void
+put_u_(writer_t *w, const char *name, size_t nlen, uint64_t v)
+{
+    if (!key(w, name, nlen) || !reserve(w->b, 20))
+        return;
+    w->b->len += fmt_u64(w->b->buf + w->b->len, v);
+}
+
+static void
+put_real_(writer_t *w, const char *name, size_t nlen, double v)
+{
+    if (!key(w, name, nlen))
+        return;
+    char tmp[48];
+    put_mem(w->b, tmp, fmt_real(tmp, v, !w->csv));
+}
+
+/* A real that is num / 10^p (times, durations): printed without printf when possible. */
+static void
+put_ratio_(writer_t *w, const char *name, size_t nlen, uint64_t num, unsigned p, double v)
+{
+    if (!key(w, name, nlen))
+        return;
+    char tmp[48];
+    size_t n = fmt_fixed(tmp, num, p, v, !w->csv);
+    if (n == 0)
+        n = fmt_real(tmp, v, !w->csv);
+    put_mem(w->b, tmp, n);
+}
+
+static void
+put_str_(writer_t *w, const char *name, size_t nlen, const char *s)
+{
+    if (!key(w, name, nlen))
+        return;
+    if (w->csv)
+        csv_quoted(w->b, s);
+    else
+        json_escaped(w->b, s);
+}
+
+static void
+put_bool_(writer_t *w, const char *name, size_t nlen, bool v)
+{
+    if (!key(w, name, nlen))
+        return;
+    if (v)
+        put_mem(w->b, "true", 4);
+    else
+        put_mem(w->b, "false", 5);
+}
+
+/* The application-layer arrays, spliced in after the flat members: jansson builds them
+ * (flow_app_json.c), we copy the members of its compact dump. */
+static void
+put_app(writer_t *w, const ns_app_pool_t *app, uint32_t handle)
+{
+    json_t *tmp = json_object();
+    if (tmp == NULL) {
+        w->b->oom = 1;
+        return;
+    }
+    ns_app_to_json(app, handle, tmp);
+    if (json_object_size(tmp) > 0) {
+        size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(16);
+        size_t n = json_dumpb(tmp, NULL, 0, flags);
+        if (n >= 2 && reserve(w->b, n)) {
+            char *dst = w->b->buf + w->b->len;
+            if (json_dumpb(tmp, dst, n, flags) == n) {
+                /* "{...}" -> ",..." in place */
+                dst[0] = ',';
+                w->b->len += n - 1;
+            }
+        }
+    }
+    json_decref(tmp);
+}
+
+/* ---- the record -------------------------------------------------------------------------- */
+
+static const char *
+proto_name(uint8_t proto)
+{
+    switch (proto) {
+    case 6:
+        return "tcp";
+    case 17:
+        return "udp";
+    case 1:
+    case 58:
+        return "icmp";
+    default:
+        return "unknown_transport";
+    }
+}
+
+static const char *
+ep_name(uint8_t s)
+{
+    static const char *const n[] = {"inactive", "syn_sent", "syn_ack_sent", "partial",
+                                    "established", "closed", "reset"};
+    return s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
+}
+
+static void
+flags_str(uint8_t fl, char out[10])
+{
+    static const char letters[] = "FSRPAUEC";
+    size_t n = 0;
+    for (unsigned i = 0; i < 8; i++)
+        if (fl & (1u << i))
+            out[n++] = letters[i];
+    out[n] = '\0';
+}
+
+int
+ns_flow_record_write(ns_flow_record_buf_t *b, const ns_flow_engine_t *eng, uint32_t idx,
+                     ns_flow_end_t reason, int csv, int with_app)
+{
+    const ns_flow_table_t *t = ns_flow_engine_table(eng);
+    ns_flow_view_t v;
+    ns_flow_table_view(t, idx, &v);
+    const ns_flow_t *f = &v.f;
+    bool is_tcp = v.is_tcp;
+    ns_flow_key_t k;
+    ns_flow_table_key(t, idx, &k);
+    unsigned o = (f->fl & NS_FLOW_F_ORIG_HI) ? 1u : 0u, r = o ^ 1u;
+    char buf[64], ob[64], rb[64];
+    writer_t w = {.b = b, .csv = csv != 0, .first = true, .commas = 0};
+
+    if (!w.csv)
+        put_ch(b, '{');
+    put_ratio(&w, "ts", f->first_ns, 9, (double)f->first_ns / 1e9);
+    ns_flow_engine_uid(eng, idx, buf, sizeof(buf));
+    put_str(&w, "uid", buf);
+    ns_pktfmt_addr(ob, &k.addr[o], k.ip_ver);
+    ns_pktfmt_addr(rb, &k.addr[r], k.ip_ver);
+    put_str(&w, "id.orig_h", ob);
+    put_u(&w, "id.orig_p", k.port[o]);
+    put_str(&w, "id.resp_h", rb);
+    put_u(&w, "id.resp_p", k.port[r]);
+    put_str(&w, "proto", proto_name(f->proto));
+    const ns_app_pool_t *app = ns_flow_engine_app(eng);
+    const char *svc = app ? ns_app_service(app, f->app) : NULL;
+    if (svc)
+        put_str(&w, "service", svc);
+    put_ratio(&w, "duration", f->last_ns - f->first_ns, 9,
+              (double)(f->last_ns - f->first_ns) / 1e9);
+    put_u(&w, "orig_bytes", ns_flow_app_bytes(&v, 0));
+    put_u(&w, "resp_bytes", ns_flow_app_bytes(&v, 1));
+    put_str(&w, "conn_state", ns_flow_conn_state(&v));
+    put_u(&w, "missed_bytes", ns_flow_missed_bytes(&v));
+    char hist[NS_FLOW_HIST_MAX + 1];
+    ns_flow_history(&v, hist, sizeof(hist));
+    put_str(&w, "history", hist);
+    put_u(&w, "orig_pkts", v.pkts[0]);
+    put_u(&w, "orig_ip_bytes", v.ip_bytes[0]);
+    put_u(&w, "resp_pkts", v.pkts[1]);
+    put_u(&w, "resp_ip_bytes", v.ip_bytes[1]);
+
+    /* Community ID: ICMP passes type and code; the code of a two-way message is 0. */
+    uint16_t sp = k.port[o], dp = k.port[r];
+    if (f->proto == 1 || f->proto == 58) {
+        uint16_t a, c;
+        if (ns_flow_key_icmp_ports(k.ip_ver, (uint8_t)sp, 0, &a, &c))
+            dp = 0;
+    }
+    if (ns_community_id_v1(0, k.ip_ver, &k.addr[o], &k.addr[r], f->proto, sp, dp, buf,
+                           sizeof(buf)) > 0)
+        put_str(&w, "community_id", buf);
+    put_u(&w, "ip_proto", f->proto);
+    put_u(&w, "vlan", f->vlan);
+    put_u(&w, "orig_wire_bytes", v.wire_bytes[0]);
+    put_u(&w, "resp_wire_bytes", v.wire_bytes[1]);
+    put_u(&w, "orig_payload_bytes", v.payload_bytes[0]);
+    put_u(&w, "resp_payload_bytes", v.payload_bytes[1]);
+
+    if (is_tcp) {
+        const ns_flow_tcp_t *tcp = &v.tcp;
+        const ns_flow_tcp_ext_t *x = &v.x;
+        char fl[10];
+        flags_str(f->tcp_flags[0], fl);
+        put_str(&w, "flags_orig", fl);
+        flags_str(f->tcp_flags[1], fl);
+        put_str(&w, "flags_resp", fl);
+        put_u(&w, "syn_orig", tcp->d[0].syn);
+        put_u(&w, "syn_resp", tcp->d[1].syn);
+        put_u(&w, "fin_orig", tcp->d[0].fin);
+        put_u(&w, "fin_resp", tcp->d[1].fin);
+        put_u(&w, "rst_orig", tcp->d[0].rst);
+        put_u(&w, "rst_resp", tcp->d[1].rst);
+        put_str(&w, "tcp_state_orig", ep_name(f->state[0]));
+        put_str(&w, "tcp_state_resp", ep_name(f->state[1]));
+        if ((tcp->hs & NS_TCPHS_DONE) && (tcp->hs & NS_TCPHS_NOSPLIT)) {
+            put_ratio(&w, "rtt_handshake_us", tcp->hs_srv_ns, 3, (double)tcp->hs_srv_ns / 1e3);
+        } else if (tcp->hs & NS_TCPHS_DONE) {
+            uint64_t hs = (uint64_t)tcp->hs_srv_ns + tcp->hs_cli_ns;
+            put_ratio(&w, "rtt_handshake_us", hs, 3,
+                      ((double)tcp->hs_srv_ns + (double)tcp->hs_cli_ns) / 1e3);
+            put_ratio(&w, "rtt_handshake_server_us", tcp->hs_srv_ns, 3,
+                      (double)tcp->hs_srv_ns / 1e3);
+            put_ratio(&w, "rtt_handshake_client_us", tcp->hs_cli_ns, 3,
+                      (double)tcp->hs_cli_ns / 1e3);
+        } else if (tcp->hs & NS_TCPHS_SYNACK) {
+            put_ratio(&w, "rtt_handshake_server_us", tcp->hs_srv_ns, 3,
+                      (double)tcp->hs_srv_ns / 1e3);
+        }
+        put_u(&w, "rtt_samples", x->rtt_n);
+        if (x->rtt_n > 0) {
+            put_u(&w, "rtt_min_us", x->rtt_min_us);
+            put_u(&w, "rtt_mean_us", x->rtt_mean_us);
+            put_u(&w, "rtt_max_us", x->rtt_max_us);
+            put_u(&w, "rtt_last_us", x->rtt_last_us);
+        }
+        put_u(&w, "retrans_orig", x->d[0].retrans);
+        put_u(&w, "retrans_resp", x->d[1].retrans);
+        put_u(&w, "ooo_orig", x->d[0].ooo);
+        put_u(&w, "ooo_resp", x->d[1].ooo);
+        put_u(&w, "dup_ack_orig", x->d[0].dup_ack);
+        put_u(&w, "dup_ack_resp", x->d[1].dup_ack);
+        put_u(&w, "zero_win_orig", x->d[0].zero_win);
+        put_u(&w, "zero_win_resp", x->d[1].zero_win);
+        put_u(&w, "gaps_orig", x->d[0].gaps);
+        put_u(&w, "gaps_resp", x->d[1].gaps);
+        put_u(&w, "missed_bytes_orig", x->d[0].missed);
+        put_u(&w, "missed_bytes_resp", x->d[1].missed);
+        put_bool(&w, "midstream", f->quality & NS_FLOW_Q_MIDSTREAM);
+        put_bool(&w, "seq_gaps", f->quality & NS_FLOW_Q_GAP);
+    }
+    put_bool(&w, "truncated", f->quality & NS_FLOW_Q_TRUNCATED);
+    put_bool(&w, "fragments", f->quality & NS_FLOW_Q_FRAGMENTS);
+    double bps, pps;
+    ns_flow_rate(f, f->last_ns, &bps, &pps);
+    put_real(&w, "bps", bps);
+    put_real(&w, "pps", pps);
+    double dur = (double)(f->last_ns - f->first_ns) / 1e9;
+    uint64_t pk = v.pkts[0] + v.pkts[1];
+    uint64_t wb = v.wire_bytes[0] + v.wire_bytes[1];
+    put_real(&w, "avg_bps", dur > 0 ? (double)wb * 8.0 / dur : 0.0);
+    put_real(&w, "avg_pps", dur > 0 ? (double)pk / dur : 0.0);
+    put_u(&w, "interim", ns_flow_engine_interim_n(eng, idx, reason));
+    put_str(&w, "end_reason", ns_flow_end_name(reason));
+    if (w.csv) {
+        for (; w.commas < NCOLS - 1; w.commas++)
+            put_ch(b, ',');
+    } else {
+        if (with_app && app && f->app)
+            put_app(&w, app, f->app);
+        put_ch(b, '}');
+    }
+    put_ch(b, '\n');
+    return b->oom ? -1 : 0;
+}
+
+void
+ns_flow_record_csv_header(FILE *out)
+{
+    for (size_t i = 0; i < NCOLS; i++)
+        fprintf(out, "%s%s", i ? "," : "", columns[i]);
+    fputc('\n', out);
+}

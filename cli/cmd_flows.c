@@ -105,6 +105,24 @@ parse_secs(const char *opt, const char *arg, bool allow_zero, uint64_t *ns)
     return true;
 }
 
+/* Throughput of the whole input (one interface or file: its totals are the global ones):
+ * averaged over the capture time, and over the 1-second window ending at the last packet. */
+static void
+throughput(const ns_flow_engine_t *eng, const char *source, uint64_t first_ns, uint64_t last_ns)
+{
+    const ns_flow_engine_stats_t *st = ns_flow_engine_stats(eng);
+    if (st->packets == 0)
+        return;
+    double secs = last_ns > first_ns ? (double)(last_ns - first_ns) / 1e9 : 0.0;
+    double bps = 0, pps = 0;
+    ns_flow_engine_rate(eng, last_ns, &bps, &pps);
+    fprintf(stderr, "netscope flows: throughput of %s: ", source);
+    if (secs > 0)
+        fprintf(stderr, "average %.6f Mbit/s, %.1f packets/s over %.3f s; ",
+                (double)st->wire_bytes * 8.0 / secs / 1e6, (double)st->packets / secs, secs);
+    fprintf(stderr, "last second %.6f Mbit/s, %.1f packets/s\n", bps / 1e6, pps);
+}
+
 static void
 summary(const ns_flow_engine_t *eng, const ns_decode_stats_t *ds, const ns_app_pool_t *app,
         uint64_t kernel_drops, bool live)
@@ -336,7 +354,7 @@ ns_cmd_flows(int argc, char **argv)
     memset(&ds, 0, sizeof(ds));
     static ns_pkt_t pkt;
     ns_frame_t fr;
-    uint64_t last_ts = 0;
+    uint64_t last_ts = 0, first_ts = 0;
     int r;
     while ((r = ns_capture_next(cap, &fr)) != NS_CAPTURE_END) {
         if (r == NS_CAPTURE_ERROR) {
@@ -356,6 +374,8 @@ ns_cmd_flows(int argc, char **argv)
         pkt.ts_ns = fr.ts_ns;
         (void)ns_decode_frame(linktype, fr.data, fr.cap_len, fr.wire_len, &pkt, NULL, &ds);
         ns_flow_engine_add(eng, &pkt, fr.data);
+        if (first_ts == 0)
+            first_ts = fr.ts_ns;
         last_ts = fr.ts_ns;
     }
     ns_flow_engine_flush(eng, NS_FLOW_END_END_OF_INPUT, 0);
@@ -365,6 +385,10 @@ ns_cmd_flows(int argc, char **argv)
     uint64_t recv = 0, drop = 0;
     bool live = ns_capture_stats(cap, &recv, &drop);
     summary(eng, &ds, ns_flow_engine_app(eng), drop, live);
+    throughput(eng, co.iface ? co.iface : co.file, first_ts, last_ts);
+    if (ns_capture_warning(cap))
+        fprintf(stderr, "netscope flows: warning: the capture ends early (%s)\n",
+                ns_capture_warning(cap));
     if (fflush(o.out) != 0 || ferror(o.out) || o.write_error) {
         fprintf(stderr, "netscope flows: writing the records failed\n");
         goto out;

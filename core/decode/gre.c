@@ -76,6 +76,22 @@ gre_cksum_status(const ns_cur_t *c, const ns_pkt_t *pkt, uint32_t start)
     return sum == 0xffffu ? CKSUM_GOOD : CKSUM_BAD;
 }
 
+/* Read an optional 16- or 32-bit word and report it only when it was captured: a field must
+ * never describe bytes past the end of the capture. */
+static uint32_t
+opt_word(ns_cur_t *c, ns_fields_t *f, const char *name, uint32_t bytes, bool hex)
+{
+    uint32_t at = c->off;
+    uint32_t v = bytes == 2 ? ns_cur_be16(c) : ns_cur_be32(c);
+    if (ns_cur_ok(c)) {
+        if (hex)
+            ns_field_hex(f, name, at, bytes, v);
+        else
+            ns_field_uint(f, name, at, bytes, v);
+    }
+    return v;
+}
+
 /* The optional words of a version 0 header, after the fixed 4 bytes. */
 static void
 gre_v0_options(ns_cur_t *c, ns_dec_t *d, uint16_t fv, uint32_t start)
@@ -83,38 +99,27 @@ gre_v0_options(ns_cur_t *c, ns_dec_t *d, uint16_t fv, uint32_t start)
     ns_fields_t *f = d->f;
     if (fv & GRE_C) {
         uint32_t at = c->off;
-        ns_field_hex(f, "gre.checksum", at, 2, ns_cur_be16(c));
+        (void)opt_word(c, f, "gre.checksum", 2, true);
         ns_cur_skip(c, 2); /* Reserved1 (the RFC 1701 offset, meaningless without R) */
         if (f != NULL && ns_cur_ok(c))
             ns_field_uint(f, "gre.checksum.status", at, 2, gre_cksum_status(c, d->pkt, start));
     }
-    if (fv & GRE_K) {
-        uint32_t at = c->off;
-        ns_field_hex(f, "gre.key", at, 4, ns_cur_be32(c));
-    }
-    if (fv & GRE_S) {
-        uint32_t at = c->off;
-        ns_field_uint(f, "gre.sequence_number", at, 4, ns_cur_be32(c));
-    }
+    if (fv & GRE_K)
+        (void)opt_word(c, f, "gre.key", 4, true);
+    if (fv & GRE_S)
+        (void)opt_word(c, f, "gre.sequence_number", 4, false);
 }
 
 /* The rest of a version 1 header; returns the declared payload length. */
 static uint16_t
 gre_v1_options(ns_cur_t *c, ns_fields_t *f, uint16_t fv)
 {
-    uint32_t at = c->off;
-    uint16_t plen = ns_cur_be16(c);
-    uint16_t call = ns_cur_be16(c);
-    ns_field_uint(f, "gre.key.payload_length", at, 2, plen);
-    ns_field_uint(f, "gre.key.call_id", at + 2, 2, call);
-    if (fv & GRE_S) {
-        at = c->off;
-        ns_field_uint(f, "gre.sequence_number", at, 4, ns_cur_be32(c));
-    }
-    if (fv & GRE_A) {
-        at = c->off;
-        ns_field_uint(f, "gre.ack_number", at, 4, ns_cur_be32(c));
-    }
+    uint16_t plen = (uint16_t)opt_word(c, f, "gre.key.payload_length", 2, false);
+    (void)opt_word(c, f, "gre.key.call_id", 2, false);
+    if (fv & GRE_S)
+        (void)opt_word(c, f, "gre.sequence_number", 4, false);
+    if (fv & GRE_A)
+        (void)opt_word(c, f, "gre.ack_number", 4, false);
     return plen;
 }
 

@@ -69,7 +69,7 @@ usage(FILE *out)
             "  --no-app             skip HTTP/DNS transaction analysis\n"
             "  -h, --help           this text\n"
             "\n"
-            "Fields: docs/flows.md.\n");
+            "Every field is described in README.md (netscope flows).\n");
 }
 
 static void

@@ -7,7 +7,7 @@
  * byte what the jansson version wrote. Strings are escaped for JSON (quote, backslash and
  * control characters) and quoted for CSV when needed. The JSON members are in a fixed order;
  * CSV writes the same members under a fixed header (ns_flow_record_csv_header), so both
- * formats always carry the same values. docs/flows.md documents every field.
+ * formats always carry the same values. README.md (netscope flows) documents every field.
  */
 #ifndef NETSCOPE_FLOW_RECORD_H
 #define NETSCOPE_FLOW_RECORD_H

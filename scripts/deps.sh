@@ -12,7 +12,7 @@ pkgs=(
   tshark tcpdump python3 iproute2        # tests compare with tshark
 )
 if [[ "${1:-}" == "bench" ]]; then
-  pkgs+=(tcpdump tshark softflowd libndpi-bin argus-server hyperfine time)
+  pkgs+=(softflowd libndpi-bin argus-server time)
 fi
 
 missing=()
@@ -40,3 +40,8 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo[@]}" debconf-set-selections 2>/dev/null || true
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# argus-server's install starts a capture daemon where systemd runs: the benchmark only needs
+# the binary, so stop it (it is not enabled at boot).
+if [[ " ${missing[*]} " == *" argus-server "* ]] && command -v systemctl >/dev/null 2>&1; then
+  "${sudo[@]}" systemctl stop argus.service 2>/dev/null || true
+fi

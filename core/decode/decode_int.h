@@ -82,6 +82,19 @@ ns_parse_rc_t ns_decode_gtpu(ns_cur_t *c, ns_dec_t *d);
 #define NS_IPPROTO_NONE 59
 #define NS_IPPROTO_DSTOPTS 60
 
+/* Hand the rest of the frame on as ethertype `type`; 0 means "not a payload we decode"
+ * (UNSUPPORTED). For link layers whose own protocol numbers map onto ethertypes. */
+static inline ns_parse_rc_t
+ns_dec_next_ethertype(ns_dec_t *d, uint16_t type)
+{
+    if (type == 0)
+        return NS_PARSE_UNSUPPORTED;
+    d->pkt->ethertype = type;
+    d->next = NS_NEXT_ETHERTYPE;
+    d->next_val = type;
+    return NS_PARSE_OK;
+}
+
 /* Freestanding helpers (no libc in decoders). */
 static inline bool
 ns_bytes_eq(const uint8_t *a, const char *b, uint32_t n)

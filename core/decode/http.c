@@ -67,16 +67,6 @@ eq_nocase(const ns_cur_t *c, uint32_t at, uint32_t n, const char *s, uint32_t sl
     return true;
 }
 
-/* Offset of the next LF at or after `from`, or c->end when the buffer ends first. */
-static uint32_t
-find_lf(const ns_cur_t *c, uint32_t from)
-{
-    uint32_t i = from;
-    while (i < c->end && ns_cur_at(c, i) != '\n')
-        i++;
-    return i;
-}
-
 /* Length of a line [at, lf) without its CR. */
 static uint32_t
 line_len(const ns_cur_t *c, uint32_t at, uint32_t lf)
@@ -325,7 +315,7 @@ ns_http_parse(ns_cur_t *c, ns_http_t *out, ns_fields_t *fields)
         return rc;
     int32_t node = ns_field_open(fields, "http", start);
 
-    uint32_t lf = find_lf(c, start);
+    uint32_t lf = ns_cur_find(c, start, '\n');
     if (lf == c->end) {
         rc = NS_PARSE_TRUNCATED;
         if (out->kind == NS_HTTP_REQUEST)
@@ -347,7 +337,7 @@ ns_http_parse(ns_cur_t *c, ns_http_t *out, ns_fields_t *fields)
     bool clen_seen = false;
     uint32_t at = lf + 1;
     for (uint32_t n = 0; rc == NS_PARSE_OK && n < HTTP_MAX_LINES; n++) {
-        lf = find_lf(c, at);
+        lf = ns_cur_find(c, at, '\n');
         if (lf == c->end) {
             rc = NS_PARSE_TRUNCATED;
             uint32_t end = c->end;

@@ -47,18 +47,6 @@ loop_family_ethertype(uint32_t family)
     }
 }
 
-/* Hand the payload on as `type` (0: not decoded). */
-static ns_parse_rc_t
-loop_next(ns_dec_t *d, uint16_t type)
-{
-    if (type == 0)
-        return NS_PARSE_UNSUPPORTED;
-    d->pkt->ethertype = type;
-    d->next = NS_NEXT_ETHERTYPE;
-    d->next_val = type;
-    return NS_PARSE_OK;
-}
-
 ns_parse_rc_t
 ns_decode_loop(ns_cur_t *c, ns_dec_t *d)
 {
@@ -79,7 +67,7 @@ ns_decode_loop(ns_cur_t *c, ns_dec_t *d)
     }
     ns_field_uint(d->f, "null.family", start, LOOP_HDR_LEN, family);
     ns_field_close(d->f, node, c->off);
-    return loop_next(d, type);
+    return ns_dec_next_ethertype(d, type);
 }
 
 ns_parse_rc_t
@@ -94,7 +82,7 @@ ns_decode_loop_be(ns_cur_t *c, ns_dec_t *d)
     }
     ns_field_uint(d->f, "null.family", start, LOOP_HDR_LEN, family);
     ns_field_close(d->f, node, c->off);
-    return loop_next(d, loop_family_ethertype(family));
+    return ns_dec_next_ethertype(d, loop_family_ethertype(family));
 }
 
 ns_parse_rc_t
@@ -104,13 +92,13 @@ ns_decode_raw(ns_cur_t *c, ns_dec_t *d)
     if (!ns_cur_has(c, 1))
         return NS_PARSE_TRUNCATED;
     if (d->pkt->linktype == NS_LINKTYPE_IPV4)
-        return loop_next(d, NS_ETH_IPV4);
+        return ns_dec_next_ethertype(d, NS_ETH_IPV4);
     if (d->pkt->linktype == NS_LINKTYPE_IPV6)
-        return loop_next(d, NS_ETH_IPV6);
+        return ns_dec_next_ethertype(d, NS_ETH_IPV6);
     uint8_t version = ns_cur_peek(c, 0) >> 4;
     if (version == 4)
-        return loop_next(d, NS_ETH_IPV4);
+        return ns_dec_next_ethertype(d, NS_ETH_IPV4);
     if (version == 6)
-        return loop_next(d, NS_ETH_IPV6);
+        return ns_dec_next_ethertype(d, NS_ETH_IPV6);
     return NS_PARSE_INVALID; /* raw IP that is neither IPv4 nor IPv6 */
 }

@@ -39,13 +39,7 @@ ppp_to_ethertype(uint16_t proto)
 static ns_parse_rc_t
 ppp_next(ns_dec_t *d, uint16_t proto)
 {
-    uint16_t type = ppp_to_ethertype(proto);
-    if (type == 0)
-        return NS_PARSE_UNSUPPORTED;
-    d->pkt->ethertype = type;
-    d->next = NS_NEXT_ETHERTYPE;
-    d->next_val = type;
-    return NS_PARSE_OK;
+    return ns_dec_next_ethertype(d, ppp_to_ethertype(proto));
 }
 
 ns_parse_rc_t

@@ -30,16 +30,6 @@ lower(uint8_t b)
     return b >= 'A' && b <= 'Z' ? (uint8_t)(b + ('a' - 'A')) : b;
 }
 
-/* Offset of the first LF in [from, c->end), or c->end. */
-static uint32_t
-find_lf(const ns_cur_t *c, uint32_t from)
-{
-    uint32_t i = from;
-    while (i < c->end && ns_cur_at(c, i) != '\n')
-        i++;
-    return i;
-}
-
 /* True when [at, at+n) of `c` equals lower-case `s` ignoring case. */
 static bool
 eq_nocase(const ns_cur_t *c, uint32_t at, uint32_t n, const char *s)
@@ -60,9 +50,9 @@ head_is_chunked(const ns_cur_t *c, uint32_t start, uint32_t head_len)
     uint32_t end = start + head_len;
     if (end < start || end > c->end)
         end = c->end;
-    uint32_t at = find_lf(c, start) + 1; /* skip the start line */
+    uint32_t at = ns_cur_find(c, start, '\n') + 1; /* skip the start line */
     while (at < end) {
-        uint32_t lf = find_lf(c, at);
+        uint32_t lf = ns_cur_find(c, at, '\n');
         if (lf > end)
             lf = end;
         uint32_t colon = at;
@@ -272,7 +262,7 @@ app_http_consume(ns_app_pool_t *p, app_slot_t *s, unsigned dir, const uint8_t *b
             break;
         }
         case ST_CHUNK_SIZE: {
-            uint32_t lf = find_lf(&c, off);
+            uint32_t lf = ns_cur_find(&c, off, '\n');
             if (lf == used)
                 return off;
             /* chunk-size [ chunk-ext ] CRLF (RFC 9112 7.1): hex digits, then anything. */
@@ -317,7 +307,7 @@ app_http_consume(ns_app_pool_t *p, app_slot_t *s, unsigned dir, const uint8_t *b
             break;
         }
         case ST_TRAILER: {
-            uint32_t lf = find_lf(&c, off);
+            uint32_t lf = ns_cur_find(&c, off, '\n');
             if (lf == used)
                 return off;
             bool empty = lf == off || (lf == off + 1 && ns_cur_at(&c, off) == '\r');

@@ -256,6 +256,17 @@ ns_cur_at(const ns_cur_t *c, uint32_t at)
     return at < c->end ? c->base[at] : 0;
 }
 
+/* Absolute offset of the first byte equal to `b` in [from, end), or `end` when there is none
+ * (line scanning in text protocols). */
+static inline uint32_t
+ns_cur_find(const ns_cur_t *c, uint32_t from, uint8_t b)
+{
+    uint32_t i = from;
+    while (i < c->end && c->base[i] != b)
+        i++;
+    return i;
+}
+
 /* Shrink the window to at most `n` bytes from the read position. Never widens: a declared
  * length larger than what was captured leaves the captured end in place. Returns true when
  * all `n` bytes are present (false: the layer is truncated by the capture). */

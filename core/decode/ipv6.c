@@ -174,26 +174,27 @@ ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d)
     uint32_t start = c->off;
     int32_t node = ns_field_open(d->f, "ipv6", start);
 
-    uint32_t vtf = ns_cur_be32(c);
-    uint16_t plen = ns_cur_be16(c);
-    uint8_t nxt = ns_cur_u8(c);
-    uint8_t hlim = ns_cur_u8(c);
-    uint32_t src_off = ns_cur_take(c, 16);
-    uint32_t dst_off = ns_cur_take(c, 16);
-    if (!ns_cur_ok(c)) {
+    ns_view_t h;
+    if (!ns_cur_view(c, IPV6_HDR_LEN, &h)) {
         ns_field_close(d->f, node, c->off);
         return NS_PARSE_TRUNCATED;
     }
+    uint32_t vtf = ns_view_be32(&h, 0);
+    uint16_t plen = ns_view_be16(&h, 4);
+    uint8_t nxt = ns_view_u8(&h, 6);
+    uint8_t hlim = ns_view_u8(&h, 7);
     uint32_t version = vtf >> 28;
     uint8_t tclass = (uint8_t)((vtf >> 20) & 0xffu);
-    ns_field_uint(d->f, "ipv6.version", start, 1, version);
-    ns_field_hex(d->f, "ipv6.tclass", start, 4, tclass);
-    ns_field_hex(d->f, "ipv6.flow", start + 1, 3, vtf & 0xfffffu);
-    ns_field_uint(d->f, "ipv6.plen", start + 4, 2, plen);
-    ns_field_uint(d->f, "ipv6.nxt", start + 6, 1, nxt);
-    ns_field_uint(d->f, "ipv6.hlim", start + 7, 1, hlim);
-    ns_field_raw(d->f, "ipv6.src", src_off, 16, NS_FT_IPV6);
-    ns_field_raw(d->f, "ipv6.dst", dst_off, 16, NS_FT_IPV6);
+    if (d->f) {
+        ns_field_uint(d->f, "ipv6.version", start, 1, version);
+        ns_field_hex(d->f, "ipv6.tclass", start, 4, tclass);
+        ns_field_hex(d->f, "ipv6.flow", start + 1, 3, vtf & 0xfffffu);
+        ns_field_uint(d->f, "ipv6.plen", start + 4, 2, plen);
+        ns_field_uint(d->f, "ipv6.nxt", start + 6, 1, nxt);
+        ns_field_uint(d->f, "ipv6.hlim", start + 7, 1, hlim);
+        ns_field_raw(d->f, "ipv6.src", start + 8, 16, NS_FT_IPV6);
+        ns_field_raw(d->f, "ipv6.dst", start + 24, 16, NS_FT_IPV6);
+    }
     if (version != 6) {
         ns_field_close(d->f, node, c->off);
         return NS_PARSE_INVALID;
@@ -214,10 +215,8 @@ ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d)
     if (pkt->ip_ver != 0 && pkt->encap < UINT8_MAX)
         pkt->encap++;
     pkt->ip_ver = 6;
-    for (uint32_t i = 0; i < 16; i++) {
-        pkt->src.b[i] = ns_cur_at(c, src_off + i);
-        pkt->dst.b[i] = ns_cur_at(c, dst_off + i);
-    }
+    ns_view_copy(&h, 8, pkt->src.b, 16);
+    ns_view_copy(&h, 24, pkt->dst.b, 16);
     pkt->ttl = hlim;
     pkt->tos = tclass;
     pkt->ip_proto = nxt;

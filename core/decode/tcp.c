@@ -23,15 +23,15 @@
  * Outcomes: a data offset below 5 words, or larger than the segment the IP layer declared, is
  * INVALID; a header (with its options) cut by the capture is TRUNCATED; a payload cut by the
  * snaplen is OK here (payload_cap < payload_len records it). Options are walked inside the
- * header only, at most TCP_MAX_OPTS of them; a length below 2 or one running past the header is
- * INVALID, a known option with the wrong length is skipped uninterpreted (as tcpdump does).
+ * header only (each step consumes a byte, so at most 40 of them); a length below 2 or one
+ * running past the header is INVALID, a known option with the wrong length is skipped
+ * uninterpreted (as tcpdump does).
  * The checksum is not verified: captures are often checksum-offloaded. Sequence numbers are
  * the raw ones; the decoder keeps no stream state.
  */
 #include "decode_int.h"
 
 #define TCP_HDR_LEN 20u
-#define TCP_MAX_OPTS 40u /* one-byte options fill at most the 40 option bytes */
 
 #define TCPOPT_EOL 0u
 #define TCPOPT_NOP 1u
@@ -41,29 +41,61 @@
 #define TCPOPT_SACK 5u
 #define TCPOPT_TS 8u
 
-/* Walk the options in [c->off, c->end), the header's option bytes. */
-static ns_parse_rc_t
-parse_options(ns_cur_t *c, ns_pkt_t *pkt, ns_fields_t *f)
+/* Big-endian reads from bytes already proven present. */
+static inline uint16_t
+rd16(const uint8_t *p)
 {
-    for (uint32_t n = 0; n < TCP_MAX_OPTS && ns_cur_left(c) > 0; n++) {
-        uint32_t at = c->off;
-        uint8_t kind = ns_cur_u8(c);
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* Walk the option bytes [at, end) of `base`, all captured (the caller took them as a view:
+ * every index below is checked against `end`, never against the packet). Each pass consumes
+ * at least one byte, so the walk ends within the 40 option bytes. */
+static ns_parse_rc_t
+parse_options(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_fields_t *f)
+{
+    /* NOP, NOP, timestamps: what Linux and the BSDs put on every segment after the SYN
+     * (RFC 7323, appendix A), taken in one step. */
+    if (end - at >= 12 && rd32(base + at) == 0x0101080au) {
+        pkt->tsval = rd32(base + at + 4);
+        pkt->tsecr = rd32(base + at + 8);
+        pkt->tcp_opts |= NS_TCPOPT_TS;
+        ns_field_uint(f, "tcp.options.timestamp.tsval", at + 4, 4, pkt->tsval);
+        ns_field_uint(f, "tcp.options.timestamp.tsecr", at + 8, 4, pkt->tsecr);
+        at += 12;
+    }
+    while (at < end) {
+        uint8_t kind = base[at];
+        if (kind == TCPOPT_NOP) {
+            at++;
+            continue;
+        }
         if (kind == TCPOPT_EOL)
             break;
-        if (kind == TCPOPT_NOP)
-            continue;
-        if (!ns_cur_has(c, 1))
+        if (end - at < 2)
             return NS_PARSE_INVALID; /* the length byte would lie past the header */
-        uint8_t len = ns_cur_u8(c);
-        if (len < 2 || !ns_cur_has(c, len - 2u))
+        uint8_t len = base[at + 1];
+        if (len < 2 || len > end - at)
             return NS_PARSE_INVALID;
-        ns_cur_t o = ns_cur_sub(c, len - 2u);
-        if (kind == TCPOPT_MSS && len == 4) {
-            pkt->mss = ns_cur_be16(&o);
+        const uint8_t *o = base + at + 2; /* len - 2 body bytes */
+        if (kind == TCPOPT_TS && len == 10) {
+            pkt->tsval = rd32(o);
+            pkt->tsecr = rd32(o + 4);
+            pkt->tcp_opts |= NS_TCPOPT_TS;
+            ns_field_uint(f, "tcp.options.timestamp.tsval", at + 2, 4, pkt->tsval);
+            ns_field_uint(f, "tcp.options.timestamp.tsecr", at + 6, 4, pkt->tsecr);
+        } else if (kind == TCPOPT_MSS && len == 4) {
+            pkt->mss = rd16(o);
             pkt->tcp_opts |= NS_TCPOPT_MSS;
             ns_field_uint(f, "tcp.options.mss_val", at + 2, 2, pkt->mss);
         } else if (kind == TCPOPT_WSCALE && len == 3) {
-            pkt->wscale = ns_cur_u8(&o);
+            pkt->wscale = o[0];
             pkt->tcp_opts |= NS_TCPOPT_WSCALE;
             ns_field_uint(f, "tcp.options.wscale.shift", at + 2, 1, pkt->wscale);
         } else if (kind == TCPOPT_SACK_PERM && len == 2) {
@@ -73,25 +105,19 @@ parse_options(ns_cur_t *c, ns_pkt_t *pkt, ns_fields_t *f)
             pkt->tcp_opts |= NS_TCPOPT_SACK;
             /* 40 option bytes hold at most 4 blocks; sack_n caps repeated SACK options. */
             for (uint32_t b = 0; b < (len - 2u) / 8u && b < NS_MAX_SACK; b++) {
-                uint32_t boff = o.off;
-                uint32_t le = ns_cur_be32(&o);
-                uint32_t re = ns_cur_be32(&o);
+                uint32_t le = rd32(o + 8 * b);
+                uint32_t re = rd32(o + 8 * b + 4);
                 if (pkt->sack_n < NS_MAX_SACK) {
                     pkt->sack[pkt->sack_n][0] = le;
                     pkt->sack[pkt->sack_n][1] = re;
                     pkt->sack_n++;
                 }
-                ns_field_uint(f, "tcp.options.sack_le", boff, 4, le);
-                ns_field_uint(f, "tcp.options.sack_re", boff + 4, 4, re);
+                ns_field_uint(f, "tcp.options.sack_le", at + 2 + 8 * b, 4, le);
+                ns_field_uint(f, "tcp.options.sack_re", at + 6 + 8 * b, 4, re);
             }
-        } else if (kind == TCPOPT_TS && len == 10) {
-            pkt->tsval = ns_cur_be32(&o);
-            pkt->tsecr = ns_cur_be32(&o);
-            pkt->tcp_opts |= NS_TCPOPT_TS;
-            ns_field_uint(f, "tcp.options.timestamp.tsval", at + 2, 4, pkt->tsval);
-            ns_field_uint(f, "tcp.options.timestamp.tsecr", at + 6, 4, pkt->tsecr);
         }
-        /* Any other kind: skipped by its length (the sub-cursor already moved past it). */
+        /* Any other kind: skipped by its length. */
+        at += len;
     }
     return NS_PARSE_OK;
 }
@@ -124,35 +150,21 @@ emit_header(ns_fields_t *f, const ns_pkt_t *pkt, uint32_t start, uint8_t b12, ui
     ns_field_uint(f, "tcp.urgent_pointer", start + 18, 2, urp);
 }
 
-ns_parse_rc_t
-ns_decode_tcp(ns_cur_t *c, ns_dec_t *d)
+/* The fixed header's values into the summary; returns the data offset byte (byte 12). Reads
+ * through the view, so a header cut short yields zeros where it ends; inlined twice, for the
+ * whole header (the view's length is then the constant 20 and every check folds away) and
+ * for a cut one. */
+static inline __attribute__((always_inline)) uint8_t
+read_header(ns_pkt_t *pkt, const ns_view_t *h, uint32_t start, uint32_t seg_len)
 {
-    ns_pkt_t *pkt = d->pkt;
-    uint32_t start = c->off;
-    uint32_t seg_len = pkt->payload_len; /* set by the IP layer: declared L4 bytes */
-    bool fragment = (pkt->ip_flags & NS_IP_FRAG) != 0;
-    int32_t node = ns_field_open(d->f, "tcp", start);
-
-    /* Read into locals first: stores into *pkt could alias the cursor and force reloads. */
-    ns_view_t h;
-    bool whole = ns_cur_view(c, TCP_HDR_LEN, &h);
-    if (!whole) {
-        /* Cut inside the fixed header: read what is there, field by field. */
-        ns_cur_t part = *c;
-        part.off = start;
-        part.short_read = false;
-        h.p = c->base + start;
-        h.len = ns_cur_left(&part);
-    }
-    uint16_t sport = ns_view_be16(&h, 0);
-    uint16_t dport = ns_view_be16(&h, 2);
-    uint32_t seq = ns_view_be32(&h, 4);
-    uint32_t ack = ns_view_be32(&h, 8);
-    uint8_t b12 = ns_view_u8(&h, 12);
-    uint8_t b13 = ns_view_u8(&h, 13);
-    uint16_t win = ns_view_be16(&h, 14);
-    uint16_t sum = ns_view_be16(&h, 16);
-    uint16_t urp = ns_view_be16(&h, 18);
+    /* Read into locals first: stores into *pkt could alias the packet and force reloads. */
+    uint16_t sport = ns_view_be16(h, 0);
+    uint16_t dport = ns_view_be16(h, 2);
+    uint32_t seq = ns_view_be32(h, 4);
+    uint32_t ack = ns_view_be32(h, 8);
+    uint8_t b12 = ns_view_u8(h, 12);
+    uint8_t b13 = ns_view_u8(h, 13);
+    uint16_t win = ns_view_be16(h, 14);
     pkt->l4_off = start;
     pkt->sport = sport;
     pkt->dport = dport;
@@ -166,28 +178,51 @@ ns_decode_tcp(ns_cur_t *c, ns_dec_t *d)
     pkt->payload_cap = 0;
     /* Payload bytes count even when the header is cut short, once its length is known. */
     pkt->payload_len = hlen >= TCP_HDR_LEN && hlen <= seg_len ? seg_len - hlen : 0;
+    return b12;
+}
+
+/* A segment cut inside its fixed header: what is there, and the outcome. */
+static ns_parse_rc_t
+decode_cut(ns_cur_t *c, ns_dec_t *d, uint32_t start, uint32_t seg_len, bool fragment)
+{
+    ns_view_t part = {c->base + start, c->end > start ? c->end - start : 0};
+    (void)read_header(d->pkt, &part, start, seg_len);
+    ns_field_close(d->f, ns_field_open(d->f, "tcp", start), c->off);
+    /* The IP layer narrowed the cursor to the declared length: a segment declared shorter
+     * than a header is malformed, not cut short (unless a fragment split the header). */
+    return seg_len < TCP_HDR_LEN && !fragment ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
+}
+
+ns_parse_rc_t
+ns_decode_tcp(ns_cur_t *c, ns_dec_t *d)
+{
+    ns_pkt_t *pkt = d->pkt;
+    uint32_t start = c->off;
+    uint32_t seg_len = pkt->payload_len; /* set by the IP layer: declared L4 bytes */
+    bool fragment = (pkt->ip_flags & NS_IP_FRAG) != 0;
+
+    ns_view_t v;
+    if (!ns_cur_view(c, TCP_HDR_LEN, &v))
+        return decode_cut(c, d, start, seg_len, fragment);
+    ns_view_t h = {v.p, TCP_HDR_LEN};
+    uint8_t b12 = read_header(pkt, &h, start, seg_len);
+    uint32_t hlen = pkt->tcp_hlen;
+    int32_t node = ns_field_open(d->f, "tcp", start);
 
     ns_parse_rc_t rc = NS_PARSE_OK;
-    if (!ns_cur_ok(c)) {
-        /* The IP layer narrowed the cursor to the declared length: a segment declared shorter
-         * than a header is malformed, not cut short (unless a fragment split the header). */
-        rc = seg_len < TCP_HDR_LEN && !fragment ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
-        goto out;
-    }
     if (d->f)
-        emit_header(d->f, pkt, start, b12, sum, urp);
+        emit_header(d->f, pkt, start, b12, ns_view_be16(&h, 16), ns_view_be16(&h, 18));
     if (hlen < TCP_HDR_LEN || (hlen > seg_len && !fragment)) {
         rc = NS_PARSE_INVALID;
         goto out;
     }
-    if (!ns_cur_has(c, hlen - TCP_HDR_LEN)) {
+    ns_view_t opts;
+    if (!ns_cur_view(c, hlen - TCP_HDR_LEN, &opts)) {
         rc = NS_PARSE_TRUNCATED; /* options cut by the capture (or by a fragment) */
         goto out;
     }
-    if (hlen > TCP_HDR_LEN) {
-        ns_cur_t opts = ns_cur_sub(c, hlen - TCP_HDR_LEN);
-        rc = parse_options(&opts, pkt, d->f);
-    }
+    if (hlen > TCP_HDR_LEN)
+        rc = parse_options(c->base, start + TCP_HDR_LEN, start + hlen, pkt, d->f);
     (void)ns_cur_narrow(c, pkt->payload_len);
     pkt->payload_cap = ns_cur_left(c);
     ns_field_uint(d->f, "tcp.len", pkt->payload_off, 0, pkt->payload_len);

@@ -216,28 +216,6 @@ ns_view_copy(const ns_view_t *v, uint32_t at, uint8_t *dst, uint32_t n)
     __builtin_memcpy(dst, v->p + at, n);
 }
 
-/* True when the `n` bytes at `at` of the cursor's buffer (an even count, all inside
- * [0, end)) verify as an Internet checksum: their 16-bit one's-complement sum is all ones
- * (RFC 1071). False when they are not all there. The words are added in host order: one's
- * complement addition commutes with byte swapping (RFC 1071 section 2(B)) and all ones is the
- * same in either order, so no swap is needed. */
-static inline bool
-ns_cur_inet_sum_ok(const ns_cur_t *c, uint32_t at, uint32_t n)
-{
-    if (at > c->end || c->end - at < n || (n & 1u))
-        return false;
-    const uint8_t *p = c->base + at;
-    uint64_t sum = 0;
-    for (uint32_t i = 0; i < n; i += 2) {
-        uint16_t w;
-        __builtin_memcpy(&w, p + i, 2);
-        sum += w;
-    }
-    while (sum >> 16)
-        sum = (sum & 0xffffu) + (sum >> 16);
-    return sum == 0xffffu;
-}
-
 /* Look at the byte `ahead` positions after the read position without moving; 0 and no flag
  * when it is not there (a peek is a question, not a read). */
 static inline uint8_t

@@ -5,8 +5,9 @@
  * and length into the decoded buffer), never copied, except DNS names, which compression
  * forces us to rebuild into a bounded buffer.
  *
- * Design: the "hot" part up to `dns` is cleared for every packet; the application parts are
- * only meaningful when `app` says so, which keeps per-packet reset cost to ~200 bytes.
+ * Design: only the "hot" scalars before `vlan` are cleared for every packet (~140 bytes); the
+ * arrays after them are meaningful up to their counts (vlan_n, mpls_n, sack_n, icmp_quote) and
+ * the application parts only when `app` says so, so a packet pays for the bytes it uses.
  */
 #ifndef NETSCOPE_PKT_H
 #define NETSCOPE_PKT_H
@@ -149,8 +150,6 @@ typedef struct {
     uint16_t ethertype;      /* the last ethertype seen (after VLAN/MPLS) */
     uint8_t vlan_n;          /* tags seen (capped); vlan[0] is the outermost */
     uint8_t mpls_n;
-    uint16_t vlan[NS_MAX_VLAN];
-    uint32_t mpls[NS_MAX_MPLS];
 
     /* ---- network ---- */
     uint8_t ip_ver;          /* 0 (none), 4 or 6: the innermost IP header */
@@ -179,21 +178,25 @@ typedef struct {
     uint8_t wscale;
     uint8_t sack_n;
     uint32_t tsval, tsecr;
-    uint32_t sack[NS_MAX_SACK][2];
     uint8_t icmp_type, icmp_code;
     uint16_t icmp_id, icmp_seq;
     bool icmp_quote;         /* an error message quoting an IP header (fields in inner_*) */
     uint8_t inner_proto;
     uint16_t inner_sport, inner_dport;
-    ns_addr_t inner_src, inner_dst;
+    uint8_t app;             /* ns_app_t: which of `dns` / `http` below is valid */
+
+    /* ---- not reset: arrays valid up to their counts above ---- */
+    uint16_t vlan[NS_MAX_VLAN];     /* vlan_n */
+    uint32_t mpls[NS_MAX_MPLS];     /* mpls_n */
+    uint32_t sack[NS_MAX_SACK][2];  /* sack_n */
+    ns_addr_t inner_src, inner_dst; /* icmp_quote */
 
     /* ---- application (valid per `app`) ---- */
-    uint8_t app;             /* ns_app_t */
     ns_dns_t dns;
     ns_http_t http;
 } ns_pkt_t;
 
-/* The per-packet reset: everything before the application parts. */
-#define NS_PKT_HOT_SIZE offsetof(ns_pkt_t, dns)
+/* The per-packet reset: the scalars, up to the count-guarded arrays. */
+#define NS_PKT_HOT_SIZE offsetof(ns_pkt_t, vlan)
 
 #endif /* NETSCOPE_PKT_H */

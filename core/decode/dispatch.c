@@ -30,6 +30,7 @@ static const ns_dispatch_t link_table[] = {
     {14, ns_decode_raw, NS_LAYER_RAW},
 };
 
+/* IPv4 and IPv6 first: the walk below finds them in one or two steps. */
 static const ns_dispatch_t ethertype_table[] = {
     {NS_ETH_IPV4, ns_decode_ipv4, NS_LAYER_IPV4},
     {NS_ETH_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
@@ -41,14 +42,15 @@ static const ns_dispatch_t ethertype_table[] = {
     {NS_ETH_PPPOE, ns_decode_pppoe, NS_LAYER_PPP},
 };
 
-static const ns_dispatch_t ipproto_table[] = {
-    {NS_IPPROTO_TCP, ns_decode_tcp, NS_LAYER_TCP},
-    {NS_IPPROTO_UDP, ns_decode_udp, NS_LAYER_UDP},
-    {NS_IPPROTO_ICMP, ns_decode_icmp, NS_LAYER_ICMP},
-    {NS_IPPROTO_ICMPV6, ns_decode_icmpv6, NS_LAYER_ICMPV6},
-    {NS_IPPROTO_IPIP, ns_decode_ipv4, NS_LAYER_IPV4},
-    {NS_IPPROTO_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
-    {NS_IPPROTO_GRE, ns_decode_gre, NS_LAYER_GRE},
+/* Indexed by the protocol number itself: one load per packet. */
+static const ns_dispatch_t ipproto_table[256] = {
+    [NS_IPPROTO_TCP] = {NS_IPPROTO_TCP, ns_decode_tcp, NS_LAYER_TCP},
+    [NS_IPPROTO_UDP] = {NS_IPPROTO_UDP, ns_decode_udp, NS_LAYER_UDP},
+    [NS_IPPROTO_ICMP] = {NS_IPPROTO_ICMP, ns_decode_icmp, NS_LAYER_ICMP},
+    [NS_IPPROTO_ICMPV6] = {NS_IPPROTO_ICMPV6, ns_decode_icmpv6, NS_LAYER_ICMPV6},
+    [NS_IPPROTO_IPIP] = {NS_IPPROTO_IPIP, ns_decode_ipv4, NS_LAYER_IPV4},
+    [NS_IPPROTO_IPV6] = {NS_IPPROTO_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
+    [NS_IPPROTO_GRE] = {NS_IPPROTO_GRE, ns_decode_gre, NS_LAYER_GRE},
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -60,6 +62,13 @@ lookup(const ns_dispatch_t *t, uint32_t n, uint32_t key)
         if (t[i].key == key)
             return &t[i];
     return NULL;
+}
+
+static inline const ns_dispatch_t *
+ipproto_lookup(uint32_t proto)
+{
+    return proto < COUNT_OF(ipproto_table) && ipproto_table[proto].fn ? &ipproto_table[proto]
+                                                                       : NULL;
 }
 
 /* UDP ports whose payload is DNS wire format (DNS, mDNS, LLMNR). */
@@ -137,17 +146,24 @@ app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
     return NULL;
 }
 
-static void
-record(ns_pkt_t *pkt, ns_decode_stats_t *stats, ns_layer_t layer, ns_parse_rc_t rc)
+/* Clear the summary's hot part in pieces of at most 64 bytes: compilers expand each into a
+ * few vector stores, where one larger memset becomes `rep stos` (gcc, x86-64), whose start-up
+ * alone costs more than the whole reset. */
+static inline void
+reset_hot(ns_pkt_t *pkt)
 {
-    if (stats)
-        stats->rc[layer][rc]++;
-    /* An application decoder picked by a guess (HTTP on any port, DNS by shape) that says
-     * "not mine" leaves no trace on the packet: the payload is just data. */
-    if (rc == NS_PARSE_UNSUPPORTED && (layer == NS_LAYER_HTTP || layer == NS_LAYER_DNS))
-        return;
-    pkt->layers |= NS_HAS(layer);
-    if (rc != NS_PARSE_OK && pkt->err_rc == NS_PARSE_OK) {
+    _Static_assert(NS_PKT_HOT_SIZE > 128 && NS_PKT_HOT_SIZE <= 192, "reset covers the hot part");
+    uint8_t *p = (uint8_t *)pkt;
+    __builtin_memset(p, 0, 64);
+    __builtin_memset(p + 64, 0, 64);
+    __builtin_memset(p + 128, 0, NS_PKT_HOT_SIZE - 128);
+}
+
+/* Keep the first layer whose outcome was not OK. */
+static inline void
+note_error(ns_pkt_t *pkt, ns_layer_t layer, ns_parse_rc_t rc)
+{
+    if (pkt->err_rc == NS_PARSE_OK) {
         pkt->err_layer = (uint8_t)layer;
         pkt->err_rc = (uint8_t)rc;
     }
@@ -164,7 +180,7 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
                 ns_pkt_t *pkt, ns_fields_t *fields, ns_decode_stats_t *stats)
 {
     uint64_t ts_ns = pkt->ts_ns;
-    __builtin_memset(pkt, 0, NS_PKT_HOT_SIZE);
+    reset_hot(pkt);
     pkt->ts_ns = ts_ns;
     pkt->wire_len = wire_len;
     pkt->cap_len = cap_len;
@@ -186,22 +202,34 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
         pkt->err_rc = NS_PARSE_UNSUPPORTED;
         return NS_PARSE_UNSUPPORTED;
     }
-    ns_layer_t layer = e->layer;
-    ns_parse_rc_t rc = e->fn(&c, &d);
-    record(pkt, stats, layer, rc);
-
-    /* A layer that is INVALID ends the walk, except a UDP length that overstates the payload:
-     * udp.c then hands on what the IP length bounds (the outcome stays INVALID). */
-    for (uint32_t hops = 0;
-         (rc == NS_PARSE_OK || (rc == NS_PARSE_INVALID && layer == NS_LAYER_UDP)) &&
-         d.next != NS_NEXT_NONE;
-         hops++) {
+    uint32_t layers = 0;
+    for (uint32_t hops = 0;; hops++) {
+        ns_layer_t layer = e->layer;
+        ns_parse_rc_t rc = e->fn(&c, &d);
+        if (stats)
+            stats->rc[layer][rc]++;
+        if (rc != NS_PARSE_OK) {
+            /* An application decoder picked by a guess (HTTP on any port, DNS by shape) that
+             * says "not mine" leaves no trace on the packet: the payload is just data. */
+            if (rc == NS_PARSE_UNSUPPORTED && (layer == NS_LAYER_HTTP || layer == NS_LAYER_DNS))
+                break;
+            note_error(pkt, layer, rc);
+            /* A layer that is not OK ends the walk, except a UDP length that overstates the
+             * payload: udp.c then hands on what the IP length bounds (still INVALID). */
+            if (rc != NS_PARSE_INVALID || layer != NS_LAYER_UDP) {
+                layers |= NS_HAS(layer);
+                break;
+            }
+        }
+        layers |= NS_HAS(layer);
         uint8_t next = d.next;
+        if (next == NS_NEXT_NONE)
+            break;
         d.next = NS_NEXT_NONE;
-        if (next == NS_NEXT_ETHERTYPE)
+        if (next == NS_NEXT_IPPROTO)
+            e = ipproto_lookup(d.next_val);
+        else if (next == NS_NEXT_ETHERTYPE)
             e = lookup(ethertype_table, COUNT_OF(ethertype_table), d.next_val);
-        else if (next == NS_NEXT_IPPROTO)
-            e = lookup(ipproto_table, COUNT_OF(ipproto_table), d.next_val);
         else if (next == NS_NEXT_ETH)
             e = &link_table[0]; /* Ethernet */
         else
@@ -211,23 +239,18 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
             if (next != NS_NEXT_APP) {
                 if (stats)
                     stats->rc[layer][NS_PARSE_UNSUPPORTED]++;
-                if (pkt->err_rc == NS_PARSE_OK) {
-                    pkt->err_layer = (uint8_t)layer;
-                    pkt->err_rc = NS_PARSE_UNSUPPORTED;
-                }
-                rc = NS_PARSE_UNSUPPORTED;
+                note_error(pkt, layer, NS_PARSE_UNSUPPORTED);
             }
             break;
         }
-        if (hops >= NS_MAX_ENCAP) {
-            rc = NS_PARSE_UNSUPPORTED; /* nesting cap: decode no deeper */
-            record(pkt, stats, layer, rc);
+        if (hops >= NS_MAX_ENCAP) { /* nesting cap: decode no deeper */
+            if (stats)
+                stats->rc[layer][NS_PARSE_UNSUPPORTED]++;
+            note_error(pkt, layer, NS_PARSE_UNSUPPORTED);
             break;
         }
-        layer = e->layer;
-        rc = e->fn(&c, &d);
-        record(pkt, stats, layer, rc);
     }
+    pkt->layers = layers;
     if (fields)
         while (fields->depth > 0)
             fields->depth--;

@@ -1,7 +1,8 @@
 /* fields.h - the protocol tree: a flat list of decoded fields, filled on request.
  *
  * Each decoder reports what it parsed through the ns_field_*() calls below; when the caller
- * passed no list (the fast path) they are one NULL test each. A field has a Wireshark
+ * passed no list (the fast path) they are one NULL test each, the appending itself being out
+ * of line (core/decode/fields.c). A field has a Wireshark
  * display-filter name, the byte range it came from in the buffer, its depth in the tree and a
  * typed value. Protocol nodes (`eth`, `ip`, `tcp`, ...) open a level; their length is fixed
  * when the decoder closes them.
@@ -81,57 +82,46 @@ ns_fields_reset(ns_fields_t *f)
     f->truncated = false;
 }
 
-/* Append a field at the current depth; returns it, or NULL when the list is NULL or full. */
+/* Append a field at the current depth with integer value `u`; returns it, or NULL when the
+ * list is full. `f` must not be NULL. Out of line (fields.c): the fast path, which passes no
+ * list, then carries one NULL test and a call it never makes per field, not the body. */
+ns_field_t *ns_field_push(ns_fields_t *f, const char *name, uint32_t off, uint32_t len,
+                          ns_ftype_t type, uint64_t u);
+
+/* Append a field; returns it, or NULL when the list is NULL or full. */
 static inline ns_field_t *
 ns_field_add(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, ns_ftype_t type)
 {
-    if (f == NULL)
-        return NULL;
-    if (f->n >= f->cap) {
-        f->truncated = true;
-        return NULL;
-    }
-    ns_field_t *x = &f->v[f->n++];
-    x->name = name;
-    x->off = off;
-    x->len = len;
-    x->depth = f->depth;
-    x->type = (uint8_t)type;
-    x->str_len = 0;
-    x->u = 0;
-    x->str = NULL;
-    return x;
+    return f ? ns_field_push(f, name, off, len, type, 0) : NULL;
 }
 
 static inline void
 ns_field_uint(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, uint64_t v)
 {
-    ns_field_t *x = ns_field_add(f, name, off, len, NS_FT_UINT);
-    if (x)
-        x->u = v;
+    if (f)
+        (void)ns_field_push(f, name, off, len, NS_FT_UINT, v);
 }
 
 static inline void
 ns_field_hex(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, uint64_t v)
 {
-    ns_field_t *x = ns_field_add(f, name, off, len, NS_FT_HEX);
-    if (x)
-        x->u = v;
+    if (f)
+        (void)ns_field_push(f, name, off, len, NS_FT_HEX, v);
 }
 
 static inline void
 ns_field_bool(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, bool v)
 {
-    ns_field_t *x = ns_field_add(f, name, off, len, NS_FT_BOOL);
-    if (x)
-        x->u = v ? 1u : 0u;
+    if (f)
+        (void)ns_field_push(f, name, off, len, NS_FT_BOOL, v ? 1u : 0u);
 }
 
 /* A field whose value is the bytes it covers (MAC, IPv4, IPv6, BYTES). */
 static inline void
 ns_field_raw(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, ns_ftype_t type)
 {
-    (void)ns_field_add(f, name, off, len, type);
+    if (f)
+        (void)ns_field_push(f, name, off, len, type, 0);
 }
 
 /* A text field; `s` must live as long as the list (packet bytes or the arena). */
@@ -139,7 +129,9 @@ static inline void
 ns_field_str(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, const char *s,
              uint32_t s_len)
 {
-    ns_field_t *x = ns_field_add(f, name, off, len, NS_FT_STR);
+    if (f == NULL)
+        return;
+    ns_field_t *x = ns_field_push(f, name, off, len, NS_FT_STR, 0);
     if (x) {
         x->str = s;
         x->str_len = (uint16_t)(s_len > 0xffffu ? 0xffffu : s_len);
@@ -163,27 +155,22 @@ ns_fields_keep(ns_fields_t *f, const char *s, uint32_t n)
 }
 
 /* Open a protocol node; returns its index for ns_field_close(), or -1. */
+int32_t ns_field_open_node(ns_fields_t *f, const char *name, uint32_t off); /* f != NULL */
+
 static inline int32_t
 ns_field_open(ns_fields_t *f, const char *name, uint32_t off)
 {
-    ns_field_t *x = ns_field_add(f, name, off, 0, NS_FT_PROTO);
-    if (f == NULL)
-        return -1;
-    if (f->depth < 255)
-        f->depth++;
-    return x ? (int32_t)(x - f->v) : -1;
+    return f ? ns_field_open_node(f, name, off) : -1;
 }
 
 /* Close the node opened at index `idx`, whose bytes end at `end_off`. */
+void ns_field_close_node(ns_fields_t *f, int32_t idx, uint32_t end_off); /* f != NULL */
+
 static inline void
 ns_field_close(ns_fields_t *f, int32_t idx, uint32_t end_off)
 {
-    if (f == NULL)
-        return;
-    if (f->depth > 0)
-        f->depth--;
-    if (idx >= 0 && (uint32_t)idx < f->n && end_off >= f->v[idx].off)
-        f->v[idx].len = end_off - f->v[idx].off;
+    if (f)
+        ns_field_close_node(f, idx, end_off);
 }
 
 #endif /* NETSCOPE_FIELDS_H */

@@ -174,6 +174,16 @@ text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
 {
     uint32_t i = at, end = at + n;
     while (i < end && text_wanted(t)) {
+        /* A run of printable ASCII (nearly every name is one) goes in one piece; the bytes
+         * were bounds-checked by the caller. */
+        uint32_t j = i;
+        while (j < end && (uint8_t)(c->base[j] - 0x20u) < 0x5fu)
+            j++;
+        if (j > i) {
+            text_put(t, (const char *)c->base + i, j - i);
+            i = j;
+            continue;
+        }
         uint8_t b = ns_cur_at(c, i++);
         if (b >= 0x20 && b < 0x7f) {
             text_putc(t, (char)b);

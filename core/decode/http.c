@@ -107,14 +107,24 @@ recognise(const ns_cur_t *c, ns_http_t *out)
 {
     uint32_t at = c->off, left = ns_cur_left(c);
     static const char resp[] = "HTTP/";
-    bool maybe = false;
+    uint32_t k = 0;
+    while (k < 5 && k < left && ns_cur_at(c, at + k) == (uint8_t)resp[k])
+        k++;
+    if (k == 5) {
+        out->kind = NS_HTTP_RESPONSE;
+        return NS_PARSE_OK;
+    }
+    bool maybe = k == left; /* every byte there matches: could still be a response */
+    uint8_t b0 = ns_cur_at(c, at);
     for (uint32_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
+        if ((uint8_t)methods[m].name[0] != b0)
+            continue; /* most payloads offered to us end here, for every method */
         uint32_t n = methods[m].len;
-        uint32_t k = 0;
+        k = 0;
         while (k < n && k < left && ns_cur_at(c, at + k) == (uint8_t)methods[m].name[k])
             k++;
         if (k < n) {
-            maybe |= k == left; /* every byte there matches: could still be this method */
+            maybe |= k == left;
             continue;
         }
         if (left == n) {
@@ -127,14 +137,7 @@ recognise(const ns_cur_t *c, ns_http_t *out)
             return NS_PARSE_OK;
         }
     }
-    uint32_t k = 0;
-    while (k < 5 && k < left && ns_cur_at(c, at + k) == (uint8_t)resp[k])
-        k++;
-    if (k == 5) {
-        out->kind = NS_HTTP_RESPONSE;
-        return NS_PARSE_OK;
-    }
-    return maybe || k == left ? NS_PARSE_TRUNCATED : NS_PARSE_UNSUPPORTED;
+    return maybe ? NS_PARSE_TRUNCATED : NS_PARSE_UNSUPPORTED;
 }
 
 /* True when [at, end) begins with the text `p`. */
@@ -237,10 +240,8 @@ header_line(const ns_cur_t *c, uint32_t at, uint32_t end, ns_http_t *out, bool *
     uint8_t b0 = ns_cur_at(c, at);
     if (b0 == ' ' || b0 == '\t')
         return; /* obsolete line folding: a continuation of the previous value */
-    uint32_t colon = at;
-    while (colon < end && ns_cur_at(c, colon) != ':')
-        colon++;
-    if (colon == end)
+    uint32_t colon = ns_cur_find_to(c, at, end, ':');
+    if (colon >= end)
         return; /* not a field line: skipped */
     uint32_t v = colon + 1, ve = end;
     while (v < ve && (ns_cur_at(c, v) == ' ' || ns_cur_at(c, v) == '\t'))

@@ -234,15 +234,40 @@ ns_cur_at(const ns_cur_t *c, uint32_t at)
     return at < c->end ? c->base[at] : 0;
 }
 
+/* Absolute offset of the first byte equal to `b` in [from, to) (searched no further than the
+ * end), or `to` when there is none. For line and field scanning in text protocols. */
+static inline uint32_t
+ns_cur_find_to(const ns_cur_t *c, uint32_t from, uint32_t to, uint8_t b)
+{
+    uint32_t end = to < c->end ? to : c->end;
+    uint32_t i = from;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Eight bytes a step: x has a zero byte where the word matches `b`; (x - 0x01..) & ~x
+     * & 0x80.. flags it. Flags can appear spuriously only above a real zero byte, so the
+     * lowest flag (the first byte in memory, little-endian) is always a real match. */
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t pat = ones * b;
+    while (i < end && end - i >= 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, c->base + i, 8);
+        uint64_t x = w ^ pat;
+        uint64_t hit = (x - ones) & ~x & highs;
+        if (hit)
+            return i + (uint32_t)(__builtin_ctzll(hit) >> 3);
+        i += 8;
+    }
+#endif
+    while (i < end && c->base[i] != b)
+        i++;
+    return i < end ? i : to;
+}
+
 /* Absolute offset of the first byte equal to `b` in [from, end), or `end` when there is none
  * (line scanning in text protocols). */
 static inline uint32_t
 ns_cur_find(const ns_cur_t *c, uint32_t from, uint8_t b)
 {
-    uint32_t i = from;
-    while (i < c->end && c->base[i] != b)
-        i++;
-    return i;
+    return ns_cur_find_to(c, from, c->end, b);
 }
 
 /* Shrink the window to at most `n` bytes from the read position. Never widens: a declared

@@ -14,6 +14,7 @@ typedef struct {
     ns_layer_t layer;
 } ns_dispatch_t;
 
+/* Ethernet first: ns_decode_frame and NS_NEXT_ETH take it as link_table[0]. */
 static const ns_dispatch_t link_table[] = {
     {NS_LINKTYPE_ETHERNET, ns_decode_eth, NS_LAYER_ETH},
     {NS_LINKTYPE_LINUX_SLL, ns_decode_sll, NS_LAYER_SLL},
@@ -196,7 +197,9 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
     ns_cur_init(&c, frame, cap_len);
     ns_dec_t d = {.pkt = pkt, .f = fields, .next = NS_NEXT_NONE, .next_val = 0};
 
-    const ns_dispatch_t *e = lookup(link_table, COUNT_OF(link_table), linktype);
+    const ns_dispatch_t *e = linktype == NS_LINKTYPE_ETHERNET
+                                 ? &link_table[0]
+                                 : lookup(link_table, COUNT_OF(link_table), linktype);
     if (e == NULL) {
         pkt->err_layer = NS_LAYER_COUNT; /* "frame": the link type itself is unknown */
         pkt->err_rc = NS_PARSE_UNSUPPORTED;

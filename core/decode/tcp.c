@@ -54,21 +54,80 @@ rd32(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+static inline void
+opt_ts(const uint8_t *base, uint32_t at, ns_pkt_t *pkt, ns_fields_t *f) /* at: the TS kind */
+{
+    pkt->tsval = rd32(base + at + 2);
+    pkt->tsecr = rd32(base + at + 6);
+    pkt->tcp_opts |= NS_TCPOPT_TS;
+    ns_field_uint(f, "tcp.options.timestamp.tsval", at + 2, 4, pkt->tsval);
+    ns_field_uint(f, "tcp.options.timestamp.tsecr", at + 6, 4, pkt->tsecr);
+}
+
+static inline void
+opt_mss(const uint8_t *base, uint32_t at, ns_pkt_t *pkt, ns_fields_t *f)
+{
+    pkt->mss = rd16(base + at + 2);
+    pkt->tcp_opts |= NS_TCPOPT_MSS;
+    ns_field_uint(f, "tcp.options.mss_val", at + 2, 2, pkt->mss);
+}
+
+static inline void
+opt_wscale(const uint8_t *base, uint32_t at, ns_pkt_t *pkt, ns_fields_t *f)
+{
+    pkt->wscale = base[at + 2];
+    pkt->tcp_opts |= NS_TCPOPT_WSCALE;
+    ns_field_uint(f, "tcp.options.wscale.shift", at + 2, 1, pkt->wscale);
+}
+
+static inline void
+opt_sack_perm(uint32_t at, ns_pkt_t *pkt, ns_fields_t *f)
+{
+    pkt->tcp_opts |= NS_TCPOPT_SACK_PERM;
+    ns_field_bool(f, "tcp.options.sack_perm", at, 2, true);
+}
+
+/* Options come in 32-bit-aligned groups as the stacks lay them out (RFC 7323 appendix A;
+ * Linux: MSS | SACK-permitted, TS | ts | ts | NOP, window scale; Windows: MSS | NOP, window
+ * scale | NOP, NOP, SACK-permitted): one such word, recognised whole, replaces up to four
+ * steps of the byte walk. Returns the bytes consumed, 0 when the word is not one of them (the
+ * byte walk then takes it). `end - at >= 4`. */
+static inline uint32_t
+option_word(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_fields_t *f)
+{
+    uint32_t w = rd32(base + at);
+    if ((w >> 16) == 0x0204u) { /* MSS */
+        opt_mss(base, at, pkt, f);
+        return 4;
+    }
+    if ((w >> 8) == 0x010303u) { /* NOP, window scale */
+        opt_wscale(base, at + 1, pkt, f);
+        return 4;
+    }
+    if (end - at >= 12 && (w == 0x0101080au || w == 0x0402080au)) { /* NOP NOP | SACK-perm, TS */
+        if (w == 0x0402080au)
+            opt_sack_perm(at, pkt, f);
+        opt_ts(base, at + 2, pkt, f);
+        return 12;
+    }
+    if (w == 0x01010402u) { /* NOP, NOP, SACK-permitted */
+        opt_sack_perm(at + 2, pkt, f);
+        return 4;
+    }
+    return 0;
+}
+
 /* Walk the option bytes [at, end) of `base`, all captured (the caller took them as a view:
  * every index below is checked against `end`, never against the packet). Each pass consumes
  * at least one byte, so the walk ends within the 40 option bytes. */
 static ns_parse_rc_t
 parse_options(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_fields_t *f)
 {
-    /* NOP, NOP, timestamps: what Linux and the BSDs put on every segment after the SYN
-     * (RFC 7323, appendix A), taken in one step. */
-    if (end - at >= 12 && rd32(base + at) == 0x0101080au) {
-        pkt->tsval = rd32(base + at + 4);
-        pkt->tsecr = rd32(base + at + 8);
-        pkt->tcp_opts |= NS_TCPOPT_TS;
-        ns_field_uint(f, "tcp.options.timestamp.tsval", at + 4, 4, pkt->tsval);
-        ns_field_uint(f, "tcp.options.timestamp.tsecr", at + 8, 4, pkt->tsecr);
-        at += 12;
+    while (end - at >= 4) {
+        uint32_t n = option_word(base, at, end, pkt, f);
+        if (n == 0)
+            break;
+        at += n;
     }
     while (at < end) {
         uint8_t kind = base[at];
@@ -85,22 +144,13 @@ parse_options(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_
             return NS_PARSE_INVALID;
         const uint8_t *o = base + at + 2; /* len - 2 body bytes */
         if (kind == TCPOPT_TS && len == 10) {
-            pkt->tsval = rd32(o);
-            pkt->tsecr = rd32(o + 4);
-            pkt->tcp_opts |= NS_TCPOPT_TS;
-            ns_field_uint(f, "tcp.options.timestamp.tsval", at + 2, 4, pkt->tsval);
-            ns_field_uint(f, "tcp.options.timestamp.tsecr", at + 6, 4, pkt->tsecr);
+            opt_ts(base, at, pkt, f);
         } else if (kind == TCPOPT_MSS && len == 4) {
-            pkt->mss = rd16(o);
-            pkt->tcp_opts |= NS_TCPOPT_MSS;
-            ns_field_uint(f, "tcp.options.mss_val", at + 2, 2, pkt->mss);
+            opt_mss(base, at, pkt, f);
         } else if (kind == TCPOPT_WSCALE && len == 3) {
-            pkt->wscale = o[0];
-            pkt->tcp_opts |= NS_TCPOPT_WSCALE;
-            ns_field_uint(f, "tcp.options.wscale.shift", at + 2, 1, pkt->wscale);
+            opt_wscale(base, at, pkt, f);
         } else if (kind == TCPOPT_SACK_PERM && len == 2) {
-            pkt->tcp_opts |= NS_TCPOPT_SACK_PERM;
-            ns_field_bool(f, "tcp.options.sack_perm", at, 2, true);
+            opt_sack_perm(at, pkt, f);
         } else if (kind == TCPOPT_SACK && len >= 10 && (len - 2u) % 8u == 0) {
             pkt->tcp_opts |= NS_TCPOPT_SACK;
             /* 40 option bytes hold at most 4 blocks; sack_n caps repeated SACK options. */
@@ -226,8 +276,8 @@ ns_decode_tcp(ns_cur_t *c, ns_dec_t *d)
     (void)ns_cur_narrow(c, pkt->payload_len);
     pkt->payload_cap = ns_cur_left(c);
     ns_field_uint(d->f, "tcp.len", pkt->payload_off, 0, pkt->payload_len);
-    if (rc == NS_PARSE_OK)
-        d->next = NS_NEXT_APP;
+    if (rc == NS_PARSE_OK && pkt->payload_cap > 0)
+        d->next = NS_NEXT_APP; /* nothing to offer for a bare SYN or ACK */
 out:
     ns_field_close(d->f, node, c->off);
     return rc;

@@ -95,7 +95,7 @@ START_TEST(syn_options)
     ck_assert_uint_eq(r->pkt.payload_off, 40);
     ck_assert_uint_eq(r->pkt.payload_len, 0);
     ck_assert_uint_eq(r->pkt.payload_cap, 0);
-    ck_assert_uint_eq(r->next, NS_NEXT_APP);
+    ck_assert_uint_eq(r->next, NS_NEXT_NONE); /* no payload: nothing for an application */
     /* The tree, as tshark names it. */
     ck_assert_uint_eq(tl4_uint(r, "tcp.srcport", 0), 49153);
     ck_assert_uint_eq(tl4_uint(r, "tcp.hdr_len", 0), 40);
@@ -139,6 +139,7 @@ START_TEST(sack_and_payload)
     ck_assert_uint_eq(tl4_uint(r, "tcp.options.sack_le", 1), 4000);
     ck_assert_uint_eq(tl4_uint(r, "tcp.options.sack_re", 1), 5000);
     ck_assert_uint_eq(tl4_uint(r, "tcp.len", 0), 4);
+    ck_assert_uint_eq(r->next, NS_NEXT_APP);
     /* The cursor is left on the payload. */
     ck_assert_uint_eq(r->cur.off, 52);
     ck_assert_uint_eq(ns_cur_left(&r->cur), 4);
@@ -360,12 +361,73 @@ START_TEST(eol_stops_options)
 }
 END_TEST
 
+/* The option walk takes stacks' 32-bit option groups whole (option_word in tcp.c) and
+ * anything else a byte at a time. Four leading NOPs form no such group, so the same options
+ * behind them go the byte way: both must give the same summary and the same fields (their
+ * offsets shifted by the four NOPs). */
+static void
+check_layout(const uint8_t *opts, size_t olen)
+{
+    uint8_t a[20 + 40] = {0}, b[20 + 40] = {0};
+    ck_assert_uint_le(olen + 4, 40);
+    ck_assert_uint_eq(olen % 4, 0);
+    memcpy(a, tcp_syn, 20);
+    memcpy(b, tcp_syn, 20);
+    a[12] = (uint8_t)(((20 + olen) / 4) << 4);
+    b[12] = (uint8_t)(((20 + olen + 4) / 4) << 4);
+    memcpy(a + 20, opts, olen);
+    memset(b + 20, 0x01, 4);
+    memcpy(b + 24, opts, olen);
+    tl4_result_t *ra = tl4_run(ns_decode_tcp, NS_IPPROTO_TCP, a, 20 + olen);
+    tl4_result_t *rb = tl4_run(ns_decode_tcp, NS_IPPROTO_TCP, b, 20 + olen + 4);
+    ck_assert_int_eq(ra->rc, NS_PARSE_OK);
+    ck_assert_int_eq(rb->rc, NS_PARSE_OK);
+    ck_assert_uint_eq(ra->pkt.tcp_opts, rb->pkt.tcp_opts);
+    ck_assert_uint_eq(ra->pkt.mss, rb->pkt.mss);
+    ck_assert_uint_eq(ra->pkt.wscale, rb->pkt.wscale);
+    ck_assert_uint_eq(ra->pkt.tsval, rb->pkt.tsval);
+    ck_assert_uint_eq(ra->pkt.tsecr, rb->pkt.tsecr);
+    ck_assert_uint_eq(ra->f.n, rb->f.n);
+    for (uint32_t i = 0; i < ra->f.n; i++) {
+        const ns_field_t *x = &ra->f.v[i], *y = &rb->f.v[i];
+        ck_assert_str_eq(x->name, y->name);
+        if (strncmp(x->name, "tcp.options.", 12) != 0)
+            continue;
+        ck_assert_uint_eq(x->off + 4, y->off);
+        ck_assert_uint_eq(x->len, y->len);
+        ck_assert_uint_eq(x->u, y->u);
+    }
+    tl4_free(ra);
+    tl4_free(rb);
+}
+
+START_TEST(option_groups_match_byte_walk)
+{
+    static const uint8_t linux_syn[] = {0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a,
+                                        0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00,
+                                        0x01, 0x03, 0x03, 0x07};
+    static const uint8_t windows_syn[] = {0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x08,
+                                          0x01, 0x01, 0x04, 0x02};
+    static const uint8_t ts_only[] = {0x01, 0x01, 0x08, 0x0a, 0x12, 0x34, 0x56, 0x78,
+                                      0x9a, 0xbc, 0xde, 0xf0};
+    /* A group, then bytes that are none (window scale first, EOL padding). */
+    static const uint8_t mixed[] = {0x02, 0x04, 0x21, 0x00, 0x03, 0x03, 0x0e, 0x01,
+                                    0x01, 0x01, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x09,
+                                    0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00};
+    check_layout(linux_syn, sizeof(linux_syn));
+    check_layout(windows_syn, sizeof(windows_syn));
+    check_layout(ts_only, sizeof(ts_only));
+    check_layout(mixed, sizeof(mixed));
+}
+END_TEST
+
 static Suite *
 tcp_suite(void)
 {
     Suite *s = suite_create("tcp");
     TCase *tc = tcase_create("valid");
     tcase_add_test(tc, syn_options);
+    tcase_add_test(tc, option_groups_match_byte_walk);
     tcase_add_test(tc, sack_and_payload);
     tcase_add_test(tc, all_flags_and_ns);
     tcase_add_test(tc, unknown_option_skipped);

@@ -95,6 +95,26 @@ ns_dec_next_ethertype(ns_dec_t *d, uint16_t type)
     return NS_PARSE_OK;
 }
 
+/* A decoder's body is written once, as an always-inlined function of the field list, and
+ * NS_DECODER(name, body) defines the decoder `name` from it twice over: an out-of-line copy
+ * for the protocol tree, and the fast path, instantiated with NULL, where every ns_field_*()
+ * call and everything computed only for them fold away. The fast path runs the same code
+ * with none of the protocol tree's weight (registers, stack frame). */
+#define NS_ALWAYS_INLINE inline __attribute__((always_inline))
+#define NS_DECODER(name, body)                                                                 \
+    static NS_COLD ns_parse_rc_t name##_tree(ns_cur_t *c, ns_dec_t *d)                        \
+    {                                                                                          \
+        return body(c, d, d->f);                                                               \
+    }                                                                                          \
+    ns_parse_rc_t name(ns_cur_t *c, ns_dec_t *d)                                               \
+    {                                                                                          \
+        return d->f ? name##_tree(c, d) : body(c, d, NULL);                                    \
+    }
+
+/* For code off the fast path (protocol-tree emission, rare header forms): kept out of line so
+ * the hot path's registers are not spent on it. */
+#define NS_COLD __attribute__((cold, noinline))
+
 /* Freestanding helpers (no libc in decoders). */
 static inline bool
 ns_bytes_eq(const uint8_t *a, const char *b, uint32_t n)

@@ -65,13 +65,16 @@
 static inline bool
 ipv4_cksum_ok(const uint8_t *p, uint32_t hlen)
 {
-    uint32_t w[5];
-    __builtin_memcpy(w, p, sizeof w);
-    uint64_t sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < IPV4_HDR_LEN; i += 4) { /* unrolled: a constant count */
+        uint32_t w;
+        __builtin_memcpy(&w, p + i, 4);
+        sum += w;
+    }
     for (uint32_t i = IPV4_HDR_LEN; i < hlen; i += 4) {
-        uint32_t o;
-        __builtin_memcpy(&o, p + i, 4);
-        sum += o;
+        uint32_t w;
+        __builtin_memcpy(&w, p + i, 4);
+        sum += w;
     }
     sum = (sum & 0xffffffffu) + (sum >> 32);
     sum = (sum & 0xffffu) + (sum >> 16);
@@ -121,7 +124,7 @@ ipv4_option_body(ns_cur_t *o, ns_fields_t *f, uint8_t type, uint8_t len)
 /* Walk the options area `o` (complete: the caller checked the header was captured). Every
  * option is reported with its type and length; a length that runs past the header or does not
  * suit its type is INVALID. */
-static ns_parse_rc_t
+static NS_COLD ns_parse_rc_t
 ipv4_options(ns_cur_t *o, ns_fields_t *f)
 {
     for (uint32_t i = 0; i < IPV4_MAX_OPTS && ns_cur_left(o) > 0; i++) {
@@ -144,7 +147,7 @@ ipv4_options(ns_cur_t *o, ns_fields_t *f)
 }
 
 /* The fixed header's fields, for the protocol tree (not on the fast path). */
-static void
+static NS_COLD void
 emit_header(ns_fields_t *f, const ns_view_t *h, uint32_t start, uint32_t hlen, uint32_t status)
 {
     uint32_t version = (uint32_t)ns_view_u8(h, 0) >> 4;
@@ -177,44 +180,39 @@ emit_header(ns_fields_t *f, const ns_view_t *h, uint32_t start, uint32_t hlen, u
     ns_field_raw(f, "ip.dst", start + 16, 4, NS_FT_IPV4);
 }
 
-ns_parse_rc_t
-ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
+static NS_ALWAYS_INLINE ns_parse_rc_t
+ns_decode_ipv4_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
 {
     ns_pkt_t *pkt = d->pkt;
     uint32_t start = c->off;
-    int32_t node = ns_field_open(d->f, "ip", start);
+    int32_t node = ns_field_open(f, "ip", start);
 
     ns_view_t h;
     if (!ns_cur_view(c, IPV4_HDR_LEN, &h)) {
-        ns_field_close(d->f, node, c->off);
+        ns_field_close(f, node, c->off);
         return NS_PARSE_TRUNCATED;
     }
+    /* Fields are read where they are used (from the view, in L1): fewer values live at once
+     * than the registers can hold. */
     uint8_t vihl = ns_view_u8(&h, 0);
-    uint8_t tos = ns_view_u8(&h, 1);
-    uint16_t total_len = ns_view_be16(&h, 2);
-    uint16_t id = ns_view_be16(&h, 4);
-    uint16_t frag = ns_view_be16(&h, 6);
-    uint8_t ttl = ns_view_u8(&h, 8);
-    uint8_t proto = ns_view_u8(&h, 9);
     uint32_t version = (uint32_t)vihl >> 4;
     if (version != 4) {
         /* Not an IPv4 header at all: nothing after the version nibble means anything. */
-        ns_field_uint(d->f, "ip.version", start, 1, version);
-        ns_field_close(d->f, node, start + 1);
+        ns_field_uint(f, "ip.version", start, 1, version);
+        ns_field_close(f, node, start + 1);
         return NS_PARSE_INVALID;
     }
+    uint16_t total_len = ns_view_be16(&h, 2);
     uint32_t hlen = (vihl & 0x0fu) * 4u;
     bool bad = hlen < IPV4_HDR_LEN || (total_len != 0 && total_len < hlen);
     bool captured = !bad && ns_cur_has(c, hlen - IPV4_HDR_LEN);
     uint32_t status = CKSUM_UNVERIFIED;
     if (captured)
         status = ipv4_cksum_ok(h.p, hlen) ? CKSUM_GOOD : CKSUM_BAD;
-    uint16_t off_bytes = (uint16_t)((frag & IPV4_OFFMASK) * 8u);
-
-    if (d->f)
-        emit_header(d->f, &h, start, hlen, status);
+    if (f)
+        emit_header(f, &h, start, hlen, status);
     if (bad || !captured) {
-        ns_field_close(d->f, node, c->off);
+        ns_field_close(f, node, c->off);
         return bad ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
     }
 
@@ -236,20 +234,18 @@ ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
     __builtin_memset(&pkt->dst, 0, sizeof(pkt->dst));
     ns_view_copy(&h, 12, pkt->src.b, 4);
     ns_view_copy(&h, 16, pkt->dst.b, 4);
-    pkt->ttl = ttl;
-    pkt->tos = tos;
+    pkt->tos = ns_view_u8(&h, 1);
+    pkt->ttl = ns_view_u8(&h, 8);
+    uint8_t proto = ns_view_u8(&h, 9);
     pkt->ip_proto = proto;
-    pkt->ip_flags = 0;
-    if (frag & IPV4_DF)
-        pkt->ip_flags |= NS_IP_DF;
-    if (frag & IPV4_MF)
-        pkt->ip_flags |= NS_IP_MF;
-    if ((frag & IPV4_MF) || off_bytes > 0)
-        pkt->ip_flags |= NS_IP_FRAG;
-    if (status == CKSUM_BAD)
-        pkt->ip_flags |= NS_IP_CKSUM_BAD;
+    uint16_t frag = ns_view_be16(&h, 6);
+    uint16_t off_bytes = (uint16_t)((frag & IPV4_OFFMASK) * 8u);
+    /* DF, MF, "a fragment", "bad checksum", without a branch each. */
+    pkt->ip_flags = (uint8_t)(((frag & IPV4_DF) ? NS_IP_DF : 0u) | ((frag & IPV4_MF) ? NS_IP_MF : 0u) |
+                              ((frag & (IPV4_MF | IPV4_OFFMASK)) ? NS_IP_FRAG : 0u) |
+                              (status == CKSUM_BAD ? NS_IP_CKSUM_BAD : 0u));
     pkt->frag_off = off_bytes;
-    pkt->frag_id = id;
+    pkt->frag_id = ns_view_be16(&h, 4);
     pkt->ip_len = ip_len;
     pkt->l3_off = start;
     pkt->payload_off = start + hlen;
@@ -258,9 +254,9 @@ ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
     ns_parse_rc_t rc = NS_PARSE_OK;
     if (hlen > IPV4_HDR_LEN) {
         ns_cur_t opts = ns_cur_sub(c, hlen - IPV4_HDR_LEN);
-        rc = ipv4_options(&opts, d->f);
+        rc = ipv4_options(&opts, f);
     }
-    ns_field_close(d->f, node, c->off);
+    ns_field_close(f, node, c->off);
     pkt->payload_cap = ns_cur_left(c);
     if (rc != NS_PARSE_OK)
         return rc;
@@ -272,3 +268,5 @@ ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d)
     d->next_val = proto;
     return NS_PARSE_OK;
 }
+
+NS_DECODER(ns_decode_ipv4, ns_decode_ipv4_body)

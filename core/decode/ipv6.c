@@ -167,16 +167,16 @@ ipv6_ext(ns_cur_t *e, ns_dec_t *d, uint8_t type, uint32_t len)
     return rc;
 }
 
-ns_parse_rc_t
-ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d)
+static NS_ALWAYS_INLINE ns_parse_rc_t
+ns_decode_ipv6_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
 {
     ns_pkt_t *pkt = d->pkt;
     uint32_t start = c->off;
-    int32_t node = ns_field_open(d->f, "ipv6", start);
+    int32_t node = ns_field_open(f, "ipv6", start);
 
     ns_view_t h;
     if (!ns_cur_view(c, IPV6_HDR_LEN, &h)) {
-        ns_field_close(d->f, node, c->off);
+        ns_field_close(f, node, c->off);
         return NS_PARSE_TRUNCATED;
     }
     uint32_t vtf = ns_view_be32(&h, 0);
@@ -185,18 +185,18 @@ ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d)
     uint8_t hlim = ns_view_u8(&h, 7);
     uint32_t version = vtf >> 28;
     uint8_t tclass = (uint8_t)((vtf >> 20) & 0xffu);
-    if (d->f) {
-        ns_field_uint(d->f, "ipv6.version", start, 1, version);
-        ns_field_hex(d->f, "ipv6.tclass", start, 4, tclass);
-        ns_field_hex(d->f, "ipv6.flow", start + 1, 3, vtf & 0xfffffu);
-        ns_field_uint(d->f, "ipv6.plen", start + 4, 2, plen);
-        ns_field_uint(d->f, "ipv6.nxt", start + 6, 1, nxt);
-        ns_field_uint(d->f, "ipv6.hlim", start + 7, 1, hlim);
-        ns_field_raw(d->f, "ipv6.src", start + 8, 16, NS_FT_IPV6);
-        ns_field_raw(d->f, "ipv6.dst", start + 24, 16, NS_FT_IPV6);
+    if (f) {
+        ns_field_uint(f, "ipv6.version", start, 1, version);
+        ns_field_hex(f, "ipv6.tclass", start, 4, tclass);
+        ns_field_hex(f, "ipv6.flow", start + 1, 3, vtf & 0xfffffu);
+        ns_field_uint(f, "ipv6.plen", start + 4, 2, plen);
+        ns_field_uint(f, "ipv6.nxt", start + 6, 1, nxt);
+        ns_field_uint(f, "ipv6.hlim", start + 7, 1, hlim);
+        ns_field_raw(f, "ipv6.src", start + 8, 16, NS_FT_IPV6);
+        ns_field_raw(f, "ipv6.dst", start + 24, 16, NS_FT_IPV6);
     }
     if (version != 6) {
-        ns_field_close(d->f, node, c->off);
+        ns_field_close(f, node, c->off);
         return NS_PARSE_INVALID;
     }
 
@@ -270,7 +270,7 @@ ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d)
             break;
         }
     }
-    ns_field_close(d->f, node, c->off);
+    ns_field_close(f, node, c->off);
     pkt->payload_off = c->off;
     pkt->payload_len = decl_end - c->off;
     pkt->payload_cap = ns_cur_left(c);
@@ -282,3 +282,5 @@ ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d)
     d->next_val = nxt;
     return NS_PARSE_OK;
 }
+
+NS_DECODER(ns_decode_ipv6, ns_decode_ipv6_body)

@@ -173,7 +173,7 @@ parse_options(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_
 }
 
 /* The fixed header's fields; only called with a field list. */
-static void
+static NS_COLD void
 emit_header(ns_fields_t *f, const ns_pkt_t *pkt, uint32_t start, uint8_t b12, uint16_t sum,
             uint16_t urp)
 {
@@ -232,7 +232,7 @@ read_header(ns_pkt_t *pkt, const ns_view_t *h, uint32_t start, uint32_t seg_len)
 }
 
 /* A segment cut inside its fixed header: what is there, and the outcome. */
-static ns_parse_rc_t
+static NS_COLD ns_parse_rc_t
 decode_cut(ns_cur_t *c, ns_dec_t *d, uint32_t start, uint32_t seg_len, bool fragment)
 {
     ns_view_t part = {c->base + start, c->end > start ? c->end - start : 0};
@@ -243,8 +243,8 @@ decode_cut(ns_cur_t *c, ns_dec_t *d, uint32_t start, uint32_t seg_len, bool frag
     return seg_len < TCP_HDR_LEN && !fragment ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
 }
 
-ns_parse_rc_t
-ns_decode_tcp(ns_cur_t *c, ns_dec_t *d)
+static NS_ALWAYS_INLINE ns_parse_rc_t
+ns_decode_tcp_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
 {
     ns_pkt_t *pkt = d->pkt;
     uint32_t start = c->off;
@@ -257,11 +257,11 @@ ns_decode_tcp(ns_cur_t *c, ns_dec_t *d)
     ns_view_t h = {v.p, TCP_HDR_LEN};
     uint8_t b12 = read_header(pkt, &h, start, seg_len);
     uint32_t hlen = pkt->tcp_hlen;
-    int32_t node = ns_field_open(d->f, "tcp", start);
+    int32_t node = ns_field_open(f, "tcp", start);
 
     ns_parse_rc_t rc = NS_PARSE_OK;
-    if (d->f)
-        emit_header(d->f, pkt, start, b12, ns_view_be16(&h, 16), ns_view_be16(&h, 18));
+    if (f)
+        emit_header(f, pkt, start, b12, ns_view_be16(&h, 16), ns_view_be16(&h, 18));
     if (hlen < TCP_HDR_LEN || (hlen > seg_len && !fragment)) {
         rc = NS_PARSE_INVALID;
         goto out;
@@ -272,13 +272,15 @@ ns_decode_tcp(ns_cur_t *c, ns_dec_t *d)
         goto out;
     }
     if (hlen > TCP_HDR_LEN)
-        rc = parse_options(c->base, start + TCP_HDR_LEN, start + hlen, pkt, d->f);
+        rc = parse_options(c->base, start + TCP_HDR_LEN, start + hlen, pkt, f);
     (void)ns_cur_narrow(c, pkt->payload_len);
     pkt->payload_cap = ns_cur_left(c);
-    ns_field_uint(d->f, "tcp.len", pkt->payload_off, 0, pkt->payload_len);
+    ns_field_uint(f, "tcp.len", pkt->payload_off, 0, pkt->payload_len);
     if (rc == NS_PARSE_OK && pkt->payload_cap > 0)
         d->next = NS_NEXT_APP; /* nothing to offer for a bare SYN or ACK */
 out:
-    ns_field_close(d->f, node, c->off);
+    ns_field_close(f, node, c->off);
     return rc;
 }
+
+NS_DECODER(ns_decode_tcp, ns_decode_tcp_body)

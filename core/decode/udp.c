@@ -16,13 +16,13 @@
 
 #define UDP_HDR_LEN 8u
 
-ns_parse_rc_t
-ns_decode_udp(ns_cur_t *c, ns_dec_t *d)
+static NS_ALWAYS_INLINE ns_parse_rc_t
+ns_decode_udp_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
 {
     ns_pkt_t *pkt = d->pkt;
     uint32_t start = c->off;
     uint32_t ip_payload = pkt->payload_len; /* set by the IP layer: declared L4 bytes */
-    int32_t node = ns_field_open(d->f, "udp", start);
+    int32_t node = ns_field_open(f, "udp", start);
 
     pkt->sport = ns_cur_be16(c);
     pkt->dport = ns_cur_be16(c);
@@ -31,18 +31,18 @@ ns_decode_udp(ns_cur_t *c, ns_dec_t *d)
     /* A first fragment carries only part of the datagram the length field describes. */
     bool fragment = (pkt->ip_flags & NS_IP_FRAG) != 0;
     if (!ns_cur_ok(c)) {
-        ns_field_close(d->f, node, c->off);
+        ns_field_close(f, node, c->off);
         /* The IP layer narrowed the cursor to its declared length: a datagram declared
          * shorter than the header is malformed, not cut short by the capture. */
         return ip_payload < UDP_HDR_LEN && !fragment ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
     }
     pkt->l4_off = start;
     pkt->payload_off = c->off;
-    ns_field_uint(d->f, "udp.srcport", start, 2, pkt->sport);
-    ns_field_uint(d->f, "udp.dstport", start + 2, 2, pkt->dport);
-    ns_field_uint(d->f, "udp.length", start + 4, 2, ulen);
-    ns_field_hex(d->f, "udp.checksum", start + 6, 2, sum);
-    ns_field_close(d->f, node, c->off);
+    ns_field_uint(f, "udp.srcport", start, 2, pkt->sport);
+    ns_field_uint(f, "udp.dstport", start + 2, 2, pkt->dport);
+    ns_field_uint(f, "udp.length", start + 4, 2, ulen);
+    ns_field_hex(f, "udp.checksum", start + 6, 2, sum);
+    ns_field_close(f, node, c->off);
     if (ulen < UDP_HDR_LEN || (ulen > ip_payload && !fragment)) {
         pkt->payload_len = ip_payload >= UDP_HDR_LEN ? ip_payload - UDP_HDR_LEN : 0;
         (void)ns_cur_narrow(c, pkt->payload_len);
@@ -60,3 +60,5 @@ ns_decode_udp(ns_cur_t *c, ns_dec_t *d)
     d->next = NS_NEXT_APP;
     return NS_PARSE_OK;
 }
+
+NS_DECODER(ns_decode_udp, ns_decode_udp_body)

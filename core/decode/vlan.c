@@ -20,16 +20,16 @@
 #define VLAN_TAG_LEN 4u
 #define VLAN_MAX_8023_LEN 1500u
 
-ns_parse_rc_t
-ns_decode_vlan(ns_cur_t *c, ns_dec_t *d)
+static NS_ALWAYS_INLINE ns_parse_rc_t
+ns_decode_vlan_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
 {
     ns_pkt_t *pkt = d->pkt;
     uint32_t start = c->off;
-    int32_t node = ns_field_open(d->f, "vlan", start);
+    int32_t node = ns_field_open(f, "vlan", start);
     uint16_t tci = ns_cur_be16(c);
     uint16_t type = ns_cur_be16(c);
     if (!ns_cur_ok(c)) {
-        ns_field_close(d->f, node, c->off);
+        ns_field_close(f, node, c->off);
         return NS_PARSE_TRUNCATED;
     }
     uint16_t vid = tci & 0x0fffu;
@@ -37,18 +37,20 @@ ns_decode_vlan(ns_cur_t *c, ns_dec_t *d)
         pkt->vlan[pkt->vlan_n] = vid;
     if (pkt->vlan_n < UINT8_MAX)
         pkt->vlan_n++;
-    ns_field_uint(d->f, "vlan.priority", start, 2, (uint64_t)(tci >> 13));
-    ns_field_bool(d->f, "vlan.dei", start, 2, (tci & 0x1000u) != 0);
-    ns_field_uint(d->f, "vlan.id", start, 2, vid);
+    ns_field_uint(f, "vlan.priority", start, 2, (uint64_t)(tci >> 13));
+    ns_field_bool(f, "vlan.dei", start, 2, (tci & 0x1000u) != 0);
+    ns_field_uint(f, "vlan.id", start, 2, vid);
     if (type <= VLAN_MAX_8023_LEN) {
-        ns_field_uint(d->f, "vlan.len", start + 2, 2, type);
-        ns_field_close(d->f, node, c->off);
+        ns_field_uint(f, "vlan.len", start + 2, 2, type);
+        ns_field_close(f, node, c->off);
         return NS_PARSE_UNSUPPORTED; /* 802.3 length + LLC: not decoded */
     }
-    ns_field_hex(d->f, "vlan.etype", start + 2, 2, type);
-    ns_field_close(d->f, node, c->off);
+    ns_field_hex(f, "vlan.etype", start + 2, 2, type);
+    ns_field_close(f, node, c->off);
     pkt->ethertype = type;
     d->next = NS_NEXT_ETHERTYPE;
     d->next_val = type;
     return NS_PARSE_OK;
 }
+
+NS_DECODER(ns_decode_vlan, ns_decode_vlan_body)

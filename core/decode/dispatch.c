@@ -31,16 +31,18 @@ static const ns_dispatch_t link_table[] = {
     {14, ns_decode_raw, NS_LAYER_RAW},
 };
 
-/* IPv4 and IPv6 first: the walk below finds them in one or two steps. */
-static const ns_dispatch_t ethertype_table[] = {
-    {NS_ETH_IPV4, ns_decode_ipv4, NS_LAYER_IPV4},
-    {NS_ETH_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
-    {NS_ETH_VLAN, ns_decode_vlan, NS_LAYER_VLAN},
-    {NS_ETH_QINQ, ns_decode_vlan, NS_LAYER_VLAN},
-    {NS_ETH_QINQ_OLD, ns_decode_vlan, NS_LAYER_VLAN},
-    {NS_ETH_MPLS, ns_decode_mpls, NS_LAYER_MPLS},
-    {NS_ETH_MPLS_MC, ns_decode_mpls, NS_LAYER_MPLS},
-    {NS_ETH_PPPOE, ns_decode_pppoe, NS_LAYER_PPP},
+/* Slots of ethertype_table, named so that ethertype_lookup() cannot drift from it. */
+enum { ET_IPV4, ET_IPV6, ET_VLAN, ET_QINQ, ET_QINQ_OLD, ET_MPLS, ET_MPLS_MC, ET_PPPOE, ET_COUNT };
+
+static const ns_dispatch_t ethertype_table[ET_COUNT] = {
+    [ET_IPV4] = {NS_ETH_IPV4, ns_decode_ipv4, NS_LAYER_IPV4},
+    [ET_IPV6] = {NS_ETH_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
+    [ET_VLAN] = {NS_ETH_VLAN, ns_decode_vlan, NS_LAYER_VLAN},
+    [ET_QINQ] = {NS_ETH_QINQ, ns_decode_vlan, NS_LAYER_VLAN},
+    [ET_QINQ_OLD] = {NS_ETH_QINQ_OLD, ns_decode_vlan, NS_LAYER_VLAN},
+    [ET_MPLS] = {NS_ETH_MPLS, ns_decode_mpls, NS_LAYER_MPLS},
+    [ET_MPLS_MC] = {NS_ETH_MPLS_MC, ns_decode_mpls, NS_LAYER_MPLS},
+    [ET_PPPOE] = {NS_ETH_PPPOE, ns_decode_pppoe, NS_LAYER_PPP},
 };
 
 /* Indexed by the protocol number itself: one load per packet. */
@@ -63,6 +65,25 @@ lookup(const ns_dispatch_t *t, uint32_t n, uint32_t key)
         if (t[i].key == key)
             return &t[i];
     return NULL;
+}
+
+/* The ethertype's table entry: a switch the compiler turns into a few compares. */
+static inline const ns_dispatch_t *
+ethertype_lookup(uint32_t type)
+{
+    uint32_t i;
+    switch (type) {
+    case NS_ETH_IPV4: i = ET_IPV4; break;
+    case NS_ETH_IPV6: i = ET_IPV6; break;
+    case NS_ETH_VLAN: i = ET_VLAN; break;
+    case NS_ETH_QINQ: i = ET_QINQ; break;
+    case NS_ETH_QINQ_OLD: i = ET_QINQ_OLD; break;
+    case NS_ETH_MPLS: i = ET_MPLS; break;
+    case NS_ETH_MPLS_MC: i = ET_MPLS_MC; break;
+    case NS_ETH_PPPOE: i = ET_PPPOE; break;
+    default: return NULL;
+    }
+    return &ethertype_table[i];
 }
 
 static inline const ns_dispatch_t *
@@ -232,7 +253,7 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
         if (next == NS_NEXT_IPPROTO)
             e = ipproto_lookup(d.next_val);
         else if (next == NS_NEXT_ETHERTYPE)
-            e = lookup(ethertype_table, COUNT_OF(ethertype_table), d.next_val);
+            e = ethertype_lookup(d.next_val);
         else if (next == NS_NEXT_ETH)
             e = &link_table[0]; /* Ethernet */
         else

@@ -518,12 +518,13 @@ resource_record(ns_cur_t *c, dns_ctx_t *x, uint32_t section)
     if (rc != NS_PARSE_OK)
         return rc;
     uint32_t at = c->off;
-    uint16_t type = ns_cur_be16(c);
-    uint16_t rclass = ns_cur_be16(c);
-    uint32_t ttl = ns_cur_be32(c);
-    uint16_t rdlen = ns_cur_be16(c);
-    if (!ns_cur_ok(c))
+    ns_view_t h;
+    if (!ns_cur_view(c, DNS_FIXED_RR, &h))
         return NS_PARSE_TRUNCATED;
+    uint16_t type = ns_view_be16(&h, 0);
+    uint16_t rclass = ns_view_be16(&h, 2);
+    uint32_t ttl = ns_view_be32(&h, 4);
+    uint16_t rdlen = ns_view_be16(&h, 8);
     if (!ns_cur_has(c, rdlen)) {
         ns_cur_skip(c, rdlen); /* sets the short read */
         return NS_PARSE_TRUNCATED;

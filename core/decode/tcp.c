@@ -120,7 +120,7 @@ option_word(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_fi
 /* Walk the option bytes [at, end) of `base`, all captured (the caller took them as a view:
  * every index below is checked against `end`, never against the packet). Each pass consumes
  * at least one byte, so the walk ends within the 40 option bytes. */
-static ns_parse_rc_t
+static NS_ALWAYS_INLINE ns_parse_rc_t
 parse_options(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_fields_t *f)
 {
     while (end - at >= 4) {

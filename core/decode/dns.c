@@ -78,7 +78,7 @@ typedef struct {
     bool bad; /* the name had a label type we cannot read (see dns_name) */
 } dns_text_t;
 
-static void
+static NS_ALWAYS_INLINE void
 text_put(dns_text_t *t, const char *s, uint32_t n)
 {
     if (t->buf && !t->full) {
@@ -101,13 +101,13 @@ text_put(dns_text_t *t, const char *s, uint32_t n)
     }
 }
 
-static bool
+static NS_ALWAYS_INLINE bool
 text_wanted(const dns_text_t *t)
 {
     return (t->buf && !t->full) || (t->keep && !t->kfull);
 }
 
-static void
+static NS_ALWAYS_INLINE void
 text_putc(dns_text_t *t, char ch)
 {
     text_put(t, &ch, 1);
@@ -169,13 +169,32 @@ text_uc(dns_text_t *t, uint32_t uc)
 }
 
 /* Append label bytes [at, at+n) of `c` (already bounds-checked) escaped as tshark 4.0. */
-static void
+static NS_ALWAYS_INLINE void
 text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
 {
     uint32_t i = at, end = at + n;
     while (i < end && text_wanted(t)) {
         /* A run of printable ASCII (nearly every name is one) goes in one piece; the bytes
-         * were bounds-checked by the caller. */
+         * were bounds-checked by the caller. Without a field text (the fast path) it is
+         * copied into the summary while it is scanned: a run longer than the room left is
+         * not kept at all, as text_put() would have it. */
+        if (t->buf == NULL) {
+            uint32_t room = t->kcap - t->klen, run = 0;
+            char *k = t->keep + t->klen;
+            while (i + run < end && (uint8_t)(c->base[i + run] - 0x20u) < 0x5fu) {
+                if (run == room) {
+                    t->kfull = true;
+                    return;
+                }
+                k[run] = (char)c->base[i + run];
+                run++;
+            }
+            if (run > 0) {
+                t->klen += run;
+                i += run;
+                continue;
+            }
+        }
         uint32_t j = i;
         while (j < end && (uint8_t)(c->base[j] - 0x20u) < 0x5fu)
             j++;
@@ -231,11 +250,12 @@ text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
 
 /* Read the name at the cursor; the cursor moves past its in-place part (up to its zero byte or
  * its first pointer). Pointers are offsets from `msg`, the message's first byte. The name in
- * presentation form goes to `t` (which may have no buffer). Returns TRUNCATED when the name
+ * presentation form goes to `t` (which may have no buffer) when `text` is set (a constant at
+ * each call: the walk without text is its own, smaller copy). Returns TRUNCATED when the name
  * runs past the end of `c`, INVALID for a loop, a forward pointer, a reserved label type or
  * an overlong name. */
-static ns_parse_rc_t
-dns_name(ns_cur_t *c, uint32_t msg, dns_text_t *t)
+static NS_ALWAYS_INLINE ns_parse_rc_t
+dns_name(ns_cur_t *c, uint32_t msg, dns_text_t *t, bool text)
 {
     uint32_t pos = c->off;
     uint32_t seg = pos; /* start of the run of labels being read */
@@ -272,9 +292,11 @@ dns_name(ns_cur_t *c, uint32_t msg, dns_text_t *t)
              * unreadable and ends at that byte; the message as a whole is INVALID. */
             if (len != 0x41u) {
                 static const char unknown[] = "<Unknown extended label>";
-                t->len = 0;
-                t->klen = 0;
-                text_put(t, unknown, sizeof(unknown) - 1);
+                if (text) {
+                    t->len = 0;
+                    t->klen = 0;
+                    text_put(t, unknown, sizeof(unknown) - 1);
+                }
                 t->bad = true;
                 c->off = after ? after : pos + 1;
                 return NS_PARSE_OK;
@@ -291,6 +313,11 @@ dns_name(ns_cur_t *c, uint32_t msg, dns_text_t *t)
             if (c->end - pos - 2u < nbytes)
                 goto truncated;
             static const char hex[] = "0123456789abcdef";
+            if (!text) {
+                labels = true;
+                pos += 2u + nbytes;
+                continue;
+            }
             if (labels)
                 text_putc(t, '.');
             text_put(t, "\\[x", 3);
@@ -316,13 +343,15 @@ dns_name(ns_cur_t *c, uint32_t msg, dns_text_t *t)
             return NS_PARSE_INVALID;
         if (c->end - pos - 1u < len)
             goto truncated;
-        if (labels)
-            text_putc(t, '.');
-        text_label(t, c, pos + 1, len);
+        if (text) {
+            if (labels)
+                text_putc(t, '.');
+            text_label(t, c, pos + 1, len);
+        }
         labels = true;
         pos += 1u + len;
     }
-    if (!labels)
+    if (!labels && text)
         text_put(t, "<Root>", 6);
     c->off = after;
     return NS_PARSE_OK;
@@ -351,7 +380,8 @@ name_field(ns_cur_t *c, uint32_t msg, ns_fields_t *f, const char *fname, char *k
     uint32_t at = c->off;
     char buf[DNS_TEXT_CAP];
     dns_text_t t = {.buf = f ? buf : NULL, .cap = sizeof(buf), .keep = keep, .kcap = keep_cap};
-    ns_parse_rc_t rc = dns_name(c, msg, &t);
+    /* Two copies of the walk: with the text, and validation only (most RR owner names). */
+    ns_parse_rc_t rc = f || keep ? dns_name(c, msg, &t, true) : dns_name(c, msg, &t, false);
     if (rc != NS_PARSE_OK)
         return rc;
     if (t.bad)

@@ -96,6 +96,12 @@ static inline uint32_t
 option_word(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_fields_t *f)
 {
     uint32_t w = rd32(base + at);
+    if (end - at >= 12 && (w == 0x0101080au || w == 0x0402080au)) { /* NOP NOP | SACK-perm, TS */
+        if (w == 0x0402080au)
+            opt_sack_perm(at, pkt, f);
+        opt_ts(base, at + 2, pkt, f);
+        return 12; /* first: every segment after the SYN carries it */
+    }
     if ((w >> 16) == 0x0204u) { /* MSS */
         opt_mss(base, at, pkt, f);
         return 4;
@@ -103,12 +109,6 @@ option_word(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_fi
     if ((w >> 8) == 0x010303u) { /* NOP, window scale */
         opt_wscale(base, at + 1, pkt, f);
         return 4;
-    }
-    if (end - at >= 12 && (w == 0x0101080au || w == 0x0402080au)) { /* NOP NOP | SACK-perm, TS */
-        if (w == 0x0402080au)
-            opt_sack_perm(at, pkt, f);
-        opt_ts(base, at + 2, pkt, f);
-        return 12;
     }
     if (w == 0x01010402u) { /* NOP, NOP, SACK-permitted */
         opt_sack_perm(at + 2, pkt, f);

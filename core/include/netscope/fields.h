@@ -1,10 +1,10 @@
 /* fields.h - the protocol tree: a flat list of decoded fields, filled on request.
  *
  * Each decoder reports what it parsed through the ns_field_*() calls below; when the caller
- * passed no list (the fast path) they are one NULL test each, the appending itself being out
- * of line (core/decode/fields.c). A field has a Wireshark
- * display-filter name, the byte range it came from in the buffer, its depth in the tree and a
- * typed value. Protocol nodes (`eth`, `ip`, `tcp`, ...) open a level; their length is fixed
+ * passed no list (the fast path) they are one NULL test each, and in the decoders built with
+ * NS_DECODER (decode_int.h) not even that. Opening and closing nodes is out of line
+ * (core/decode/fields.c). A field has a Wireshark display-filter name, the byte range it came
+ * from in the buffer, its depth in the tree and a typed value. Protocol nodes (`eth`, `ip`, `tcp`, ...) open a level; their length is fixed
  * when the decoder closes them.
  *
  * Design: the caller owns both arrays (fields and a string arena) and sizes them; nothing is
@@ -83,10 +83,26 @@ ns_fields_reset(ns_fields_t *f)
 }
 
 /* Append a field at the current depth with integer value `u`; returns it, or NULL when the
- * list is full. `f` must not be NULL. Out of line (fields.c): the fast path, which passes no
- * list, then carries one NULL test and a call it never makes per field, not the body. */
-ns_field_t *ns_field_push(ns_fields_t *f, const char *name, uint32_t off, uint32_t len,
-                          ns_ftype_t type, uint64_t u);
+ * list is full. `f` must not be NULL. */
+static inline ns_field_t *
+ns_field_push(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, ns_ftype_t type,
+              uint64_t u)
+{
+    if (f->n >= f->cap) {
+        f->truncated = true;
+        return NULL;
+    }
+    ns_field_t *x = &f->v[f->n++];
+    x->name = name;
+    x->off = off;
+    x->len = len;
+    x->depth = f->depth;
+    x->type = (uint8_t)type;
+    x->str_len = 0;
+    x->u = u;
+    x->str = NULL;
+    return x;
+}
 
 /* Append a field; returns it, or NULL when the list is NULL or full. */
 static inline ns_field_t *

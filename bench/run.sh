@@ -5,7 +5,8 @@
 #
 # Steps: a Release build in build/bench; deterministic workloads from bench/gen_traffic.c in
 # bench/out/ (git-ignored; regenerated only when the generator or the sizes change); then
-#   (a) decode cost, ns/packet, fast path and protocol-tree path (bench_decode);
+#   (a) decode cost, ns/packet, fast path and protocol-tree path (bench_decode), and (a2) its
+#       instructions per packet, counted by callgrind (valgrind): immune to machine load;
 #   (b) `netscope print -r` against `tcpdump -n -r`, to /dev/null;
 #   (c) `netscope flows -r` against tshark conversations, softflowd, ndpiReader and argus;
 #   (d) flow-table memory: max RSS of `netscope flows` over 1,000,000 concurrent TCP flows.
@@ -21,6 +22,7 @@
 #   NS_BENCH_RUNS [5]            runs per command (>= 5 for the headline numbers)
 #   NS_BENCH_SLOW_RUNS [3]       runs for a peer whose first run took > NS_BENCH_SLOW_S [30] s
 #   NS_BENCH_SEED [1]
+#   NS_BENCH_INSTR_PACKETS [20000] packets per workload counted under callgrind
 #   NS_BENCH_SKIP_BUILD [0]      1: use the binaries already in build/bench
 set -euo pipefail
 
@@ -219,6 +221,42 @@ bench_decode_section() {
     emit ""
 }
 
+# ---- (a2) decode instructions ---------------------------------------------------------------
+# Instructions per packet, counted by callgrind on the first INSTR_PKTS packets of each
+# workload: exact and repeatable, whatever the clock speed or load of the machine, so a change
+# in the decoder's cost shows even when the wall-clock medians above swing with other jobs.
+INSTR_PKTS=${NS_BENCH_INSTR_PACKETS:-20000}
+instr_section() {
+    emit "## (a2) Decode instructions per packet (callgrind, first $INSTR_PKTS packets)"
+    emit ""
+    if ! have valgrind; then
+        emit "valgrind is not installed (\`make deps\` with bench, or apt-get install valgrind): not measured."
+        emit ""
+        return 0
+    fi
+    log "(a2) instructions per packet: callgrind on $INSTR_PKTS packets"
+    emit "\`ns_decode_frame\` inclusive instructions per call: unlike time, the same on any load."
+    emit ""
+    emit "| workload | fast path | protocol tree |"
+    emit "| --- | ---: | ---: |"
+    local f name path per row
+    for f in "$HS" "$MIX"; do
+        name=$(basename "$f")
+        "$NETSCOPE" print -r "$f" -c "$INSTR_PKTS" -w "$TMP/sample.pcap" >/dev/null
+        row="| $name"
+        for path in cached fields; do
+            valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" \
+                "$BENCH_DECODE" -n 1 --path "$path" "$TMP/sample.pcap" >/dev/null 2>&1 ||
+                log "callgrind on $name ($path) failed"
+            per=$(python3 bench/callgrind_per_call.py "$TMP/cg.out" ns_decode_frame 2>/dev/null |
+                  sed -n 's/.*instr_per_call=//p')
+            row="$row | ${per:-failed}"
+        done
+        emit "$row |"
+    done
+    emit ""
+}
+
 # ---- (b) print vs tcpdump ------------------------------------------------------------------
 print_section() {
     log "(b) netscope print vs tcpdump"
@@ -367,6 +405,7 @@ main() {
     CONC_PKTS=$(packets_of "$OUT/.conc.stamp")
     header
     bench_decode_section
+    instr_section
     print_section
     flows_section
     memory_section

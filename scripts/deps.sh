@@ -12,7 +12,7 @@ pkgs=(
   tshark tcpdump python3 iproute2        # tests compare with tshark
 )
 if [[ "${1:-}" == "bench" ]]; then
-  pkgs+=(softflowd libndpi-bin argus-server time)
+  pkgs+=(softflowd libndpi-bin argus-server time valgrind)
 fi
 
 missing=()

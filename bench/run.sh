@@ -378,6 +378,10 @@ versions_and_commands() {
     emit "$GEN -w $HS --handshakes -c $HS_PACKETS --seed $SEED"
     emit "$GEN -w $CONC --concurrent-flows $FLOWS --seed $SEED"
     emit "$BENCH_DECODE -n $RUNS $HS $MIX"
+    emit "$NETSCOPE print -r <workload> -c $INSTR_PKTS -w sample.pcap   # then, for PATH in cached, fields:"
+    emit "valgrind --tool=callgrind --callgrind-out-file=cg.out $BENCH_DECODE -n 1 --path PATH sample.pcap"
+    emit "bench/callgrind_per_call.py cg.out ns_decode_frame"
+    have valgrind && emit "# $(valgrind --version 2>/dev/null)"
     local id
     for id in "${IDS[@]}"; do emit "${CMD[$id]}"; done
     emit "$NETSCOPE flows -r $CONC --max-flows 1048576 --idle-timeout 100000 >/dev/null   # under /usr/bin/time -v"

@@ -102,7 +102,7 @@ ns_dec_next_ethertype(ns_dec_t *d, uint16_t type)
  * with none of the protocol tree's weight (registers, stack frame). */
 #define NS_ALWAYS_INLINE inline __attribute__((always_inline))
 #define NS_DECODER(name, body)                                                                 \
-    static NS_COLD ns_parse_rc_t name##_tree(ns_cur_t *c, ns_dec_t *d)                        \
+    static NS_OUT_OF_LINE ns_parse_rc_t name##_tree(ns_cur_t *c, ns_dec_t *d)                 \
     {                                                                                          \
         return body(c, d, d->f);                                                               \
     }                                                                                          \
@@ -111,9 +111,12 @@ ns_dec_next_ethertype(ns_dec_t *d, uint16_t type)
         return d->f ? name##_tree(c, d) : body(c, d, NULL);                                    \
     }
 
-/* For code off the fast path (protocol-tree emission, rare header forms): kept out of line so
+/* For code that rarely runs (malformed or cut headers, IPv4 options): out of line, so
  * the hot path's registers are not spent on it. */
 #define NS_COLD __attribute__((cold, noinline))
+/* For the protocol tree's code: out of line, but optimised for speed like the rest (`cold`
+ * would compile it for size, and `print --json` and the inspector run it for every packet). */
+#define NS_OUT_OF_LINE __attribute__((noinline))
 
 /* Freestanding helpers (no libc in decoders). */
 static inline bool

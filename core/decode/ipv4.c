@@ -147,7 +147,7 @@ ipv4_options(ns_cur_t *o, ns_fields_t *f)
 }
 
 /* The fixed header's fields, for the protocol tree (not on the fast path). */
-static NS_COLD void
+static NS_OUT_OF_LINE void
 emit_header(ns_fields_t *f, const ns_view_t *h, uint32_t start, uint32_t hlen, uint32_t status)
 {
     uint32_t version = (uint32_t)ns_view_u8(h, 0) >> 4;

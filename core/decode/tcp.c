@@ -173,7 +173,7 @@ parse_options(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_
 }
 
 /* The fixed header's fields; only called with a field list. */
-static NS_COLD void
+static NS_OUT_OF_LINE void
 emit_header(ns_fields_t *f, const ns_pkt_t *pkt, uint32_t start, uint8_t b12, uint16_t sum,
             uint16_t urp)
 {

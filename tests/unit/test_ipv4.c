@@ -541,6 +541,81 @@ START_TEST(test_ping_of_death)
 }
 END_TEST
 
+/* RFC 1071 the plain way: 16-bit big-endian words, end-around carry, complemented. */
+static uint16_t
+ref_cksum(const uint8_t *h, uint32_t n)
+{
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < n; i += 2)
+        sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffffu) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* Is the header's checksum reported bad, on the fast path and with a protocol tree? Both
+ * must agree. */
+static bool
+cksum_bad(const uint8_t *frame, uint32_t len)
+{
+    uint8_t *copy = malloc(len);
+    ck_assert_ptr_nonnull(copy);
+    memcpy(copy, frame, len);
+    ns_pkt_t fast, tree;
+    memset(&fast, 0, sizeof(fast));
+    memset(&tree, 0, sizeof(tree));
+    static ns_field_t v[TU_MAX_FIELDS];
+    static char arena[4096];
+    ns_fields_t f;
+    ns_fields_init(&f, v, TU_MAX_FIELDS, arena, sizeof(arena));
+    (void)ns_decode_frame(NS_LINKTYPE_ETHERNET, copy, len, len, &fast, NULL, NULL);
+    (void)ns_decode_frame(NS_LINKTYPE_ETHERNET, copy, len, len, &tree, &f, NULL);
+    free(copy);
+    ck_assert_uint_eq(fast.ip_ver, 4);
+    ck_assert_uint_eq(fast.ip_flags & NS_IP_CKSUM_BAD, tree.ip_flags & NS_IP_CKSUM_BAD);
+    return (fast.ip_flags & NS_IP_CKSUM_BAD) != 0;
+}
+
+/* The decoder sums 32-bit words (the first 20 bytes unrolled) and folds: every header length,
+ * random contents, against the 16-bit reference; then any single flipped bit is caught. */
+START_TEST(test_checksum_against_reference)
+{
+    uint64_t seed = 99;
+    for (uint32_t ihl = 5; ihl <= 15; ihl++) {
+        for (uint32_t trial = 0; trial < 200; trial++) {
+            uint8_t fr[14 + 60 + 8];
+            uint32_t hlen = ihl * 4, len = 14 + hlen + 8;
+            const uint8_t eth[] = {ETH_IPV4};
+            memcpy(fr, eth, 14);
+            uint8_t *h = fr + 14;
+            for (uint32_t i = 0; i < hlen + 8; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                h[i] = (uint8_t)(seed >> 56);
+            }
+            h[0] = (uint8_t)(0x40 | ihl);
+            h[2] = 0;
+            h[3] = (uint8_t)(hlen + 8);    /* total length: header and 8 bytes */
+            h[6] &= 0x40;                  /* DF at most: not a fragment */
+            h[7] = 0;
+            h[9] = 253;                    /* experimental: nothing decoded after */
+            memset(h + 20, 0x01, hlen - 20); /* options: NOPs */
+            h[10] = h[11] = 0;
+            uint16_t sum = ref_cksum(h, hlen);
+            h[10] = (uint8_t)(sum >> 8);
+            h[11] = (uint8_t)sum;
+            ck_assert_msg(!cksum_bad(fr, len), "ihl %u trial %u: good checksum reported bad",
+                          ihl, trial);
+            uint32_t bit = (uint32_t)(seed >> 20) % (hlen * 8 - 32) + 32; /* past the lengths */
+            h[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+            if (bit / 8 == 9 || (bit / 8 >= 20 && h[bit / 8] != 0x01))
+                continue; /* changed the protocol or an option: no longer the same test */
+            ck_assert_msg(cksum_bad(fr, len), "ihl %u trial %u: flipped bit %u not caught", ihl,
+                          trial, bit);
+        }
+    }
+}
+END_TEST
+
 static Suite *
 ipv4_suite(void)
 {
@@ -549,6 +624,7 @@ ipv4_suite(void)
     tcase_add_test(tc, test_header_fields);
     tcase_add_test(tc, test_field_list);
     tcase_add_test(tc, test_bad_checksum_is_a_flag);
+    tcase_add_test(tc, test_checksum_against_reference);
     tcase_add_test(tc, test_padding_and_fcs_trimmed);
     tcase_add_test(tc, test_snaplen_cut_payload);
     tcase_add_test(tc, test_tso_total_len_zero);

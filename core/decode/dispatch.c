@@ -31,18 +31,16 @@ static const ns_dispatch_t link_table[] = {
     {14, ns_decode_raw, NS_LAYER_RAW},
 };
 
-/* Slots of ethertype_table, named so that ethertype_lookup() cannot drift from it. */
-enum { ET_IPV4, ET_IPV6, ET_VLAN, ET_QINQ, ET_QINQ_OLD, ET_MPLS, ET_MPLS_MC, ET_PPPOE, ET_COUNT };
-
-static const ns_dispatch_t ethertype_table[ET_COUNT] = {
-    [ET_IPV4] = {NS_ETH_IPV4, ns_decode_ipv4, NS_LAYER_IPV4},
-    [ET_IPV6] = {NS_ETH_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
-    [ET_VLAN] = {NS_ETH_VLAN, ns_decode_vlan, NS_LAYER_VLAN},
-    [ET_QINQ] = {NS_ETH_QINQ, ns_decode_vlan, NS_LAYER_VLAN},
-    [ET_QINQ_OLD] = {NS_ETH_QINQ_OLD, ns_decode_vlan, NS_LAYER_VLAN},
-    [ET_MPLS] = {NS_ETH_MPLS, ns_decode_mpls, NS_LAYER_MPLS},
-    [ET_MPLS_MC] = {NS_ETH_MPLS_MC, ns_decode_mpls, NS_LAYER_MPLS},
-    [ET_PPPOE] = {NS_ETH_PPPOE, ns_decode_pppoe, NS_LAYER_PPP},
+/* IPv4 and IPv6 first: the walk in lookup() finds them in one or two steps. */
+static const ns_dispatch_t ethertype_table[] = {
+    {NS_ETH_IPV4, ns_decode_ipv4, NS_LAYER_IPV4},
+    {NS_ETH_IPV6, ns_decode_ipv6, NS_LAYER_IPV6},
+    {NS_ETH_VLAN, ns_decode_vlan, NS_LAYER_VLAN},
+    {NS_ETH_QINQ, ns_decode_vlan, NS_LAYER_VLAN},
+    {NS_ETH_QINQ_OLD, ns_decode_vlan, NS_LAYER_VLAN},
+    {NS_ETH_MPLS, ns_decode_mpls, NS_LAYER_MPLS},
+    {NS_ETH_MPLS_MC, ns_decode_mpls, NS_LAYER_MPLS},
+    {NS_ETH_PPPOE, ns_decode_pppoe, NS_LAYER_PPP},
 };
 
 /* Indexed by the protocol number itself: one load per packet. */
@@ -65,25 +63,6 @@ lookup(const ns_dispatch_t *t, uint32_t n, uint32_t key)
         if (t[i].key == key)
             return &t[i];
     return NULL;
-}
-
-/* The ethertype's table entry: a switch the compiler turns into a few compares. */
-static inline const ns_dispatch_t *
-ethertype_lookup(uint32_t type)
-{
-    uint32_t i;
-    switch (type) {
-    case NS_ETH_IPV4: i = ET_IPV4; break;
-    case NS_ETH_IPV6: i = ET_IPV6; break;
-    case NS_ETH_VLAN: i = ET_VLAN; break;
-    case NS_ETH_QINQ: i = ET_QINQ; break;
-    case NS_ETH_QINQ_OLD: i = ET_QINQ_OLD; break;
-    case NS_ETH_MPLS: i = ET_MPLS; break;
-    case NS_ETH_MPLS_MC: i = ET_MPLS_MC; break;
-    case NS_ETH_PPPOE: i = ET_PPPOE; break;
-    default: return NULL;
-    }
-    return &ethertype_table[i];
 }
 
 static inline const ns_dispatch_t *
@@ -191,6 +170,16 @@ note_error(ns_pkt_t *pkt, ns_layer_t layer, ns_parse_rc_t rc)
     }
 }
 
+/* `layer` was decoded but what it carries is not (no decoder, or the nesting cap): counted
+ * against it as UNSUPPORTED. */
+static void
+not_decoded(ns_pkt_t *pkt, ns_decode_stats_t *stats, ns_layer_t layer)
+{
+    if (stats)
+        stats->rc[layer][NS_PARSE_UNSUPPORTED]++;
+    note_error(pkt, layer, NS_PARSE_UNSUPPORTED);
+}
+
 bool
 ns_decode_linktype_supported(uint32_t linktype)
 {
@@ -232,20 +221,18 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
         ns_parse_rc_t rc = e->fn(&c, &d);
         if (stats)
             stats->rc[layer][rc]++;
+        /* An application decoder picked by a guess (HTTP on any port, DNS by shape) that
+         * says "not mine" leaves no trace on the packet: the payload is just data. */
+        if (rc == NS_PARSE_UNSUPPORTED && (layer == NS_LAYER_HTTP || layer == NS_LAYER_DNS))
+            break;
+        layers |= NS_HAS(layer);
         if (rc != NS_PARSE_OK) {
-            /* An application decoder picked by a guess (HTTP on any port, DNS by shape) that
-             * says "not mine" leaves no trace on the packet: the payload is just data. */
-            if (rc == NS_PARSE_UNSUPPORTED && (layer == NS_LAYER_HTTP || layer == NS_LAYER_DNS))
-                break;
             note_error(pkt, layer, rc);
             /* A layer that is not OK ends the walk, except a UDP length that overstates the
              * payload: udp.c then hands on what the IP length bounds (still INVALID). */
-            if (rc != NS_PARSE_INVALID || layer != NS_LAYER_UDP) {
-                layers |= NS_HAS(layer);
+            if (rc != NS_PARSE_INVALID || layer != NS_LAYER_UDP)
                 break;
-            }
         }
-        layers |= NS_HAS(layer);
         uint8_t next = d.next;
         if (next == NS_NEXT_NONE)
             break;
@@ -253,24 +240,19 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
         if (next == NS_NEXT_IPPROTO)
             e = ipproto_lookup(d.next_val);
         else if (next == NS_NEXT_ETHERTYPE)
-            e = ethertype_lookup(d.next_val);
+            e = lookup(ethertype_table, COUNT_OF(ethertype_table), d.next_val);
         else if (next == NS_NEXT_ETH)
             e = &link_table[0]; /* Ethernet */
         else
             e = app_lookup(pkt, &c);
         if (e == NULL) {
             /* Counted against the layer whose payload we do not decode. */
-            if (next != NS_NEXT_APP) {
-                if (stats)
-                    stats->rc[layer][NS_PARSE_UNSUPPORTED]++;
-                note_error(pkt, layer, NS_PARSE_UNSUPPORTED);
-            }
+            if (next != NS_NEXT_APP)
+                not_decoded(pkt, stats, layer);
             break;
         }
         if (hops >= NS_MAX_ENCAP) { /* nesting cap: decode no deeper */
-            if (stats)
-                stats->rc[layer][NS_PARSE_UNSUPPORTED]++;
-            note_error(pkt, layer, NS_PARSE_UNSUPPORTED);
+            not_decoded(pkt, stats, layer);
             break;
         }
     }

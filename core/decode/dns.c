@@ -175,26 +175,7 @@ text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
     uint32_t i = at, end = at + n;
     while (i < end && text_wanted(t)) {
         /* A run of printable ASCII (nearly every name is one) goes in one piece; the bytes
-         * were bounds-checked by the caller. Without a field text (the fast path) it is
-         * copied into the summary while it is scanned: a run longer than the room left is
-         * not kept at all, as text_put() would have it. */
-        if (t->buf == NULL) {
-            uint32_t room = t->kcap - t->klen, run = 0;
-            char *k = t->keep + t->klen;
-            while (i + run < end && (uint8_t)(c->base[i + run] - 0x20u) < 0x5fu) {
-                if (run == room) {
-                    t->kfull = true;
-                    return;
-                }
-                k[run] = (char)c->base[i + run];
-                run++;
-            }
-            if (run > 0) {
-                t->klen += run;
-                i += run;
-                continue;
-            }
-        }
+         * were bounds-checked by the caller. */
         uint32_t j = i;
         while (j < end && (uint8_t)(c->base[j] - 0x20u) < 0x5fu)
             j++;
@@ -203,11 +184,7 @@ text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
             i = j;
             continue;
         }
-        uint8_t b = ns_cur_at(c, i++);
-        if (b >= 0x20 && b < 0x7f) {
-            text_putc(t, (char)b);
-            continue;
-        }
+        uint8_t b = ns_cur_at(c, i++); /* not printable ASCII: escaped or UTF-8 */
         if (b < 0x80) {
             static const char esc[] = "abtnvfr"; /* \a..\r are 7..13 */
             if (b >= 7 && b <= 13) {

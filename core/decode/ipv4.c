@@ -241,7 +241,8 @@ ns_decode_ipv4_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
     uint16_t frag = ns_view_be16(&h, 6);
     uint16_t off_bytes = (uint16_t)((frag & IPV4_OFFMASK) * 8u);
     /* DF, MF, "a fragment", "bad checksum", without a branch each. */
-    pkt->ip_flags = (uint8_t)(((frag & IPV4_DF) ? NS_IP_DF : 0u) | ((frag & IPV4_MF) ? NS_IP_MF : 0u) |
+    pkt->ip_flags = (uint8_t)(((frag & IPV4_DF) ? NS_IP_DF : 0u) |
+                              ((frag & IPV4_MF) ? NS_IP_MF : 0u) |
                               ((frag & (IPV4_MF | IPV4_OFFMASK)) ? NS_IP_FRAG : 0u) |
                               (status == CKSUM_BAD ? NS_IP_CKSUM_BAD : 0u));
     pkt->frag_off = off_bytes;

@@ -41,24 +41,11 @@
 #define TCPOPT_SACK 5u
 #define TCPOPT_TS 8u
 
-/* Big-endian reads from bytes already proven present. */
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
 static inline void
 opt_ts(const uint8_t *base, uint32_t at, ns_pkt_t *pkt, ns_fields_t *f) /* at: the TS kind */
 {
-    pkt->tsval = rd32(base + at + 2);
-    pkt->tsecr = rd32(base + at + 6);
+    pkt->tsval = ns_be32(base + at + 2);
+    pkt->tsecr = ns_be32(base + at + 6);
     pkt->tcp_opts |= NS_TCPOPT_TS;
     ns_field_uint(f, "tcp.options.timestamp.tsval", at + 2, 4, pkt->tsval);
     ns_field_uint(f, "tcp.options.timestamp.tsecr", at + 6, 4, pkt->tsecr);
@@ -67,7 +54,7 @@ opt_ts(const uint8_t *base, uint32_t at, ns_pkt_t *pkt, ns_fields_t *f) /* at: t
 static inline void
 opt_mss(const uint8_t *base, uint32_t at, ns_pkt_t *pkt, ns_fields_t *f)
 {
-    pkt->mss = rd16(base + at + 2);
+    pkt->mss = ns_be16(base + at + 2);
     pkt->tcp_opts |= NS_TCPOPT_MSS;
     ns_field_uint(f, "tcp.options.mss_val", at + 2, 2, pkt->mss);
 }
@@ -95,7 +82,7 @@ opt_sack_perm(uint32_t at, ns_pkt_t *pkt, ns_fields_t *f)
 static inline uint32_t
 option_word(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_fields_t *f)
 {
-    uint32_t w = rd32(base + at);
+    uint32_t w = ns_be32(base + at);
     if (end - at >= 12 && (w == 0x0101080au || w == 0x0402080au)) { /* NOP NOP | SACK-perm, TS */
         if (w == 0x0402080au)
             opt_sack_perm(at, pkt, f);
@@ -155,8 +142,8 @@ parse_options(const uint8_t *base, uint32_t at, uint32_t end, ns_pkt_t *pkt, ns_
             pkt->tcp_opts |= NS_TCPOPT_SACK;
             /* 40 option bytes hold at most 4 blocks; sack_n caps repeated SACK options. */
             for (uint32_t b = 0; b < (len - 2u) / 8u && b < NS_MAX_SACK; b++) {
-                uint32_t le = rd32(o + 8 * b);
-                uint32_t re = rd32(o + 8 * b + 4);
+                uint32_t le = ns_be32(o + 8 * b);
+                uint32_t re = ns_be32(o + 8 * b + 4);
                 if (pkt->sack_n < NS_MAX_SACK) {
                     pkt->sack[pkt->sack_n][0] = le;
                     pkt->sack[pkt->sack_n][1] = re;
@@ -204,7 +191,7 @@ emit_header(ns_fields_t *f, const ns_pkt_t *pkt, uint32_t start, uint8_t b12, ui
  * through the view, so a header cut short yields zeros where it ends; inlined twice, for the
  * whole header (the view's length is then the constant 20 and every check folds away) and
  * for a cut one. */
-static inline __attribute__((always_inline)) uint8_t
+static NS_ALWAYS_INLINE uint8_t
 read_header(ns_pkt_t *pkt, const ns_view_t *h, uint32_t start, uint32_t seg_len)
 {
     /* Read into locals first: stores into *pkt could alias the packet and force reloads. */

@@ -47,10 +47,7 @@ ns_decode_vlan_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
     }
     ns_field_hex(f, "vlan.etype", start + 2, 2, type);
     ns_field_close(f, node, c->off);
-    pkt->ethertype = type;
-    d->next = NS_NEXT_ETHERTYPE;
-    d->next_val = type;
-    return NS_PARSE_OK;
+    return ns_dec_next_ethertype(d, type);
 }
 
 NS_DECODER(ns_decode_vlan, ns_decode_vlan_body)

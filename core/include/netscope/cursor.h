@@ -23,6 +23,20 @@ typedef struct {
     bool short_read;     /* sticky: some read ran past `end` */
 } ns_cur_t;
 
+/* Big-endian values from bytes already proven present (by a cursor or a view): the one place
+ * byte order is put together. */
+static inline uint16_t
+ns_be16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t
+ns_be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
 /* Initialise a cursor over `len` readable bytes at `buf`. */
 static inline void
 ns_cur_init(ns_cur_t *c, const uint8_t *buf, uint32_t len)
@@ -90,7 +104,7 @@ ns_cur_be16(ns_cur_t *c)
     }
     const uint8_t *p = c->base + c->off;
     c->off += 2;
-    return (uint16_t)((p[0] << 8) | p[1]);
+    return ns_be16(p);
 }
 
 static inline uint32_t
@@ -103,7 +117,7 @@ ns_cur_be32(ns_cur_t *c)
     }
     const uint8_t *p = c->base + c->off;
     c->off += 4;
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+    return ns_be32(p);
 }
 
 static inline uint16_t
@@ -193,7 +207,7 @@ ns_view_be16(const ns_view_t *v, uint32_t at)
 {
     if (at + 2 > v->len)
         return 0;
-    return (uint16_t)((v->p[at] << 8) | v->p[at + 1]);
+    return ns_be16(v->p + at);
 }
 
 static inline uint32_t
@@ -201,8 +215,7 @@ ns_view_be32(const ns_view_t *v, uint32_t at)
 {
     if (at + 4 > v->len)
         return 0;
-    return ((uint32_t)v->p[at] << 24) | ((uint32_t)v->p[at + 1] << 16) |
-           ((uint32_t)v->p[at + 2] << 8) | v->p[at + 3];
+    return ns_be32(v->p + at);
 }
 
 /* Copy `n` bytes at `at` of the view into `dst` (zeros where the view ends). */

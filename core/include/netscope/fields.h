@@ -4,8 +4,8 @@
  * passed no list (the fast path) they are one NULL test each, and in the decoders built with
  * NS_DECODER (decode_int.h) not even that. Opening and closing nodes is out of line
  * (core/decode/fields.c). A field has a Wireshark display-filter name, the byte range it came
- * from in the buffer, its depth in the tree and a typed value. Protocol nodes (`eth`, `ip`, `tcp`, ...) open a level; their length is fixed
- * when the decoder closes them.
+ * from in the buffer, its depth in the tree and a typed value. Protocol nodes (`eth`, `ip`,
+ * `tcp`, ...) open a level; their length is fixed when the decoder closes them.
  *
  * Design: the caller owns both arrays (fields and a string arena) and sizes them; nothing is
  * allocated. When either fills up, further fields are dropped and `truncated` is set, so a
@@ -102,13 +102,6 @@ ns_field_push(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, ns_f
     x->u = u;
     x->str = NULL;
     return x;
-}
-
-/* Append a field; returns it, or NULL when the list is NULL or full. */
-static inline ns_field_t *
-ns_field_add(ns_fields_t *f, const char *name, uint32_t off, uint32_t len, ns_ftype_t type)
-{
-    return f ? ns_field_push(f, name, off, len, type, 0) : NULL;
 }
 
 static inline void

@@ -5,7 +5,7 @@
  * and length into the decoded buffer), never copied, except DNS names, which compression
  * forces us to rebuild into a bounded buffer.
  *
- * Design: only the "hot" scalars before `vlan` are cleared for every packet (~140 bytes); the
+ * Design: only the "hot" scalars before `vlan` are cleared for every packet (154 bytes); the
  * arrays after them are meaningful up to their counts (vlan_n, mpls_n, sack_n, icmp_quote) and
  * the application parts only when `app` says so, so a packet pays for the bytes it uses.
  */

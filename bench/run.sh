@@ -230,7 +230,7 @@ instr_section() {
     emit "## (a2) Decode instructions per packet (callgrind, first $INSTR_PKTS packets)"
     emit ""
     if ! have valgrind; then
-        emit "valgrind is not installed (\`make deps\` with bench, or apt-get install valgrind): not measured."
+        emit "valgrind is not installed (\`make bench\` installs it): not measured."
         emit ""
         return 0
     fi

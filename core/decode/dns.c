@@ -168,10 +168,90 @@ text_uc(dns_text_t *t, uint32_t uc)
     text_put(t, e, 2 + digits);
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Nonzero when any byte of `w` is outside printable ASCII (0x20..0x7e): a byte below 0x20
+ * borrows in w - 0x20.., one at 0x7f carries into bit 7 in w + 0x01.., and 0x80 and up have
+ * bit 7 already. A borrow or carry can only spill into bytes above one that is flagged itself,
+ * so the answer for the word as a whole is exact. */
+static NS_ALWAYS_INLINE uint64_t
+unprintable8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    return (((w - 0x20u * ones) & ~w) | (w + ones) | w) & high;
+}
+
+/* Store the label's words into one buffer, or say there is not room for the 8-byte stores
+ * (the slow path then decides between copying and marking the buffer full). */
+static NS_ALWAYS_INLINE bool
+label_room(const char *buf, bool full, uint32_t cap, uint32_t len, uint32_t n)
+{
+    return buf == NULL || full || cap - len >= (n > 8 ? n : 8);
+}
+
+static NS_ALWAYS_INLINE void
+label_store(char *buf, bool full, uint32_t len, uint32_t at, uint64_t w)
+{
+    if (buf && !full)
+        __builtin_memcpy(buf + len + at, &w, 8);
+}
+
+/* The common label, every byte printable ASCII, copied 8 bytes at a time: words over the
+ * label, the last one ending at its last byte (overlapping the one before, or for a label
+ * shorter than 8 reaching back over bytes already read, then shifted down). Reads stay within
+ * [0, at + n), bounds-checked by the caller. Returns false, having changed nothing the caller
+ * keeps, when a byte needs escaping, a buffer lacks room for whole words, or a short label
+ * sits in the first 8 bytes of the buffer. */
+static NS_ALWAYS_INLINE bool
+text_label_fast(dns_text_t *t, const uint8_t *base, uint32_t at, uint32_t n)
+{
+    if (!label_room(t->buf, t->full, t->cap, t->len, n) ||
+        !label_room(t->keep, t->kfull, t->kcap, t->klen, n))
+        return false;
+    const uint8_t *s = base + at;
+    uint64_t w, bad = 0;
+    if (n < 8) {
+        if (at + n < 8)
+            return false;
+        __builtin_memcpy(&w, s + n - 8, 8);
+        w >>= 8u * (8u - n);
+        bad = unprintable8(w) & ((UINT64_C(1) << (8u * n)) - 1u);
+        label_store(t->buf, t->full, t->len, 0, w);
+        label_store(t->keep, t->kfull, t->klen, 0, w);
+    } else {
+        for (uint32_t i = 0;; i += 8) {
+            if (i + 8 > n)
+                i = n - 8;
+            __builtin_memcpy(&w, s + i, 8);
+            bad |= unprintable8(w);
+            label_store(t->buf, t->full, t->len, i, w);
+            label_store(t->keep, t->kfull, t->klen, i, w);
+            if (i + 8 == n)
+                break;
+        }
+    }
+    if (bad)
+        return false;
+    if (t->buf && !t->full)
+        t->len += n;
+    if (t->keep && !t->kfull)
+        t->klen += n;
+    return true;
+}
+#else
+static NS_ALWAYS_INLINE bool
+text_label_fast(dns_text_t *t, const uint8_t *base, uint32_t at, uint32_t n)
+{
+    (void)t, (void)base, (void)at, (void)n;
+    return false;
+}
+#endif
+
 /* Append label bytes [at, at+n) of `c` (already bounds-checked) escaped as tshark 4.0. */
 static NS_ALWAYS_INLINE void
 text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
 {
+    if (text_label_fast(t, c->base, at, n))
+        return;
     uint32_t i = at, end = at + n;
     while (i < end && text_wanted(t)) {
         /* A run of printable ASCII (nearly every name is one) goes in one piece; the bytes
@@ -357,8 +437,19 @@ name_field(ns_cur_t *c, uint32_t msg, ns_fields_t *f, const char *fname, char *k
     uint32_t at = c->off;
     char buf[DNS_TEXT_CAP];
     dns_text_t t = {.buf = f ? buf : NULL, .cap = sizeof(buf), .keep = keep, .kcap = keep_cap};
-    /* Two copies of the walk: with the text, and validation only (most RR owner names). */
-    ns_parse_rc_t rc = f || keep ? dns_name(c, msg, &t, true) : dns_name(c, msg, &t, false);
+    /* Three copies of the walk: for the protocol tree, for the summary alone (no field text
+     * buffer: every test of it folds away) and validation only (most RR owner names). */
+    ns_parse_rc_t rc;
+    if (f) {
+        rc = dns_name(c, msg, &t, true);
+    } else if (keep) {
+        dns_text_t k = {.keep = keep, .kcap = keep_cap};
+        rc = dns_name(c, msg, &k, true);
+        t.klen = k.klen;
+        t.bad = k.bad;
+    } else {
+        rc = dns_name(c, msg, &t, false);
+    }
     if (rc != NS_PARSE_OK)
         return rc;
     if (t.bad)

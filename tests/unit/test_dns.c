@@ -6,6 +6,7 @@
  */
 #include "testutil_l4.h"
 
+#include <stdio.h>
 #include <time.h>
 
 /* ---- fixtures --------------------------------------------------------------------------- */
@@ -330,6 +331,101 @@ START_TEST(escaping_as_tshark)
     check_label("\xc3", 1, "\xef\xbf\xbd.com");
     check_label("\b\v\f\r\x1b", 5, "\\b\\v\\f\\r\\033.com");
     check_label("\xe2\x80\x8b", 3, "\\u200b.com"); /* zero width space: a format character */
+}
+END_TEST
+
+/* Presentation form of ASCII label bytes, written independently of dns.c: printable as is,
+ * \a..\r by letter, other controls and DEL in octal. */
+static size_t
+ascii_escaped(const uint8_t *s, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = s[i];
+        if (b >= 0x20 && b <= 0x7e)
+            out[o++] = (char)b;
+        else if (b >= 7 && b <= 13)
+            out[o++] = '\\', out[o++] = "abtnvfr"[b - 7];
+        else
+            o += (size_t)sprintf(out + o, "\\%03o", b);
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* Labels of every length, clean or with one byte to escape at the start, the middle or the
+ * end, after a first label of 0..8 bytes (so each lands at many offsets and alignments): the
+ * word-at-a-time copy of printable labels and the byte walk must agree with the reference,
+ * on the fast path and in the tree. */
+START_TEST(label_lengths_and_offsets)
+{
+    static const uint8_t odd[] = {0x00, 0x07, 0x1f, 0x7f, 0x20, 0x5c, 0x7e};
+    for (unsigned pre = 0; pre <= 8; pre++) {
+        for (unsigned len = 1; len <= 63; len++) {
+            unsigned where[] = {0, len / 2, len - 1, 99};
+            for (unsigned w = 0; w < 4; w++) {
+                for (unsigned k = 0; k < sizeof(odd); k++) {
+                    if (where[w] == 99 && k > 0)
+                        break; /* the clean label once */
+                    uint8_t label[63];
+                    for (unsigned i = 0; i < len; i++)
+                        label[i] = (uint8_t)('a' + (i + pre) % 26);
+                    if (where[w] != 99)
+                        label[where[w]] = odd[k];
+                    msg_t m;
+                    header(&m, 0x0100, 1, 0, 0, 0);
+                    char want[400];
+                    size_t o = 0;
+                    if (pre > 0) {
+                        put8(&m, pre);
+                        for (unsigned i = 0; i < pre; i++)
+                            put8(&m, 'Z');
+                        memset(want, 'Z', pre);
+                        o = pre;
+                        want[o++] = '.';
+                    }
+                    put8(&m, len);
+                    for (unsigned i = 0; i < len; i++)
+                        put8(&m, label[i]);
+                    o += ascii_escaped(label, len, want + o);
+                    strcpy(want + o, ".com");
+                    put8(&m, 3), put8(&m, 'c'), put8(&m, 'o'), put8(&m, 'm'), put8(&m, 0);
+                    put16(&m, 1), put16(&m, 1);
+                    tl4_result_t *t = run_udp(m.b, m.n, true);
+                    tl4_result_t *fast = run_udp(m.b, m.n, false);
+                    ck_assert_int_eq(t->rc, NS_PARSE_OK);
+                    ck_assert_int_eq(fast->rc, NS_PARSE_OK);
+                    ck_assert_msg(tl4_str_is(t, "dns.qry.name", 0, want), "pre %u len %u: %s", pre,
+                                  len, want);
+                    ck_assert_str_eq(t->pkt.dns.qname, want);
+                    ck_assert_str_eq(fast->pkt.dns.qname, want);
+                    ck_assert_uint_eq(fast->pkt.dns.qname_len, strlen(want));
+                    tl4_free(t);
+                    tl4_free(fast);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
+/* A name in the first bytes of the message (a pointer into the header, whose ID spells the
+ * label "A"): too close to the start for the word copy to reach back, so read byte by byte. */
+START_TEST(name_in_header_bytes)
+{
+    msg_t m;
+    header(&m, 0x0000, 1, 0, 0, 0);
+    m.b[0] = 1, m.b[1] = 'A'; /* ID 0x0141: label "A", then the flags' 0x00 ends the name */
+    ptr(&m, 0);
+    put16(&m, 1), put16(&m, 1);
+    tl4_result_t *t = run_udp(m.b, m.n, true);
+    tl4_result_t *fast = run_udp(m.b, m.n, false);
+    ck_assert_int_eq(t->rc, NS_PARSE_OK);
+    ck_assert_str_eq(t->pkt.dns.qname, "A");
+    ck_assert_str_eq(fast->pkt.dns.qname, "A");
+    ck_assert(tl4_str_is(t, "dns.qry.name", 0, "A"));
+    tl4_free(t);
+    tl4_free(fast);
 }
 END_TEST
 
@@ -670,6 +766,8 @@ dns_suite(void)
     tcase_add_test(tc, edns_extended_rcode);
     tcase_add_test(tc, root_question);
     tcase_add_test(tc, escaping_as_tshark);
+    tcase_add_test(tc, label_lengths_and_offsets);
+    tcase_add_test(tc, name_in_header_bytes);
     tcase_add_test(tc, frame_with_invalid_chars);
     tcase_add_test(tc, long_name_clipped_in_summary);
     tcase_add_test(tc, fast_path_same_summary);

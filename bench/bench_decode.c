@@ -200,6 +200,26 @@ decode_round_cached(const trace_t *t, ns_pkt_t *pkt, ns_decode_stats_t *stats, u
     return (round_time_t){wall, 0};
 }
 
+/* The clock this thread is getting, in GHz-equivalent: the rate of a chain of dependent
+ * additions, each waiting for the one before, so one per cycle on any current x86-64 or
+ * arm64 core. Frequency scaling, a busy sibling hyper-thread or a hypervisor's steal time all
+ * lower it; it takes about 2 ms. On this shared machine it moves by about 2x from one second
+ * to the next, which is why each round is weighed by it (cycles_median below). */
+static double
+machine_ghz(void)
+{
+    const uint64_t n = 4000000;
+    uint64_t x = 0;
+    uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+    for (uint64_t i = 0; i < n; i++) {
+        x += 1;
+        __asm__ volatile("" : "+r"(x)); /* keeps the chain: the compiler cannot fold it */
+    }
+    uint64_t t1 = clock_ns(CLOCK_MONOTONIC);
+    g_sink += x;
+    return t1 > t0 ? (double)n / (double)(t1 - t0) : 0.0;
+}
+
 static round_time_t
 run_round(path_t path, const trace_t *t, ns_pkt_t *pkt, ns_fields_t *fields,
           ns_decode_stats_t *stats, uint8_t *staging)
@@ -236,7 +256,8 @@ bench_path(const char *file, const trace_t *t, uint32_t rounds, path_t path)
     ns_pkt_t *pkt = calloc(1, sizeof *pkt);
     uint8_t *staging = malloc(STAGING_BYTES + 65536u);
     double *ns = calloc(rounds, sizeof *ns), *cpu = calloc(rounds, sizeof *cpu);
-    if (pkt == NULL || staging == NULL || ns == NULL || cpu == NULL) {
+    double *ghz = calloc(rounds, sizeof *ghz), *cyc = calloc(rounds, sizeof *cyc);
+    if (pkt == NULL || staging == NULL || ns == NULL || cpu == NULL || ghz == NULL || cyc == NULL) {
         fprintf(stderr, "bench_decode: out of memory\n");
         exit(1);
     }
@@ -244,9 +265,12 @@ bench_path(const char *file, const trace_t *t, uint32_t rounds, path_t path)
     /* warm-up: caches, branch predictors, page faults */
     run_round(path, t, pkt, &fields, &stats, staging);
     for (uint32_t r = 0; r < rounds; r++) {
+        double before = machine_ghz();
         round_time_t rt = run_round(path, t, pkt, &fields, &stats, staging);
+        ghz[r] = (before + machine_ghz()) / 2;
         ns[r] = (double)rt.wall_ns / (double)t->n;
         cpu[r] = (double)rt.cpu_ns / (double)t->n;
+        cyc[r] = ns[r] * ghz[r];
     }
     double lo = ns[0], hi = ns[0];
     for (uint32_t r = 1; r < rounds; r++) {
@@ -255,10 +279,13 @@ bench_path(const char *file, const trace_t *t, uint32_t rounds, path_t path)
     }
     double med = median(ns, rounds);
     double cpu_med = median(cpu, rounds);
+    double ghz_med = median(ghz, rounds), cyc_med = median(cyc, rounds);
     printf("decode file=%s packets=%llu path=%s rounds=%u median_ns=%.1f min_ns=%.1f "
-           "max_ns=%.1f cpu_median_ns=%.1f mpps=%.2f\n",
+           "max_ns=%.1f cpu_median_ns=%.1f mpps=%.2f ghz_median=%.2f cycles_median=%.0f\n",
            file, (unsigned long long)t->n, g_path_names[path], rounds, med, lo, hi,
-           path == PATH_CACHED ? med : cpu_med, 1e3 / med);
+           path == PATH_CACHED ? med : cpu_med, 1e3 / med, ghz_med, cyc_med);
+    free(ghz);
+    free(cyc);
     free(pkt);
     free(staging);
     free(ns);
@@ -298,7 +325,9 @@ usage(FILE *fp)
     fprintf(fp,
             "usage: bench_decode [-n ROUNDS] [--path fast|cached|fields|all] FILE...\n"
             "Times ns_decode_frame over each capture held in memory; prints the median,\n"
-            "minimum and maximum ns/packet over ROUNDS rounds (default %d).\n",
+            "minimum and maximum ns/packet over ROUNDS rounds (default %d), the clock the\n"
+            "thread got around each round (ghz_median, GHz-equivalent, from a chain of\n"
+            "dependent additions) and the median of ns/packet x that clock (cycles_median).\n",
             DEFAULT_ROUNDS);
 }
 

@@ -134,38 +134,39 @@ uc_printable(uint32_t uc)
     return true;
 }
 
+/* \ooo for byte `b` into `e`. */
 static void
-text_octal(dns_text_t *t, uint8_t b)
+octal_text(uint8_t b, char e[4])
 {
-    char e[4] = {'\\', (char)('0' + ((b >> 6) & 7)), (char)('0' + ((b >> 3) & 7)),
-                 (char)('0' + (b & 7))};
-    text_put(t, e, 4);
+    e[0] = '\\';
+    e[1] = (char)('0' + ((b >> 6) & 7));
+    e[2] = (char)('0' + ((b >> 3) & 7));
+    e[3] = (char)('0' + (b & 7));
 }
 
-static void
-text_uc(dns_text_t *t, uint32_t uc)
+/* Code point `uc` as tshark shows it, into `out`: UTF-8 when printable, else \uXXXX or
+ * \UXXXXXXXX. Returns the length. (The text helpers take no dns_text_t: a sink whose address
+ * never leaves the inlined walk stays in registers.) */
+static uint32_t
+uc_text(uint32_t uc, char out[10])
 {
     static const char hex[] = "0123456789abcdef";
     if (uc_printable(uc)) {
-        char u[4];
         uint32_t n = uc < 0x80 ? 1 : uc < 0x800 ? 2 : uc < 0x10000 ? 3 : 4;
         static const uint8_t first[] = {0, 0, 0xc0, 0xe0, 0xf0};
         for (uint32_t i = n - 1; i > 0; i--) {
-            u[i] = (char)((uc & 0x3fu) | 0x80u);
+            out[i] = (char)((uc & 0x3fu) | 0x80u);
             uc >>= 6;
         }
-        u[0] = (char)(uc | first[n]);
-        text_put(t, u, n);
-        return;
+        out[0] = (char)(uc | first[n]);
+        return n;
     }
-    /* \uXXXX or \UXXXXXXXX, as tshark. */
-    char e[10];
     uint32_t digits = uc <= 0xffffu ? 4 : 8;
-    e[0] = '\\';
-    e[1] = digits == 4 ? 'u' : 'U';
+    out[0] = '\\';
+    out[1] = digits == 4 ? 'u' : 'U';
     for (uint32_t i = 0; i < digits; i++)
-        e[2 + i] = hex[(uc >> (4 * (digits - 1 - i))) & 0xfu];
-    text_put(t, e, 2 + digits);
+        out[2 + i] = hex[(uc >> (4 * (digits - 1 - i))) & 0xfu];
+    return 2 + digits;
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -271,7 +272,9 @@ text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
                 char e[2] = {'\\', esc[b - 7]};
                 text_put(t, e, 2);
             } else {
-                text_octal(t, b);
+                char e[4];
+                octal_text(b, e);
+                text_put(t, e, 4);
             }
             continue;
         }
@@ -299,7 +302,8 @@ text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
         }
         if (uc >= 0x110000u || (uc & 0xfffff800u) == 0xd800u)
             uc = 0xfffdu;
-        text_uc(t, uc);
+        char u[10];
+        text_put(t, u, uc_text(uc, u));
     }
 }
 
@@ -420,11 +424,12 @@ truncated:
 
 /* Report the name read from [at, c->off) as field `name`, its text kept in the arena. */
 static void
-field_name(ns_fields_t *f, const char *name, uint32_t at, const ns_cur_t *c, const dns_text_t *t)
+field_name(ns_fields_t *f, const char *name, uint32_t at, const ns_cur_t *c, const char *text,
+           uint32_t len)
 {
-    const char *s = ns_fields_keep(f, t->buf, t->len);
+    const char *s = ns_fields_keep(f, text, len);
     if (s)
-        ns_field_str(f, name, at, c->off - at, s, t->len);
+        ns_field_str(f, name, at, c->off - at, s, len);
 }
 
 /* Read a name and report it as field `fname`; `keep` (may be NULL, with keep_cap 0) also gets
@@ -455,7 +460,7 @@ name_field(ns_cur_t *c, uint32_t msg, ns_fields_t *f, const char *fname, char *k
     if (t.bad)
         *bad = true;
     if (f)
-        field_name(f, fname, at, c, &t);
+        field_name(f, fname, at, c, t.buf, t.len);
     if (keep)
         *keep_len = t.klen;
     return NS_PARSE_OK;

@@ -663,6 +663,20 @@ resource_record(ns_cur_t *c, dns_ctx_t *x, uint32_t section)
 }
 
 /* The header, the questions and the RRs of all sections, without opening a field node. */
+/* A header cut short: the fields that are there, read one by one, and TRUNCATED. */
+static NS_COLD ns_parse_rc_t
+dns_header_cut(ns_cur_t *c, ns_dns_t *out)
+{
+    out->id = ns_cur_be16(c);
+    out->flags = ns_cur_be16(c);
+    out->qdcount = ns_cur_be16(c);
+    out->ancount = ns_cur_be16(c);
+    out->nscount = ns_cur_be16(c);
+    out->arcount = ns_cur_be16(c);
+    out->rcode = out->flags & 0xfu;
+    return NS_PARSE_TRUNCATED;
+}
+
 static ns_parse_rc_t
 dns_message(ns_cur_t *c, ns_dns_t *out, ns_fields_t *f)
 {
@@ -674,15 +688,17 @@ dns_message(ns_cur_t *c, ns_dns_t *out, ns_fields_t *f)
     out->edns = false;
     out->edns_udp_size = 0;
     out->tcp = false;
-    out->id = ns_cur_be16(c);
-    out->flags = ns_cur_be16(c);
-    out->qdcount = ns_cur_be16(c);
-    out->ancount = ns_cur_be16(c);
-    out->nscount = ns_cur_be16(c);
-    out->arcount = ns_cur_be16(c);
+    if (!ns_cur_has(c, DNS_HDR_LEN))
+        return dns_header_cut(c, out);
+    ns_view_t h;
+    (void)ns_cur_view(c, DNS_HDR_LEN, &h);
+    out->id = ns_view_be16(&h, 0);
+    out->flags = ns_view_be16(&h, 2);
+    out->qdcount = ns_view_be16(&h, 4);
+    out->ancount = ns_view_be16(&h, 6);
+    out->nscount = ns_view_be16(&h, 8);
+    out->arcount = ns_view_be16(&h, 10);
     out->rcode = out->flags & 0xfu;
-    if (!ns_cur_ok(c))
-        return NS_PARSE_TRUNCATED;
 
     if (f) {
         uint16_t fl = out->flags;

@@ -24,18 +24,23 @@ ns_decode_udp_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
     uint32_t ip_payload = pkt->payload_len; /* set by the IP layer: declared L4 bytes */
     int32_t node = ns_field_open(f, "udp", start);
 
-    pkt->sport = ns_cur_be16(c);
-    pkt->dport = ns_cur_be16(c);
-    uint16_t ulen = ns_cur_be16(c);
-    uint16_t sum = ns_cur_be16(c); /* not verified: captures are often checksum-offloaded */
     /* A first fragment carries only part of the datagram the length field describes. */
     bool fragment = (pkt->ip_flags & NS_IP_FRAG) != 0;
-    if (!ns_cur_ok(c)) {
+    ns_view_t h;
+    if (__builtin_expect(!ns_cur_view(c, UDP_HDR_LEN, &h), 0)) {
+        /* Cut short: keep the ports that are there. */
+        ns_cur_t part = {.base = c->base, .off = start, .end = c->end};
+        pkt->sport = ns_cur_be16(&part);
+        pkt->dport = ns_cur_be16(&part);
         ns_field_close(f, node, c->off);
         /* The IP layer narrowed the cursor to its declared length: a datagram declared
          * shorter than the header is malformed, not cut short by the capture. */
         return ip_payload < UDP_HDR_LEN && !fragment ? NS_PARSE_INVALID : NS_PARSE_TRUNCATED;
     }
+    pkt->sport = ns_view_be16(&h, 0);
+    pkt->dport = ns_view_be16(&h, 2);
+    uint16_t ulen = ns_view_be16(&h, 4);
+    uint16_t sum = ns_view_be16(&h, 6); /* not verified: captures are often checksum-offloaded */
     pkt->l4_off = start;
     pkt->payload_off = c->off;
     ns_field_uint(f, "udp.srcport", start, 2, pkt->sport);

@@ -101,6 +101,9 @@ START_TEST(truncation_sweep)
         tl4_result_t *r =
             tl4_run_ex(ns_decode_udp, 4, NS_IPPROTO_UDP, 0, udp_dns, n, sizeof(udp_dns), true);
         ck_assert_int_eq(r->rc, NS_PARSE_TRUNCATED);
+        /* A cut header still gives the ports that were captured. */
+        ck_assert_uint_eq(r->pkt.sport, n >= 2 ? (unsigned)(udp_dns[0] << 8 | udp_dns[1]) : 0u);
+        ck_assert_uint_eq(r->pkt.dport, n >= 4 ? (unsigned)(udp_dns[2] << 8 | udp_dns[3]) : 0u);
         tl4_free(r);
     }
 }

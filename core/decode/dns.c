@@ -181,14 +181,15 @@ unprintable8(uint64_t w)
     return (((w - 0x20u * ones) & ~w) | (w + ones) | w) & high;
 }
 
-/* Store the label's words into one buffer, or say there is not room for the 8-byte stores
- * (the slow path then decides between copying and marking the buffer full). */
+/* Can a buffer (NULL or full: nothing to write) take the label as 8-byte stores? When not,
+ * the byte walk decides between copying and marking the buffer full. */
 static NS_ALWAYS_INLINE bool
 label_room(const char *buf, bool full, uint32_t cap, uint32_t len, uint32_t n)
 {
     return buf == NULL || full || cap - len >= (n > 8 ? n : 8);
 }
 
+/* One 8-byte store at `at` past the buffer's text, when the buffer is wanted. */
 static NS_ALWAYS_INLINE void
 label_store(char *buf, bool full, uint32_t len, uint32_t at, uint64_t w)
 {
@@ -662,7 +663,6 @@ resource_record(ns_cur_t *c, dns_ctx_t *x, uint32_t section)
     return rdata(&rd, x, type, a);
 }
 
-/* The header, the questions and the RRs of all sections, without opening a field node. */
 /* A header cut short: the fields that are there, read one by one, and TRUNCATED. */
 static NS_COLD ns_parse_rc_t
 dns_header_cut(ns_cur_t *c, ns_dns_t *out)
@@ -677,6 +677,7 @@ dns_header_cut(ns_cur_t *c, ns_dns_t *out)
     return NS_PARSE_TRUNCATED;
 }
 
+/* The header, the questions and the RRs of all sections, without opening a field node. */
 static ns_parse_rc_t
 dns_message(ns_cur_t *c, ns_dns_t *out, ns_fields_t *f)
 {

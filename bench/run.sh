@@ -5,8 +5,9 @@
 #
 # Steps: a Release build in build/bench; deterministic workloads from bench/gen_traffic.c in
 # bench/out/ (git-ignored; regenerated only when the generator or the sizes change); then
-#   (a) decode cost, ns/packet, fast path and protocol-tree path (bench_decode), and (a2) its
-#       instructions per packet, counted by callgrind (valgrind): immune to machine load;
+#   (a) decode cost, ns/packet, fast path and protocol-tree path (bench_decode), with the
+#       clock the thread got around each round (GHz-equivalent) and ns x clock per packet,
+#       and (a2) its instructions per packet, counted by callgrind (valgrind): immune to load;
 #   (b) `netscope print -r` against `tcpdump -n -r`, to /dev/null;
 #   (c) `netscope flows -r` against tshark conversations, softflowd, ndpiReader and argus;
 #   (d) flow-table memory: max RSS of `netscope flows` over 1,000,000 concurrent TCP flows.

@@ -144,8 +144,8 @@ octal_text(uint8_t b, char e[4])
     e[3] = (char)('0' + (b & 7));
 }
 
-/* Code point `uc` as tshark shows it, into `out`: UTF-8 when printable, else \uXXXX or
- * \UXXXXXXXX. Returns the length. (The text helpers take no dns_text_t: a sink whose address
+/* Code point `uc` as tshark shows it, into `out`: UTF-8 when printable, else \u and 4 hex
+ * digits or \U and 8. Returns the length. (The text helpers take no dns_text_t: a sink whose address
  * never leaves the inlined walk stays in registers.) */
 static uint32_t
 uc_text(uint32_t uc, char out[10])
@@ -663,17 +663,29 @@ resource_record(ns_cur_t *c, dns_ctx_t *x, uint32_t section)
     return rdata(&rd, x, type, a);
 }
 
-/* A header cut short: the fields that are there, read one by one, and TRUNCATED. */
+/* The header's values into the summary, through a view: inlined for the whole header (its
+ * length is then the constant 12 and every check folds away) and for one cut short (zeros
+ * where it ends). */
+static NS_ALWAYS_INLINE void
+read_header(ns_dns_t *out, const ns_view_t *h)
+{
+    out->id = ns_view_be16(h, 0);
+    out->flags = ns_view_be16(h, 2);
+    out->qdcount = ns_view_be16(h, 4);
+    out->ancount = ns_view_be16(h, 6);
+    out->nscount = ns_view_be16(h, 8);
+    out->arcount = ns_view_be16(h, 10);
+    out->rcode = out->flags & 0xfu;
+}
+
+/* A header cut short: the fields that are there, and TRUNCATED. */
 static NS_COLD ns_parse_rc_t
 dns_header_cut(ns_cur_t *c, ns_dns_t *out)
 {
-    out->id = ns_cur_be16(c);
-    out->flags = ns_cur_be16(c);
-    out->qdcount = ns_cur_be16(c);
-    out->ancount = ns_cur_be16(c);
-    out->nscount = ns_cur_be16(c);
-    out->arcount = ns_cur_be16(c);
-    out->rcode = out->flags & 0xfu;
+    ns_view_t part = {c->base + c->off, ns_cur_left(c)};
+    read_header(out, &part);
+    c->short_read = true;
+    c->off = c->end;
     return NS_PARSE_TRUNCATED;
 }
 
@@ -693,13 +705,7 @@ dns_message(ns_cur_t *c, ns_dns_t *out, ns_fields_t *f)
         return dns_header_cut(c, out);
     ns_view_t h;
     (void)ns_cur_view(c, DNS_HDR_LEN, &h);
-    out->id = ns_view_be16(&h, 0);
-    out->flags = ns_view_be16(&h, 2);
-    out->qdcount = ns_view_be16(&h, 4);
-    out->ancount = ns_view_be16(&h, 6);
-    out->nscount = ns_view_be16(&h, 8);
-    out->arcount = ns_view_be16(&h, 10);
-    out->rcode = out->flags & 0xfu;
+    read_header(out, &h);
 
     if (f) {
         uint16_t fl = out->flags;

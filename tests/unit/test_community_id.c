@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "netscope/community_id.h"
+#include "runner.h"
 
 typedef struct {
     uint8_t proto;
@@ -244,12 +245,4 @@ community_id_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(community_id_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+NS_TEST_MAIN(community_id_suite)

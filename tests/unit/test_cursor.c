@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "netscope/cursor.h"
+#include "runner.h"
 
 /* The reference: the first `b` in [from, min(to, len)), else `to`. */
 static uint32_t
@@ -81,12 +82,4 @@ cursor_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(cursor_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
-}
+NS_TEST_MAIN(cursor_suite)

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <time.h>
+#include "runner.h"
 
 /* ---- fixtures --------------------------------------------------------------------------- */
 
@@ -796,12 +797,4 @@ dns_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(dns_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
-}
+NS_TEST_MAIN(dns_suite)

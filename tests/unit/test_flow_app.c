@@ -15,6 +15,7 @@
 #include "flow_app_json.h"
 #include "netscope/decode.h"
 #include "netscope/flow_app.h"
+#include "runner.h"
 
 #define MS 1000000ull
 #define T0 1700000000000000000ull /* an arbitrary capture time, ns */
@@ -1023,12 +1024,4 @@ flow_app_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(flow_app_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+NS_TEST_MAIN(flow_app_suite)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "netscope/flow_key.h"
+#include "runner.h"
 
 static ns_addr_t
 v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
@@ -96,9 +97,5 @@ main(void)
     tcase_add_test(tc, icmp_echo_pairs);
     tcase_add_test(tc, seeded_hash);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ns_test_run(s);
 }

@@ -8,6 +8,7 @@
 #include "flowtest.h"
 #include "netscope/flow_engine.h"
 #include "netscope/flow_table.h"
+#include "runner.h"
 
 static ns_flow_key_t
 key_n(uint32_t n, bool reverse)
@@ -229,9 +230,5 @@ main(void)
     tcase_set_timeout(fl, 300);
     tcase_add_test(fl, flood_two_million);
     suite_add_tcase(s, fl);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ns_test_run(s);
 }

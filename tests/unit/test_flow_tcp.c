@@ -7,6 +7,7 @@
 
 #include "flowtest.h"
 #include "netscope/flow_engine.h"
+#include "runner.h"
 
 #define SYN NS_TCP_SYN
 #define ACK NS_TCP_ACK
@@ -329,9 +330,5 @@ main(void)
     tcase_add_test(tc, karn_skips_retransmitted);
     tcase_add_test(tc, linger_then_fin_reason);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ns_test_run(s);
 }

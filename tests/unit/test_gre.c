@@ -8,6 +8,7 @@
  * gre.ack_number, gre.key.call_id, gre.checksum.status, ip.src).
  */
 #include "testutil.h"
+#include "runner.h"
 
 #define DECODE(a) tu_decode(NS_LINKTYPE_ETHERNET, (a), sizeof(a))
 #define GRE_OFF 34u  /* Ethernet + outer IPv4: where GRE starts */
@@ -459,12 +460,4 @@ gre_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(gre_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+NS_TEST_MAIN(gre_suite)

@@ -2,6 +2,7 @@
 #include "testutil_l4.h"
 
 #include <stdio.h>
+#include "runner.h"
 
 /* ---- fixtures --------------------------------------------------------------------------- */
 
@@ -365,12 +366,4 @@ http_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(http_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
-}
+NS_TEST_MAIN(http_suite)

@@ -1,5 +1,6 @@
 /* test_icmp.c - unit tests for the ICMP and ICMPv6 decoders (core/decode/icmp.c). */
 #include "testutil_l4.h"
+#include "runner.h"
 
 /* ---- fixtures --------------------------------------------------------------------------- */
 
@@ -309,12 +310,4 @@ icmp_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(icmp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
-}
+NS_TEST_MAIN(icmp_suite)

@@ -6,6 +6,7 @@
  * non-first fragments, which hand nothing on.
  */
 #include "testutil.h"
+#include "runner.h"
 
 #define ETH_IPV4 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00
 #define ADDRS 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33, 0x64, 0x02 /* 192.0.2.1 -> 198.51.100.2 */
@@ -651,12 +652,4 @@ ipv4_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(ipv4_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+NS_TEST_MAIN(ipv4_suite)

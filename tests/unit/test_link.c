@@ -5,6 +5,7 @@
  * as a whole without any transport decoder.
  */
 #include "testutil.h"
+#include "runner.h"
 
 /* IPv4, total 28, MF + offset 1480 (hands nothing on), 192.0.2.1 -> 198.51.100.2 */
 #define IP4_FRAG                                                                              \
@@ -380,12 +381,4 @@ link_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(link_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+NS_TEST_MAIN(link_suite)

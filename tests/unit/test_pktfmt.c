@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "pktfmt.h"
+#include "runner.h"
 
 /* 2023-11-14 22:13:20.123456789 UTC */
 #define TS_NS (1700000000ull * 1000000000ull + 123456789ull)
@@ -673,12 +674,4 @@ pktfmt_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(pktfmt_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+NS_TEST_MAIN(pktfmt_suite)

@@ -6,6 +6,7 @@
  * tshark 4.0 reads every fixture as annotated (protocols, session id, payload length).
  */
 #include "testutil.h"
+#include "runner.h"
 
 #define PPPOE_OFF 14u /* Ethernet header: where PPPoE starts */
 
@@ -411,12 +412,4 @@ ppp_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(ppp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+NS_TEST_MAIN(ppp_suite)

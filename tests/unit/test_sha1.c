@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "netscope/sha1.h"
+#include "runner.h"
 
 static void
 hex(const uint8_t d[NS_SHA1_DIGEST_LEN], char out[41])
@@ -159,12 +160,4 @@ sha1_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(sha1_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+NS_TEST_MAIN(sha1_suite)

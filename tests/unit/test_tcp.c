@@ -4,6 +4,7 @@
  * ns_decode_frame and need the Ethernet and IPv4 decoders.
  */
 #include "testutil_l4.h"
+#include "runner.h"
 
 /* ---- fixtures --------------------------------------------------------------------------- */
 
@@ -452,12 +453,4 @@ tcp_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(tcp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
-}
+NS_TEST_MAIN(tcp_suite)

@@ -6,6 +6,7 @@
  * tshark 4.0 reads every fixture as annotated here (VNI, TEID, extension chain, addresses).
  */
 #include "testutil.h"
+#include "runner.h"
 
 #define DECODE(a) tu_decode(NS_LINKTYPE_ETHERNET, (a), sizeof(a))
 #define TUN_OFF 42u /* Ethernet + outer IPv4 + outer UDP: where the tunnel header starts */
@@ -462,12 +463,4 @@ tunnel_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(tunnel_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+NS_TEST_MAIN(tunnel_suite)

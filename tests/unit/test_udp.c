@@ -1,5 +1,6 @@
 /* test_udp.c - unit tests for the UDP decoder (core/decode/udp.c). */
 #include "testutil_l4.h"
+#include "runner.h"
 
 /* ---- fixtures --------------------------------------------------------------------------- */
 
@@ -165,12 +166,4 @@ udp_suite(void)
     return s;
 }
 
-int
-main(void)
-{
-    SRunner *sr = srunner_create(udp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
-}
+NS_TEST_MAIN(udp_suite)

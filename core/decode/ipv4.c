@@ -61,7 +61,7 @@
  * RFC 1071, the one's-complement sum over the header, checksum included, is all ones. The
  * words are added in host order (one's-complement addition commutes with byte swapping, RFC
  * 1071 section 2(B), and all ones reads the same either way), 32 bits at a time into 64 bits
- * (no carry lost), then folded to 16. The first 20 bytes are unrolled: the common header. */
+ * (no carry lost). The first 20 bytes are unrolled: the common header. */
 static inline bool
 ipv4_cksum_ok(const uint8_t *p, uint32_t hlen)
 {
@@ -76,11 +76,9 @@ ipv4_cksum_ok(const uint8_t *p, uint32_t hlen)
         __builtin_memcpy(&w, p + i, 4);
         sum += w;
     }
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    sum = (sum & 0xffffu) + (sum >> 16);
-    sum = (sum & 0xffffu) + (sum >> 16);
-    sum = (sum & 0xffffu) + (sum >> 16);
-    return sum == 0xffffu;
+    /* Folding to 16 bits keeps the value modulo 0xffff (2^16 is 1 modulo 0xffff) and gives
+     * 1..0xffff for any nonzero sum: all ones exactly when the sum is a nonzero multiple. */
+    return sum != 0 && sum % 0xffffu == 0;
 }
 
 /* Report the body of one option: `o` covers the bytes after type and length. Returns false

@@ -145,9 +145,13 @@ END_TEST
 
 START_TEST(methods)
 {
-    static const char *const ok[] = {"POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT",
-                                     "PATCH", "TRACE", "NOTIFY", "M-SEARCH", "SUBSCRIBE",
-                                     "UNSUBSCRIBE", "PROPFIND", "MKCOL", "LOCK", "REPORT"};
+    /* Every method http.c knows. */
+    static const char *const ok[] = {"GET",      "POST",      "HEAD",        "PUT",
+                                     "DELETE",   "OPTIONS",   "CONNECT",     "PATCH",
+                                     "TRACE",    "NOTIFY",    "M-SEARCH",    "SUBSCRIBE",
+                                     "UNSUBSCRIBE", "PROPFIND", "PROPPATCH", "MKCOL",
+                                     "COPY",     "MOVE",      "LOCK",        "UNLOCK",
+                                     "REPORT",   "SEARCH",    "MKCALENDAR"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         char s[128];
         int n = snprintf(s, sizeof(s), "%s /x HTTP/1.1\r\n\r\n", ok[i]);

@@ -343,6 +343,53 @@ START_TEST(malformed_start_lines)
 }
 END_TEST
 
+/* The request target against a plain reference: for targets of 1..40 bytes at two
+ * alignments, a probe byte at each position leaves the line OK (the target kept whole)
+ * unless it is a control byte or DEL, which makes it INVALID; bytes from 0x80 up pass (spaces:
+ * extra_spaces_in_request_line). RTSP keeps its answer, UNSUPPORTED, with a control byte in
+ * its target. */
+START_TEST(request_target_bytes)
+{
+    static const uint8_t probes[] = {0x00, 0x01, 0x09, 0x0d, 0x1f, 0x21, 0x2f, 0x41,
+                                     0x7e, 0x7f, 0x80, 0x9f, 0xa0, 0xa1, 0xfe, 0xff};
+    for (uint32_t lead = 0; lead < 2; lead++) {
+        for (uint32_t n = 1; n <= 40; n++) {
+            for (uint32_t at = 0; at < n; at++) {
+                for (size_t k = 0; k < sizeof(probes); k++) {
+                    uint8_t b = probes[k];
+                    char s[128];
+                    uint32_t len = 0;
+                    memcpy(s, lead ? "POST " : "GET ", lead ? 5 : 4);
+                    len += lead ? 5 : 4;
+                    uint32_t target = len;
+                    for (uint32_t i = 0; i < n; i++)
+                        s[len++] = i == at ? (char)b : (char)('a' + i % 26);
+                    static const char tail[] = " HTTP/1.1\r\n\r\n";
+                    memcpy(s + len, tail, sizeof(tail) - 1);
+                    len += (uint32_t)sizeof(tail) - 1;
+                    tl4_result_t *r = run_http(s, len, 0);
+                    bool bad = b < 0x21 || b == 0x7f;
+                    if (!bad) {
+                        ck_assert_msg(r->rc == NS_PARSE_OK, "n %u at %u byte %02x: rc %d", n,
+                                      at, b, r->rc);
+                        ck_assert_uint_eq(r->pkt.http.uri.off, target);
+                        ck_assert_uint_eq(r->pkt.http.uri.len, n);
+                    } else {
+                        ck_assert_msg(r->rc == NS_PARSE_INVALID, "n %u at %u byte %02x: rc %d",
+                                      n, at, b, r->rc);
+                    }
+                    tl4_free(r);
+                }
+            }
+        }
+    }
+    static const char rtsp[] = "OPTIONS rtsp://h/a\x01b RTSP/1.0\r\n\r\n";
+    tl4_result_t *r = run_http(rtsp, strlen(rtsp), 0);
+    ck_assert_int_eq(r->rc, NS_PARSE_UNSUPPORTED);
+    tl4_free(r);
+}
+END_TEST
+
 static Suite *
 http_suite(void)
 {
@@ -353,6 +400,7 @@ http_suite(void)
     tcase_add_test(tc, bare_lf_and_empty_reason);
     tcase_add_test(tc, extra_spaces_in_request_line);
     tcase_add_test(tc, methods);
+    tcase_add_test(tc, request_target_bytes);
     tcase_add_test(tc, head_split_across_segments);
     tcase_add_test(tc, content_length_values);
     tcase_add_test(tc, header_lines_bounded);

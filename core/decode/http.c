@@ -64,14 +64,37 @@ is_digit(uint8_t b)
     return b >= '0' && b <= '9';
 }
 
-/* True when the `n` bytes at `at` equal lower-case `s`, ignoring case. */
-static bool
+/* The bytes of `w` with ASCII upper-case letters made lower-case, 8 at a time: per byte, bit 7
+ * of h + (0x80 - 'A') says ">= 'A'" and of h + (0x7f - 'Z') says "> 'Z'" (h: the low 7 bits,
+ * so no sum carries into the next byte); bytes from 0x80 up are left alone. */
+static NS_ALWAYS_INLINE uint64_t
+lower8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t h = w & ~highs;
+    uint64_t upper = (h + (0x80u - 'A') * ones) & ~(h + (0x7fu - 'Z') * ones) & ~w & highs;
+    return w | (upper >> 2);
+}
+
+/* True when the `n` bytes at `at` equal lower-case `s` (`slen` bytes), ignoring case. From 4
+ * bytes on, two overlapping words cover them (the first and last 4 or 8 bytes). */
+static NS_ALWAYS_INLINE bool
 eq_nocase(const ns_cur_t *c, uint32_t at, uint32_t n, const char *s, uint32_t slen)
 {
-    if (n != slen)
+    if (n != slen || at > c->end || c->end - at < n)
         return false;
+    const uint8_t *p = c->base + at;
+    if (n >= 4) {
+        uint32_t w = n >= 8 ? 8 : 4; /* a constant where slen is one */
+        uint64_t a = 0, b = 0, x = 0, y = 0;
+        __builtin_memcpy(&a, p, w);
+        __builtin_memcpy(&b, p + n - w, w);
+        __builtin_memcpy(&x, s, w);
+        __builtin_memcpy(&y, s + n - w, w);
+        return lower8(a) == x && lower8(b) == y;
+    }
     for (uint32_t i = 0; i < n; i++)
-        if (lower(ns_cur_at(c, at + i)) != (uint8_t)s[i])
+        if (lower(p[i]) != (uint8_t)s[i])
             return false;
     return true;
 }

@@ -238,6 +238,53 @@ START_TEST(header_lines_bounded)
 }
 END_TEST
 
+/* Header names against a reference: each kept name with every letter's case chosen at random,
+ * and with one byte replaced by a look-alike (the neighbours of 'A'..'Z' and 'a'..'z', the
+ * byte with bit 7 or bit 5 flipped); only exact case-insensitive matches are kept. The names
+ * sit at every offset of an 8-byte word (the compare reads them a word at a time). */
+START_TEST(header_name_case)
+{
+    static const char *const names[] = {"host", "user-agent", "content-type", "content-length"};
+    uint64_t seed = 7;
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        size_t n = strlen(names[k]);
+        for (uint32_t trial = 0; trial < 400; trial++) {
+            char name[32];
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                char ch = names[k][i];
+                name[i] = (ch >= 'a' && ch <= 'z' && (seed >> 40) & 1) ? (char)(ch - 32) : ch;
+            }
+            bool same = true;
+            if (trial % 2) { /* a look-alike at one position */
+                static const uint8_t swaps[] = {'@', '[', '`', '{', 0x80, 0x20};
+                size_t at = (size_t)(seed >> 20) % n;
+                uint8_t sw = swaps[(seed >> 12) % sizeof(swaps)];
+                uint8_t b = (uint8_t)name[at];
+                name[at] = (char)(sw >= 0x80 ? b ^ 0x80 : sw == 0x20 ? b ^ 0x20 : sw);
+                uint8_t lo = (uint8_t)name[at] >= 'A' && (uint8_t)name[at] <= 'Z'
+                                 ? (uint8_t)(name[at] + 32)
+                                 : (uint8_t)name[at];
+                same = lo == (uint8_t)names[k][at];
+            }
+            char req_s[128];
+            uint32_t pad = trial % 8; /* where the name starts within a word */
+            int len = snprintf(req_s, sizeof(req_s), "GET /%.*s HTTP/1.1\r\n%.*s: 7\r\n\r\n",
+                               (int)pad, "abcdefgh", (int)n, name);
+            tl4_result_t *r = run_http(req_s, (size_t)len, 0);
+            ck_assert_int_eq(r->rc, NS_PARSE_OK);
+            const ns_http_t *h = &r->pkt.http;
+            bool kept = k == 0   ? h->host.len == 1
+                        : k == 1 ? h->user_agent.len == 1
+                        : k == 2 ? h->content_type.len == 1
+                                 : h->content_length == 7;
+            ck_assert_msg(kept == same, "%s as \"%.*s\": kept %d", names[k], (int)n, name, kept);
+            tl4_free(r);
+        }
+    }
+}
+END_TEST
+
 START_TEST(frame_response)
 {
     build_frame_resp();
@@ -404,6 +451,7 @@ http_suite(void)
     tcase_add_test(tc, head_split_across_segments);
     tcase_add_test(tc, content_length_values);
     tcase_add_test(tc, header_lines_bounded);
+    tcase_add_test(tc, header_name_case);
     tcase_add_test(tc, frame_response);
     tcase_add_test(tc, frame_ssdp);
     suite_add_tcase(s, tc);

@@ -175,33 +175,6 @@ recognise(const ns_cur_t *c, ns_http_t *out)
     return maybe ? NS_PARSE_TRUNCATED : NS_PARSE_UNSUPPORTED;
 }
 
-/* Absolute offset of the first byte in [from, to) (searched no further than the end) that is
- * a control byte, a space or DEL (< 0x21 or 0x7f), or `to` when there is none. */
-static uint32_t
-find_ctl(const ns_cur_t *c, uint32_t from, uint32_t to)
-{
-    uint32_t end = to < c->end ? to : c->end;
-    uint32_t i = from;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* Eight bytes a step. A byte below 0x21 borrows in w - 0x21.. (bytes from 0x80 up are
-     * masked off by ~w); DEL is a zero byte of w ^ 0x7f... Borrows can flag only bytes above
-     * a real hit, so the lowest flag (the first byte in memory) is always one. */
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (i < end && end - i >= 8) {
-        uint64_t w;
-        __builtin_memcpy(&w, c->base + i, 8);
-        uint64_t del = w ^ (0x7fu * ones);
-        uint64_t hit = (((w - 0x21u * ones) & ~w) | ((del - ones) & ~del)) & highs;
-        if (hit)
-            return i + (uint32_t)(__builtin_ctzll(hit) >> 3);
-        i += 8;
-    }
-#endif
-    while (i < end && c->base[i] >= 0x21 && c->base[i] != 0x7f)
-        i++;
-    return i < end ? i : to;
-}
-
 /* True when [at, end) begins with the text `p`. */
 static bool
 starts_with(const ns_cur_t *c, uint32_t at, uint32_t end, const char *p)
@@ -221,7 +194,7 @@ request_line(const ns_cur_t *c, uint32_t at, uint32_t end, ns_http_t *out)
         at++;
     /* The target ends at the first space; one scan finds it and tells whether a control
      * byte or DEL comes before it (such a target is INVALID, after the checks below). */
-    uint32_t sp = find_ctl(c, at, end);
+    uint32_t sp = ns_cur_find_ctl_to(c, at, end);
     bool clean = sp == end || ns_cur_at(c, sp) == ' ';
     if (!clean)
         sp = ns_cur_find_to(c, sp, end, ' ');

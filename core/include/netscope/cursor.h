@@ -247,32 +247,56 @@ ns_cur_at(const ns_cur_t *c, uint32_t at)
     return at < c->end ? c->base[at] : 0;
 }
 
-/* Absolute offset of the first byte equal to `b` in [from, to) (searched no further than the
- * end), or `to` when there is none. For line and field scanning in text protocols. */
-static inline uint32_t
-ns_cur_find_to(const ns_cur_t *c, uint32_t from, uint32_t to, uint8_t b)
+/* The search behind the finds below: the first byte in [from, to) (searched no further than
+ * the end) that equals `b`, or with `ctl` set that is a control byte, a space or DEL (< 0x21
+ * or 0x7f: what ends a token in text protocols); `to` when there is none. `ctl` is a constant
+ * at every call, so each find keeps only its own test. */
+static inline __attribute__((always_inline)) uint32_t
+ns_cur_scan_to(const ns_cur_t *c, uint32_t from, uint32_t to, uint8_t b, bool ctl)
 {
     uint32_t end = to < c->end ? to : c->end;
     uint32_t i = from;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* Eight bytes a step: x has a zero byte where the word matches `b`; (x - 0x01..) & ~x
-     * & 0x80.. flags it. Flags can appear spuriously only above a real zero byte, so the
-     * lowest flag (the first byte in memory, little-endian) is always a real match. */
+    /* Eight bytes a step: a test leaves 0x80 in each byte it matches. A zero byte of x = w ^ b..
+     * (or of w ^ 0x7f.. for DEL) gives (x - 0x01..) & ~x bit 7; a byte below 0x21 borrows in
+     * w - 0x21.. (bytes from 0x80 up are masked off by ~w). Flags can appear spuriously only
+     * above a real hit, so the lowest flag (the first byte in memory, little-endian) is always
+     * a real match. */
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t pat = ones * b;
     while (i < end && end - i >= 8) {
-        uint64_t w;
+        uint64_t w, hit;
         __builtin_memcpy(&w, c->base + i, 8);
-        uint64_t x = w ^ pat;
-        uint64_t hit = (x - ones) & ~x & highs;
+        if (ctl) {
+            uint64_t del = w ^ (0x7fu * ones);
+            hit = (((w - 0x21u * ones) & ~w) | ((del - ones) & ~del)) & highs;
+        } else {
+            uint64_t x = w ^ (ones * b);
+            hit = (x - ones) & ~x & highs;
+        }
         if (hit)
             return i + (uint32_t)(__builtin_ctzll(hit) >> 3);
         i += 8;
     }
 #endif
-    while (i < end && c->base[i] != b)
+    while (i < end && (ctl ? c->base[i] >= 0x21 && c->base[i] != 0x7f : c->base[i] != b))
         i++;
     return i < end ? i : to;
+}
+
+/* Absolute offset of the first byte equal to `b` in [from, to) (searched no further than the
+ * end), or `to` when there is none. For line and field scanning in text protocols. */
+static inline uint32_t
+ns_cur_find_to(const ns_cur_t *c, uint32_t from, uint32_t to, uint8_t b)
+{
+    return ns_cur_scan_to(c, from, to, b, false);
+}
+
+/* Absolute offset of the first control byte, space or DEL in [from, to) (searched no further
+ * than the end), or `to` when there is none: where a token or an HTTP request target ends. */
+static inline uint32_t
+ns_cur_find_ctl_to(const ns_cur_t *c, uint32_t from, uint32_t to)
+{
+    return ns_cur_scan_to(c, from, to, 0, true);
 }
 
 /* Absolute offset of the first byte equal to `b` in [from, end), or `end` when there is none

@@ -145,8 +145,8 @@ octal_text(uint8_t b, char e[4])
 }
 
 /* Code point `uc` as tshark shows it, into `out`: UTF-8 when printable, else \u and 4 hex
- * digits or \U and 8. Returns the length. (The text helpers take no dns_text_t: a sink whose address
- * never leaves the inlined walk stays in registers.) */
+ * digits or \U and 8. Returns the length. (The text helpers take no dns_text_t: a sink whose
+ * address never leaves the inlined walk stays in registers.) */
 static uint32_t
 uc_text(uint32_t uc, char out[10])
 {

@@ -682,7 +682,7 @@ read_header(ns_dns_t *out, const ns_view_t *h)
 static NS_COLD ns_parse_rc_t
 dns_header_cut(ns_cur_t *c, ns_dns_t *out)
 {
-    ns_view_t part = {c->base + c->off, ns_cur_left(c)};
+    ns_view_t part = ns_cur_view_from(c, c->off);
     read_header(out, &part);
     c->short_read = true;
     c->off = c->end;

@@ -222,7 +222,7 @@ read_header(ns_pkt_t *pkt, const ns_view_t *h, uint32_t start, uint32_t seg_len)
 static NS_COLD ns_parse_rc_t
 decode_cut(ns_cur_t *c, ns_dec_t *d, uint32_t start, uint32_t seg_len, bool fragment)
 {
-    ns_view_t part = {c->base + start, c->end > start ? c->end - start : 0};
+    ns_view_t part = ns_cur_view_from(c, start);
     (void)read_header(d->pkt, &part, start, seg_len);
     ns_field_close(d->f, ns_field_open(d->f, "tcp", start), c->off);
     /* The IP layer narrowed the cursor to the declared length: a segment declared shorter

@@ -29,7 +29,7 @@ ns_decode_udp_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
     ns_view_t h;
     if (__builtin_expect(!ns_cur_view(c, UDP_HDR_LEN, &h), 0)) {
         /* Cut short: keep the ports that are there. */
-        ns_view_t part = {c->base + start, c->end > start ? c->end - start : 0};
+        ns_view_t part = ns_cur_view_from(c, start);
         pkt->sport = ns_view_be16(&part, 0);
         pkt->dport = ns_view_be16(&part, 2);
         ns_field_close(f, node, c->off);

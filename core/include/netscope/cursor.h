@@ -196,6 +196,15 @@ ns_cur_view(ns_cur_t *c, uint32_t n, ns_view_t *v)
     return true;
 }
 
+/* The captured bytes from absolute offset `at` to the end as a view, without moving the
+ * cursor (empty when `at` is past the end): what there is of a header cut short. */
+static inline ns_view_t
+ns_cur_view_from(const ns_cur_t *c, uint32_t at)
+{
+    ns_view_t v = {c->base + at, c->end > at ? c->end - at : 0};
+    return v;
+}
+
 static inline uint8_t
 ns_view_u8(const ns_view_t *v, uint32_t at)
 {

@@ -23,6 +23,10 @@
  */
 #include "decode_int.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define HTTP_MAX_LINES 128u /* header lines examined per message */
 /* 2^55 - 1: far above any real body, far from int64_t overflow. */
 #define HTTP_MAX_CLEN 0x7fffffffffffffll
@@ -103,7 +107,7 @@ eq_nocase(const ns_cur_t *c, uint32_t at, uint32_t n, const char *s, uint32_t sl
 static uint32_t
 line_len(const ns_cur_t *c, uint32_t at, uint32_t lf)
 {
-    return lf > at && ns_cur_at(c, lf - 1) == '\r' ? lf - 1 - at : lf - at;
+    return lf > at && lf <= c->end && c->base[lf - 1] == '\r' ? lf - 1 - at : lf - at;
 }
 
 /* "HTTP/1.x" at `at` (8 bytes, all present). */
@@ -128,6 +132,97 @@ field_span(ns_fields_t *f, const ns_cur_t *c, const char *name, ns_span_t s)
 {
     ns_field_str(f, name, s.off, s.len, (const char *)c->base + s.off, s.len);
 }
+
+/* ---- line ends -------------------------------------------------------------------------
+ *
+ * A head is a run of short lines; finding each '\n' with its own scan costs a mispredicted
+ * loop exit per line. Instead the '\n' bytes are marked 64 at a time in a bit map (with SSE2:
+ * four compares), and each line end is the map's next set bit. Without SSE2 (the wasm build)
+ * the map is not used and each line is found by ns_cur_find(). */
+typedef struct {
+    uint32_t at;   /* offset of the byte bit 0 of `bits` stands for */
+    uint64_t bits; /* bit i set: byte at + i is a '\n' not handed out yet */
+} lf_map_t;
+
+#if defined(__SSE2__)
+/* The '\n' bytes of [at, min(at + 16, end)) as bits 0..15; at < end. Sixteen bytes are read
+ * at once, none past the end: the last 16 bytes of the buffer when fewer remain. */
+static NS_ALWAYS_INLINE uint32_t
+lf_mask16(const ns_cur_t *c, uint32_t at)
+{
+    const __m128i nl = _mm_set1_epi8('\n');
+    uint32_t left = c->end - at;
+    if (left >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->base + at));
+        return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+    }
+    if (c->end >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->base + c->end - 16));
+        return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) >> (16u - left);
+    }
+    uint32_t bits = 0;
+    for (uint32_t i = 0; i < left; i++)
+        bits |= (uint32_t)(c->base[at + i] == '\n') << i;
+    return bits;
+}
+
+/* The '\n' bytes of [at, min(at + 64, end)); at < end. */
+static NS_ALWAYS_INLINE uint64_t
+lf_block(const ns_cur_t *c, uint32_t at)
+{
+    uint64_t bits = 0;
+    if (c->end - at >= 64) { /* the common case, with no test per 16 bytes */
+        for (uint32_t k = 0; k < 64; k += 16)
+            bits |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                        _mm_loadu_si128((const __m128i *)(const void *)(c->base + at + k)),
+                        _mm_set1_epi8('\n')))
+                    << k;
+        return bits;
+    }
+    for (uint32_t k = 0; k < 64 && at + k < c->end; k += 16)
+        bits |= (uint64_t)lf_mask16(c, at + k) << k;
+    return bits;
+}
+
+/* A map of the line ends from `at` on. */
+static NS_ALWAYS_INLINE lf_map_t
+lf_map(const ns_cur_t *c, uint32_t at)
+{
+    lf_map_t m = {at, at < c->end ? lf_block(c, at) : 0};
+    return m;
+}
+
+/* The next line end in the map (the first not handed out yet), or the end of the buffer. */
+static NS_ALWAYS_INLINE uint32_t
+lf_next(lf_map_t *m, const ns_cur_t *c)
+{
+    while (m->bits == 0) {
+        if (c->end - m->at <= 64)
+            return c->end;
+        m->at += 64;
+        m->bits = lf_block(c, m->at);
+    }
+    uint32_t lf = m->at + (uint32_t)__builtin_ctzll(m->bits);
+    m->bits &= m->bits - 1;
+    return lf;
+}
+#else
+static NS_ALWAYS_INLINE lf_map_t
+lf_map(const ns_cur_t *c, uint32_t at)
+{
+    (void)c;
+    lf_map_t m = {at, 0};
+    return m;
+}
+
+static NS_ALWAYS_INLINE uint32_t
+lf_next(lf_map_t *m, const ns_cur_t *c)
+{
+    uint32_t lf = ns_cur_find(c, m->at, '\n');
+    m->at = lf + 1;
+    return lf;
+}
+#endif
 
 /* ---- start line ------------------------------------------------------------------------- */
 
@@ -269,30 +364,108 @@ parse_clen(const ns_cur_t *c, uint32_t at, uint32_t n)
     return v;
 }
 
-/* One header line [at, end); `cut` when the buffer ended inside it (a value is then kept as
- * far as it goes, as tshark shows it, except a length, which would be wrong). */
-static void
-header_line(const ns_cur_t *c, uint32_t at, uint32_t end, ns_http_t *out, bool *clen_seen, bool cut)
+/* The headers NetScope keeps. */
+enum { H_OTHER, H_HOST, H_USER_AGENT, H_CONTENT_TYPE, H_CONTENT_LENGTH };
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Eight bytes of text as a little-endian word, and the mask of its first `n` bytes. */
+static NS_ALWAYS_INLINE uint64_t
+text8(const char s[8])
+{
+    uint64_t w;
+    __builtin_memcpy(&w, s, 8);
+    return w;
+}
+
+#define LOW_BYTES(n) ((n) >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8u * (n))) - 1u)
+
+/* Which kept header the line at `at` names, from its first 16 bytes (all in the buffer):
+ * the name, in any case, and its colon. Sets *colon. Case is folded by setting bit 5 of the
+ * bytes where the name has a letter (which maps 'A'..'Z' and nothing else onto 'a'..'z');
+ * the '-' and ':' are compared as they are. A line shorter than its match would have its CR
+ * or LF where the match needs a letter or the colon, so a match lies inside the line. */
+static NS_ALWAYS_INLINE uint32_t
+header_kind16(const ns_cur_t *c, uint32_t at, uint32_t *colon)
+{
+    uint64_t w0, w1;
+    __builtin_memcpy(&w0, c->base + at, 8);
+    if (((w0 | UINT64_C(0x20202020)) & LOW_BYTES(5)) == text8("host:\0\0")) {
+        *colon = at + 4;
+        return H_HOST;
+    }
+    bool user = (w0 | UINT64_C(0x2020200020202020)) == text8("user-age");
+    bool content = (w0 | UINT64_C(0x0020202020202020)) == text8("content-");
+    if (!user && !content)
+        return H_OTHER;
+    __builtin_memcpy(&w1, c->base + at + 8, 8);
+    if (user) {
+        if (((w1 | UINT64_C(0x2020)) & LOW_BYTES(3)) != text8("nt:\0\0\0\0"))
+            return H_OTHER;
+        *colon = at + 10;
+        return H_USER_AGENT;
+    }
+    if (((w1 | UINT64_C(0x20202020)) & LOW_BYTES(5)) == text8("type:\0\0\0")) {
+        *colon = at + 12;
+        return H_CONTENT_TYPE;
+    }
+    if (((w1 | UINT64_C(0x202020202020)) & LOW_BYTES(7)) == text8("length:\0")) {
+        *colon = at + 14;
+        return H_CONTENT_LENGTH;
+    }
+    return H_OTHER;
+}
+#endif
+
+/* Which kept header the line [at, end) names, byte by byte (near the end of the buffer).
+ * Sets *colon. */
+static uint32_t
+header_kind(const ns_cur_t *c, uint32_t at, uint32_t end, uint32_t *colon)
 {
     uint8_t b0 = ns_cur_at(c, at);
     if (b0 == ' ' || b0 == '\t')
-        return; /* obsolete line folding: a continuation of the previous value */
-    uint32_t colon = ns_cur_find_to(c, at, end, ':');
-    if (colon >= end)
-        return; /* not a field line: skipped */
+        return H_OTHER; /* obsolete line folding: a continuation of the previous value */
+    *colon = ns_cur_find_to(c, at, end, ':');
+    if (*colon >= end)
+        return H_OTHER; /* not a field line: skipped */
+    uint32_t n = *colon - at;
+    if (eq_nocase(c, at, n, "host", 4))
+        return H_HOST;
+    if (eq_nocase(c, at, n, "user-agent", 10))
+        return H_USER_AGENT;
+    if (eq_nocase(c, at, n, "content-type", 12))
+        return H_CONTENT_TYPE;
+    if (eq_nocase(c, at, n, "content-length", 14))
+        return H_CONTENT_LENGTH;
+    return H_OTHER;
+}
+
+/* One header line [at, end); `cut` when the buffer ended inside it (a value is then kept as
+ * far as it goes, as tshark shows it, except a length, which would be wrong). Lines with no
+ * colon, folded lines and the headers not kept are skipped. */
+static NS_ALWAYS_INLINE void
+header_line(const ns_cur_t *c, uint32_t at, uint32_t end, ns_http_t *out, bool *clen_seen, bool cut)
+{
+    uint32_t colon = 0, kind;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (c->end - at >= 16)
+        kind = header_kind16(c, at, &colon);
+    else
+#endif
+        kind = header_kind(c, at, end, &colon);
+    if (kind == H_OTHER)
+        return;
     uint32_t v = colon + 1, ve = end;
     while (v < ve && (ns_cur_at(c, v) == ' ' || ns_cur_at(c, v) == '\t'))
         v++;
     while (ve > v && (ns_cur_at(c, ve - 1) == ' ' || ns_cur_at(c, ve - 1) == '\t'))
         ve--;
-    uint32_t n = colon - at;
-    if (eq_nocase(c, at, n, "host", 4)) {
+    if (kind == H_HOST) {
         out->host = span(v, ve - v);
-    } else if (eq_nocase(c, at, n, "user-agent", 10)) {
+    } else if (kind == H_USER_AGENT) {
         out->user_agent = span(v, ve - v);
-    } else if (eq_nocase(c, at, n, "content-type", 12)) {
+    } else if (kind == H_CONTENT_TYPE) {
         out->content_type = span(v, ve - v);
-    } else if (eq_nocase(c, at, n, "content-length", 14) && !cut) {
+    } else if (!cut) {
         int64_t len = parse_clen(c, v, ve - v);
         /* RFC 9112 6.3: differing values make the length unknowable. */
         out->content_length = *clen_seen && out->content_length != len ? -1 : len;
@@ -353,7 +526,8 @@ ns_http_parse(ns_cur_t *c, ns_http_t *out, ns_fields_t *fields)
         return rc;
     int32_t node = ns_field_open(fields, "http", start);
 
-    uint32_t lf = ns_cur_find(c, start, '\n');
+    lf_map_t lines = lf_map(c, start);
+    uint32_t lf = lf_next(&lines, c);
     if (lf == c->end) {
         rc = NS_PARSE_TRUNCATED;
         if (out->kind == NS_HTTP_REQUEST)
@@ -375,7 +549,7 @@ ns_http_parse(ns_cur_t *c, ns_http_t *out, ns_fields_t *fields)
     bool clen_seen = false;
     uint32_t at = lf + 1;
     for (uint32_t n = 0; rc == NS_PARSE_OK && n < HTTP_MAX_LINES; n++) {
-        lf = ns_cur_find(c, at, '\n');
+        lf = lf_next(&lines, c);
         if (lf == c->end) {
             rc = NS_PARSE_TRUNCATED;
             uint32_t end = c->end;

@@ -241,7 +241,8 @@ END_TEST
 /* Header names against a reference: each kept name with every letter's case chosen at random,
  * and with one byte replaced by a look-alike (the neighbours of 'A'..'Z' and 'a'..'z', the
  * byte with bit 7 or bit 5 flipped); only exact case-insensitive matches are kept. The names
- * sit at every offset of an 8-byte word (the compare reads them a word at a time). */
+ * sit at every offset of an 8-byte word (the compare reads them a word at a time), near the
+ * end of the buffer and far from it (two ways of comparing), and some colons are 0x1a. */
 START_TEST(header_name_case)
 {
     static const char *const names[] = {"host", "user-agent", "content-type", "content-length"};
@@ -267,19 +268,29 @@ START_TEST(header_name_case)
                                  : (uint8_t)name[at];
                 same = lo == (uint8_t)names[k][at];
             }
-            char req_s[128];
-            uint32_t pad = trial % 8; /* where the name starts within a word */
-            int len = snprintf(req_s, sizeof(req_s), "GET /%.*s HTTP/1.1\r\n%.*s: 7\r\n\r\n",
-                               (int)pad, "abcdefgh", (int)n, name);
-            tl4_result_t *r = run_http(req_s, (size_t)len, 0);
-            ck_assert_int_eq(r->rc, NS_PARSE_OK);
-            const ns_http_t *h = &r->pkt.http;
-            bool kept = k == 0   ? h->host.len == 1
-                        : k == 1 ? h->user_agent.len == 1
-                        : k == 2 ? h->content_type.len == 1
-                                 : h->content_length == 7;
-            ck_assert_msg(kept == same, "%s as \"%.*s\": kept %d", names[k], (int)n, name, kept);
-            tl4_free(r);
+            /* The colon, or its look-alike with bit 5 clear (0x1a). */
+            char colon = trial % 5 == 4 ? '\x1a' : ':';
+            bool want = same && colon == ':';
+            /* The line near the end of the buffer (names compared byte by byte), and with
+             * another line after it (compared a word at a time). */
+            for (int more = 0; more < 2; more++) {
+                char req_s[160];
+                uint32_t pad = trial % 8; /* where the name starts within a word */
+                int len = snprintf(req_s, sizeof(req_s),
+                                   "GET /%.*s HTTP/1.1\r\n%.*s%c 7\r\n%s\r\n", (int)pad,
+                                   "abcdefgh", (int)n, name, colon,
+                                   more ? "X-Padding: 0123456789abcdef\r\n" : "");
+                tl4_result_t *r = run_http(req_s, (size_t)len, 0);
+                ck_assert_int_eq(r->rc, NS_PARSE_OK);
+                const ns_http_t *h = &r->pkt.http;
+                bool kept = k == 0   ? h->host.len == 1
+                            : k == 1 ? h->user_agent.len == 1
+                            : k == 2 ? h->content_type.len == 1
+                                     : h->content_length == 7;
+                ck_assert_msg(kept == want, "%s as \"%.*s%c\" (more %d): kept %d", names[k],
+                              (int)n, name, colon, more, kept);
+                tl4_free(r);
+            }
         }
     }
 }

@@ -37,7 +37,9 @@
  * into OK for a DNS-over-TCP message that continues in the next segment.
  *
  * Fast path (no field list): names are still followed (so that the outcome never depends on
- * the field list), but only the strings the summary keeps are built.
+ * the field list), but only the strings the summary keeps are built, and an owner name that
+ * is just a pointer to a name already read whole (the question's, a CNAME's target) is
+ * settled from what that read found (name_seen()).
  */
 #include "decode_int.h"
 
@@ -317,7 +319,7 @@ text_label(dns_text_t *t, const ns_cur_t *c, uint32_t at, uint32_t n)
  * runs past the end of `c`, INVALID for a loop, a forward pointer, a reserved label type or
  * an overlong name. */
 static NS_ALWAYS_INLINE ns_parse_rc_t
-dns_name(ns_cur_t *c, uint32_t msg, dns_text_t *t, bool text)
+dns_name(ns_cur_t *c, uint32_t msg, dns_text_t *t, bool text, uint32_t *jumps_out)
 {
     uint32_t pos = c->off;
     uint32_t seg = pos; /* start of the run of labels being read */
@@ -416,6 +418,7 @@ dns_name(ns_cur_t *c, uint32_t msg, dns_text_t *t, bool text)
     if (!labels && text)
         text_put(t, "<Root>", 6);
     c->off = after;
+    *jumps_out = jumps;
     return NS_PARSE_OK;
 truncated:
     c->short_read = true;
@@ -433,12 +436,69 @@ field_name(ns_fields_t *f, const char *name, uint32_t at, const ns_cur_t *c, con
         ns_field_str(f, name, at, c->off - at, s, len);
 }
 
+/* A name read whole: where it starts, the end of the bytes it was read within, and the
+ * pointers followed. */
+typedef struct {
+    uint32_t at, end;
+    uint32_t jumps;
+} dns_seen_t;
+
+#define DNS_SEEN 4u /* names remembered per message (a power of two) */
+
+typedef struct {
+    ns_dns_t *out;
+    ns_fields_t *f;
+    uint32_t msg; /* offset of the message's first byte */
+    bool bad;     /* a name was unreadable: the message is INVALID once parsed */
+    uint32_t n_seen;
+    dns_seen_t seen[DNS_SEEN]; /* the last names read whole (n_seen of them, at most 4) */
+} dns_ctx_t;
+
+/* An owner name that is only a pointer to a name already read whole (in answers nearly
+ * always: to the question's name) needs no second walk. Reading from the pointer would go
+ * exactly as reading from its target did, one jump further: the same bytes, all below that
+ * read's end (so below this cursor's, which is no shorter), the same wire octets (none come
+ * before the pointer). So it is OK unless that one more jump is one too many. Returns
+ * false when that is not the case here (the full walk then decides); else sets *rc and moves
+ * the cursor past the pointer, as the walk would. */
+static NS_ALWAYS_INLINE bool
+name_seen(ns_cur_t *c, const dns_ctx_t *x, ns_parse_rc_t *rc)
+{
+    uint32_t pos = c->off;
+    if (pos >= c->end || c->end - pos < 2 || (ns_cur_at(c, pos) & 0xc0u) != 0xc0u)
+        return false;
+    uint32_t target = x->msg + ((uint32_t)(ns_cur_at(c, pos) & 0x3fu) << 8 | ns_cur_at(c, pos + 1));
+    if (target >= pos)
+        return false; /* a forward pointer: the walk reports it */
+    uint32_t n = x->n_seen < DNS_SEEN ? x->n_seen : DNS_SEEN;
+    for (uint32_t i = 0; i < n; i++) {
+        const dns_seen_t *e = &x->seen[i];
+        if (e->at == target && e->end <= c->end) {
+            *rc = e->jumps + 1u > DNS_MAX_JUMPS ? NS_PARSE_INVALID : NS_PARSE_OK;
+            if (*rc == NS_PARSE_OK)
+                c->off = pos + 2;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Remember a name read whole from `at` within `end`. */
+static NS_ALWAYS_INLINE void
+name_remember(dns_ctx_t *x, uint32_t at, uint32_t end, uint32_t jumps)
+{
+    dns_seen_t *e = &x->seen[x->n_seen++ & (DNS_SEEN - 1u)];
+    e->at = at;
+    e->end = end;
+    e->jumps = jumps;
+}
+
 /* Read a name and report it as field `fname`; `keep` (may be NULL, with keep_cap 0) also gets
  * the text, clipped to keep_cap bytes. With neither a field list nor `keep`, the name is only
  * validated. */
 static ns_parse_rc_t
 name_field(ns_cur_t *c, uint32_t msg, ns_fields_t *f, const char *fname, char *keep,
-           uint32_t keep_cap, uint32_t *keep_len, bool *bad)
+           uint32_t keep_cap, uint32_t *keep_len, bool *bad, uint32_t *jumps)
 {
     uint32_t at = c->off;
     char buf[DNS_TEXT_CAP];
@@ -447,14 +507,14 @@ name_field(ns_cur_t *c, uint32_t msg, ns_fields_t *f, const char *fname, char *k
      * buffer: every test of it folds away) and validation only (most RR owner names). */
     ns_parse_rc_t rc;
     if (f) {
-        rc = dns_name(c, msg, &t, true);
+        rc = dns_name(c, msg, &t, true, jumps);
     } else if (keep) {
         dns_text_t k = {.keep = keep, .kcap = keep_cap};
-        rc = dns_name(c, msg, &k, true);
+        rc = dns_name(c, msg, &k, true, jumps);
         t.klen = k.klen;
         t.bad = k.bad;
     } else {
-        rc = dns_name(c, msg, &t, false);
+        rc = dns_name(c, msg, &t, false, jumps);
     }
     if (rc != NS_PARSE_OK)
         return rc;
@@ -469,20 +529,16 @@ name_field(ns_cur_t *c, uint32_t msg, ns_fields_t *f, const char *fname, char *k
 
 /* ---- records ---------------------------------------------------------------------------- */
 
-typedef struct {
-    ns_dns_t *out;
-    ns_fields_t *f;
-    uint32_t msg; /* offset of the message's first byte */
-    bool bad;     /* a name was unreadable: the message is INVALID once parsed */
-} dns_ctx_t;
-
 static ns_parse_rc_t
 question(ns_cur_t *c, dns_ctx_t *x, bool first)
 {
     ns_dns_t *out = x->out;
     uint32_t qlen = 0;
+    uint32_t at_name = c->off, jumps = 0;
     ns_parse_rc_t rc = name_field(c, x->msg, x->f, "dns.qry.name", first ? out->qname : NULL,
-                                  first ? NS_DNS_NAME_MAX : 0, &qlen, &x->bad);
+                                  first ? NS_DNS_NAME_MAX : 0, &qlen, &x->bad, &jumps);
+    if (rc == NS_PARSE_OK && first && !x->bad)
+        name_remember(x, at_name, c->end, jumps); /* what answers' owner names point to */
     uint32_t at = c->off;
     uint16_t qtype = ns_cur_be16(c);
     uint16_t qclass = ns_cur_be16(c);
@@ -510,8 +566,11 @@ static ns_parse_rc_t
 rdata_name(ns_cur_t *rd, dns_ctx_t *x, const char *fname, ns_dns_answer_t *a)
 {
     uint32_t n = 0;
+    uint32_t at = rd->off, jumps = 0;
     ns_parse_rc_t rc = name_field(rd, x->msg, x->f, fname, a ? (char *)a->data : NULL,
-                                  a ? NS_DNS_RDATA_MAX : 0, &n, &x->bad);
+                                  a ? NS_DNS_RDATA_MAX : 0, &n, &x->bad, &jumps);
+    if (rc == NS_PARSE_OK && !x->bad)
+        name_remember(x, at, rd->end, jumps); /* a CNAME's target: the next owner name */
     if (a && rc == NS_PARSE_OK)
         a->data_len = (uint8_t)n;
     return rc;
@@ -618,7 +677,10 @@ resource_record(ns_cur_t *c, dns_ctx_t *x, uint32_t section)
 {
     ns_dns_t *out = x->out;
     ns_fields_t *f = x->f;
-    ns_parse_rc_t rc = name_field(c, x->msg, f, "dns.resp.name", NULL, 0, NULL, &x->bad);
+    ns_parse_rc_t rc;
+    uint32_t jumps = 0;
+    if (f || !name_seen(c, x, &rc))
+        rc = name_field(c, x->msg, f, "dns.resp.name", NULL, 0, NULL, &x->bad, &jumps);
     if (rc != NS_PARSE_OK)
         return rc;
     uint32_t at = c->off;
@@ -732,7 +794,12 @@ dns_message(ns_cur_t *c, ns_dns_t *out, ns_fields_t *f)
         ns_field_uint(f, "dns.count.add_rr", msg + 10, 2, out->arcount);
     }
 
-    dns_ctx_t x = {.out = out, .f = f, .msg = msg};
+    dns_ctx_t x; /* seen[] is read only as far as n_seen has filled it */
+    x.out = out;
+    x.f = f;
+    x.msg = msg;
+    x.bad = false;
+    x.n_seen = 0;
     uint32_t q_end = out->qdcount;
     uint32_t an_end = q_end + out->ancount;
     uint32_t total = an_end + out->nscount + out->arcount;

@@ -16,6 +16,14 @@
  *           decoder's own cost with the frame in cache (wall clock only, timed per batch);
  *   fields  the fast-path walk filling a protocol tree (the `print --json` / inspector path).
  *
+ *   bench_decode --ab A.so,B.so [-n ROUNDS] FILE...
+ *
+ * compares two builds of the decoder (bench/ab.sh builds them from two git revisions as shared
+ * libraries) in one process, on the cached path: each batch of 256 frames is decoded by A and
+ * by B in turn, some microseconds apart. A burst of load on this shared machine lasts
+ * milliseconds to seconds, so both sides see the same machine: the median of the per-round
+ * ratios A/B (> 1: B is faster) holds still where separate runs swing by 10-50%.
+ *
  * Output: for each file and path one line of key=value pairs (parsed by bench/run.sh), then
  * how many packets each layer could not decode, so a benchmark on a file the decoder rejects
  * is visible as such.
@@ -24,6 +32,7 @@
  * headline; the decoded summaries feed a checksum written to a volatile, so the compiler
  * cannot drop work whose result is unused.
  */
+#include <dlfcn.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,6 +45,7 @@
 #include "netscope/decode.h"
 
 #define DEFAULT_ROUNDS 7
+#define DEFAULT_AB_ROUNDS 41
 #define MAX_ROUNDS 1000
 #define FIELDS_CAP 1024
 #define ARENA_CAP 16384
@@ -147,6 +157,10 @@ typedef struct {
 
 static volatile uint64_t g_sink; /* keeps the decoded results alive */
 
+/* ns_decode_frame's signature, for the decoders of shared libraries (--ab). */
+typedef ns_parse_rc_t (*decode_fn_t)(uint32_t, const uint8_t *, uint32_t, uint32_t, ns_pkt_t *,
+                                     ns_fields_t *, ns_decode_stats_t *);
+
 /* Decode every packet of `t` once; returns the elapsed time. */
 static round_time_t
 decode_round(const trace_t *t, ns_pkt_t *pkt, ns_fields_t *fields, ns_decode_stats_t *stats)
@@ -167,6 +181,23 @@ decode_round(const trace_t *t, ns_pkt_t *pkt, ns_fields_t *fields, ns_decode_sta
     return (round_time_t){t1 - t0, c1 - c0};
 }
 
+/* Copy the frames from `i` on into `staging`, up to BATCH_PKTS of them or STAGING_BYTES (at
+ * least one), each at an 8-byte aligned offset, stored in `off`. Returns how many. */
+static uint64_t
+stage_batch(const trace_t *t, uint64_t i, uint8_t *staging, uint64_t off[BATCH_PKTS])
+{
+    uint64_t used = 0, n = 0;
+    for (; n < BATCH_PKTS && i + n < t->n; n++) {
+        const rec_t *r = &t->recs[i + n];
+        if (n > 0 && used + r->cap_len > STAGING_BYTES)
+            break;
+        memcpy(staging + used, t->bytes + r->off, r->cap_len);
+        off[n] = used;
+        used = (used + r->cap_len + 7u) & ~(uint64_t)7u;
+    }
+    return n;
+}
+
 /* Decode every packet once, a batch at a time: copy the batch into `staging` (untimed), then
  * decode it from there (timed). Returns the summed decode time (cpu_ns = 0: not measured,
  * the thread CPU clock is a system call, too slow to read per batch). */
@@ -176,15 +207,7 @@ decode_round_cached(const trace_t *t, ns_pkt_t *pkt, ns_decode_stats_t *stats, u
     uint64_t sum = 0, wall = 0;
     uint64_t off[BATCH_PKTS];
     for (uint64_t i = 0; i < t->n;) {
-        uint64_t used = 0, n = 0;
-        for (; n < BATCH_PKTS && i + n < t->n; n++) {
-            const rec_t *r = &t->recs[i + n];
-            if (n > 0 && used + r->cap_len > STAGING_BYTES)
-                break;
-            memcpy(staging + used, t->bytes + r->off, r->cap_len);
-            off[n] = used;
-            used = (used + r->cap_len + 7u) & ~(uint64_t)7u;
-        }
+        uint64_t n = stage_batch(t, i, staging, off);
         uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
         for (uint64_t k = 0; k < n; k++) {
             const rec_t *r = &t->recs[i + k];
@@ -292,6 +315,104 @@ bench_path(const char *file, const trace_t *t, uint32_t rounds, path_t path)
     free(cpu);
 }
 
+/* ---- two decoders side by side (--ab) ------------------------------------------------------ */
+
+/* One side of a comparison: a decoder loaded from a shared library. Its summary and counters
+ * get blocks far larger than this tree's types, zeroed: the library may come from a revision
+ * whose ns_pkt_t or ns_decode_stats_t differ (only pkt->ts_ns, at offset 0 in every revision,
+ * is written here). */
+#define AB_BLOCK (64u << 10)
+
+typedef struct {
+    const char *path;
+    decode_fn_t decode;
+    ns_pkt_t *pkt;
+    ns_decode_stats_t *stats;
+} ab_side_t;
+
+static bool
+ab_open(ab_side_t *s, const char *path)
+{
+    s->path = path;
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        fprintf(stderr, "bench_decode: %s\n", dlerror());
+        return false;
+    }
+    /* POSIX: a function pointer may travel through the void * dlsym returns. */
+    void *sym = dlsym(h, "ns_decode_frame");
+    if (sym == NULL) {
+        fprintf(stderr, "bench_decode: %s: no ns_decode_frame\n", path);
+        return false;
+    }
+    memcpy(&s->decode, &sym, sizeof s->decode);
+    s->pkt = calloc(1, AB_BLOCK);
+    s->stats = calloc(1, AB_BLOCK);
+    if (s->pkt == NULL || s->stats == NULL) {
+        fprintf(stderr, "bench_decode: out of memory\n");
+        return false;
+    }
+    return true;
+}
+
+/* Decode every packet of `t` with both sides, a batch at a time: each batch is staged once and
+ * decoded by A and by B in turn (the order alternating from batch to batch), so both see the
+ * same frames, equally warm, some microseconds apart. Adds each side's decode time to ns[]. */
+static void
+ab_round(const trace_t *t, ab_side_t *ab, uint8_t *staging, uint64_t ns[2])
+{
+    uint64_t off[BATCH_PKTS], sum = 0;
+    for (uint64_t i = 0, batch = 0; i < t->n; batch++) {
+        uint64_t n = stage_batch(t, i, staging, off);
+        for (uint32_t j = 0; j < 2; j++) {
+            ab_side_t *s = &ab[j ^ (batch & 1u)];
+            uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+            for (uint64_t k = 0; k < n; k++) {
+                const rec_t *r = &t->recs[i + k];
+                s->pkt->ts_ns = r->ts_ns;
+                sum += (uint64_t)s->decode(t->linktype, staging + off[k], r->cap_len, r->wire_len,
+                                           s->pkt, NULL, s->stats);
+            }
+            ns[s - ab] += clock_ns(CLOCK_MONOTONIC) - t0;
+        }
+        i += n;
+    }
+    g_sink += sum;
+}
+
+/* `rounds` rounds of ab_round() on `t`; prints each side's median ns/packet and the median
+ * and quartiles of the per-round ratio A/B. */
+static void
+bench_ab(const char *file, const trace_t *t, uint32_t rounds, ab_side_t *ab)
+{
+    uint8_t *staging = malloc(STAGING_BYTES + 65536u);
+    double *ns[2] = {calloc(rounds, sizeof(double)), calloc(rounds, sizeof(double))};
+    double *ratio = calloc(rounds, sizeof(double));
+    if (staging == NULL || ns[0] == NULL || ns[1] == NULL || ratio == NULL) {
+        fprintf(stderr, "bench_decode: out of memory\n");
+        exit(1);
+    }
+    uint64_t warm[2] = {0, 0}; /* warm-up: caches, branch predictors, page faults */
+    ab_round(t, ab, staging, warm);
+    for (uint32_t r = 0; r < rounds; r++) {
+        uint64_t sum[2] = {0, 0};
+        ab_round(t, ab, staging, sum);
+        ns[0][r] = (double)sum[0] / (double)t->n;
+        ns[1][r] = (double)sum[1] / (double)t->n;
+        ratio[r] = ns[0][r] / ns[1][r];
+    }
+    double a = median(ns[0], rounds), b = median(ns[1], rounds);
+    double med = median(ratio, rounds); /* sorts `ratio`: the quartiles are read off it */
+    double q1 = ratio[rounds / 4], q3 = ratio[(3u * rounds) / 4];
+    printf("ab file=%s packets=%llu rounds=%u a=%s b=%s a_median_ns=%.1f b_median_ns=%.1f "
+           "ratio_median=%.3f ratio_q1=%.3f ratio_q3=%.3f\n",
+           file, (unsigned long long)t->n, rounds, ab[0].path, ab[1].path, a, b, med, q1, q3);
+    free(staging);
+    free(ns[0]);
+    free(ns[1]);
+    free(ratio);
+}
+
 /* One untimed pass with counters: which layers did not decode cleanly, per outcome. */
 static void
 report_outcomes(const char *path, const trace_t *t)
@@ -324,11 +445,15 @@ usage(FILE *fp)
 {
     fprintf(fp,
             "usage: bench_decode [-n ROUNDS] [--path fast|cached|fields|all] FILE...\n"
+            "       bench_decode --ab A.so,B.so [-n ROUNDS] FILE...\n"
             "Times ns_decode_frame over each capture held in memory; prints the median,\n"
             "minimum and maximum ns/packet over ROUNDS rounds (default %d), the clock the\n"
             "thread got around each round (ghz_median, GHz-equivalent, from a chain of\n"
-            "dependent additions) and the median of ns/packet x that clock (cycles_median).\n",
-            DEFAULT_ROUNDS);
+            "dependent additions) and the median of ns/packet x that clock (cycles_median).\n"
+            "--ab: the ns_decode_frame of two shared libraries (bench/ab.sh builds them),\n"
+            "alternating batch by batch on the cached path (default %d rounds); prints the\n"
+            "median ratio of their times, A/B (> 1: B is faster), and its quartiles.\n",
+            DEFAULT_ROUNDS, DEFAULT_AB_ROUNDS);
 }
 
 int
@@ -336,10 +461,12 @@ main(int argc, char **argv)
 {
     static const struct option lo[] = {{"rounds", required_argument, NULL, 'n'},
                                        {"path", required_argument, NULL, 'p'},
+                                       {"ab", required_argument, NULL, 'a'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-    long rounds = DEFAULT_ROUNDS;
+    long rounds = 0;
     const char *which = "all";
+    char *ab_libs = NULL;
     int ch;
     while ((ch = getopt_long(argc, argv, "n:p:h", lo, NULL)) != -1) {
         if (ch == 'n') {
@@ -349,6 +476,8 @@ main(int argc, char **argv)
                 rounds = -1;
         } else if (ch == 'p') {
             which = optarg;
+        } else if (ch == 'a') {
+            ab_libs = optarg;
         } else if (ch == 'h') {
             usage(stdout);
             return 0;
@@ -359,9 +488,19 @@ main(int argc, char **argv)
     bool all = strcmp(which, "all") == 0, known = all;
     for (int p = PATH_FAST; p <= PATH_FIELDS; p++)
         known = known || strcmp(which, g_path_names[p]) == 0;
-    if (rounds < 1 || optind >= argc || !known) {
+    if (rounds == 0)
+        rounds = ab_libs ? DEFAULT_AB_ROUNDS : DEFAULT_ROUNDS;
+    char *comma = ab_libs ? strchr(ab_libs, ',') : NULL;
+    if (rounds < 1 || optind >= argc || !known || (ab_libs && (comma == NULL || comma == ab_libs ||
+                                                              comma[1] == '\0'))) {
         usage(stderr);
         return 2;
+    }
+    ab_side_t ab[2];
+    if (ab_libs) {
+        *comma = '\0';
+        if (!ab_open(&ab[0], ab_libs) || !ab_open(&ab[1], comma + 1))
+            return 1;
     }
     int status = 0;
     for (int i = optind; i < argc; i++) {
@@ -375,7 +514,9 @@ main(int argc, char **argv)
             status = 1;
         } else {
             report_outcomes(argv[i], &t);
-            for (int p = PATH_FAST; p <= PATH_FIELDS; p++)
+            if (ab_libs)
+                bench_ab(argv[i], &t, (uint32_t)rounds, ab);
+            for (int p = PATH_FAST; p <= PATH_FIELDS && !ab_libs; p++)
                 if (all || strcmp(which, g_path_names[p]) == 0)
                     bench_path(argv[i], &t, (uint32_t)rounds, (path_t)p);
         }

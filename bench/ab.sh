@@ -14,6 +14,8 @@
 #
 # The libraries are position-independent code (both sides alike), so their ns/packet run a
 # little above the static build's (bench_decode, make bench): read the ratio, not those.
+# AB_CFLAGS_A and AB_CFLAGS_B add compiler options to one side (the same revision twice with
+# AB_CFLAGS_B=-O2 compares optimisation levels).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,9 +41,9 @@ for f in "$@"; do [[ -r $f ]] || die "$f: not a readable file"; done
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-# lib SIDE REV: the decoder of REV as $TMP/SIDE.so
+# lib SIDE REV EXTRA_CFLAGS: the decoder of REV as $TMP/SIDE.so
 lib() {
-    local side=$1 rev=$2 src=$TMP/$1
+    local side=$1 rev=$2 extra=$3 src=$TMP/$1
     mkdir -p "$src"
     if [[ -d $rev/core/decode ]]; then
         cp -r "$rev/core" "$src/"
@@ -53,13 +55,13 @@ lib() {
     # -fno-semantic-interposition and -Bsymbolic: calls inside the library stay direct, as in
     # the static build; only ns_decode_frame is looked up from outside.
     gcc -std=c11 -O3 -DNDEBUG -D_GNU_SOURCE -flto=auto -fPIC -shared \
-        -fno-semantic-interposition -Wl,-Bsymbolic -I"$src/core/include" \
+        -fno-semantic-interposition -Wl,-Bsymbolic $extra -I"$src/core/include" \
         -o "$TMP/$side.so" "$src"/core/decode/*.c 2>"$TMP/$side.log" ||
         { cat "$TMP/$side.log" >&2; die "$rev: the decoder does not build"; }
 }
 
-lib a "$REV_A"
-lib b "$REV_B"
+lib a "$REV_A" "${AB_CFLAGS_A:-}"
+lib b "$REV_B" "${AB_CFLAGS_B:-}"
 if [[ ! -x $BUILD/bench/bench_decode ]]; then
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$TMP/cmake.log" 2>&1 ||
         { cat "$TMP/cmake.log" >&2; die "cmake configure failed"; }
@@ -67,7 +69,7 @@ fi
 cmake --build "$BUILD" --target bench_decode >"$TMP/build.log" 2>&1 ||
     { tail -40 "$TMP/build.log" >&2; die "bench_decode does not build"; }
 
-printf 'A = %s, B = %s\n' "$REV_A" "$REV_B"
+printf 'A = %s %s, B = %s %s\n' "$REV_A" "${AB_CFLAGS_A:-}" "$REV_B" "${AB_CFLAGS_B:-}"
 "$BUILD/bench/bench_decode" --ab "$TMP/a.so,$TMP/b.so" -n "$ROUNDS" "$@" |
     awk '/^ab / {
         for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }

@@ -3,14 +3,15 @@
 #
 #   bench/ab.sh [-n ROUNDS] REV_A REV_B PCAP...
 #
-# REV_A and REV_B are git revisions (HEAD, main~3, a commit id), or a directory holding a
-# source tree as it is, uncommitted changes included (`.`: this one; a scratch copy). Each one's core/decode/*.c is compiled the way Release
-# builds compile it (gcc -O3, link-time optimisation) into a shared library, and
-# `bench_decode --ab` loads both and decodes each capture with A and B in turn, round after
-# round, on the cached path (frames in cache). It prints, per capture, each side's median
-# ns/packet and the median of the per-round ratios A/B with its quartiles: above 1, B is the
-# faster. On this shared machine separate runs of the same binary differ by 10-50%; rounds a
-# few milliseconds apart see the same machine, so the ratio holds still to about 1%.
+# REV_A and REV_B are git revisions (HEAD, main~3, a commit id), or directories holding a
+# source tree as it is, uncommitted changes included (`.` for this one, or a scratch copy).
+# Each one's core/decode/*.c is compiled the way Release builds compile it (gcc -O3, link-time
+# optimisation) into a shared library, and `bench_decode --ab` loads both and decodes every
+# 256-frame batch of each capture with A and then B (the order alternating), in cache. It
+# prints, per capture, each side's median ns/packet and the median of the per-round ratios
+# A/B with its quartiles: above 1, B is the faster. On this shared machine separate runs of
+# the same binary differ by 10-50%; the two sides of a batch are microseconds apart and see
+# the same machine, so the ratio holds still to about 1%.
 #
 # The libraries are position-independent code (both sides alike), so their ns/packet run a
 # little above the static build's (bench_decode, make bench): read the ratio, not those.

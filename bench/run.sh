@@ -367,7 +367,7 @@ header() {
     emit "| --- | --- |"
     emit "| machine | $cpu, $cores cores (\`nproc\`), $mem RAM, Linux $(uname -r) |"
     emit "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: other jobs run alongside) |"
-    emit "| commit | $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)') |"
+    emit "| commit | $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ':(exclude)bench/results.md' 2>/dev/null || echo ' (with uncommitted changes)') |"
     emit "| compiler | $(cc --version | head -n 1), CMAKE_BUILD_TYPE=Release (-O3, link-time optimisation) |"
     emit "| workloads | \`$MIX\` $MIX_PKTS packets ($(du -m "$MIX" | cut -f1) MB), \`$HS\` $HS_PKTS packets, \`$CONC\` $CONC_PKTS packets; seed $SEED |"
     emit "| runs | $RUNS per command, interleaved; peers slower than ${SLOW_S} s per run: $SLOW_RUNS |"

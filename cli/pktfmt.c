@@ -145,6 +145,8 @@ put_addr(sbuf_t *b, const ns_addr_t *a, unsigned ip_ver)
     put_mem(b, tmp, ns_pktfmt_addr(tmp, a, ip_ver));
 }
 
+/* Mnemonics from the IANA "Resource Record (RR) TYPEs" registry, the ones in use (the names
+ * tcpdump, Wireshark and Zeek print); the rest are written TYPEnnn (RFC 3597). */
 const char *
 ns_pktfmt_dns_type(uint16_t type)
 {
@@ -153,21 +155,53 @@ ns_pktfmt_dns_type(uint16_t type)
     case 2: return "NS";
     case 5: return "CNAME";
     case 6: return "SOA";
+    case 10: return "NULL";
+    case 11: return "WKS";
     case 12: return "PTR";
     case 13: return "HINFO";
+    case 14: return "MINFO";
     case 15: return "MX";
     case 16: return "TXT";
+    case 17: return "RP";
+    case 18: return "AFSDB";
+    case 24: return "SIG";
+    case 25: return "KEY";
     case 28: return "AAAA";
+    case 29: return "LOC";
     case 33: return "SRV";
     case 35: return "NAPTR";
+    case 36: return "KX";
+    case 37: return "CERT";
+    case 39: return "DNAME";
     case 41: return "OPT";
+    case 42: return "APL";
     case 43: return "DS";
+    case 44: return "SSHFP";
+    case 45: return "IPSECKEY";
     case 46: return "RRSIG";
     case 47: return "NSEC";
     case 48: return "DNSKEY";
+    case 49: return "DHCID";
+    case 50: return "NSEC3";
+    case 51: return "NSEC3PARAM";
+    case 52: return "TLSA";
+    case 53: return "SMIMEA";
+    case 55: return "HIP";
+    case 59: return "CDS";
+    case 60: return "CDNSKEY";
+    case 61: return "OPENPGPKEY";
+    case 62: return "CSYNC";
+    case 63: return "ZONEMD";
     case 64: return "SVCB";
     case 65: return "HTTPS";
+    case 99: return "SPF";
+    case 249: return "TKEY";
+    case 250: return "TSIG";
+    case 251: return "IXFR";
+    case 252: return "AXFR";
     case 255: return "ANY";
+    case 256: return "URI";
+    case 257: return "CAA";
     default: return NULL;
     }
 }
@@ -304,6 +338,8 @@ static void
 put_dns_answer(sbuf_t *b, const ns_dns_answer_t *a)
 {
     put_dns_type(b, a->type);
+    if (a->data_len == 0)
+        return; /* a type whose data we do not render (NULL, RRSIG, ...): its name alone */
     put_c(b, ' ');
     if (a->type == 1 && a->data_len == 4) {
         ns_addr_t x = {{0}};

@@ -292,6 +292,16 @@ START_TEST(test_dns_response)
                      "NoError AAAA? www.example.com 3/0/1 CNAME example.net, AAAA "
                      "2001:db8::10, ...");
 
+    /* Answers whose data is not rendered: the type alone, with no space after it. */
+    p.dns.ancount = 2;
+    p.dns.answers[0].type = 10; /* NULL, as DNS tunnels use it */
+    p.dns.answers[0].data_len = 0;
+    p.dns.answers[1].type = 65280;
+    p.dns.answers[1].data_len = 0;
+    assert_line(&p, NULL,
+                TIME " IP 192.0.2.1.53 > 198.51.100.2.53000: UDP, length 29 DNS 4660 response "
+                     "NoError AAAA? www.example.com 2/0/1 NULL, TYPE65280");
+
     /* NXDomain, no answers; an unnamed rcode */
     p.dns.flags = 0x8183;
     p.dns.rcode = 3;
@@ -509,6 +519,8 @@ START_TEST(test_addr)
     ck_assert_uint_eq(ns_pktfmt_addr(out, &a, 6), 2);
     ck_assert_str_eq(out, "::");
     ck_assert_str_eq(ns_pktfmt_dns_type(28), "AAAA");
+    ck_assert_str_eq(ns_pktfmt_dns_type(10), "NULL");
+    ck_assert_str_eq(ns_pktfmt_dns_type(257), "CAA");
     ck_assert_ptr_null(ns_pktfmt_dns_type(9999));
     ck_assert_str_eq(ns_pktfmt_dns_rcode(3), "NXDomain");
     ck_assert_str_eq(ns_pktfmt_dns_rcode(16), "BADVERS");

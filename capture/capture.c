@@ -21,6 +21,9 @@
 struct ns_capture {
     pcap_t *pcap;
     bool live;
+    bool nano;              /* timestamps come in nanoseconds (else microseconds) */
+    uint32_t last_recv, last_drop, last_ifdrop; /* libpcap's 32-bit counters, last read */
+    ns_capture_counters_t acc;                  /* ... carried into 64 bits */
     volatile sig_atomic_t stop;
     bool cut_short;
     char err[PCAP_ERRBUF_SIZE + 128];
@@ -46,10 +49,8 @@ set_err(char *errbuf, size_t errlen, const char *fmt, ...)
 }
 
 static bool
-apply_filter(pcap_t *p, const char *filter, char *errbuf, size_t errlen)
+compile_filter(pcap_t *p, const char *filter, char *errbuf, size_t errlen)
 {
-    if (filter == NULL || filter[0] == '\0')
-        return true;
     struct bpf_program prog;
     if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         set_err(errbuf, errlen, "bad filter '%s': %s", filter, pcap_geterr(p));
@@ -62,6 +63,13 @@ apply_filter(pcap_t *p, const char *filter, char *errbuf, size_t errlen)
         return false;
     }
     return true;
+}
+
+/* Install `filter` when there is one (a new capture has none). */
+static bool
+apply_filter(pcap_t *p, const char *filter, char *errbuf, size_t errlen)
+{
+    return filter == NULL || filter[0] == '\0' || compile_filter(p, filter, errbuf, errlen);
 }
 
 static pcap_t *
@@ -84,7 +92,7 @@ open_file(const char *path, char *errbuf, size_t errlen)
 }
 
 static pcap_t *
-open_live(const ns_capture_opts_t *o, char *errbuf, size_t errlen)
+open_live(const ns_capture_opts_t *o, bool *nano, char *errbuf, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE];
     perr[0] = '\0';
@@ -96,9 +104,19 @@ open_live(const ns_capture_opts_t *o, char *errbuf, size_t errlen)
     pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : NS_DEFAULT_SNAPLEN);
     pcap_set_promisc(p, o->promisc ? 1 : 0);
     pcap_set_timeout(p, o->timeout_ms > 0 ? o->timeout_ms : NS_DEFAULT_TIMEOUT_MS);
-    if (o->buffer_mb > 0)
+    if (o->buffer_mb > 0) {
+        /* pcap_set_buffer_size() takes an int of bytes */
+        if (o->buffer_mb > NS_CAPTURE_MAX_BUFFER_MB) {
+            set_err(errbuf, errlen, "capture buffer of %d MB is too large (at most %d MB)",
+                    o->buffer_mb, NS_CAPTURE_MAX_BUFFER_MB);
+            pcap_close(p);
+            return NULL;
+        }
         pcap_set_buffer_size(p, o->buffer_mb * 1024 * 1024);
-    (void)pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+    }
+    /* A device that cannot stamp in nanoseconds keeps microseconds: remember which, so they
+     * are never read as nanoseconds. */
+    *nano = pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;
     int rc = pcap_activate(p);
     if (rc < 0) {
         const char *why = pcap_geterr(p);
@@ -138,8 +156,11 @@ ns_capture_open(const ns_capture_opts_t *opts, char *errbuf, size_t errlen)
         return NULL;
     }
     self->live = opts->iface != NULL;
-    self->pcap = self->live ? open_live(opts, errbuf, errlen) : open_file(opts->file, errbuf,
-                                                                          errlen);
+    self->nano = true; /* files are opened with nanosecond precision, libpcap scales */
+    self->pcap = self->live ? open_live(opts, &self->nano, errbuf, errlen)
+                            : open_file(opts->file, errbuf, errlen);
+    if (self->live && self->pcap && !self->nano)
+        self->nano = pcap_get_tstamp_precision(self->pcap) == PCAP_TSTAMP_PRECISION_NANO;
     if (self->pcap == NULL || !apply_filter(self->pcap, opts->filter, errbuf, errlen)) {
         ns_capture_destroy(&self);
         return NULL;
@@ -171,8 +192,8 @@ ns_capture_next(ns_capture_t *self, ns_frame_t *frame)
         frame->data = data;
         frame->cap_len = hdr->caplen;
         frame->wire_len = hdr->len < hdr->caplen ? hdr->caplen : hdr->len;
-        /* With nanosecond precision, tv_usec holds nanoseconds. */
-        frame->ts_ns = (uint64_t)hdr->ts.tv_sec * 1000000000u + (uint64_t)hdr->ts.tv_usec;
+        frame->ts_ns = ns_capture_ts_ns((int64_t)hdr->ts.tv_sec, (int64_t)hdr->ts.tv_usec,
+                                        self->nano);
         return NS_CAPTURE_FRAME;
     }
     if (rc == 0)
@@ -237,6 +258,53 @@ ns_capture_stats(ns_capture_t *self, uint64_t *received, uint64_t *dropped)
     *received = st.ps_recv;
     *dropped = (uint64_t)st.ps_drop + st.ps_ifdrop;
     return true;
+}
+
+bool
+ns_capture_counters(ns_capture_t *self, ns_capture_counters_t *out)
+{
+    struct pcap_stat st;
+    if (!self->live || pcap_stats(self->pcap, &st) != 0)
+        return false;
+    /* unsigned differences are right across one wrap */
+    self->acc.received += (uint32_t)(st.ps_recv - self->last_recv);
+    self->acc.kernel_drops += (uint32_t)(st.ps_drop - self->last_drop);
+    self->acc.if_drops += (uint32_t)(st.ps_ifdrop - self->last_ifdrop);
+    self->last_recv = st.ps_recv;
+    self->last_drop = st.ps_drop;
+    self->last_ifdrop = st.ps_ifdrop;
+    *out = self->acc;
+    return true;
+}
+
+int
+ns_capture_fd(const ns_capture_t *self)
+{
+    return self->live ? pcap_get_selectable_fd(self->pcap) : -1;
+}
+
+bool
+ns_capture_set_nonblock(ns_capture_t *self, char *errbuf, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    if (pcap_setnonblock(self->pcap, 1, perr) != 0) {
+        set_err(errbuf, errlen, "cannot make the capture non-blocking: %s", perr);
+        return false;
+    }
+    return true;
+}
+
+bool
+ns_capture_set_filter(ns_capture_t *self, const char *filter, char *errbuf, size_t errlen)
+{
+    /* "" compiles to a program that accepts every packet: it replaces the old filter */
+    return compile_filter(self->pcap, filter ? filter : "", errbuf, errlen);
+}
+
+bool
+ns_capture_nano(const ns_capture_t *self)
+{
+    return self->nano;
 }
 
 const char *

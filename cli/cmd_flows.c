@@ -1,6 +1,6 @@
 /* cmd_flows.c - `netscope flows`: packets from a file or an interface in, flow records out.
  *
- * Wiring only: options -> capture -> decode -> flow engine -> JSON Lines or CSV. Records are
+ * Wiring only: options -> capture -> pipeline (decode, flow engine) -> JSON Lines or CSV. Records are
  * written as flows end; what is left is written at the end of the input, or when SIGINT or
  * SIGTERM stops a live capture. A summary of counters goes to stderr at the end.
  */
@@ -18,7 +18,7 @@
 #include "flow_record.h"
 #include "netscope/capture.h"
 #include "netscope/decode.h"
-#include "netscope/flow_engine.h"
+#include "netscope/pipeline.h"
 
 #define NS_PER_S 1000000000ull
 #define MAX_TIMEOUT_S (86400ull * 365)
@@ -81,11 +81,12 @@ out_flush(flows_out_t *o)
 }
 
 static void
-emit(void *ud, const ns_flow_engine_t *eng, uint32_t idx, ns_flow_end_t reason, uint64_t now_ns)
+emit(void *ud, const ns_flow_engine_t *eng, uint32_t idx, const ns_flow_rec_t *rec)
 {
-    (void)now_ns;
+    (void)eng;
+    (void)idx;
     flows_out_t *o = ud;
-    if (ns_flow_record_write(&o->buf, eng, idx, reason, o->csv, !o->csv) != 0)
+    if (ns_flow_record_write(&o->buf, rec, NULL, o->csv, !o->csv) != 0)
         o->write_error = 1;
     o->written++;
     if (o->buf.len >= OUT_CHUNK)
@@ -136,14 +137,20 @@ summary(const ns_flow_engine_t *eng, const ns_decode_stats_t *ds, const ns_app_p
             (unsigned long long)st->flows);
     fprintf(stderr, "; records:");
     for (unsigned r = NS_FLOW_END_FIN; r < NS_FLOW_END_COUNT; r++)
-        fprintf(stderr, " %s=%llu", ns_flow_end_name((ns_flow_end_t)r),
-                (unsigned long long)st->records[r]);
+        if (r != NS_FLOW_END_SHUTDOWN || st->records[r] > 0) /* only the agent stops so */
+            fprintf(stderr, " %s=%llu", ns_flow_end_name((ns_flow_end_t)r),
+                    (unsigned long long)st->records[r]);
     fprintf(stderr,
             "; evicted %llu; fragments attributed %llu, unattributed %llu; "
             "snaplen-truncated %llu\n",
             (unsigned long long)st->records[NS_FLOW_END_EVICTED],
             (unsigned long long)st->frag_attributed, (unsigned long long)st->frag_unattributed,
             (unsigned long long)st->truncated);
+    if (st->clock_suspect > 0)
+        fprintf(stderr,
+                "netscope flows: %llu packets far from the capture's clock (accounted at its "
+                "time), %llu clock jumps confirmed\n",
+                (unsigned long long)st->clock_suspect, (unsigned long long)st->clock_jumps);
     if (live)
         fprintf(stderr, "netscope flows: kernel drops %llu\n", (unsigned long long)kernel_drops);
     fprintf(stderr, "netscope flows: decode:");
@@ -216,7 +223,7 @@ ns_cmd_flows(int argc, char **argv)
     uint64_t v;
     int rc = 1;
     ns_capture_t *cap = NULL;
-    ns_flow_engine_t *eng = NULL;
+    ns_pipeline_t *pipe = NULL;
 
     optind = 1;
     opterr = 0;
@@ -334,8 +341,8 @@ ns_cmd_flows(int argc, char **argv)
             goto out;
         }
     }
-    eng = ns_flow_engine_new(&eo, emit, &o);
-    if (eng == NULL) {
+    pipe = ns_pipeline_new(&eo, emit, &o);
+    if (pipe == NULL) {
         fprintf(stderr, "netscope flows: not enough memory for %u flows\n", eo.max_flows);
         goto out;
     }
@@ -350,11 +357,7 @@ ns_cmd_flows(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    ns_decode_stats_t ds;
-    memset(&ds, 0, sizeof(ds));
-    static ns_pkt_t pkt;
     ns_frame_t fr;
-    uint64_t last_ts = 0, first_ts = 0;
     int r;
     while ((r = ns_capture_next(cap, &fr)) != NS_CAPTURE_END) {
         if (r == NS_CAPTURE_ERROR) {
@@ -365,27 +368,22 @@ ns_cmd_flows(int argc, char **argv)
             /* A quiet live link: let idle flows end by the wall clock. */
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            uint64_t now = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-            if (now > last_ts)
-                ns_flow_engine_expire(eng, now);
+            ns_pipeline_tick(pipe, (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec);
             out_flush(&o);
             continue;
         }
-        pkt.ts_ns = fr.ts_ns;
-        (void)ns_decode_frame(linktype, fr.data, fr.cap_len, fr.wire_len, &pkt, NULL, &ds);
-        ns_flow_engine_add(eng, &pkt, fr.data);
-        if (first_ts == 0)
-            first_ts = fr.ts_ns;
-        last_ts = fr.ts_ns;
+        ns_pipeline_frame(pipe, 0, linktype, fr.data, fr.cap_len, fr.wire_len, fr.ts_ns);
     }
-    ns_flow_engine_flush(eng, NS_FLOW_END_END_OF_INPUT, 0);
+    ns_pipeline_finish(pipe, NS_FLOW_END_END_OF_INPUT, 0);
     out_flush(&o);
     g_capture = NULL;
 
     uint64_t recv = 0, drop = 0;
     bool live = ns_capture_stats(cap, &recv, &drop);
-    summary(eng, &ds, ns_flow_engine_app(eng), drop, live);
-    throughput(eng, co.iface ? co.iface : co.file, first_ts, last_ts);
+    const ns_flow_engine_t *eng = ns_pipeline_engine(pipe);
+    const ns_pipeline_stats_t *ps = ns_pipeline_stats(pipe);
+    summary(eng, ns_pipeline_decode_stats(pipe), ns_flow_engine_app(eng), drop, live);
+    throughput(eng, co.iface ? co.iface : co.file, ps->first_ns, ps->last_ns);
     if (ns_capture_warning(cap))
         fprintf(stderr, "netscope flows: warning: the capture ends early (%s)\n",
                 ns_capture_warning(cap));
@@ -396,7 +394,7 @@ ns_cmd_flows(int argc, char **argv)
     rc = r == NS_CAPTURE_ERROR ? 1 : 0;
 out:
     g_capture = NULL;
-    ns_flow_engine_destroy(&eng);
+    ns_pipeline_destroy(&pipe);
     ns_capture_destroy(&cap);
     ns_flow_record_buf_fini(&o.buf);
     if (o.out && o.out != stdout)

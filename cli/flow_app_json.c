@@ -139,37 +139,26 @@ dns_json(const ns_app_dns_tx_t *t)
 }
 
 void
-ns_app_to_json(const ns_app_pool_t *p, uint32_t handle, struct json_t *record)
+ns_app_to_json(const ns_flow_rec_t *r, struct json_t *record)
 {
-    if (p == NULL || handle == 0 || record == NULL)
+    if (r == NULL || record == NULL)
         return;
-    uint32_t n = ns_app_http_kept(p, handle);
-    if (n > 0) {
+    if (r->n_http > 0) {
         json_t *arr = json_array();
-        for (uint32_t i = 0; i < n; i++) {
-            ns_app_http_tx_t t;
-            if (ns_app_http_get(p, handle, i, &t))
-                json_array_append_new(arr, http_json(&t));
-        }
+        for (uint32_t i = 0; i < r->n_http; i++)
+            json_array_append_new(arr, http_json(&r->http[i]));
         json_object_set_new(record, "http", arr);
-        uint32_t total = ns_app_http_count(p, handle);
-        if (total > n)
-            json_object_set_new(record, "http_tx_total", json_integer(total));
+        if (r->http_total > r->n_http)
+            json_object_set_new(record, "http_tx_total", json_integer(r->http_total));
     }
-    n = ns_app_dns_kept(p, handle);
-    if (n > 0) {
+    if (r->n_dns > 0) {
         json_t *arr = json_array();
-        for (uint32_t i = 0; i < n; i++) {
-            ns_app_dns_tx_t t;
-            if (ns_app_dns_get(p, handle, i, &t))
-                json_array_append_new(arr, dns_json(&t));
-        }
+        for (uint32_t i = 0; i < r->n_dns; i++)
+            json_array_append_new(arr, dns_json(&r->dns[i]));
         json_object_set_new(record, "dns", arr);
-        uint32_t total = ns_app_dns_count(p, handle);
-        if (total > n)
-            json_object_set_new(record, "dns_tx_total", json_integer(total));
-        uint32_t unans = ns_app_dns_unanswered(p, handle);
-        if (unans)
-            json_object_set_new(record, "dns_unanswered", json_integer(unans));
+        if (r->dns_total > r->n_dns)
+            json_object_set_new(record, "dns_tx_total", json_integer(r->dns_total));
+        if (r->dns_unanswered)
+            json_object_set_new(record, "dns_unanswered", json_integer(r->dns_unanswered));
     }
 }

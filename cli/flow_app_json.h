@@ -8,17 +8,18 @@
 
 #include <stdint.h>
 
-#include "netscope/flow_app.h"
+#include "netscope/flow_rec.h"
 
 struct json_t;
 
-/* Add the application-layer part of flow `handle` to the JSON object `record`:
+/* Add the application-layer part of record `r` (the transactions it carries) to the JSON
+ * object `record`:
  *   "http": [ {"seq", "method", "host", "uri", "user_agent", "status", "request_body_len",
  *              "response_body_len", "latency_ms", ...}, ... ]   when the flow carried HTTP,
  *   "dns":  [ {"id", "query", "qtype", "rcode", "answers": [{"type","ttl","data"}],
  *              "latency_ms" or "unanswered": true, ...}, ... ]  when it carried DNS,
- * plus "http_tx_total"/"dns_tx_total" when more transactions were seen than kept. Adds nothing
- * when handle is 0 or the flow has no transactions. Does not take ownership of `record`. */
-void ns_app_to_json(const ns_app_pool_t *p, uint32_t handle, struct json_t *record);
+ * plus "http_tx_total"/"dns_tx_total" when more transactions were seen on the flow than the
+ * record carries. Adds nothing when it carries none. Does not take ownership of `record`. */
+void ns_app_to_json(const ns_flow_rec_t *r, struct json_t *record);
 
 #endif /* NETSCOPE_FLOW_APP_JSON_H */

@@ -14,8 +14,6 @@
 #include <string.h>
 
 #include "flow_app_json.h"
-#include "netscope/community_id.h"
-#include "netscope/flow_key.h"
 #include "pktfmt.h"
 
 /* Flat columns, in CSV order (every scalar member a record may have, in the order the JSON
@@ -344,14 +342,14 @@ put_bool_(writer_t *w, const char *name, size_t nlen, bool v)
 /* The application-layer arrays, spliced in after the flat members: jansson builds them
  * (flow_app_json.c), we copy the members of its compact dump. */
 static void
-put_app(writer_t *w, const ns_app_pool_t *app, uint32_t handle)
+put_app(writer_t *w, const ns_flow_rec_t *r)
 {
     json_t *tmp = json_object();
     if (tmp == NULL) {
         w->b->oom = 1;
         return;
     }
-    ns_app_to_json(app, handle, tmp);
+    ns_app_to_json(r, tmp);
     if (json_object_size(tmp) > 0) {
         size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(16);
         size_t n = json_dumpb(tmp, NULL, 0, flags);
@@ -404,139 +402,120 @@ flags_str(uint8_t fl, char out[10])
     out[n] = '\0';
 }
 
-int
-ns_flow_record_write(ns_flow_record_buf_t *b, const ns_flow_engine_t *eng, uint32_t idx,
-                     ns_flow_end_t reason, int csv, int with_app)
+static void
+put_tcp(writer_t *w, const ns_flow_rec_t *r)
 {
-    const ns_flow_table_t *t = ns_flow_engine_table(eng);
-    ns_flow_view_t v;
-    ns_flow_table_view(t, idx, &v);
-    const ns_flow_t *f = &v.f;
-    bool is_tcp = v.is_tcp;
-    ns_flow_key_t k;
-    ns_flow_table_key(t, idx, &k);
-    unsigned o = (f->fl & NS_FLOW_F_ORIG_HI) ? 1u : 0u, r = o ^ 1u;
-    char buf[64], ob[64], rb[64];
+    char fl[10];
+    flags_str(r->tcp_flags[0], fl);
+    put_str(w, "flags_orig", fl);
+    flags_str(r->tcp_flags[1], fl);
+    put_str(w, "flags_resp", fl);
+    put_u(w, "syn_orig", r->syn[0]);
+    put_u(w, "syn_resp", r->syn[1]);
+    put_u(w, "fin_orig", r->fin[0]);
+    put_u(w, "fin_resp", r->fin[1]);
+    put_u(w, "rst_orig", r->rst[0]);
+    put_u(w, "rst_resp", r->rst[1]);
+    put_str(w, "tcp_state_orig", ep_name(r->tcp_state[0]));
+    put_str(w, "tcp_state_resp", ep_name(r->tcp_state[1]));
+    if (r->hs & NS_FLOW_REC_HS_TOTAL)
+        put_ratio(w, "rtt_handshake_us", r->rtt_hs_ns, 3,
+                  (r->hs & NS_FLOW_REC_HS_SERVER)
+                      ? ((double)r->rtt_hs_server_ns + (double)r->rtt_hs_client_ns) / 1e3
+                      : (double)r->rtt_hs_ns / 1e3);
+    if (r->hs & NS_FLOW_REC_HS_SERVER)
+        put_ratio(w, "rtt_handshake_server_us", r->rtt_hs_server_ns, 3,
+                  (double)r->rtt_hs_server_ns / 1e3);
+    if (r->hs & NS_FLOW_REC_HS_CLIENT)
+        put_ratio(w, "rtt_handshake_client_us", r->rtt_hs_client_ns, 3,
+                  (double)r->rtt_hs_client_ns / 1e3);
+    put_u(w, "rtt_samples", r->rtt_n);
+    if (r->rtt_n > 0) {
+        put_u(w, "rtt_min_us", r->rtt_min_us);
+        put_u(w, "rtt_mean_us", r->rtt_mean_us);
+        put_u(w, "rtt_max_us", r->rtt_max_us);
+        put_u(w, "rtt_last_us", r->rtt_last_us);
+    }
+    put_u(w, "retrans_orig", r->retrans[0]);
+    put_u(w, "retrans_resp", r->retrans[1]);
+    put_u(w, "ooo_orig", r->ooo[0]);
+    put_u(w, "ooo_resp", r->ooo[1]);
+    put_u(w, "dup_ack_orig", r->dup_ack[0]);
+    put_u(w, "dup_ack_resp", r->dup_ack[1]);
+    put_u(w, "zero_win_orig", r->zero_win[0]);
+    put_u(w, "zero_win_resp", r->zero_win[1]);
+    put_u(w, "gaps_orig", r->gaps[0]);
+    put_u(w, "gaps_resp", r->gaps[1]);
+    put_u(w, "missed_bytes_orig", r->missed[0]);
+    put_u(w, "missed_bytes_resp", r->missed[1]);
+    put_bool(w, "midstream", r->quality & NS_FLOW_Q_MIDSTREAM);
+    put_bool(w, "seq_gaps", r->quality & NS_FLOW_Q_GAP);
+}
+
+int
+ns_flow_record_write(ns_flow_record_buf_t *b, const ns_flow_rec_t *r,
+                     const ns_flow_record_extra_t *extra, int csv, int with_app)
+{
+    char ob[64], rb[64];
     writer_t w = {.b = b, .csv = csv != 0, .first = true, .commas = 0};
 
     if (!w.csv)
         put_ch(b, '{');
-    put_ratio(&w, "ts", f->first_ns, 9, (double)f->first_ns / 1e9);
-    ns_flow_engine_uid(eng, idx, buf, sizeof(buf));
-    put_str(&w, "uid", buf);
-    ns_pktfmt_addr(ob, &k.addr[o], k.ip_ver);
-    ns_pktfmt_addr(rb, &k.addr[r], k.ip_ver);
+    put_ratio(&w, "ts", r->first_ns, 9, (double)r->first_ns / 1e9);
+    put_str(&w, "uid", r->uid);
+    ns_pktfmt_addr(ob, &r->orig_h, r->ip_ver);
+    ns_pktfmt_addr(rb, &r->resp_h, r->ip_ver);
     put_str(&w, "id.orig_h", ob);
-    put_u(&w, "id.orig_p", k.port[o]);
+    put_u(&w, "id.orig_p", r->orig_p);
     put_str(&w, "id.resp_h", rb);
-    put_u(&w, "id.resp_p", k.port[r]);
-    put_str(&w, "proto", proto_name(f->proto));
-    const ns_app_pool_t *app = ns_flow_engine_app(eng);
-    const char *svc = app ? ns_app_service(app, f->app) : NULL;
-    if (svc)
-        put_str(&w, "service", svc);
-    put_ratio(&w, "duration", f->last_ns - f->first_ns, 9,
-              (double)(f->last_ns - f->first_ns) / 1e9);
-    put_u(&w, "orig_bytes", ns_flow_app_bytes(&v, 0));
-    put_u(&w, "resp_bytes", ns_flow_app_bytes(&v, 1));
-    put_str(&w, "conn_state", ns_flow_conn_state(&v));
-    put_u(&w, "missed_bytes", ns_flow_missed_bytes(&v));
-    char hist[NS_FLOW_HIST_MAX + 1];
-    ns_flow_history(&v, hist, sizeof(hist));
-    put_str(&w, "history", hist);
-    put_u(&w, "orig_pkts", v.pkts[0]);
-    put_u(&w, "orig_ip_bytes", v.ip_bytes[0]);
-    put_u(&w, "resp_pkts", v.pkts[1]);
-    put_u(&w, "resp_ip_bytes", v.ip_bytes[1]);
-
-    /* Community ID: ICMP passes type and code; the code of a two-way message is 0. */
-    uint16_t sp = k.port[o], dp = k.port[r];
-    if (f->proto == 1 || f->proto == 58) {
-        uint16_t a, c;
-        if (ns_flow_key_icmp_ports(k.ip_ver, (uint8_t)sp, 0, &a, &c))
-            dp = 0;
-    }
-    if (ns_community_id_v1(0, k.ip_ver, &k.addr[o], &k.addr[r], f->proto, sp, dp, buf,
-                           sizeof(buf)) > 0)
-        put_str(&w, "community_id", buf);
-    put_u(&w, "ip_proto", f->proto);
-    put_u(&w, "vlan", f->vlan);
-    put_u(&w, "orig_wire_bytes", v.wire_bytes[0]);
-    put_u(&w, "resp_wire_bytes", v.wire_bytes[1]);
-    put_u(&w, "orig_payload_bytes", v.payload_bytes[0]);
-    put_u(&w, "resp_payload_bytes", v.payload_bytes[1]);
-
-    if (is_tcp) {
-        const ns_flow_tcp_t *tcp = &v.tcp;
-        const ns_flow_tcp_ext_t *x = &v.x;
-        char fl[10];
-        flags_str(f->tcp_flags[0], fl);
-        put_str(&w, "flags_orig", fl);
-        flags_str(f->tcp_flags[1], fl);
-        put_str(&w, "flags_resp", fl);
-        put_u(&w, "syn_orig", tcp->d[0].syn);
-        put_u(&w, "syn_resp", tcp->d[1].syn);
-        put_u(&w, "fin_orig", tcp->d[0].fin);
-        put_u(&w, "fin_resp", tcp->d[1].fin);
-        put_u(&w, "rst_orig", tcp->d[0].rst);
-        put_u(&w, "rst_resp", tcp->d[1].rst);
-        put_str(&w, "tcp_state_orig", ep_name(f->state[0]));
-        put_str(&w, "tcp_state_resp", ep_name(f->state[1]));
-        if ((tcp->hs & NS_TCPHS_DONE) && (tcp->hs & NS_TCPHS_NOSPLIT)) {
-            put_ratio(&w, "rtt_handshake_us", tcp->hs_srv_ns, 3, (double)tcp->hs_srv_ns / 1e3);
-        } else if (tcp->hs & NS_TCPHS_DONE) {
-            uint64_t hs = (uint64_t)tcp->hs_srv_ns + tcp->hs_cli_ns;
-            put_ratio(&w, "rtt_handshake_us", hs, 3,
-                      ((double)tcp->hs_srv_ns + (double)tcp->hs_cli_ns) / 1e3);
-            put_ratio(&w, "rtt_handshake_server_us", tcp->hs_srv_ns, 3,
-                      (double)tcp->hs_srv_ns / 1e3);
-            put_ratio(&w, "rtt_handshake_client_us", tcp->hs_cli_ns, 3,
-                      (double)tcp->hs_cli_ns / 1e3);
-        } else if (tcp->hs & NS_TCPHS_SYNACK) {
-            put_ratio(&w, "rtt_handshake_server_us", tcp->hs_srv_ns, 3,
-                      (double)tcp->hs_srv_ns / 1e3);
-        }
-        put_u(&w, "rtt_samples", x->rtt_n);
-        if (x->rtt_n > 0) {
-            put_u(&w, "rtt_min_us", x->rtt_min_us);
-            put_u(&w, "rtt_mean_us", x->rtt_mean_us);
-            put_u(&w, "rtt_max_us", x->rtt_max_us);
-            put_u(&w, "rtt_last_us", x->rtt_last_us);
-        }
-        put_u(&w, "retrans_orig", x->d[0].retrans);
-        put_u(&w, "retrans_resp", x->d[1].retrans);
-        put_u(&w, "ooo_orig", x->d[0].ooo);
-        put_u(&w, "ooo_resp", x->d[1].ooo);
-        put_u(&w, "dup_ack_orig", x->d[0].dup_ack);
-        put_u(&w, "dup_ack_resp", x->d[1].dup_ack);
-        put_u(&w, "zero_win_orig", x->d[0].zero_win);
-        put_u(&w, "zero_win_resp", x->d[1].zero_win);
-        put_u(&w, "gaps_orig", x->d[0].gaps);
-        put_u(&w, "gaps_resp", x->d[1].gaps);
-        put_u(&w, "missed_bytes_orig", x->d[0].missed);
-        put_u(&w, "missed_bytes_resp", x->d[1].missed);
-        put_bool(&w, "midstream", f->quality & NS_FLOW_Q_MIDSTREAM);
-        put_bool(&w, "seq_gaps", f->quality & NS_FLOW_Q_GAP);
-    }
-    put_bool(&w, "truncated", f->quality & NS_FLOW_Q_TRUNCATED);
-    put_bool(&w, "fragments", f->quality & NS_FLOW_Q_FRAGMENTS);
-    double bps, pps;
-    ns_flow_rate(f, f->last_ns, &bps, &pps);
-    put_real(&w, "bps", bps);
-    put_real(&w, "pps", pps);
-    double dur = (double)(f->last_ns - f->first_ns) / 1e9;
-    uint64_t pk = v.pkts[0] + v.pkts[1];
-    uint64_t wb = v.wire_bytes[0] + v.wire_bytes[1];
-    put_real(&w, "avg_bps", dur > 0 ? (double)wb * 8.0 / dur : 0.0);
-    put_real(&w, "avg_pps", dur > 0 ? (double)pk / dur : 0.0);
-    put_u(&w, "interim", ns_flow_engine_interim_n(eng, idx, reason));
-    put_str(&w, "end_reason", ns_flow_end_name(reason));
+    put_u(&w, "id.resp_p", r->resp_p);
+    put_str(&w, "proto", proto_name(r->proto));
+    if (r->service[0])
+        put_str(&w, "service", r->service);
+    uint64_t dur_ns = r->last_ns > r->first_ns ? r->last_ns - r->first_ns : 0;
+    put_ratio(&w, "duration", dur_ns, 9, (double)dur_ns / 1e9);
+    put_u(&w, "orig_bytes", r->app_bytes[0]);
+    put_u(&w, "resp_bytes", r->app_bytes[1]);
+    put_str(&w, "conn_state", r->conn_state);
+    put_u(&w, "missed_bytes", r->missed_bytes);
+    put_str(&w, "history", r->history);
+    put_u(&w, "orig_pkts", r->pkts[0]);
+    put_u(&w, "orig_ip_bytes", r->ip_bytes[0]);
+    put_u(&w, "resp_pkts", r->pkts[1]);
+    put_u(&w, "resp_ip_bytes", r->ip_bytes[1]);
+    if (r->community_id[0])
+        put_str(&w, "community_id", r->community_id);
+    put_u(&w, "ip_proto", r->proto);
+    put_u(&w, "vlan", r->vlan);
+    put_u(&w, "orig_wire_bytes", r->wire_bytes[0]);
+    put_u(&w, "resp_wire_bytes", r->wire_bytes[1]);
+    put_u(&w, "orig_payload_bytes", r->payload_bytes[0]);
+    put_u(&w, "resp_payload_bytes", r->payload_bytes[1]);
+    if (r->is_tcp)
+        put_tcp(&w, r);
+    put_bool(&w, "truncated", r->quality & NS_FLOW_Q_TRUNCATED);
+    put_bool(&w, "fragments", r->quality & NS_FLOW_Q_FRAGMENTS);
+    put_real(&w, "bps", r->bps);
+    put_real(&w, "pps", r->pps);
+    double abps, apps;
+    ns_flow_rec_avg_rate(r, &abps, &apps);
+    put_real(&w, "avg_bps", abps);
+    put_real(&w, "avg_pps", apps);
+    put_u(&w, "interim", r->interim);
+    if (r->kind == NS_FLOW_REC_UPDATE)
+        put_str(&w, "record", ns_flow_rec_kind_name((ns_flow_rec_kind_t)r->kind));
+    else
+        put_str(&w, "end_reason", ns_flow_end_name((ns_flow_end_t)r->end_reason));
+    if (extra && extra->agent)
+        put_str(&w, "agent", extra->agent);
+    if (extra && extra->iface)
+        put_str(&w, "iface", extra->iface);
     if (w.csv) {
         for (; w.commas < NCOLS - 1; w.commas++)
             put_ch(b, ',');
     } else {
-        if (with_app && app && f->app)
-            put_app(&w, app, f->app);
+        if (with_app && (r->n_http > 0 || r->n_dns > 0))
+            put_app(&w, r);
         put_ch(b, '}');
     }
     put_ch(b, '\n');

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "netscope/flow_engine.h"
+#include "netscope/flow_rec.h"
 
 /* A growable output buffer, reused from record to record (it grows only for records larger
  * than any before, so steady state does not allocate). */
@@ -29,11 +29,19 @@ typedef struct {
 /* Free the buffer's memory (the struct itself is the caller's). */
 void ns_flow_record_buf_fini(ns_flow_record_buf_t *b);
 
-/* Append flow `idx` of `eng`, written for `reason`, to `b` as one line ending in '\n': a JSON
- * object when `csv` is 0 (with the "http"/"dns" arrays when `with_app`), else a CSV line
- * under ns_flow_record_csv_header(). Returns 0, or -1 when out of memory. */
-int ns_flow_record_write(ns_flow_record_buf_t *b, const ns_flow_engine_t *eng, uint32_t idx,
-                         ns_flow_end_t reason, int csv, int with_app);
+/* Members some writers add after the record's own (NULL: absent). JSON only. */
+typedef struct {
+    const char *agent; /* the agent that observed the flow (collector) */
+    const char *iface; /* the interface it was captured on */
+} ns_flow_record_extra_t;
+
+/* Append record `r` to `b` as one line ending in '\n': a JSON object when `csv` is 0 (with
+ * the "http"/"dns" arrays of the transactions it carries when `with_app`), else a CSV line
+ * under ns_flow_record_csv_header(). A final or interim record ends with "end_reason", a live
+ * update with "record": "update" instead. `extra` may be NULL. Returns 0, or -1 when out of
+ * memory. */
+int ns_flow_record_write(ns_flow_record_buf_t *b, const ns_flow_rec_t *r,
+                         const ns_flow_record_extra_t *extra, int csv, int with_app);
 
 /* Write the CSV header line. */
 void ns_flow_record_csv_header(FILE *out);

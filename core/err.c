@@ -1,6 +1,9 @@
 /* err.c - sentences for ns_err_t. */
 #include "netscope/err.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 const char *
 ns_strerror(ns_err_t err)
 {
@@ -21,4 +24,11 @@ ns_strerror(ns_err_t err)
         return "malformed input";
     }
     return "unknown error";
+}
+
+void
+ns_check_fail(const char *msg, const char *file, int line)
+{
+    fprintf(stderr, "netscope: internal error: %s (%s:%d)\n", msg, file, line);
+    abort();
 }

@@ -105,7 +105,14 @@ void
 ns_flow_rate_add(ns_flow_t *f, uint64_t now_ns, uint32_t wire_len)
 {
     uint64_t sec = now_ns / NS_PER_S, last = f->last_ns / NS_PER_S;
-    if (sec == last + 1) {
+    unsigned b = 0;
+    if (sec < last) {
+        /* An old packet (captures reorder a little): the previous second's bucket takes it,
+         * an older one is outside the window; neither resets the buckets. */
+        if (sec + 1 != last)
+            return;
+        b = 1;
+    } else if (sec == last + 1) {
         f->thr_bytes[1] = f->thr_bytes[0];
         f->thr_pkts[1] = f->thr_pkts[0];
         f->thr_bytes[0] = 0;
@@ -114,10 +121,10 @@ ns_flow_rate_add(ns_flow_t *f, uint64_t now_ns, uint32_t wire_len)
         f->thr_bytes[0] = f->thr_bytes[1] = 0;
         f->thr_pkts[0] = f->thr_pkts[1] = 0;
     }
-    f->thr_bytes[0] = UINT32_MAX - f->thr_bytes[0] < wire_len ? UINT32_MAX
-                                                               : f->thr_bytes[0] + wire_len;
-    if (f->thr_pkts[0] < UINT16_MAX)
-        f->thr_pkts[0]++;
+    f->thr_bytes[b] = UINT32_MAX - f->thr_bytes[b] < wire_len ? UINT32_MAX
+                                                               : f->thr_bytes[b] + wire_len;
+    if (f->thr_pkts[b] < UINT16_MAX)
+        f->thr_pkts[b]++;
     else
         f->fl |= NS_FLOW_F_THR_SAT;
 }
@@ -143,6 +150,7 @@ const char *
 ns_flow_end_name(ns_flow_end_t reason)
 {
     static const char *const names[] = {"none",    "fin",     "rst",           "idle",
-                                        "evicted", "active_timeout", "end_of_input"};
+                                        "evicted", "active_timeout", "end_of_input",
+                                        "shutdown"};
     return (unsigned)reason < NS_FLOW_END_COUNT ? names[reason] : "?";
 }

@@ -581,3 +581,34 @@ ns_app_dns_get(const ns_app_pool_t *p, uint32_t handle, uint32_t i, ns_app_dns_t
                           : -1;
     return true;
 }
+
+uint32_t
+ns_app_http_sent(const ns_app_pool_t *p, uint32_t handle)
+{
+    const app_slot_t *s = slot_get(p, handle);
+    return s ? s->http_sent : 0;
+}
+
+uint32_t
+ns_app_dns_sent(const ns_app_pool_t *p, uint32_t handle)
+{
+    const app_slot_t *s = slot_get(p, handle);
+    return s ? s->dns_sent : 0;
+}
+
+void
+ns_app_mark_sent(ns_app_pool_t *p, uint32_t handle, uint32_t http_upto, uint32_t dns_upto)
+{
+    app_slot_t *s = slot_get(p, handle);
+    if (s == NULL)
+        return;
+    uint32_t hk = ns_app_http_kept(p, handle), dk = s->dns_kept;
+    if (http_upto > hk)
+        http_upto = hk;
+    if (dns_upto > dk)
+        dns_upto = dk;
+    if (http_upto > s->http_sent)
+        s->http_sent = http_upto;
+    if (dns_upto > s->dns_sent)
+        s->dns_sent = dns_upto;
+}

@@ -59,6 +59,8 @@ typedef struct {
     uint32_t dns_kept;    /* of those, kept */
     uint32_t dns_over_q;  /* queries beyond max_dns_tx */
     uint32_t dns_over_r;  /* responses attributed to those */
+    uint32_t http_sent;   /* export marks: kept transactions already handed over */
+    uint32_t dns_sent;
 } app_slot_t;
 
 /* HTTP record flags */

@@ -15,6 +15,7 @@
 #include "netscope/flow_frag.h"
 #include "netscope/flow_key.h"
 #include "netscope/flow_tcp.h"
+#include "flow_rec_int.h"
 
 #define EXPIRE_EVERY_NS 100000000ull /* 100 ms */
 #define NS_PER_S 1000000000ull
@@ -31,6 +32,27 @@ struct ns_flow_engine {
     uint64_t seed;
     uint64_t next_expire_ns;
     ns_flow_engine_stats_t st;
+
+    /* clock (see "Time" in flow_engine.h) */
+    uint64_t clock_ns;     /* latest trusted time; 0 before the first */
+    bool pend;             /* a packet far from the clock waits for a second one to agree */
+    bool pend_ahead;       /* ... it was ahead of the clock (accounted at pend_eff_ns) */
+    bool pend_created;     /* ... it created flow pend_idx */
+    uint64_t pend_ns;      /* its timestamp */
+    uint64_t pend_eff_ns;  /* the time it was accounted at */
+    uint32_t pend_idx;     /* its flow, NS_FLOW_NONE when none (or gone) */
+
+    /* export: flows changed since the last export */
+    bool export_live;
+    uint32_t *dirty;       /* their indexes, dirty_n of them */
+    uint32_t *dirty_pos;   /* per flow: 1 + its position in dirty, 0 when clean */
+    uint32_t dirty_n;
+
+    /* the record handed to the callback, and its transaction arrays */
+    ns_flow_rec_t rec;
+    ns_app_http_tx_t *http;
+    ns_app_dns_tx_t *dns;
+    uint32_t http_cap, dns_cap;
 };
 
 void
@@ -54,9 +76,25 @@ ns_flow_engine_new(const ns_flow_engine_opts_t *o, ns_flow_emit_fn emit, void *u
         return NULL;
     e->table = ns_flow_table_new(o->max_flows, o->seed);
     e->frag = ns_flow_frag_new(o->frag_slots, o->seed ^ 0x9e3779b97f4a7c15ull);
-    if (o->app)
+    if (o->app) {
         e->app = ns_app_pool_new(&o->app_limits);
-    if (e->table == NULL || e->frag == NULL || (o->app && e->app == NULL)) {
+        if (e->app) {
+            const ns_app_limits_t *lim = ns_app_pool_limits(e->app);
+            e->http_cap = lim->max_http_tx;
+            e->dns_cap = lim->max_dns_tx;
+            e->http = calloc(e->http_cap, sizeof(*e->http));
+            e->dns = calloc(e->dns_cap, sizeof(*e->dns));
+        }
+    }
+    e->export_live = o->export_live;
+    if (e->export_live && e->table) {
+        uint32_t cap = ns_flow_table_capacity(e->table);
+        e->dirty = calloc(cap, sizeof(*e->dirty));
+        e->dirty_pos = calloc(cap, sizeof(*e->dirty_pos));
+    }
+    if (e->table == NULL || e->frag == NULL ||
+        (o->app && (e->app == NULL || e->http == NULL || e->dns == NULL)) ||
+        (e->export_live && (e->dirty == NULL || e->dirty_pos == NULL))) {
         ns_flow_engine_destroy(&e);
         return NULL;
     }
@@ -64,6 +102,7 @@ ns_flow_engine_new(const ns_flow_engine_opts_t *o, ns_flow_emit_fn emit, void *u
     e->emit = emit;
     e->ud = ud;
     e->seed = o->seed;
+    e->pend_idx = NS_FLOW_NONE;
     return e;
 }
 
@@ -76,51 +115,258 @@ ns_flow_engine_destroy(ns_flow_engine_t **self_p)
     ns_flow_table_destroy(&e->table);
     ns_flow_frag_destroy(&e->frag);
     ns_app_pool_destroy(&e->app);
+    free(e->dirty);
+    free(e->dirty_pos);
+    free(e->http);
+    free(e->dns);
     free(e);
     *self_p = NULL;
 }
+
+/* ---- records ----------------------------------------------------------------------------- */
+
+/* The transactions a record of flow `f` carries: with export, those from the flow's mark on,
+ * up to the first one not complete yet (all of them in a final record); without, all kept. */
+static void
+fill_app(ns_flow_engine_t *e, const ns_flow_t *f, ns_flow_rec_t *r)
+{
+    const char *svc = ns_app_service(e->app, f->app);
+    if (svc) {
+        size_t n = strlen(svc);
+        if (n < sizeof(r->service))
+            memcpy(r->service, svc, n + 1);
+    }
+    r->http_total = ns_app_http_count(e->app, f->app);
+    r->dns_total = ns_app_dns_count(e->app, f->app);
+    r->dns_unanswered = ns_app_dns_unanswered(e->app, f->app);
+    bool all = !e->export_live || r->kind == NS_FLOW_REC_FINAL;
+    uint32_t kept = ns_app_http_kept(e->app, f->app);
+    uint32_t i = e->export_live ? ns_app_http_sent(e->app, f->app) : 0;
+    for (; i < kept && r->n_http < e->http_cap; i++) {
+        ns_app_http_tx_t *t = &e->http[r->n_http];
+        if (!ns_app_http_get(e->app, f->app, i, t) || (!all && !t->has_response))
+            break;
+        r->n_http++;
+    }
+    kept = ns_app_dns_kept(e->app, f->app);
+    i = e->export_live ? ns_app_dns_sent(e->app, f->app) : 0;
+    for (; i < kept && r->n_dns < e->dns_cap; i++) {
+        ns_app_dns_tx_t *t = &e->dns[r->n_dns];
+        if (!ns_app_dns_get(e->app, f->app, i, t) || (!all && !t->answered))
+            break;
+        r->n_dns++;
+    }
+    r->http = e->http;
+    r->dns = e->dns;
+}
+
+/* Hand flow `idx` to the callback as a record of `kind`. */
+static void
+emit_rec(ns_flow_engine_t *e, uint32_t idx, ns_flow_rec_kind_t kind, ns_flow_end_t reason,
+         uint64_t now_ns)
+{
+    ns_flow_rec_t *r = &e->rec;
+    ns_flow_rec_fill_table(r, e->table, idx);
+    ns_flow_engine_uid(e, idx, r->uid, sizeof(r->uid));
+    r->kind = (uint8_t)kind;
+    r->end_reason = (uint8_t)reason;
+    r->emit_ns = now_ns;
+    r->interim = ns_flow_engine_interim_n(e, idx, reason);
+    const ns_flow_t *f = ns_flow_table_cget(e->table, idx);
+    if (e->app && f->app)
+        fill_app(e, f, r);
+    e->emit(e->ud, e, idx, r);
+    if (e->export_live && e->app && f->app)
+        ns_app_mark_sent(e->app, f->app, ns_app_http_sent(e->app, f->app) + r->n_http,
+                         ns_app_dns_sent(e->app, f->app) + r->n_dns);
+}
+
+/* ---- export set -------------------------------------------------------------------------- */
+
+static inline void
+dirty_add(ns_flow_engine_t *e, uint32_t idx)
+{
+    if (e->dirty_pos[idx] != 0)
+        return;
+    e->dirty[e->dirty_n++] = idx;
+    e->dirty_pos[idx] = e->dirty_n;
+}
+
+static void
+dirty_del(ns_flow_engine_t *e, uint32_t idx)
+{
+    uint32_t pos = e->dirty_pos[idx];
+    if (pos == 0)
+        return;
+    uint32_t last = e->dirty[--e->dirty_n];
+    e->dirty[pos - 1] = last;
+    e->dirty_pos[last] = pos;
+    e->dirty_pos[idx] = 0;
+}
+
+uint32_t
+ns_flow_engine_export(ns_flow_engine_t *self, uint64_t now_ns)
+{
+    ns_flow_engine_t *e = self;
+    if (!e->export_live)
+        return 0;
+    e->st.exports++;
+    uint32_t n = 0, keep = 0;
+    for (uint32_t i = 0; i < e->dirty_n; i++) {
+        uint32_t idx = e->dirty[i];
+        /* A flow whose last packet's time is still in doubt waits for the next export, so
+         * that no record with a time that may yet change leaves the engine. */
+        if (e->pend && idx == e->pend_idx) {
+            e->dirty[keep++] = idx;
+            e->dirty_pos[idx] = keep;
+            continue;
+        }
+        e->dirty_pos[idx] = 0;
+        emit_rec(e, idx, NS_FLOW_REC_UPDATE, NS_FLOW_END_NONE, now_ns);
+        n++;
+    }
+    e->dirty_n = keep;
+    e->st.updates += n;
+    return n;
+}
+
+uint32_t
+ns_flow_engine_pending(const ns_flow_engine_t *self)
+{
+    return self->dirty_n;
+}
+
+uint64_t
+ns_flow_engine_clock(const ns_flow_engine_t *self)
+{
+    return self->clock_ns;
+}
+
+/* ---- ending flows ------------------------------------------------------------------------ */
 
 /* Write a final record for `idx` and forget the flow. */
 static void
 end_flow(ns_flow_engine_t *e, uint32_t idx, ns_flow_end_t reason, uint64_t now_ns)
 {
     e->st.records[reason]++;
-    e->emit(e->ud, e, idx, reason, now_ns);
+    emit_rec(e, idx, NS_FLOW_REC_FINAL, reason, now_ns);
+    if (e->export_live)
+        dirty_del(e, idx);
+    if (idx == e->pend_idx)
+        e->pend_idx = NS_FLOW_NONE;
     ns_flow_t *f = ns_flow_table_get(e->table, idx);
     if (e->app)
         ns_app_release(e->app, &f->app);
     ns_flow_table_del(e->table, idx);
 }
 
-void
-ns_flow_engine_expire(ns_flow_engine_t *self, uint64_t now_ns)
+static void
+expire_at(ns_flow_engine_t *e, uint64_t now_ns)
 {
     ns_flow_end_t reason;
     uint32_t idx;
-    while ((idx = ns_flow_expire_due(&self->expire, self->table, now_ns, &reason)) !=
-           NS_FLOW_NONE)
-        end_flow(self, idx, reason, now_ns);
+    while ((idx = ns_flow_expire_due(&e->expire, e->table, now_ns, &reason)) != NS_FLOW_NONE)
+        end_flow(e, idx, reason, now_ns);
+}
+
+void
+ns_flow_engine_expire(ns_flow_engine_t *self, uint64_t now_ns)
+{
+    /* The caller's clock is trusted, but never moves ours back: packets stamped ahead of it
+     * (another clock) must not all look like flows from the future. */
+    if (now_ns > self->clock_ns)
+        self->clock_ns = now_ns;
+    expire_at(self, self->clock_ns);
+}
+
+/* The pending packet turned out to be on time (a second packet agreed, or the input ended):
+ * its flow gets its true times back. */
+static void
+pend_confirm(ns_flow_engine_t *e)
+{
+    if (e->pend && e->pend_ahead && e->pend_idx != NS_FLOW_NONE) {
+        ns_flow_t *f = ns_flow_table_get(e->table, e->pend_idx);
+        if (f->last_ns == e->pend_eff_ns)
+            f->last_ns = e->pend_ns;
+        if (e->pend_created && f->first_ns == e->pend_eff_ns)
+            f->first_ns = e->pend_ns;
+    }
+    e->pend = false;
+    e->pend_idx = NS_FLOW_NONE;
 }
 
 void
 ns_flow_engine_flush(ns_flow_engine_t *self, ns_flow_end_t reason, uint64_t now_ns)
 {
+    pend_confirm(self);
     uint32_t idx;
     while ((idx = ns_flow_table_lru(self->table)) != NS_FLOW_NONE) {
         const ns_flow_t *f = ns_flow_table_cget(self->table, idx);
         /* A TCP flow already closed (both FINs, or a RST) and only lingering for late packets
          * ended for that reason, not because the input did. */
         ns_flow_end_t why = reason;
-        if (reason == NS_FLOW_END_END_OF_INPUT && f->queue == NS_FLOWQ_TCP_CLOSED)
+        if ((reason == NS_FLOW_END_END_OF_INPUT || reason == NS_FLOW_END_SHUTDOWN) &&
+            f->queue == NS_FLOWQ_TCP_CLOSED)
             why = ns_flow_expire_closed_reason(f);
         end_flow(self, idx, why, now_ns ? now_ns : f->last_ns);
     }
+}
+
+/* The time packet timestamp `ts` is accounted at, moving the clock (see "Time" in
+ * flow_engine.h). Sets e->pend when the packet is not trusted yet. */
+static uint64_t
+packet_time(ns_flow_engine_t *e, uint64_t ts)
+{
+    uint64_t step = e->expire.max_step_ns, clock = e->clock_ns;
+    if (clock == 0 || step == 0) {
+        if (ts > clock)
+            e->clock_ns = ts;
+        return ts;
+    }
+    bool ahead = ts > clock && ts - clock > step;
+    bool behind = ts < clock && clock - ts > step;
+    if (!ahead && !behind) {
+        e->pend = false; /* a packet on time: a pending one was bogus */
+        e->pend_idx = NS_FLOW_NONE;
+        if (ts > clock)
+            e->clock_ns = ts;
+        return ts;
+    }
+    if (e->pend && e->pend_ahead == ahead && ts + step >= e->pend_ns) {
+        /* Two packets agree on a time far from ours: it is the capture's time now. */
+        uint64_t to = ts > e->pend_ns ? ts : e->pend_ns;
+        pend_confirm(e);
+        e->st.clock_jumps++;
+        if (to < e->clock_ns)
+            e->next_expire_ns = 0; /* expiry ran ahead on the abandoned clock */
+        e->clock_ns = to;
+        return ts;
+    }
+    e->st.clock_suspect++;
+    e->pend = true;
+    e->pend_ahead = ahead;
+    e->pend_created = false;
+    e->pend_ns = ts;
+    e->pend_idx = NS_FLOW_NONE;
+    /* Behind: the packet's own time harms no other flow (its flow only looks older). Ahead:
+     * it would end every flow, so it is accounted at the clock's time until confirmed. */
+    e->pend_eff_ns = ahead ? clock : ts;
+    return e->pend_eff_ns;
 }
 
 static void
 global_rate_add(ns_flow_engine_stats_t *st, uint64_t now_ns, uint32_t wire_len)
 {
     uint64_t sec = now_ns / NS_PER_S, last = st->thr_last_ns / NS_PER_S;
+    if (sec < last) {
+        /* An old packet: the previous second's bucket takes it, an older one is outside the
+         * window; neither resets the buckets. */
+        if (sec + 1 == last) {
+            st->thr_bytes[1] += wire_len;
+            st->thr_pkts[1]++;
+        }
+        return;
+    }
     if (sec == last + 1) {
         st->thr_bytes[1] = st->thr_bytes[0];
         st->thr_pkts[1] = st->thr_pkts[0];
@@ -182,15 +428,17 @@ void
 ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *frame)
 {
     ns_flow_engine_t *e = self;
-    uint64_t now = pkt->ts_ns;
+    uint64_t suspects = e->st.clock_suspect;
+    uint64_t now = packet_time(e, pkt->ts_ns);
+    bool suspect = e->st.clock_suspect != suspects; /* it may still be confirmed */
     e->st.packets++;
     e->st.wire_bytes += pkt->wire_len;
     global_rate_add(&e->st, now, pkt->wire_len);
     if (pkt->cap_len < pkt->wire_len)
         e->st.truncated++;
-    if (now >= e->next_expire_ns) {
-        ns_flow_engine_expire(e, now);
-        e->next_expire_ns = now + EXPIRE_EVERY_NS;
+    if (e->clock_ns >= e->next_expire_ns) {
+        expire_at(e, e->clock_ns);
+        e->next_expire_ns = e->clock_ns + EXPIRE_EVERY_NS;
     }
     if (pkt->ip_ver != 4 && pkt->ip_ver != 6) {
         e->st.non_ip++;
@@ -207,7 +455,7 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
             return;
         }
         e->st.frag_attributed++;
-        uint16_t vlan = pkt->vlan_n > 0 ? (uint16_t)(pkt->vlan[0] & 0x0fffu) : 0;
+        uint16_t vlan = ns_flow_key_vlan(pkt->vlan_n > 0 ? pkt->vlan[0] : 0, pkt->iface);
         side = ns_flow_key_make(&key, pkt->ip_ver, pkt->ip_proto, vlan, &pkt->src, sp,
                                 &pkt->dst, dp);
     } else {
@@ -222,7 +470,8 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
                (pkt->layers & NS_HAS(NS_LAYER_TCP)) &&
                !(pkt->err_layer == NS_LAYER_TCP && pkt->err_rc != NS_PARSE_OK);
     ns_flow_t *f;
-    if (idx == NS_FLOW_NONE) {
+    bool created = idx == NS_FLOW_NONE;
+    if (created) {
         idx = new_flow(e, &key, hash, now);
         f = ns_flow_table_get(e->table, idx);
         unsigned orig = side;
@@ -239,6 +488,12 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
         f = ns_flow_table_get(e->table, idx);
     }
     unsigned dir = side == ((f->fl & NS_FLOW_F_ORIG_HI) ? 1u : 0u) ? 0u : 1u;
+    if (suspect) {
+        e->pend_idx = idx;
+        e->pend_created = created;
+    }
+    if (e->export_live)
+        dirty_add(e, idx);
 
     ns_flow_rate_add(f, now, pkt->wire_len);
     uint64_t prev_ns = f->last_ns;
@@ -265,7 +520,9 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
      * it crosses: sparse packets do not make a burst of interim records). */
     if (ns_flow_expire_interim_due(&e->expire, f->first_ns, prev_ns, now)) {
         e->st.records[NS_FLOW_END_ACTIVE_TIMEOUT]++;
-        e->emit(e->ud, e, idx, NS_FLOW_END_ACTIVE_TIMEOUT, now);
+        emit_rec(e, idx, NS_FLOW_REC_INTERIM, NS_FLOW_END_ACTIVE_TIMEOUT, now);
+        if (e->export_live && !(e->pend && idx == e->pend_idx))
+            dirty_del(e, idx); /* the snapshot just written is its newest state */
     }
 }
 

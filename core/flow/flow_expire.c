@@ -12,6 +12,7 @@ ns_flow_expire_default(ns_flow_expire_t *p)
     ns_flow_expire_set_idle(p, NS_FLOW_IDLE_DEFAULT_NS);
     p->idle_ns[NS_FLOWQ_TCP_CLOSED] = NS_FLOW_LINGER_DEFAULT_NS;
     p->active_ns = NS_FLOW_ACTIVE_DEFAULT_NS;
+    p->max_step_ns = NS_FLOW_MAX_STEP_DEFAULT_NS;
 }
 
 void
@@ -57,7 +58,11 @@ ns_flow_expire_due(const ns_flow_expire_t *p, const ns_flow_table_t *t, uint64_t
         if (idx == NS_FLOW_NONE)
             continue;
         const ns_flow_t *f = ns_flow_table_cget(t, idx);
-        if (now_ns < f->last_ns || now_ns - f->last_ns < p->idle_ns[q])
+        /* A flow from the future (its packets' clock was abandoned for an earlier one, see
+         * flow_engine.h) would block its queue for good: it is due now. */
+        bool future = p->max_step_ns != 0 && f->last_ns > now_ns &&
+                      f->last_ns - now_ns > p->max_step_ns;
+        if (!future && (now_ns < f->last_ns || now_ns - f->last_ns < p->idle_ns[q]))
             continue;
         *reason = q == NS_FLOWQ_TCP_CLOSED ? ns_flow_expire_closed_reason(f) : NS_FLOW_END_IDLE;
         return idx;

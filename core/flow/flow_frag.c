@@ -57,7 +57,7 @@ frag_key(const ns_pkt_t *pkt, ns_flow_key_t *k)
     k->addr[1] = pkt->dst;
     k->port[0] = (uint16_t)(pkt->frag_id >> 16);
     k->port[1] = (uint16_t)pkt->frag_id;
-    k->vlan = pkt->vlan_n > 0 ? (uint16_t)(pkt->vlan[0] & 0x0fffu) : 0;
+    k->vlan = ns_flow_key_vlan(pkt->vlan_n > 0 ? pkt->vlan[0] : 0, pkt->iface);
     k->proto = pkt->ip_proto;
     k->ip_ver = pkt->ip_ver;
 }

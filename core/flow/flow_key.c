@@ -86,7 +86,7 @@ ns_flow_key_from_pkt(const ns_pkt_t *pkt, ns_flow_key_t *key)
     default:
         break;
     }
-    uint16_t vlan = pkt->vlan_n > 0 ? (uint16_t)(pkt->vlan[0] & 0x0fffu) : 0;
+    uint16_t vlan = ns_flow_key_vlan(pkt->vlan_n > 0 ? pkt->vlan[0] : 0, pkt->iface);
     return ns_flow_key_make(key, pkt->ip_ver, pkt->ip_proto, vlan, &pkt->src, sport, &pkt->dst,
                             dport);
 }

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netscope/err.h"
+
 struct ns_flow_table {
     ns_flow_t *flows;
     ns_flow_tcp_t *tcp;
@@ -273,8 +275,12 @@ void
 ns_flow_table_del(ns_flow_table_t *self, uint32_t idx)
 {
     uint32_t s = home_slot(self, idx);
-    while (self->slots[s] != idx + 1)
+    /* The flow's run of slots ends at an empty one: reaching it means idx is not in the
+     * table, a caller's bug that must stop here, not loop or corrupt the index. */
+    while (self->slots[s] != idx + 1) {
+        NS_CHECK(self->slots[s] != 0, "ns_flow_table_del: flow index not in the table");
         s = (s + 1) & self->mask;
+    }
     /* Backward shift: move later members of the run into the hole when their home slot is
      * not between the hole and their position (cyclically). */
     uint32_t hole = s;

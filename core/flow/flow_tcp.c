@@ -184,6 +184,14 @@ rel_time(const ns_flow_t *f, uint64_t now_ns, uint64_t unit_ns, uint32_t *out)
     return true;
 }
 
+/* Time from `from` to `to` (relative times): 0, never a wrapped value, when the capture's
+ * timestamps go backwards between the two packets. */
+static inline uint32_t
+since(uint32_t to, uint32_t from)
+{
+    return to >= from ? to - from : 0;
+}
+
 /* Wireshark's tcp.analysis.initial_rtt: from the most recent SYN to the first packet after it
  * that has ACK and not SYN, from either side (a RST-ACK answering a SYN counts). When that
  * packet is the originator's ACK of a SYN-ACK seen after that SYN, the time splits into the
@@ -201,17 +209,17 @@ update_handshake(ns_flow_t *f, ns_flow_tcp_t *t, unsigned dir, unsigned flags, u
         t->hs = NS_TCPHS_SYN;
     } else if (dir == 1 && syn && ackf && (t->hs & NS_TCPHS_SYN) &&
                !(t->hs & NS_TCPHS_SYNACK)) {
-        t->hs_srv_ns = rel - t->hs_srv_ns;
+        t->hs_srv_ns = since(rel, t->hs_srv_ns);
         t->hs_cli_ns = rel;
         t->hs |= NS_TCPHS_SYNACK;
     } else if (!syn && ackf && (t->hs & NS_TCPHS_SYN)) {
         if ((t->hs & NS_TCPHS_SYNACK) && dir == 0) {
-            t->hs_cli_ns = rel - t->hs_cli_ns;
+            t->hs_cli_ns = since(rel, t->hs_cli_ns);
             t->hs |= NS_TCPHS_DONE;
         } else {
             uint32_t syn_at = (t->hs & NS_TCPHS_SYNACK) ? t->hs_cli_ns - t->hs_srv_ns
                                                          : t->hs_srv_ns;
-            t->hs_srv_ns = rel - syn_at;
+            t->hs_srv_ns = since(rel, syn_at);
             t->hs_cli_ns = 0;
             t->hs = NS_TCPHS_SYN | NS_TCPHS_DONE | NS_TCPHS_NOSPLIT;
         }

@@ -17,15 +17,22 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-on_record(void *ud, const ns_flow_engine_t *eng, uint32_t idx, ns_flow_end_t reason,
-          uint64_t now_ns)
+on_record(void *ud, const ns_flow_engine_t *eng, uint32_t idx, const ns_flow_rec_t *rec)
 {
-    (void)now_ns;
     char uid[32];
     size_t n = ns_flow_engine_uid(eng, idx, uid, sizeof(uid));
-    if (n >= sizeof(uid))
+    if (n >= sizeof(uid) || strcmp(uid, rec->uid) != 0)
         abort();
-    (void)ns_flow_engine_interim_n(eng, idx, reason);
+    (void)ns_flow_engine_interim_n(eng, idx, (ns_flow_end_t)rec->end_reason);
+    /* every string of the record is terminated, every transaction readable */
+    if (strnlen(rec->history, sizeof(rec->history)) == sizeof(rec->history) ||
+        strnlen(rec->conn_state, sizeof(rec->conn_state)) == sizeof(rec->conn_state))
+        abort();
+    for (uint32_t i = 0; i < rec->n_http; i++)
+        n += strlen(rec->http[i].uri) + strlen(rec->http[i].host);
+    for (uint32_t i = 0; i < rec->n_dns; i++)
+        n += strlen(rec->dns[i].qname);
+    (void)n;
     (*(uint64_t *)ud)++;
 }
 
@@ -38,6 +45,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.seed = 1;
     o.app_limits.max_flows = 8;
     o.app_limits.reasm_bytes = 256;
+    /* Inputs of odd length also run the export path (an export after every packet whose time
+     * byte is odd). */
+    o.export_live = size & 1;
     uint64_t records = 0;
     ns_flow_engine_t *eng = ns_flow_engine_new(&o, on_record, &records);
     if (eng == NULL)
@@ -47,7 +57,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t off = 0;
     while (pkt && off + 3 <= size) {
         uint32_t len = (uint32_t)data[off] << 8 | data[off + 1];
-        now += (uint64_t)data[off + 2] * 1000000ull;
+        uint8_t tb = data[off + 2];
+        /* time byte: milliseconds since the previous packet; 255: this packet alone is stamped
+         * far in the future; 254: the capture jumps an hour ahead. */
+        uint64_t ts = now;
+        if (tb == 255)
+            ts = now + (1ull << 60);
+        else if (tb == 254)
+            ts = now += 3600ull * 1000000000ull;
+        else
+            ts = now += (uint64_t)tb * 1000000ull;
         off += 3;
         if (len > size - off)
             len = (uint32_t)(size - off);
@@ -57,10 +76,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         memcpy(frame, data + off, len);
         off += len;
-        pkt->ts_ns = now;
+        pkt->ts_ns = ts;
         (void)ns_decode_frame(NS_LINKTYPE_ETHERNET, frame, len, len, pkt, NULL, NULL);
+        pkt->iface = (uint8_t)(len & 1);
         ns_flow_engine_add(eng, pkt, frame);
         free(frame);
+        if (tb & 1)
+            (void)ns_flow_engine_export(eng, now);
     }
     ns_flow_engine_flush(eng, NS_FLOW_END_END_OF_INPUT, 0);
     const ns_flow_engine_stats_t *st = ns_flow_engine_stats(eng);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "flow_app_json.h"
+#include "ipframe.h"
 #include "netscope/decode.h"
 #include "netscope/flow_app.h"
 #include "runner.h"
@@ -20,63 +21,7 @@
 #define MS 1000000ull
 #define T0 1700000000000000000ull /* an arbitrary capture time, ns */
 
-/* ---- frames ----------------------------------------------------------------------------- */
-
-#define IP_HDR 20u
-#define TCP_HDR 20u
-#define UDP_HDR 8u
-
-static void
-put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v & 0xffffu);
-}
-
-/* A raw IPv4 frame of protocol `proto` from 10.0.0.1:40000 (dir 0) or 10.0.0.2:port (dir 1)
- * carrying `l4` (the transport header already built) and `payload`. Exact-size heap copy. */
-static uint8_t *
-ipv4_frame(unsigned dir, uint8_t proto, const uint8_t *l4, uint32_t l4_len, const uint8_t *payload,
-           uint32_t len, uint32_t *frame_len)
-{
-    uint32_t total = IP_HDR + l4_len + len;
-    uint8_t *f = malloc(total);
-    ck_assert_ptr_nonnull(f);
-    /* clang-format off */
-    uint8_t ip[IP_HDR] = {
-        0x45, 0x00, 0x00, 0x00, /* version 4, IHL 5; TOS; total length (set below) */
-        0x12, 0x34, 0x40, 0x00, /* id; DF, fragment offset 0 */
-        64,   0,    0x00, 0x00, /* TTL; protocol (set below); checksum (set below) */
-        10,   0,    0,    1,    /* source 10.0.0.1 */
-        10,   0,    0,    2,    /* destination 10.0.0.2 */
-    };
-    /* clang-format on */
-    put16(ip + 2, total);
-    ip[9] = proto;
-    if (dir == 1) { /* swap source and destination */
-        ip[15] = 2;
-        ip[19] = 1;
-    }
-    uint32_t sum = 0;
-    for (unsigned i = 0; i < IP_HDR; i += 2)
-        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-    while (sum >> 16)
-        sum = (sum & 0xffffu) + (sum >> 16);
-    put16(ip + 10, ~sum & 0xffffu);
-    memcpy(f, ip, IP_HDR);
-    memcpy(f + IP_HDR, l4, l4_len);
-    if (len)
-        memcpy(f + IP_HDR + l4_len, payload, len);
-    *frame_len = total;
-    return f;
-}
+/* ---- frames: ipframe.h ------------------------------------------------------------- */
 
 typedef struct {
     ns_app_pool_t *p;
@@ -938,6 +883,29 @@ END_TEST
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
+/* The JSON of a record carrying every kept transaction of flow `h`, as the engine makes it for
+ * `netscope flows`. */
+static void
+app_json(const ns_app_pool_t *p, uint32_t h, json_t *out)
+{
+    static ns_app_http_tx_t ht[NS_APP_DEFAULT_MAX_HTTP_TX];
+    static ns_app_dns_tx_t dt[NS_APP_DEFAULT_MAX_DNS_TX];
+    ns_flow_rec_t r;
+    memset(&r, 0, sizeof(r));
+    for (uint32_t i = 0; i < ns_app_http_kept(p, h) && i < NS_APP_DEFAULT_MAX_HTTP_TX; i++)
+        if (ns_app_http_get(p, h, i, &ht[r.n_http]))
+            r.n_http++;
+    for (uint32_t i = 0; i < ns_app_dns_kept(p, h) && i < NS_APP_DEFAULT_MAX_DNS_TX; i++)
+        if (ns_app_dns_get(p, h, i, &dt[r.n_dns]))
+            r.n_dns++;
+    r.http = ht;
+    r.dns = dt;
+    r.http_total = ns_app_http_count(p, h);
+    r.dns_total = ns_app_dns_count(p, h);
+    r.dns_unanswered = ns_app_dns_unanswered(p, h);
+    ns_app_to_json(&r, out);
+}
+
 START_TEST(json_records)
 {
     ns_app_pool_t *p = pool(0, 0, 0, 0, 0);
@@ -950,7 +918,7 @@ START_TEST(json_records)
     udp_send(&y, 1, dns_response, sizeof(dns_response), T0 + 12 * MS);
 
     json_t *rec = json_object();
-    ns_app_to_json(p, x.h, rec);
+    app_json(p, x.h, rec);
     json_t *h = json_array_get(json_object_get(rec, "http"), 0);
     ck_assert_ptr_nonnull(h);
     ck_assert_str_eq(json_string_value(json_object_get(h, "method")), "GET");
@@ -962,7 +930,7 @@ START_TEST(json_records)
     json_decref(rec);
 
     rec = json_object();
-    ns_app_to_json(p, y.h, rec);
+    app_json(p, y.h, rec);
     json_t *d = json_array_get(json_object_get(rec, "dns"), 0);
     ck_assert_ptr_nonnull(d);
     ck_assert_str_eq(json_string_value(json_object_get(d, "query")), "example.com");
@@ -974,7 +942,7 @@ START_TEST(json_records)
     json_decref(rec);
 
     rec = json_object();
-    ns_app_to_json(p, 0, rec);
+    app_json(p, 0, rec);
     ck_assert_uint_eq(json_object_size(rec), 0);
     json_decref(rec);
     ns_app_pool_destroy(&p);

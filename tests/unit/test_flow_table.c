@@ -117,11 +117,10 @@ typedef struct {
 } tally_t;
 
 static void
-tally(void *ud, const ns_flow_engine_t *eng, uint32_t idx, ns_flow_end_t reason, uint64_t now)
+tally(void *ud, const ns_flow_engine_t *eng, uint32_t idx, const ns_flow_rec_t *rec)
 {
-    (void)now;
     tally_t *t = ud;
-    t->records[reason]++;
+    t->records[rec->end_reason]++;
     ns_flow_view_t v;
     ns_flow_table_view(ns_flow_engine_table(eng), idx, &v);
     t->pkts += v.pkts[0] + v.pkts[1];

@@ -24,10 +24,10 @@ typedef struct {
 } result_t;
 
 static void
-grab(void *ud, const ns_flow_engine_t *eng, uint32_t idx, ns_flow_end_t reason, uint64_t now)
+grab(void *ud, const ns_flow_engine_t *eng, uint32_t idx, const ns_flow_rec_t *rec)
 {
-    (void)now;
     result_t *r = ud;
+    ns_flow_end_t reason = (ns_flow_end_t)rec->end_reason;
     const ns_flow_table_t *t = ns_flow_engine_table(eng);
     ns_flow_table_view(t, idx, &r->v);
     snprintf(r->state, sizeof(r->state), "%s", ns_flow_conn_state(&r->v));

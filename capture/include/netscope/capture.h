@@ -24,6 +24,9 @@ typedef struct {
     uint64_t ts_ns;
 } ns_frame_t;
 
+/* Largest kernel ring ns_capture_open() accepts: libpcap takes the size as an int of bytes. */
+#define NS_CAPTURE_MAX_BUFFER_MB 2047
+
 typedef struct {
     const char *file;      /* read this capture file ("-" for stdin), or */
     const char *iface;     /* capture live on this interface */
@@ -31,8 +34,28 @@ typedef struct {
     int snaplen;           /* 0: default (262144) */
     bool promisc;          /* live: promiscuous mode (default true) */
     int timeout_ms;        /* live: poll timeout, so callers can check for stop (default 100) */
-    int buffer_mb;         /* live: kernel ring size (0: libpcap default) */
+    int buffer_mb;         /* live: kernel ring size (0: libpcap default; at most
+                            * NS_CAPTURE_MAX_BUFFER_MB, larger is an error) */
 } ns_capture_opts_t;
+
+/* Counters of a live capture since it was opened, 64-bit (libpcap's 32-bit ones wrap on a
+ * busy link within hours; the wraps are carried here). */
+typedef struct {
+    uint64_t received;     /* packets the filter accepted */
+    uint64_t kernel_drops; /* dropped by the kernel: the ring was full */
+    uint64_t if_drops;     /* dropped by the interface or its driver */
+} ns_capture_counters_t;
+
+/* A capture timestamp (seconds, and the fraction in ns when `nano`, else in µs) as ns since
+ * the epoch. A negative time (before 1970) is 0: there is nothing before the epoch in
+ * uint64_t, and reading it as a huge value would put the packet in the far future. */
+static inline uint64_t
+ns_capture_ts_ns(int64_t sec, int64_t frac, bool nano)
+{
+    if (sec < 0 || frac < 0)
+        return 0;
+    return (uint64_t)sec * 1000000000u + (uint64_t)frac * (nano ? 1u : 1000u);
+}
 
 /* Results of ns_capture_next(). */
 #define NS_CAPTURE_FRAME 1   /* a frame was returned */
@@ -66,8 +89,27 @@ const char *ns_capture_error(const ns_capture_t *self);
  * it ended normally. Valid until the capture is destroyed. */
 const char *ns_capture_warning(const ns_capture_t *self);
 
-/* Kernel counters for live captures; false for files. */
+/* Kernel counters for live captures; false for files. `dropped` is kernel + interface drops. */
 bool ns_capture_stats(ns_capture_t *self, uint64_t *received, uint64_t *dropped);
+
+/* The same, split and carried past libpcap's 32-bit wrap; false for files. Call it at least
+ * once per 2^32 packets (the agent does every second). */
+bool ns_capture_counters(ns_capture_t *self, ns_capture_counters_t *out);
+
+/* A file descriptor that becomes readable when a live capture has frames (for poll()), or -1
+ * (files, or a platform without one). */
+int ns_capture_fd(const ns_capture_t *self);
+
+/* Live: make ns_capture_next() return NS_CAPTURE_AGAIN at once when no frame is waiting
+ * (for callers that poll several captures). False with errbuf filled on failure. */
+bool ns_capture_set_nonblock(ns_capture_t *self, char *errbuf, size_t errlen);
+
+/* Replace the capture's BPF filter (live or file); on error the old filter stays and errbuf
+ * holds libpcap's message. */
+bool ns_capture_set_filter(ns_capture_t *self, const char *filter, char *errbuf, size_t errlen);
+
+/* Whether timestamps come in nanoseconds from the device (true for files). */
+bool ns_capture_nano(const ns_capture_t *self);
 
 /* Name of the default capture interface, or NULL with errbuf filled. Static storage. */
 const char *ns_capture_default_iface(char *errbuf, size_t errlen);

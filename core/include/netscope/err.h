@@ -19,4 +19,14 @@ typedef enum {
 /* A short sentence for `err` (static storage; never NULL). */
 const char *ns_strerror(ns_err_t err);
 
+/* An assertion that stays on in release builds, for programmer errors whose alternative is
+ * an endless loop or corrupt state (never for input): prints `msg` with the place, aborts. */
+#define NS_CHECK(cond, msg)                                                                    \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            ns_check_fail(msg, __FILE__, __LINE__);                                            \
+    } while (0)
+
+_Noreturn void ns_check_fail(const char *msg, const char *file, int line);
+
 #endif /* NETSCOPE_ERR_H */

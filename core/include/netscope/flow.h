@@ -43,6 +43,7 @@ typedef enum {
     NS_FLOW_END_EVICTED,        /* the table was full: least recently seen flow made room */
     NS_FLOW_END_ACTIVE_TIMEOUT, /* interim record of a long flow; the flow goes on */
     NS_FLOW_END_END_OF_INPUT,   /* the capture ended (or was interrupted) */
+    NS_FLOW_END_SHUTDOWN,       /* the agent stopped (SIGTERM): every open flow is written */
     NS_FLOW_END_COUNT
 } ns_flow_end_t;
 

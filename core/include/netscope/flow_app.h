@@ -177,6 +177,13 @@ typedef struct {
 bool ns_app_http_get(const ns_app_pool_t *p, uint32_t handle, uint32_t i, ns_app_http_tx_t *out);
 bool ns_app_dns_get(const ns_app_pool_t *p, uint32_t handle, uint32_t i, ns_app_dns_tx_t *out);
 
+/* Export marks (flow_engine.h): how many of the flow's kept HTTP / DNS transactions were
+ * already handed over in a record; 0 for handle 0. ns_app_mark_sent() moves them (never past
+ * what is kept, never back). */
+uint32_t ns_app_http_sent(const ns_app_pool_t *p, uint32_t handle);
+uint32_t ns_app_dns_sent(const ns_app_pool_t *p, uint32_t handle);
+void ns_app_mark_sent(ns_app_pool_t *p, uint32_t handle, uint32_t http_upto, uint32_t dns_upto);
+
 /* ---- pool statistics -------------------------------------------------------------- */
 
 typedef struct {

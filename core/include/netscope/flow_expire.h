@@ -35,13 +35,18 @@ typedef enum {
 #define NS_FLOW_IDLE_DEFAULT_NS (60ull * 1000000000ull)
 #define NS_FLOW_LINGER_DEFAULT_NS (5ull * 1000000000ull)
 #define NS_FLOW_ACTIVE_DEFAULT_NS (1800ull * 1000000000ull)
+#define NS_FLOW_MAX_STEP_DEFAULT_NS (10ull * 1000000000ull)
 
 typedef struct {
     uint64_t idle_ns[NS_FLOWQ_COUNT]; /* per queue; [NS_FLOWQ_TCP_CLOSED] is the linger time */
     uint64_t active_ns;               /* interim record interval; 0 = never */
+    /* How far one packet may move the engine's clock (flow_engine.h, "Time"); also: a flow
+     * last seen more than this after `now` belongs to a clock that was abandoned, and is due. */
+    uint64_t max_step_ns;
 } ns_flow_expire_t;
 
-/* Defaults: 60 s idle for every protocol, 5 s TCP linger, 1800 s active timeout. */
+/* Defaults: 60 s idle for every protocol, 5 s TCP linger, 1800 s active timeout, 10 s
+ * clock step. */
 void ns_flow_expire_default(ns_flow_expire_t *p);
 
 /* Set the idle timeout of every protocol (not the linger time). */

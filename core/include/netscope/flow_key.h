@@ -6,7 +6,9 @@
  * message type as the source "port" and the type of its counterpart (echo request <-> echo
  * reply, ...) as the destination "port", or the code for one-way messages, so a request and
  * its reply land in the same flow. The outer VLAN id is part of the key: the same 5-tuple on
- * two VLANs is two flows.
+ * two VLANs is two flows. So is the capture interface an agent saw the packet on: the same
+ * 5-tuple on two interfaces is two flows (its index rides in the top 4 bits of `vlan`, which
+ * VLAN ids (12 bits) never use, so the compact record of flow.h keeps its 96 bytes).
  *
  * Design: the hash is XXH3-64 keyed with a per-process seed the caller supplies (random in
  * production, fixed in tests), so an attacker who does not know the seed cannot aim packets
@@ -20,11 +22,23 @@
 
 #include "netscope/pkt.h"
 
+#define NS_FLOW_KEY_VLAN_MASK 0x0fffu
+#define NS_FLOW_KEY_IFACE_SHIFT 12u
+#define NS_FLOW_KEY_IFACE_MAX 16u /* interfaces one engine can tell apart (ns_pkt_t.iface) */
+
+/* The key's `vlan` member for outer VLAN `vlan_id` seen on interface `iface` (< 16). */
+static inline uint16_t
+ns_flow_key_vlan(uint16_t vlan_id, uint8_t iface)
+{
+    return (uint16_t)((vlan_id & NS_FLOW_KEY_VLAN_MASK) |
+                      ((unsigned)(iface & 0x0fu) << NS_FLOW_KEY_IFACE_SHIFT));
+}
+
 /* 40 bytes, no padding: hashed as raw bytes, so every byte must be set (use ns_flow_key_*). */
 typedef struct {
     ns_addr_t addr[2]; /* addr[0]:port[0] is the lower endpoint */
     uint16_t port[2];  /* ports, or ICMP type / counterpart-or-code */
-    uint16_t vlan;     /* outer VLAN id, 0 when untagged */
+    uint16_t vlan;     /* outer VLAN id (0 when untagged) | interface index << 12 */
     uint8_t proto;     /* IP protocol */
     uint8_t ip_ver;    /* 4 or 6 */
 } ns_flow_key_t;

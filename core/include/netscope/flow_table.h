@@ -52,7 +52,8 @@ uint32_t ns_flow_table_find(const ns_flow_table_t *self, const ns_flow_key_t *ke
 uint32_t ns_flow_table_add(ns_flow_table_t *self, const ns_flow_key_t *key, uint64_t hash,
                            unsigned queue, uint64_t now_ns);
 
-/* Delete flow `idx` (from the index and its queue); its index may be reused. */
+/* Delete flow `idx` (from the index and its queue); its index may be reused. Deleting an
+ * index that is not a live flow is a programmer error: the process aborts with a message. */
 void ns_flow_table_del(ns_flow_table_t *self, uint32_t idx);
 
 /* Move flow `idx` to the most recent end of `queue` (possibly another queue). */

@@ -184,6 +184,8 @@ typedef struct {
     uint8_t inner_proto;
     uint16_t inner_sport, inner_dport;
     uint8_t app;             /* ns_app_t: which of `dns` / `http` below is valid */
+    uint8_t iface;           /* capture interface index (< 16), set by the caller after
+                              * decoding (the decoder zeroes it): part of the flow key */
 
     /* ---- not reset: arrays valid up to their counts above ---- */
     uint16_t vlan[NS_MAX_VLAN];     /* vlan_n */

@@ -1,0 +1,194 @@
+/* pktring.c - recent frames in one circular byte buffer (see pktring.h).
+ *
+ * Records live between `r` (the oldest) and `w` (where the next goes), circularly; `used`
+ * counts their bytes plus any gap left at the end of the buffer when a record did not fit
+ * there. A gap is marked by a header whose cap_len is GAP, or is shorter than a header.
+ */
+#include "netscope/pktring.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HDR 24u
+#define GAP UINT32_MAX
+
+typedef struct {
+    uint64_t ts_ns;
+    uint32_t wire_len;
+    uint32_t cap_len;
+    uint32_t tag;
+    uint16_t linktype;
+    uint8_t iface;
+    uint8_t pad_;
+} rec_hdr_t;
+
+_Static_assert(sizeof(rec_hdr_t) == HDR, "ring record header is 24 bytes");
+
+struct ns_pktring {
+    uint8_t *buf;
+    size_t cap;  /* bytes, multiple of 8 */
+    size_t r, w; /* oldest record, next write */
+    size_t used;
+    uint32_t held;
+    ns_pktring_stats_t st;
+};
+
+static inline size_t
+rec_size(uint32_t cap_len)
+{
+    return HDR + (((size_t)cap_len + 7u) & ~(size_t)7u);
+}
+
+ns_pktring_t *
+ns_pktring_new(size_t bytes)
+{
+    bytes &= ~(size_t)7u;
+    if (bytes < NS_PKTRING_MIN_BYTES)
+        return NULL;
+    ns_pktring_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NULL;
+    self->buf = malloc(bytes);
+    if (self->buf == NULL) {
+        free(self);
+        return NULL;
+    }
+    self->cap = bytes;
+    self->st.bytes = bytes;
+    return self;
+}
+
+void
+ns_pktring_destroy(ns_pktring_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    free((*self_p)->buf);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static inline bool
+is_gap(const ns_pktring_t *self, size_t at, rec_hdr_t *h)
+{
+    if (self->cap - at < HDR)
+        return true;
+    memcpy(h, self->buf + at, HDR);
+    return h->cap_len == GAP;
+}
+
+/* Remove the oldest record (or the gap at the oldest position). */
+static void
+evict(ns_pktring_t *self)
+{
+    rec_hdr_t h;
+    if (is_gap(self, self->r, &h)) {
+        self->used -= self->cap - self->r;
+        self->r = 0;
+    } else {
+        size_t n = rec_size(h.cap_len);
+        self->used -= n;
+        self->r += n;
+        if (self->r == self->cap)
+            self->r = 0;
+        self->held--;
+        self->st.overwritten++;
+    }
+    if (self->used == 0)
+        self->r = self->w;
+}
+
+void
+ns_pktring_add(ns_pktring_t *self, uint8_t iface, uint16_t linktype, uint64_t ts_ns,
+               uint32_t wire_len, const uint8_t *data, uint32_t cap_len, uint32_t tag)
+{
+    size_t max_len = self->cap / 4 - HDR;
+    if (cap_len > max_len) {
+        cap_len = (uint32_t)max_len;
+        self->st.cut++;
+    }
+    size_t n = rec_size(cap_len);
+    if (self->w + n > self->cap) {
+        /* Not enough room before the end: the rest of the buffer becomes a gap, after every
+         * record still there is gone. */
+        while (self->used > 0 && self->r >= self->w)
+            evict(self);
+        size_t gap = self->cap - self->w;
+        if (gap >= HDR) {
+            rec_hdr_t g = {.cap_len = GAP};
+            memcpy(self->buf + self->w, &g, HDR);
+        }
+        if (self->used == 0)
+            self->r = 0;
+        else
+            self->used += gap;
+        self->w = 0;
+    }
+    /* [w, w + n) must be free: evict what starts inside it */
+    while (self->used > 0 && self->r >= self->w && self->r < self->w + n)
+        evict(self);
+    if (self->used == 0)
+        self->r = self->w;
+    rec_hdr_t h = {.ts_ns = ts_ns,
+                   .wire_len = wire_len,
+                   .cap_len = cap_len,
+                   .tag = tag,
+                   .linktype = linktype,
+                   .iface = iface};
+    memcpy(self->buf + self->w, &h, HDR);
+    if (cap_len > 0)
+        memcpy(self->buf + self->w + HDR, data, cap_len);
+    self->w += n;
+    if (self->w == self->cap)
+        self->w = 0;
+    self->used += n;
+    self->held++;
+    self->st.frames++;
+}
+
+uint32_t
+ns_pktring_find(const ns_pktring_t *self, uint32_t tag, uint64_t from_ns, uint64_t to_ns,
+                uint32_t max, ns_pktring_match_fn match, void *ud, bool *more)
+{
+    uint32_t found = 0;
+    *more = false;
+    size_t at = self->r, left = self->used;
+    while (left > 0) {
+        rec_hdr_t h;
+        if (is_gap(self, at, &h)) {
+            left -= self->cap - at;
+            at = 0;
+            continue;
+        }
+        size_t n = rec_size(h.cap_len);
+        if (h.tag == tag && h.ts_ns >= from_ns && (to_ns == 0 || h.ts_ns <= to_ns)) {
+            ns_pktring_frame_t f = {.ts_ns = h.ts_ns,
+                                    .wire_len = h.wire_len,
+                                    .cap_len = h.cap_len,
+                                    .tag = h.tag,
+                                    .linktype = h.linktype,
+                                    .iface = h.iface,
+                                    .data = self->buf + at + HDR};
+            if (found == max) {
+                if (match(ud, &f, false)) {
+                    *more = true;
+                    break;
+                }
+            } else if (match(ud, &f, true)) {
+                found++;
+            }
+        }
+        left -= n;
+        at += n;
+        if (at == self->cap)
+            at = 0;
+    }
+    return found;
+}
+
+void
+ns_pktring_stats(const ns_pktring_t *self, ns_pktring_stats_t *out)
+{
+    *out = self->st;
+    out->held = self->held;
+}

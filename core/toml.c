@@ -117,7 +117,7 @@ fail_at(parser_t *p, where_t at, const char *fmt, ...)
 #define fail(p, ...) fail_at((p), (p)->at, __VA_ARGS__)
 
 /* The dotted path of table member `v` for a message: keys joined by '.', control characters
- * shown as '?', cut (at a character boundary) to fit `n` bytes. */
+ * (which escapes can put in a key) shown as '?', whole characters only, cut to fit `n` bytes. */
 static const char *
 path_text(const ns_toml_value_t *v, char *out, size_t n)
 {
@@ -127,17 +127,22 @@ path_text(const ns_toml_value_t *v, char *out, size_t n)
         chain[depth++] = v;
     while (depth > 0) {
         const ns_toml_value_t *k = chain[--depth];
-        for (size_t i = 0; i < k->key_len && o + 1 < n; i++) {
+        for (size_t i = 0; i < k->key_len;) {
             unsigned char c = (unsigned char)k->key[i];
-            out[o++] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+            size_t w = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4; /* keys are UTF-8 */
+            if (o + w >= n)
+                goto out;
+            if (c < 0x20 || c == 0x7f)
+                out[o] = '?';
+            else
+                memcpy(out + o, k->key + i, w);
+            o += w;
+            i += w;
         }
         if (depth > 0 && o + 1 < n)
             out[o++] = '.';
     }
-    while (o > 0 && o + 1 >= n && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-        o--; /* out of room inside a UTF-8 sequence: drop its tail... */
-    if (o > 0 && o + 1 >= n && ((unsigned char)out[o - 1] & 0x80))
-        o--; /* ...and its lead byte */
+out:
     out[o] = '\0';
     return out;
 }

@@ -414,6 +414,26 @@ START_TEST(invalid_tables_and_keys)
 }
 END_TEST
 
+START_TEST(invalid_message_shows_keys_safely)
+{
+    /* A control character in a key is shown as '?'. */
+    expect_error("\"x\\u0001y\" = 1\n\"x\\u0001y\" = 2\n", "2:1", "duplicate key x?y (first");
+    /* A long path is cut between characters so the message stays UTF-8: "a" and 42 of the
+     * 60 three-byte characters fill the 127 bytes there is room for, exactly. */
+    char key[200] = "a", text[512], want[200] = "2:1: duplicate key a";
+    for (int i = 0; i < 60; i++) {
+        strcat(key, "\xe2\x9c\x93"); /* U+2713 */
+        if (i < 42)
+            strcat(want, "\xe2\x9c\x93");
+    }
+    strcat(want, " (first defined at line 1)");
+    snprintf(text, sizeof(text), "\"%s\" = 1\n\"%s\" = 2\n", key, key);
+    char err[256];
+    ck_assert_ptr_null(ns_toml_parse(text, strlen(text), err, sizeof(err)));
+    ck_assert_str_eq(err, want);
+}
+END_TEST
+
 START_TEST(invalid_strings)
 {
     expect_error("a = \"abc\n", "1:9", "single-line string must end on its line");
@@ -730,6 +750,7 @@ toml_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("invalid");
     tcase_add_test(tc, invalid_tables_and_keys);
+    tcase_add_test(tc, invalid_message_shows_keys_safely);
     tcase_add_test(tc, invalid_strings);
     tcase_add_test(tc, invalid_numbers_and_values);
     tcase_add_test(tc, invalid_unsupported_features);

@@ -77,6 +77,12 @@ ns_pipeline_engine(ns_pipeline_t *self)
     return self->engine;
 }
 
+const ns_pkt_t *
+ns_pipeline_last(const ns_pipeline_t *self)
+{
+    return &self->pkt;
+}
+
 const ns_decode_stats_t *
 ns_pipeline_decode_stats(const ns_pipeline_t *self)
 {

@@ -53,6 +53,9 @@ uint32_t ns_pipeline_export(ns_pipeline_t *self, uint64_t now_ns);
  * or shutdown) at `now_ns` (0: each flow's last packet time). */
 void ns_pipeline_finish(ns_pipeline_t *self, ns_flow_end_t reason, uint64_t now_ns);
 
+/* The packet summary of the latest frame (valid until the next ns_pipeline_frame()). */
+const ns_pkt_t *ns_pipeline_last(const ns_pipeline_t *self);
+
 /* The parts, for summaries. Valid until the pipeline is destroyed. */
 ns_flow_engine_t *ns_pipeline_engine(ns_pipeline_t *self);
 const ns_decode_stats_t *ns_pipeline_decode_stats(const ns_pipeline_t *self);

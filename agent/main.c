@@ -1,0 +1,244 @@
+/* main.c - netscope-agent: options -> ns_agent (agent.h); signals; privileges. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netscope/agent.h"
+#include "netscope/log.h"
+#include "netscope/privs.h"
+
+static ns_agent_t *volatile g_agent;
+
+static void
+on_stop(int sig)
+{
+    (void)sig;
+    if (g_agent)
+        ns_agent_stop(g_agent);
+}
+
+static void
+on_hup(int sig)
+{
+    (void)sig;
+    if (g_agent)
+        ns_agent_reload(g_agent);
+}
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: netscope-agent [--config FILE] [-i IFACE]... [--replay FILE\n"
+            "                      [--replay-speed max|FACTOR]] [--filter BPF]\n"
+            "                      [--collector ENDPOINT] [--collector-key NAME.key]\n"
+            "                      [--key NAME.key_secret] [--insecure] [--user USER]\n"
+            "                      [--set SECTION.KEY=VALUE]...\n"
+            "\n"
+            "Captures packets, turns them into flows and pushes flow updates to a\n"
+            "netscope-collector over ZeroMQ with CurveZMQ encryption.\n"
+            "\n"
+            "  -c, --config FILE      TOML configuration (default %s when it exists)\n"
+            "  -i, --interface IFACE  capture on IFACE (repeat for several, at most %d)\n"
+            "  -r, --replay FILE      read a pcap/pcapng file instead; exit when it is done\n"
+            "                         and its final records are acknowledged\n"
+            "      --replay-speed S   max, or a factor of the recorded speed (default 1)\n"
+            "  -f, --filter BPF       capture filter\n"
+            "      --collector EP     collector endpoint (default tcp://127.0.0.1:5556)\n"
+            "      --collector-key F  the collector's public key (netscope keygen output)\n"
+            "      --key F            this agent's secret key (NAME.key_secret, mode 0600)\n"
+            "      --insecure         plain text, no keys (a warning is logged)\n"
+            "  -u, --user USER        run as USER once the capture is open (default\n"
+            "                         netscope, else nobody)\n"
+            "      --id ID            agent id (default: the host name)\n"
+            "      --set KEY=VALUE    any configuration key below\n"
+            "  -h, --help             this text\n"
+            "  -V, --version          print the version\n"
+            "\n"
+            "Configuration keys (TOML sections and keys; --set KEY=VALUE):\n",
+            NS_AGENT_CONFIG_DEFAULT, NS_AGENT_MAX_IFACES);
+    ns_config_print_keys(ns_agent_opts, ns_agent_nopts, out);
+}
+
+enum { OPT_SPEED = 256, OPT_COLLECTOR, OPT_COLLECTOR_KEY, OPT_KEY, OPT_INSECURE, OPT_ID, OPT_SET };
+
+/* The command line over the defaults and the file: the file first (its path may be given
+ * anywhere on the line), then every option in order. */
+static int
+configure(int argc, char **argv, ns_agent_config_t *c)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"interface", required_argument, NULL, 'i'},
+        {"replay", required_argument, NULL, 'r'},
+        {"replay-speed", required_argument, NULL, OPT_SPEED},
+        {"filter", required_argument, NULL, 'f'},
+        {"collector", required_argument, NULL, OPT_COLLECTOR},
+        {"collector-key", required_argument, NULL, OPT_COLLECTOR_KEY},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"user", required_argument, NULL, 'u'},
+        {"id", required_argument, NULL, OPT_ID},
+        {"set", required_argument, NULL, OPT_SET},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    static const char *shortopts = ":c:i:r:f:u:hV";
+    char err[1024];
+    const char *config = NULL;
+    int ch;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (ch == 'c')
+            config = optarg;
+        else if (ch == 'h') {
+            usage(stdout);
+            return 0;
+        } else if (ch == 'V') {
+            printf("netscope-agent %s\n", NS_VERSION);
+            return 0;
+        } else if (ch == ':') {
+            fprintf(stderr, "netscope-agent: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
+        } else if (ch == '?') {
+            fprintf(stderr, "netscope-agent: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "netscope-agent: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (config == NULL && access(NS_AGENT_CONFIG_DEFAULT, F_OK) == 0)
+        config = NS_AGENT_CONFIG_DEFAULT;
+    if (config && !ns_config_load(ns_agent_opts, ns_agent_nopts, c, config, err, sizeof(err))) {
+        fprintf(stderr, "netscope-agent: %s\n", err);
+        return 2;
+    }
+    bool ifaces_from_cli = false;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        const char *key = NULL;
+        switch (ch) {
+        case 'i': {
+            if (!ifaces_from_cli) { /* -i replaces the file's list */
+                ns_config_set(ns_agent_opts, ns_agent_nopts, c, "capture.interfaces", "[]",
+                              err, sizeof(err));
+                ifaces_from_cli = true;
+            }
+            char **v = realloc(c->interfaces.v, (c->interfaces.n + 1) * sizeof(char *));
+            char *name = strdup(optarg);
+            if (v == NULL || name == NULL) {
+                fprintf(stderr, "netscope-agent: out of memory\n");
+                free(name);
+                if (v)
+                    c->interfaces.v = v;
+                return 1;
+            }
+            c->interfaces.v = v;
+            c->interfaces.v[c->interfaces.n++] = name;
+            continue;
+        }
+        case 'r':
+            key = "capture.replay";
+            break;
+        case OPT_SPEED:
+            key = "capture.replay_speed";
+            break;
+        case 'f':
+            key = "capture.filter";
+            break;
+        case OPT_COLLECTOR:
+            key = "export.collector";
+            break;
+        case OPT_COLLECTOR_KEY:
+            key = "export.collector_key";
+            break;
+        case OPT_KEY:
+            key = "export.key";
+            break;
+        case 'u':
+            key = "agent.user";
+            break;
+        case OPT_ID:
+            key = "agent.id";
+            break;
+        case OPT_INSECURE:
+            c->insecure = true;
+            continue;
+        case OPT_SET:
+            if (!ns_config_set_arg(ns_agent_opts, ns_agent_nopts, c, optarg, err, sizeof(err))) {
+                fprintf(stderr, "netscope-agent: --set %s\n", err);
+                return 2;
+            }
+            continue;
+        default:
+            continue;
+        }
+        if (!ns_config_set_string(ns_agent_opts, ns_agent_nopts, c, key, optarg)) {
+            fprintf(stderr, "netscope-agent: out of memory\n");
+            return 1;
+        }
+    }
+    if (!ns_agent_config_check(c, err, sizeof(err))) {
+        fprintf(stderr, "netscope-agent: %s\n", err);
+        return 2;
+    }
+    return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+    ns_agent_config_t cfg;
+    if (!ns_agent_config_defaults(&cfg)) {
+        fprintf(stderr, "netscope-agent: out of memory\n");
+        return 1;
+    }
+    int rc = configure(argc, argv, &cfg);
+    if (rc >= 0) {
+        ns_agent_config_free(&cfg);
+        return rc;
+    }
+    ns_log_level_t lvl = NS_LOG_INFO;
+    (void)ns_log_level_parse(cfg.log_level, &lvl);
+    ns_log_init("netscope-agent", lvl);
+
+    char err[1024];
+    ns_agent_t *agent = ns_agent_new(&cfg, err, sizeof(err));
+    if (agent == NULL) {
+        fprintf(stderr, "netscope-agent: %s\n", err);
+        ns_agent_config_free(&cfg);
+        return 1;
+    }
+    char who[64];
+    if (!ns_privs_drop(cfg.user, who, sizeof(who), err, sizeof(err))) {
+        fprintf(stderr, "netscope-agent: %s\n", err);
+        ns_agent_destroy(&agent);
+        ns_agent_config_free(&cfg);
+        return 1;
+    }
+    ns_log_info("netscope-agent %s running as %s, no capabilities kept", NS_VERSION, who);
+
+    g_agent = agent;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = ns_agent_run(agent);
+    g_agent = NULL;
+    ns_agent_destroy(&agent);
+    ns_agent_config_free(&cfg);
+    return rc;
+}

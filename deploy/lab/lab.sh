@@ -378,7 +378,7 @@ cmd_down() {
 # ---- status ----------------------------------------------------------------------------------
 
 cmd_status() {
-  local node ns link addr file name peer line problems=0
+  local node ns link addr file name peer line results problems=0
   need_root
   if [[ -z $(lab_namespaces) && ! -d $state ]]; then
     echo "lab $prefix is not up"
@@ -409,12 +409,24 @@ cmd_status() {
     fi
   done
   echo "reachability (one ping from each host):"
+  # All pings at once: a status stays about a second long however many hosts there are.
+  results=$(mktemp -d)
+  for node in $(host_nodes); do
+    ns_exists "$node" || continue
+    for peer in col $(host_nodes); do
+      [[ $peer == "$node" ]] && continue
+      if ip netns exec "$(ns_of "$node")" ping -n -q -c 1 -W 1 "$(addr_of "$peer")" >/dev/null 2>&1; then
+        echo ok >"$results/$node-$peer"
+      fi &
+    done
+  done
+  wait
   for node in $(host_nodes); do
     ns_exists "$node" || continue
     line="  $node ->"
     for peer in col $(host_nodes); do
       [[ $peer == "$node" ]] && continue
-      if ip netns exec "$(ns_of "$node")" ping -n -q -c 1 -W 1 "$(addr_of "$peer")" >/dev/null 2>&1; then
+      if [[ -f $results/$node-$peer ]]; then
         line+=" $peer ok"
       else
         line+=" $peer FAIL"
@@ -423,6 +435,7 @@ cmd_status() {
     done
     echo "$line"
   done
+  rm -rf "$results"
   ((problems == 0)) || {
     echo "$problems problem(s)"
     return 1

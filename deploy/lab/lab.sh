@@ -34,7 +34,7 @@ DNS_NAMES=(h1.lab col.lab nosuch.lab) # answer, answer, NXDOMAIN
 PING_COUNT=3
 PING_INTERVAL_S=0.2
 CURL_MAX_S=5
-READY_TRIES=50 # x 0.1 s: how long a server may take to listen
+READY_S=10 # how long a server may take to listen, tcpdump to start
 STATE_MARK=.netscope-lab
 
 # ---- messages and configuration --------------------------------------------------------------
@@ -137,14 +137,16 @@ start_time() {
   echo "${fields[19]}"
 }
 
-# Whether the process recorded as NAME still runs (same PID, same start time).
+# same_proc PID START: PID runs and is the process that started at START.
+same_proc() {
+  local now
+  [[ $1 =~ ^[0-9]+$ && -n $2 ]] && now=$(start_time "$1") && [[ $now == "$2" ]]
+}
+
+# Whether the process recorded as NAME still runs.
 proc_alive() {
-  local file=$state/pids/$1.pid pid st now
-  [[ -f $file ]] || return 1
-  read -r pid st <"$file" || return 1
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  now=$(start_time "$pid") || return 1
-  [[ $now == "$st" ]]
+  local pid st
+  [[ -f $state/pids/$1.pid ]] && read -r pid st <"$state/pids/$1.pid" && same_proc "$pid" "$st"
 }
 proc_pid() { awk '{print $1}' "$state/pids/$1.pid" 2>/dev/null || true; }
 
@@ -167,27 +169,29 @@ fail_log() {
   exit 1
 }
 
-# wait_listen NAME NODE tcp|udp PORT: until NAME listens, bounded; fails if it exits first.
-wait_listen() {
-  local name=$1 node=$2 proto=$3 port=$4 i
-  for ((i = 0; i < READY_TRIES; i++)); do
-    if [[ -n $(ip netns exec "$(ns_of "$node")" ss -Hln"${proto:0:1}" "sport = :$port" 2>/dev/null) ]]; then
-      return 0
-    fi
+# wait_ready NAME CMD...: poll CMD until it succeeds, READY_S at most; fails when NAME exits.
+wait_ready() {
+  local name=$1 deadline=$((SECONDS + READY_S))
+  shift
+  until "$@"; do
     proc_alive "$name" || fail_log "$name" "exited"
+    ((SECONDS <= deadline)) || fail_log "$name" "was not ready after $READY_S s"
     sleep 0.1
   done
-  fail_log "$name" "is not listening on $proto port $port after $((READY_TRIES / 10)) s"
+}
+listening() { # NODE tcp|udp PORT
+  [[ -n $(ip netns exec "$(ns_of "$1")" ss -Hln"${2:0:1}" "sport = :$3" 2>/dev/null) ]]
 }
 
-# Wait until none of the PIDs runs with its start time, for at most SECONDS.
+# wait_gone SECONDS "PID START"...: until none of them runs, SECONDS at most (SECONDS counts
+# whole seconds: <= waits at least the full time).
 wait_gone() {
-  local seconds=$1 i entry alive
+  local deadline=$((SECONDS + $1)) entry alive
   shift
-  for ((i = 0; i < seconds * 10; i++)); do
+  while ((SECONDS <= deadline)); do
     alive=0
     for entry in "$@"; do
-      [[ $(start_time "${entry% *}" 2>/dev/null) == "${entry#* }" ]] && alive=1
+      if same_proc "${entry% *}" "${entry#* }"; then alive=1; fi
     done
     ((alive)) || return 0
     sleep 0.1
@@ -202,7 +206,7 @@ signal_gone() {
   for entry in "$@"; do kill -TERM "${entry% *}" 2>/dev/null || true; done
   wait_gone "$stop_timeout_s" "$@" && return 0
   for entry in "$@"; do
-    if [[ $(start_time "${entry% *}" 2>/dev/null) == "${entry#* }" ]]; then
+    if same_proc "${entry% *}" "${entry#* }"; then
       note "pid ${entry% *} ignored SIGTERM for ${stop_timeout_s} s: SIGKILL"
       kill -KILL "${entry% *}" 2>/dev/null || true
     fi
@@ -216,9 +220,7 @@ stop_recorded() {
   for file in "$state"/pids/$1.pid; do
     [[ -f $file ]] || continue
     read -r pid st <"$file" || true
-    if [[ $pid =~ ^[0-9]+$ && $(start_time "$pid" 2>/dev/null) == "$st" ]]; then
-      entries+=("$pid $st")
-    fi
+    if same_proc "$pid" "$st"; then entries+=("$pid $st"); fi
   done
   signal_gone "${entries[@]}"
   # shellcheck disable=SC2086 # $1 is a glob on purpose
@@ -264,22 +266,28 @@ start_servers() {
   start_bg http h1 "$py" -m http.server --bind "$saddr" --directory "$state/www" "$HTTP_PORT"
   for node in col $(host_nodes); do records+=(--record "$node.$DNS_DOMAIN=$(addr_of "$node")"); done
   start_bg dnsd h1 "$py" "$here/dnsd.py" serve --addr "$saddr" --port "$DNS_PORT" "${records[@]}"
-  wait_listen http h1 tcp "$HTTP_PORT"
-  wait_listen dnsd h1 udp "$DNS_PORT"
+  wait_ready http listening h1 tcp "$HTTP_PORT"
+  wait_ready dnsd listening h1 udp "$DNS_PORT"
 }
 
-# The collector in col and one agent per host, when their binaries are given.
-start_netscope() {
-  local h bin coladdr cargs=() aargs=()
-  if [[ -z ${NS_COLLECTOR:-} && -z ${NS_AGENT:-} ]]; then
-    note "NS_COLLECTOR and NS_AGENT unset: no NetScope processes (servers, traffic and captures only)"
-    return 0
-  fi
+# Checked before anything is made: a wrong setting is not a partial lab.
+check_netscope_settings() {
+  local bin
+  [[ -n ${NS_COLLECTOR:-}${NS_AGENT:-} ]] || return 0
   [[ -n ${NS_COLLECTOR:-} ]] || die "NS_AGENT needs NS_COLLECTOR: the agents send to the lab's collector"
   [[ -n ${NS_CLI:-} ]] || die "NS_CLI (the netscope tool) is needed for 'netscope keygen'"
   for bin in NS_CLI NS_COLLECTOR NS_AGENT; do
     [[ -z ${!bin:-} || -x ${!bin} ]] || die "$bin=${!bin} is not an executable"
   done
+}
+
+# The collector in col and one agent per host, when their binaries are given.
+start_netscope() {
+  local h coladdr cargs=() aargs=()
+  if [[ -z ${NS_COLLECTOR:-} && -z ${NS_AGENT:-} ]]; then
+    note "NS_COLLECTOR and NS_AGENT unset: no NetScope processes (servers, traffic and captures only)"
+    return 0
+  fi
   coladdr=$(addr_of col)
   mkdir -p "$state/keys" "$state/allowed-keys"
   chmod 700 "$state/keys"
@@ -295,7 +303,7 @@ start_netscope() {
   start_bg collector col "$NS_COLLECTOR" --listen "tcp://$coladdr:$COLLECTOR_PORT" \
     --key "$state/keys/col.key_secret" --allowed-keys "$state/allowed-keys" \
     --flows-out "$state/flows.out" "${cargs[@]}"
-  wait_listen collector col tcp "$COLLECTOR_PORT"
+  wait_ready collector listening col tcp "$COLLECTOR_PORT"
   if [[ -z ${NS_AGENT:-} ]]; then
     note "NS_AGENT unset: collector only"
     return 0
@@ -315,6 +323,7 @@ cmd_up() {
   need_root
   need_tool ip iproute2
   need_tool "$py" python3
+  check_netscope_settings
   [[ -z $(lab_namespaces) ]] || die "lab '$prefix' is already up (lab.sh status; lab.sh down)"
   if [[ -e $state ]]; then
     [[ -f $state/$STATE_MARK ]] || die "LAB_DIR $state exists and is not a lab state directory"
@@ -544,7 +553,7 @@ cmd_exec() {
 
 cmd_capture() {
   (($# >= 2)) || usage
-  local node=$1 file=$2 name i
+  local node=$1 file=$2 name
   shift 2
   need_root
   need_tool tcpdump tcpdump
@@ -558,12 +567,7 @@ cmd_capture() {
   # nothing captured just before capture-stop is lost; -U: each packet is written as it
   # arrives, so the file can be read while tcpdump runs; -Z root: root writes the file.
   start_bg "$name" "$node" tcpdump -i "$(if_of "$node")" -n -U --immediate-mode -Z root -w "$file" "$@"
-  for ((i = 0; i < READY_TRIES; i++)); do
-    grep -q 'listening on' "$state/logs/$name.log" && break
-    proc_alive "$name" || fail_log "$name" "exited"
-    sleep 0.1
-  done
-  ((i < READY_TRIES)) || fail_log "$name" "did not start listening"
+  wait_ready "$name" grep -q 'listening on' "$state/logs/$name.log"
   proc_pid "$name"
 }
 

@@ -5,8 +5,8 @@
 #      by tshark and equal to the README's per-round numbers, then down leaving nothing;
 #   2. stand-in NetScope binaries: the exact command lines, keys and namespaces `up` uses, and
 #      an agent that ignores SIGTERM stopped by SIGKILL after LAB_STOP_TIMEOUT;
-#   3. an `up` that fails half-way (the collector exits) cleaned by `down`, twice; a LAB_DIR that
-#      is not a lab's is neither used nor removed.
+#   3. an `up` that fails half-way (the collector exits) cleaned by `down`, twice; settings
+#      refused before anything is made; a LAB_DIR that is not a lab's neither used nor removed.
 # Needs root, iproute2 with `ip netns`, tcpdump, tshark, curl, ping, python3: otherwise skipped (77).
 # shellcheck disable=SC2016,SC2012 # awk programs in single quotes; ls of files named by lab.sh
 set -u
@@ -221,6 +221,10 @@ eq "down: nothing named $p2 left" "$(lab_left "$p2")" 0
 mkdir -p "$tmp/notalab" && echo keep >"$tmp/notalab/file"
 eq "up refuses a foreign LAB_DIR" "$(LAB_PREFIX=$p3 LAB_DIR=$tmp/notalab bash "$lab" up >/dev/null 2>&1; echo $?)" 1
 eq "down leaves a foreign LAB_DIR" "$(LAB_PREFIX=$p3 LAB_DIR=$tmp/notalab bash "$lab" down >/dev/null 2>&1; cat "$tmp/notalab/file")" keep
+eq "up refuses agents without a collector" \
+  "$(LAB_PREFIX=$p3 LAB_DIR=$tmp/$p3 NS_AGENT=$tmp/bin/netscope-agent bash "$lab" up 2>&1 >/dev/null)" \
+  "lab: NS_AGENT needs NS_COLLECTOR: the agents send to the lab's collector"
+eq "a refused setting makes nothing" "$(lab_left "$p3")$([[ -e $tmp/$p3 ]] && echo ' state')" 0
 lab3 up >"$tmp/up3.out" 2>&1
 eq "up with a collector that exits fails" "$?" 1
 eq "the failure names the collector" "$(grep -c '^lab: collector exited' "$tmp/up3.out")" 1

@@ -81,6 +81,7 @@ ns_key_fingerprint(const ns_key_t *key, char out[NS_KEY_FINGERPRINT_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t d[crypto_hash_sha256_BYTES];
+    /* No sodium_init() needed: SHA-256 uses neither randomness nor CPU-specific code. */
     crypto_hash_sha256(d, key->bytes, NS_KEY_LEN);
     for (unsigned i = 0; i < NS_KEY_FINGERPRINT_LEN / 2; i++) {
         out[2 * i] = hex[d[i] >> 4];
@@ -130,7 +131,7 @@ typedef struct {
 static bool
 zpl_name_char(char c)
 {
-    return isalnum((unsigned char)c) || strchr("$-_@.&+/", c) != NULL;
+    return isalnum((unsigned char)c) || (c != '\0' && strchr("$-_@.&+/", c) != NULL);
 }
 
 /* Parse one line (without its newline). Returns 1 for a name, 0 for a blank or comment line,
@@ -967,6 +968,17 @@ ns_link_reload(ns_link_t *self, char *errbuf, size_t errlen)
     return NS_OK;
 }
 
+/* The next frame of a message whose first frame was received: it is already there (messages
+ * arrive whole), so waiting is safe; a signal must not cut the message in two. */
+static int
+recv_next_part(zmq_msg_t *m, void *sock)
+{
+    int rc;
+    while ((rc = zmq_msg_recv(m, sock, 0)) < 0 && errno == EINTR)
+        ;
+    return rc;
+}
+
 /* Receive the rest of a multipart message and throw it away. */
 static void
 drain_parts(void *sock)
@@ -976,7 +988,7 @@ drain_parts(void *sock)
     zmq_msg_t m;
     zmq_msg_init(&m);
     while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more &&
-           zmq_msg_recv(&m, sock, 0) >= 0)
+           recv_next_part(&m, sock) >= 0)
         sz = sizeof more;
     zmq_msg_close(&m);
 }
@@ -1007,11 +1019,9 @@ zap_recv(void *zap, zap_req_t *r)
     zmq_msg_t m;
     zmq_msg_init(&m);
     memset(r, 0, sizeof *r);
-    int flags = ZMQ_DONTWAIT; /* the first frame may not be there; the others are */
     for (;;) {
-        if (zmq_msg_recv(&m, zap, flags) < 0)
+        if ((r->n == 0 ? zmq_msg_recv(&m, zap, ZMQ_DONTWAIT) : recv_next_part(&m, zap)) < 0)
             break;
-        flags = 0;
         size_t len = zmq_msg_size(&m);
         if (r->n < ZAP_FRAMES) {
             if (len > ZAP_FRAME_MAX)
@@ -1203,8 +1213,8 @@ take(ns_link_t *self, ns_link_msg_t *msg)
         }
         msg->peer_len = idlen;
     }
-    /* A router's payload frame is already there (messages arrive whole). */
-    if (zmq_msg_recv(&self->rx, self->sock, self->router ? 0 : ZMQ_DONTWAIT) < 0)
+    if ((self->router ? recv_next_part(&self->rx, self->sock)
+                      : zmq_msg_recv(&self->rx, self->sock, ZMQ_DONTWAIT)) < 0)
         return !self->router && (errno == EAGAIN || errno == EINTR) ? TAKE_NONE : TAKE_ERROR;
     if (zmq_msg_more(&self->rx)) {
         drain_parts(self->sock);

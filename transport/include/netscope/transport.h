@@ -28,6 +28,9 @@
  * that was connected before its key was revoked is cut off: libzmq cannot drop one peer of a
  * ROUTER, so the collector drops its messages.
  *
+ * A link is used by one thread at a time (ZeroMQ sockets are not thread-safe); it is the
+ * exporter thread's in an agent and the ingest thread's in the collector.
+ *
  * Each link has its own ZeroMQ context (its own I/O thread and its own inproc namespace, hence
  * its own ZAP endpoint): several routers can live in one process, and nothing global is set
  * up (no signal handlers, no atexit).
@@ -85,7 +88,7 @@ ns_err_t ns_keypair_save(const ns_keypair_t *kp, const char *name, bool force, c
 
 /* Read a secret key file (NAME.key_secret) into `kp`. Refused, each with a sentence in errbuf:
  * a file that cannot be opened or is not a regular file (NS_EIO); one that group or others may
- * read, write or execute (NS_EINVAL: mode must be 0600 or 0400, as ssh requires); one that is
+ * read, write or execute (NS_EINVAL: 0600 or 0400, as ssh requires); one that is
  * not a key file, lacks a secret key, or whose public key does not belong to its secret key
  * (NS_EFORMAT). On failure `kp` is zeroed. */
 ns_err_t ns_keypair_load(const char *path, ns_keypair_t *kp, char *errbuf, size_t errlen);
@@ -129,12 +132,14 @@ void ns_key_fingerprint(const ns_key_t *key, char out[NS_KEY_FINGERPRINT_LEN + 1
 typedef struct ns_link ns_link_t;
 
 /* Called (router, CURVE) by ns_link_recv() in the owner's thread for each refused handshake:
- * the client's key as Z85 text and its IP address, both valid during the call. */
+ * the client's key as Z85 text and its IP address, both valid during the call. It must not
+ * destroy the link. */
 typedef void(ns_link_refused_fn)(void *arg, const char *key_z85, const char *address);
 
 /* Link options; all-zero gives plain text and the defaults in brackets. */
 typedef struct {
-    /* CURVE: the link's own key pair; NULL: plain text (tests, trusted networks). */
+    /* CURVE: the link's own key pair (copied into the socket at creation; wipe it after);
+     * NULL: plain text (tests, trusted networks). */
     const ns_keypair_t *keys;
     /* Dealer with keys: the collector's public key (required). */
     const ns_key_t *server_key;
@@ -184,7 +189,9 @@ typedef struct {
     uint64_t sessions;           /* handshakes that succeeded: on a dealer 1 after the first
                                     connection and one more per reconnect */
     uint64_t disconnects;        /* connections that ended (after a session or a failure) */
-    uint64_t handshake_failures; /* wrong mechanism (plain text vs CURVE), bad keys, refusals */
+    uint64_t handshake_failures; /* wrong mechanism (plain text vs CURVE), bad keys, refusals;
+                                    on a dealer with no session yet: the collector refuses our
+                                    key, or server_key is not the collector's */
     uint64_t refused;            /* router: handshakes refused by the allow-list */
     uint64_t dropped;            /* messages dropped for their shape (not one payload frame) */
 } ns_link_stats_t;

@@ -13,17 +13,16 @@
 static void
 usage(FILE *out)
 {
-    fprintf(out,
-            "usage: netscope keygen [--force] NAME\n"
-            "\n"
-            "Writes a CURVE key pair for an agent or a collector (czmq certificate format):\n"
-            "  NAME.key          the public key: copy an agent's into the collector's\n"
-            "                    allowed-keys directory, and the collector's to its agents\n"
-            "  NAME.key_secret   both keys, mode 0600: keep it on its host\n"
-            "and prints the public key's fingerprint (first 16 hex digits of its SHA-256).\n"
-            "\n"
-            "  -f, --force      replace existing files\n"
-            "  -h, --help       this text\n");
+    fprintf(out, "usage: netscope keygen [--force] NAME\n"
+                 "\n"
+                 "Writes a CURVE key pair for an agent or a collector (czmq certificate format):\n"
+                 "  NAME.key          the public key: copy an agent's into the collector's\n"
+                 "                    allowed-keys directory, and the collector's to its agents\n"
+                 "  NAME.key_secret   both keys, mode 0600: keep it on its host\n"
+                 "and prints the public key's fingerprint (first 16 hex digits of its SHA-256).\n"
+                 "\n"
+                 "  -f, --force      replace existing files\n"
+                 "  -h, --help       this text\n");
 }
 
 int

@@ -97,6 +97,17 @@ ns_keypair_wipe(ns_keypair_t *kp)
         sodium_memzero(kp, sizeof *kp);
 }
 
+/* The way out of a function that held a secret key's Z85 text and fills `kp`: the text is
+ * wiped, and on failure the pair too, so a caller never holds half a key. */
+static ns_err_t
+key_exit(ns_err_t rc, char sec_z85[NS_KEY_Z85_LEN + 1], ns_keypair_t *kp)
+{
+    sodium_memzero(sec_z85, NS_KEY_Z85_LEN + 1);
+    if (rc != NS_OK)
+        ns_keypair_wipe(kp);
+    return rc;
+}
+
 ns_err_t
 ns_keypair_generate(ns_keypair_t *kp, char *errbuf, size_t errlen)
 {
@@ -114,10 +125,7 @@ ns_keypair_generate(ns_keypair_t *kp, char *errbuf, size_t errlen)
     }
     rc = NS_OK;
 out:
-    sodium_memzero(sec, sizeof sec);
-    if (rc != NS_OK)
-        ns_keypair_wipe(kp);
-    return rc;
+    return key_exit(rc, sec, kp);
 }
 
 /* One line of ZPL: indentation level, name and optional value (pointers into the line). */
@@ -254,8 +262,8 @@ ns_key_decode(const char *text, size_t len, ns_keypair_t *kp, bool *has_secret, 
         goto out;
     }
     if (!have_pub || !ns_key_from_z85(pub, &kp->pub)) {
-        set_err(errbuf, errlen, "%s", have_pub ? "curve public-key is not valid Z85"
-                                               : "no curve public-key");
+        set_err(errbuf, errlen, "%s",
+                have_pub ? "curve public-key is not valid Z85" : "no curve public-key");
         goto out;
     }
     if (have_sec) {
@@ -275,18 +283,14 @@ ns_key_decode(const char *text, size_t len, ns_keypair_t *kp, bool *has_secret, 
     }
     rc = NS_OK;
 out:
-    sodium_memzero(sec, sizeof sec);
-    if (rc != NS_OK)
-        ns_keypair_wipe(kp);
-    return rc;
+    return key_exit(rc, sec, kp);
 }
 
 /* Read a key file into buf (NS_KEY_FILE_MAX + 1 bytes): open once, check what was opened (a
  * regular file; for a secret key no permission for group or others) and only then read, so
  * the checks and the bytes are about the same file. O_NONBLOCK: a FIFO does not hang us. */
 static ns_err_t
-key_file_read(const char *path, bool secret, char *buf, size_t *len, char *errbuf,
-              size_t errlen)
+key_file_read(const char *path, bool secret, char *buf, size_t *len, char *errbuf, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
@@ -305,8 +309,8 @@ key_file_read(const char *path, bool secret, char *buf, size_t *len, char *errbu
     }
     if (secret && (st.st_mode & 077) != 0) {
         set_err(errbuf, errlen,
-                "secret key file %s is open to group or others (mode %04o); chmod 600 it",
-                path, (unsigned)(st.st_mode & 07777));
+                "secret key file %s is open to group or others (mode %04o); chmod 600 it", path,
+                (unsigned)(st.st_mode & 07777));
         rc = NS_EINVAL;
         goto out;
     }
@@ -463,8 +467,7 @@ out:
 }
 
 ns_err_t
-ns_keypair_save(const ns_keypair_t *kp, const char *name, bool force, char *errbuf,
-                size_t errlen)
+ns_keypair_save(const ns_keypair_t *kp, const char *name, bool force, char *errbuf, size_t errlen)
 {
     char pub_path[PATH_MAX], sec_path[PATH_MAX];
     char text[1024];
@@ -509,7 +512,7 @@ out:
     (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |                                      \
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |                  \
      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-#define DRAIN_MAX 256 /* events or ZAP requests taken in one go, so recv keeps its deadline */
+#define DRAIN_MAX 256    /* events or ZAP requests taken in one go, so recv keeps its deadline */
 #define IPC_PATH_MAX 107 /* sun_path less its NUL */
 #define HEARTBEAT_MAX_MS 600000
 
@@ -614,8 +617,7 @@ endpoint_ok(const char *ep, bool bind, char *errbuf, size_t errlen)
         return false;
     }
     if (strncmp(ep, "tcp://", 6) != 0) {
-        set_err(errbuf, errlen, "'%s' is not an endpoint: use tcp://HOST:PORT or ipc://PATH",
-                ep);
+        set_err(errbuf, errlen, "'%s' is not an endpoint: use tcp://HOST:PORT or ipc://PATH", ep);
         return false;
     }
     const char *host = ep + 6;
@@ -675,8 +677,7 @@ allowed_load(const char *dir, ns_key_t **keys_out, size_t *n_out, char *errbuf, 
     static const size_t suffix_len = sizeof NS_KEY_PUBLIC_SUFFIX - 1;
     DIR *d = opendir(dir);
     if (d == NULL) {
-        set_err(errbuf, errlen, "cannot read allowed-keys directory %s: %s", dir,
-                strerror(errno));
+        set_err(errbuf, errlen, "cannot read allowed-keys directory %s: %s", dir, strerror(errno));
         return NS_EIO;
     }
     ns_key_t *keys = NULL;
@@ -718,8 +719,7 @@ allowed_load(const char *dir, ns_key_t **keys_out, size_t *n_out, char *errbuf, 
         errno = 0;
     }
     if (rc == NS_OK && errno != 0) {
-        set_err(errbuf, errlen, "cannot read allowed-keys directory %s: %s", dir,
-                strerror(errno));
+        set_err(errbuf, errlen, "cannot read allowed-keys directory %s: %s", dir, strerror(errno));
         rc = NS_EIO;
     }
     closedir(d);
@@ -792,8 +792,7 @@ link_socket(ns_link_t *self, int type)
 }
 
 static ns_link_t *
-link_new(bool router, const char *endpoint, const ns_link_opts_t *opts, char *errbuf,
-         size_t errlen)
+link_new(bool router, const char *endpoint, const ns_link_opts_t *opts, char *errbuf, size_t errlen)
 {
     static const ns_link_opts_t defaults;
     const ns_link_opts_t *o = opts ? opts : &defaults;
@@ -824,8 +823,8 @@ link_new(bool router, const char *endpoint, const ns_link_opts_t *opts, char *er
             set_err(errbuf, errlen, "out of memory");
             goto fail;
         }
-        if (allowed_load(self->allowed_dir, &self->allowed, &self->n_allowed, errbuf,
-                         errlen) != NS_OK)
+        if (allowed_load(self->allowed_dir, &self->allowed, &self->n_allowed, errbuf, errlen) !=
+            NS_OK)
             goto fail;
         /* Before the router exists: libzmq admits every CURVE client when no handler is
          * bound at the ZAP endpoint. */
@@ -995,13 +994,21 @@ drain_parts(void *sock)
 
 /* A ZAP request (RFC 27): version, request id, domain, address, identity, mechanism, and for
  * CURVE one credential, the client's 32-byte public key. */
-enum { ZAP_VERSION, ZAP_ID, ZAP_DOMAIN_F, ZAP_ADDRESS, ZAP_IDENTITY, ZAP_MECHANISM, ZAP_KEY,
-       ZAP_FRAMES };
+enum {
+    ZAP_VERSION,
+    ZAP_ID,
+    ZAP_DOMAIN_F,
+    ZAP_ADDRESS,
+    ZAP_IDENTITY,
+    ZAP_MECHANISM,
+    ZAP_KEY,
+    ZAP_FRAMES
+};
 #define ZAP_FRAME_MAX 256
 
 typedef struct {
-    unsigned n;     /* frames received (more than ZAP_FRAMES: malformed) */
-    bool too_long;  /* a frame exceeded ZAP_FRAME_MAX */
+    unsigned n;    /* frames received (more than ZAP_FRAMES: malformed) */
+    bool too_long; /* a frame exceeded ZAP_FRAME_MAX */
     size_t len[ZAP_FRAMES];
     char f[ZAP_FRAMES][ZAP_FRAME_MAX + 1];
 } zap_req_t;
@@ -1039,13 +1046,11 @@ zap_recv(void *zap, zap_req_t *r)
 }
 
 static void
-zap_reply(void *zap, const zap_req_t *r, const char *code, const char *text,
-          const char *user_id)
+zap_reply(void *zap, const zap_req_t *r, const char *code, const char *text, const char *user_id)
 {
     /* The ZAP pipe has no high-water mark (libzmq makes it with hwm 0): these never block. */
     zmq_send(zap, "1.0", 3, ZMQ_SNDMORE);
-    zmq_send(zap, r->f[ZAP_ID], r->n > ZAP_ID && !r->too_long ? r->len[ZAP_ID] : 0,
-             ZMQ_SNDMORE);
+    zmq_send(zap, r->f[ZAP_ID], r->n > ZAP_ID && !r->too_long ? r->len[ZAP_ID] : 0, ZMQ_SNDMORE);
     zmq_send(zap, code, strlen(code), ZMQ_SNDMORE);
     zmq_send(zap, text, strlen(text), ZMQ_SNDMORE);
     zmq_send(zap, user_id, strlen(user_id), ZMQ_SNDMORE);
@@ -1065,8 +1070,8 @@ zap_serve(ns_link_t *self)
         }
         ns_key_t key;
         char z85[NS_KEY_Z85_LEN + 1];
-        if (!zap_frame_is(&r, ZAP_MECHANISM, "CURVE") || !zap_frame_is(&r, ZAP_DOMAIN_F, ZAP_DOMAIN) ||
-            r.len[ZAP_KEY] != NS_KEY_LEN) {
+        if (!zap_frame_is(&r, ZAP_MECHANISM, "CURVE") ||
+            !zap_frame_is(&r, ZAP_DOMAIN_F, ZAP_DOMAIN) || r.len[ZAP_KEY] != NS_KEY_LEN) {
             zap_reply(self->zap, &r, "400", "CURVE only", "");
             continue;
         }
@@ -1147,8 +1152,7 @@ ns_link_send(ns_link_t *self, const void *data, size_t len)
 }
 
 ns_link_rc_t
-ns_link_send_to(ns_link_t *self, const uint8_t *peer, size_t peer_len, const void *data,
-                size_t len)
+ns_link_send_to(ns_link_t *self, const uint8_t *peer, size_t peer_len, const void *data, size_t len)
 {
     if (!self->router)
         return link_fail(self, "a dealer sends with ns_link_send()");

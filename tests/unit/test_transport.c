@@ -155,38 +155,39 @@ static ns_link_t *
 curve_router(const fx_t *f, const ns_keypair_t *server, refusals_t *ref, const char *endpoint)
 {
     char err[256];
-    ns_link_opts_t o = {.keys = server, .allowed_dir = f->allowed, .on_refused = on_refused,
-                        .on_refused_arg = ref};
-    ns_link_t *r = ns_link_router_new(endpoint ? endpoint : "tcp://127.0.0.1:*", &o, err,
-                                      sizeof err);
+    ns_link_opts_t o = {
+        .keys = server, .allowed_dir = f->allowed, .on_refused = on_refused, .on_refused_arg = ref};
+    ns_link_t *r =
+        ns_link_router_new(endpoint ? endpoint : "tcp://127.0.0.1:*", &o, err, sizeof err);
     ck_assert_msg(r != NULL, "%s", err);
     return r;
 }
 
 static ns_link_t *
-curve_dealer(const char *endpoint, const ns_keypair_t *own, const ns_key_t *server,
-             const char *id)
+curve_dealer(const char *endpoint, const ns_keypair_t *own, const ns_key_t *server, const char *id)
 {
     char err[256];
-    ns_link_opts_t o = {.keys = own, .server_key = server, .routing_id = id,
-                        .reconnect_ivl_ms = 20, .reconnect_ivl_max_ms = 100};
+    ns_link_opts_t o = {.keys = own,
+                        .server_key = server,
+                        .routing_id = id,
+                        .reconnect_ivl_ms = 20,
+                        .reconnect_ivl_max_ms = 100};
     ns_link_t *d = ns_link_dealer_new(endpoint, &o, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     return d;
 }
 
 /* Send `text` from dealer `d` as soon as it has a session, letting router `r` answer ZAP in
- * the meantime (its owner must be in recv for a handshake to finish). Returns the last send
- * result; `got` counts messages the router received meanwhile. */
+ * the meantime (its owner must be in recv for a handshake to finish; nothing else may arrive).
+ * Returns the last send result. */
 static ns_link_rc_t
-send_when_up(ns_link_t *d, ns_link_t *r, const char *text, int *got)
+send_when_up(ns_link_t *d, ns_link_t *r, const char *text)
 {
     int64_t end = now_ms() + DEADLINE_MS;
     ns_link_rc_t rc;
     while ((rc = ns_link_send(d, text, strlen(text))) == NS_LINK_AGAIN && now_ms() < end) {
         ns_link_msg_t m;
-        if (ns_link_recv(r, &m, 10) == NS_LINK_OK && got)
-            (*got)++;
+        ck_assert_int_eq(ns_link_recv(r, &m, 10), NS_LINK_TIMEOUT);
     }
     return rc;
 }
@@ -337,8 +338,8 @@ START_TEST(keys_z85)
     ns_key_t k;
     ck_assert(ns_key_from_z85(DOC_PUB, &k));
     ck_assert(!ns_key_from_z85(NULL, &k));
-    ck_assert(!ns_key_from_z85("Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hI", &k)); /* 39 */
-    ck_assert(!ns_key_from_z85(DOC_PUB "0", &k));                              /* 41 */
+    ck_assert(!ns_key_from_z85("Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hI", &k));   /* 39 */
+    ck_assert(!ns_key_from_z85(DOC_PUB "0", &k));                                 /* 41 */
     ck_assert(!ns_key_from_z85("Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{h\"D", &k)); /* '"' */
     /* "#####" is 85^5 - 1, more than 32 bits. */
     ck_assert(!ns_key_from_z85("#####w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID", &k));
@@ -431,25 +432,52 @@ END_TEST
 
 /* ---- links: CURVE -------------------------------------------------------------------- */
 
+/* A collector: a CURVE router on an ephemeral port whose allowed-keys directory holds the
+ * public keys of `allowed` agents (agent-1, agent-2). */
+typedef struct {
+    fx_t f;
+    ns_keypair_t server;
+    ns_keypair_t agent[2];
+    refusals_t ref;
+    ns_link_t *r;
+} cfx_t;
+
+static void
+cfx_init(cfx_t *c, unsigned allowed)
+{
+    memset(c, 0, sizeof *c);
+    fx_init(&c->f);
+    make_keys(&c->f, "collector", false, &c->server);
+    for (unsigned i = 0; i < allowed; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "agent-%u", i + 1);
+        make_keys(&c->f, name, true, &c->agent[i]);
+    }
+    c->r = curve_router(&c->f, &c->server, &c->ref, NULL);
+    ck_assert_uint_eq(ns_link_allowed_count(c->r), allowed);
+}
+
+static void
+cfx_fini(cfx_t *c)
+{
+    ns_link_destroy(&c->r);
+    ck_assert_ptr_null(c->r);
+    fx_fini(&c->f);
+}
+
 START_TEST(curve_both_ways_router_sees_key)
 {
-    fx_t f;
-    fx_init(&f);
-    ns_keypair_t server, agent;
-    make_keys(&f, "collector", false, &server);
-    make_keys(&f, "agent-1", true, &agent);
-    refusals_t ref = {0};
-    ns_link_t *r = curve_router(&f, &server, &ref, NULL);
-    ck_assert_uint_eq(ns_link_allowed_count(r), 1);
-    ck_assert_ptr_nonnull(strstr(ns_link_endpoint(r), "tcp://127.0.0.1:"));
-    ns_link_t *d = curve_dealer(ns_link_endpoint(r), &agent, &server.pub, "agent-1");
+    cfx_t c;
+    cfx_init(&c, 1);
+    ck_assert_ptr_nonnull(strstr(ns_link_endpoint(c.r), "tcp://127.0.0.1:"));
+    ns_link_t *d = curve_dealer(ns_link_endpoint(c.r), &c.agent[0], &c.server.pub, "agent-1");
 
-    ck_assert_int_eq(send_when_up(d, r, "hello", NULL), NS_LINK_OK);
+    ck_assert_int_eq(send_when_up(d, c.r, "hello"), NS_LINK_OK);
     ns_link_msg_t m;
-    recv_one(r, &m);
+    recv_one(c.r, &m);
     ck_assert(payload_is(&m, "hello"));
     ck_assert(m.has_key);
-    ck_assert_mem_eq(m.key.bytes, agent.pub.bytes, NS_KEY_LEN);
+    ck_assert_mem_eq(m.key.bytes, c.agent[0].pub.bytes, NS_KEY_LEN);
     ck_assert(m.key_allowed);
     ck_assert_uint_eq(m.peer_len, 7);
     ck_assert_mem_eq(m.peer, "agent-1", 7);
@@ -458,60 +486,55 @@ START_TEST(curve_both_ways_router_sees_key)
     uint8_t peer[NS_LINK_PEER_MAX];
     size_t peer_len = m.peer_len;
     memcpy(peer, m.peer, peer_len);
-    ck_assert_int_eq(ns_link_send_to(r, peer, peer_len, "ack 1", 5), NS_LINK_OK);
+    ck_assert_int_eq(ns_link_send_to(c.r, peer, peer_len, "ack 1", 5), NS_LINK_OK);
     recv_one(d, &m);
     ck_assert(payload_is(&m, "ack 1"));
     ck_assert_uint_eq(m.peer_len, 0);
 
-    ck_assert_int_eq(ns_link_send_to(r, (const uint8_t *)"nobody", 6, "x", 1), NS_LINK_NOPEER);
-    ck_assert_int_eq(ns_link_send(r, "x", 1), NS_LINK_ERROR);
-    ck_assert_ptr_nonnull(strstr(ns_link_error(r), "send_to"));
+    ck_assert_int_eq(ns_link_send_to(c.r, (const uint8_t *)"nobody", 6, "x", 1), NS_LINK_NOPEER);
+    ck_assert_int_eq(ns_link_send(c.r, "x", 1), NS_LINK_ERROR);
+    ck_assert_ptr_nonnull(strstr(ns_link_error(c.r), "send_to"));
 
     ns_link_stats_t st;
     ns_link_stats(d, &st);
     ck_assert(st.connected);
     ck_assert_uint_eq(st.sessions, 1);
-    ck_assert_int_eq(ref.calls, 0);
+    ck_assert_int_eq(c.ref.calls, 0);
     ns_link_destroy(&d);
-    ns_link_destroy(&r);
     ck_assert_ptr_null(d);
-    ck_assert_ptr_null(r);
-    fx_fini(&f);
+    cfx_fini(&c);
 }
 END_TEST
 
 START_TEST(curve_unknown_key_refused)
 {
-    fx_t f;
-    fx_init(&f);
-    ns_keypair_t server, stranger;
-    make_keys(&f, "collector", false, &server);
-    make_keys(&f, "stranger", false, &stranger);
-    refusals_t ref = {0};
-    ns_link_t *r = curve_router(&f, &server, &ref, NULL);
-    ns_link_t *d = curve_dealer(ns_link_endpoint(r), &stranger, &server.pub, "stranger");
+    cfx_t c;
+    cfx_init(&c, 0);
+    ns_keypair_t stranger;
+    make_keys(&c.f, "stranger", false, &stranger);
+    ns_link_t *d = curve_dealer(ns_link_endpoint(c.r), &stranger, &c.server.pub, "stranger");
 
     int got = 0;
     int64_t end = now_ms() + DEADLINE_MS;
     ns_link_msg_t m;
-    while (ref.calls == 0 && now_ms() < end) {
+    while (c.ref.calls == 0 && now_ms() < end) {
         ck_assert_int_eq(ns_link_send(d, "let me in", 9), NS_LINK_AGAIN); /* no session */
-        if (ns_link_recv(r, &m, 10) == NS_LINK_OK)
+        if (ns_link_recv(c.r, &m, 10) == NS_LINK_OK)
             got++;
     }
-    ck_assert_int_ge(ref.calls, 1);
+    ck_assert_int_ge(c.ref.calls, 1);
     char z85[NS_KEY_Z85_LEN + 1];
     ns_key_z85(&stranger.pub, z85);
-    ck_assert_str_eq(ref.key, z85);
-    ck_assert_str_eq(ref.address, "127.0.0.1");
+    ck_assert_str_eq(c.ref.key, z85);
+    ck_assert_str_eq(c.ref.address, "127.0.0.1");
     /* Give the refused dealer time to try again; still nothing gets in. */
     for (int i = 0; i < 10; i++)
-        if (ns_link_recv(r, &m, 10) == NS_LINK_OK)
+        if (ns_link_recv(c.r, &m, 10) == NS_LINK_OK)
             got++;
     ck_assert_int_eq(got, 0);
     ns_link_stats_t st;
-    ns_link_stats(r, &st);
-    ck_assert_uint_eq(st.refused, (uint64_t)ref.calls);
+    ns_link_stats(c.r, &st);
+    ck_assert_uint_eq(st.refused, (uint64_t)c.ref.calls);
     ck_assert_uint_eq(st.sessions, 0);
     /* The agent's side sees why: its handshakes fail, no session ever starts. */
     end = now_ms() + DEADLINE_MS;
@@ -522,22 +545,17 @@ START_TEST(curve_unknown_key_refused)
     ck_assert(!st.connected);
     ck_assert_uint_eq(st.sessions, 0);
     ns_link_destroy(&d);
-    ns_link_destroy(&r);
-    fx_fini(&f);
+    cfx_fini(&c);
 }
 END_TEST
 
 START_TEST(plain_dealer_to_curve_router_refused)
 {
-    fx_t f;
-    fx_init(&f);
-    ns_keypair_t server;
-    make_keys(&f, "collector", false, &server);
-    refusals_t ref = {0};
-    ns_link_t *r = curve_router(&f, &server, &ref, NULL);
+    cfx_t c;
+    cfx_init(&c, 1);
     char err[256];
     ns_link_opts_t o = {.reconnect_ivl_ms = 20, .reconnect_ivl_max_ms = 100};
-    ns_link_t *d = ns_link_dealer_new(ns_link_endpoint(r), &o, err, sizeof err);
+    ns_link_t *d = ns_link_dealer_new(ns_link_endpoint(c.r), &o, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
 
     int got = 0;
@@ -546,91 +564,78 @@ START_TEST(plain_dealer_to_curve_router_refused)
     ns_link_msg_t m;
     while (st.handshake_failures == 0 && now_ms() < end) {
         ck_assert_int_eq(ns_link_send(d, "plain", 5), NS_LINK_AGAIN);
-        if (ns_link_recv(r, &m, 10) == NS_LINK_OK)
+        if (ns_link_recv(c.r, &m, 10) == NS_LINK_OK)
             got++;
-        ns_link_stats(r, &st);
+        ns_link_stats(c.r, &st);
     }
     ck_assert_uint_ge(st.handshake_failures, 1);
     ck_assert_int_eq(got, 0);
     ck_assert_uint_eq(st.sessions, 0);
-    ck_assert_int_eq(ref.calls, 0); /* refused by the mechanism, before ZAP */
+    ck_assert_int_eq(c.ref.calls, 0); /* refused by the mechanism, before ZAP */
     ns_link_destroy(&d);
-    ns_link_destroy(&r);
-    fx_fini(&f);
+    cfx_fini(&c);
 }
 END_TEST
 
 START_TEST(curve_revoked_by_reload)
 {
-    fx_t f;
-    fx_init(&f);
-    ns_keypair_t server, agent, other;
-    make_keys(&f, "collector", false, &server);
-    make_keys(&f, "agent-1", true, &agent);
-    make_keys(&f, "agent-2", true, &other);
-    refusals_t ref = {0};
-    ns_link_t *r = curve_router(&f, &server, &ref, NULL);
-    ck_assert_uint_eq(ns_link_allowed_count(r), 2);
-    ns_link_t *d = curve_dealer(ns_link_endpoint(r), &agent, &server.pub, "agent-1");
-    ck_assert_int_eq(send_when_up(d, r, "before", NULL), NS_LINK_OK);
+    cfx_t c;
+    cfx_init(&c, 2);
+    const ns_keypair_t *agent = &c.agent[0];
+    ns_link_t *d = curve_dealer(ns_link_endpoint(c.r), agent, &c.server.pub, "agent-1");
+    ck_assert_int_eq(send_when_up(d, c.r, "before"), NS_LINK_OK);
     ns_link_msg_t m;
-    recv_one(r, &m);
+    recv_one(c.r, &m);
     ck_assert(payload_is(&m, "before"));
     ck_assert(m.key_allowed);
 
     char path[192], err[256];
-    snprintf(path, sizeof path, "%s/agent-1.key", f.allowed);
+    snprintf(path, sizeof path, "%s/agent-1.key", c.f.allowed);
     ck_assert_int_eq(unlink(path), 0);
-    ck_assert_msg(ns_link_reload(r, err, sizeof err) == NS_OK, "%s", err);
-    ck_assert_uint_eq(ns_link_allowed_count(r), 1);
-    ck_assert(!ns_link_key_allowed(r, &agent.pub));
-    ck_assert(ns_link_key_allowed(r, &other.pub));
+    ck_assert_msg(ns_link_reload(c.r, err, sizeof err) == NS_OK, "%s", err);
+    ck_assert_uint_eq(ns_link_allowed_count(c.r), 1);
+    ck_assert(!ns_link_key_allowed(c.r, &agent->pub));
+    ck_assert(ns_link_key_allowed(c.r, &c.agent[1].pub));
 
     /* The dealer connected before the reload is still connected: its messages say so. */
     ck_assert_int_eq(ns_link_send(d, "after", 5), NS_LINK_OK);
-    recv_one(r, &m);
+    recv_one(c.r, &m);
     ck_assert(payload_is(&m, "after"));
     ck_assert(m.has_key);
-    ck_assert_mem_eq(m.key.bytes, agent.pub.bytes, NS_KEY_LEN);
+    ck_assert_mem_eq(m.key.bytes, agent->pub.bytes, NS_KEY_LEN);
     ck_assert(!m.key_allowed);
 
     /* A new handshake with the revoked key is refused. */
-    ns_link_t *d2 = curve_dealer(ns_link_endpoint(r), &agent, &server.pub, "agent-1b");
+    ns_link_t *d2 = curve_dealer(ns_link_endpoint(c.r), agent, &c.server.pub, "agent-1b");
     int64_t end = now_ms() + DEADLINE_MS;
-    while (ref.calls == 0 && now_ms() < end)
-        ns_link_recv(r, &m, 10);
-    ck_assert_int_eq(ref.calls, 1);
+    while (c.ref.calls == 0 && now_ms() < end)
+        ns_link_recv(c.r, &m, 10);
+    ck_assert_int_eq(c.ref.calls, 1);
 
     /* A malformed key file makes reload fail whole; the list in force stays. */
-    snprintf(path, sizeof path, "%s/broken.key", f.allowed);
+    snprintf(path, sizeof path, "%s/broken.key", c.f.allowed);
     write_text(path, "curve\n    public-key = \"short\"\n", 0644);
-    ck_assert_int_eq(ns_link_reload(r, err, sizeof err), NS_EFORMAT);
+    ck_assert_int_eq(ns_link_reload(c.r, err, sizeof err), NS_EFORMAT);
     ck_assert_ptr_nonnull(strstr(err, "broken.key"));
-    ck_assert(ns_link_key_allowed(r, &other.pub));
+    ck_assert(ns_link_key_allowed(c.r, &c.agent[1].pub));
     ns_link_destroy(&d2);
     ns_link_destroy(&d);
-    ns_link_destroy(&r);
-    fx_fini(&f);
+    cfx_fini(&c);
 }
 END_TEST
 
 START_TEST(curve_reconnect_detected)
 {
-    fx_t f;
-    fx_init(&f);
-    ns_keypair_t server, agent;
-    make_keys(&f, "collector", false, &server);
-    make_keys(&f, "agent-1", true, &agent);
-    refusals_t ref = {0};
-    ns_link_t *r = curve_router(&f, &server, &ref, NULL);
+    cfx_t c;
+    cfx_init(&c, 1);
     char endpoint[NS_LINK_ENDPOINT_MAX];
-    snprintf(endpoint, sizeof endpoint, "%s", ns_link_endpoint(r));
-    ns_link_t *d = curve_dealer(endpoint, &agent, &server.pub, "agent-1");
-    ck_assert_int_eq(send_when_up(d, r, "one", NULL), NS_LINK_OK);
+    snprintf(endpoint, sizeof endpoint, "%s", ns_link_endpoint(c.r));
+    ns_link_t *d = curve_dealer(endpoint, &c.agent[0], &c.server.pub, "agent-1");
+    ck_assert_int_eq(send_when_up(d, c.r, "one"), NS_LINK_OK);
     ns_link_msg_t m;
-    recv_one(r, &m);
+    recv_one(c.r, &m);
 
-    ns_link_destroy(&r);
+    ns_link_destroy(&c.r);
     ns_link_stats_t st = {.connected = true};
     int64_t end = now_ms() + DEADLINE_MS;
     while (st.connected && now_ms() < end) {
@@ -642,16 +647,15 @@ START_TEST(curve_reconnect_detected)
     ck_assert_uint_ge(st.disconnects, 1);
     ck_assert_int_eq(ns_link_send(d, "lost", 4), NS_LINK_AGAIN);
 
-    r = curve_router(&f, &server, &ref, endpoint);
-    ck_assert_int_eq(send_when_up(d, r, "two", NULL), NS_LINK_OK);
-    recv_one(r, &m);
+    c.r = curve_router(&c.f, &c.server, &c.ref, endpoint);
+    ck_assert_int_eq(send_when_up(d, c.r, "two"), NS_LINK_OK);
+    recv_one(c.r, &m);
     ck_assert(payload_is(&m, "two"));
     ns_link_stats(d, &st);
     ck_assert(st.connected);
     ck_assert_uint_eq(st.sessions, 2);
     ns_link_destroy(&d);
-    ns_link_destroy(&r);
-    fx_fini(&f);
+    cfx_fini(&c);
 }
 END_TEST
 
@@ -701,8 +705,8 @@ START_TEST(plain_high_water_mark)
     ns_link_opts_t ro = {.rcvhwm = 1, .sndhwm = 1};
     ns_link_t *r = ns_link_router_new("tcp://127.0.0.1:*", &ro, err, sizeof err);
     ck_assert_msg(r != NULL, "%s", err);
-    ns_link_opts_t dopts = {.sndhwm = 1, .rcvhwm = 1, .max_msg_bytes = 256 * 1024,
-                            .linger_ms = 100};
+    ns_link_opts_t dopts = {
+        .sndhwm = 1, .rcvhwm = 1, .max_msg_bytes = 256 * 1024, .linger_ms = 100};
     ns_link_t *d = ns_link_dealer_new(ns_link_endpoint(r), &dopts, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     wait_connected(d);

@@ -57,10 +57,10 @@
 
 /* ---- keys --------------------------------------------------------------------------- */
 
-#define NS_KEY_LEN 32              /* a Curve25519 key */
-#define NS_KEY_Z85_LEN 40          /* its Z85 text (ZeroMQ RFC 32) */
-#define NS_KEY_FINGERPRINT_LEN 16  /* hex digits */
-#define NS_KEY_FILE_MAX 4096       /* longer key files are refused */
+#define NS_KEY_LEN 32             /* a Curve25519 key */
+#define NS_KEY_Z85_LEN 40         /* its Z85 text (ZeroMQ RFC 32) */
+#define NS_KEY_FINGERPRINT_LEN 16 /* hex digits */
+#define NS_KEY_FILE_MAX 4096      /* longer key files are refused */
 #define NS_KEY_PUBLIC_SUFFIX ".key"
 #define NS_KEY_SECRET_SUFFIX ".key_secret"
 
@@ -123,8 +123,8 @@ void ns_key_fingerprint(const ns_key_t *key, char out[NS_KEY_FINGERPRINT_LEN + 1
 
 /* ---- links -------------------------------------------------------------------------- */
 
-#define NS_LINK_PEER_MAX 255       /* a ZeroMQ routing id */
-#define NS_LINK_ADDR_MAX 64        /* a peer's IP address as text */
+#define NS_LINK_PEER_MAX 255 /* a ZeroMQ routing id */
+#define NS_LINK_ADDR_MAX 64  /* a peer's IP address as text */
 #define NS_LINK_ENDPOINT_MAX 256
 #define NS_LINK_MAX_MSG_LIMIT (1 << 30)
 #define NS_LINK_MAX_ALLOWED 100000 /* keys in an allowed-keys directory */

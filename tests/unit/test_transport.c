@@ -755,48 +755,42 @@ END_TEST
 
 /* ---- links: invalid endpoints and options ---------------------------------------------- */
 
+/* Creating a router (or a dealer) on `ep` with `o` fails with a sentence containing `why`. */
 static void
-dealer_fails(const char *ep, const ns_link_opts_t *o, const char *why)
+link_fails(bool router, const char *ep, const ns_link_opts_t *o, const char *why)
 {
     char err[256] = "";
-    ns_link_t *d = ns_link_dealer_new(ep, o, err, sizeof err);
-    ck_assert_msg(d == NULL, "dealer %s was accepted", ep ? ep : "(null)");
-    ck_assert_msg(strstr(err, why) != NULL, "%s: '%s' lacks '%s'", ep, err, why);
-}
-
-static void
-router_fails(const char *ep, const ns_link_opts_t *o, const char *why)
-{
-    char err[256] = "";
-    ns_link_t *r = ns_link_router_new(ep, o, err, sizeof err);
-    ck_assert_msg(r == NULL, "router %s was accepted", ep ? ep : "(null)");
+    ns_link_t *l = router ? ns_link_router_new(ep, o, err, sizeof err)
+                          : ns_link_dealer_new(ep, o, err, sizeof err);
+    ck_assert_msg(l == NULL, "%s %s was accepted", router ? "router" : "dealer",
+                  ep ? ep : "(null)");
     ck_assert_msg(strstr(err, why) != NULL, "%s: '%s' lacks '%s'", ep, err, why);
 }
 
 START_TEST(bad_endpoints)
 {
-    dealer_fails(NULL, NULL, "no endpoint");
-    dealer_fails("", NULL, "no endpoint");
-    dealer_fails("tcp://nohost", NULL, "no port");
-    dealer_fails("foo", NULL, "not an endpoint");
-    dealer_fails("udp://127.0.0.1:5555", NULL, "not an endpoint");
-    dealer_fails("tcp://127.0.0.1:70000", NULL, "port");
-    dealer_fails("tcp://127.0.0.1:-1", NULL, "port");
-    dealer_fails("tcp://127.0.0.1:55x", NULL, "port");
-    dealer_fails("tcp://127.0.0.1:0", NULL, "1..65535");
-    dealer_fails("tcp://127.0.0.1:*", NULL, "1..65535");
-    dealer_fails("tcp://:5555", NULL, "no valid host");
-    dealer_fails("tcp://::1:5555", NULL, "IPv6");
-    dealer_fails("tcp://a b:5555", NULL, "space");
-    dealer_fails("inproc://collector", NULL, "inproc");
-    dealer_fails("ipc://", NULL, "ipc path");
-    router_fails("tcp://127.0.0.1:65536", NULL, "0..65535");
-    router_fails("tcp://nohost:5555", NULL, "no such local address");
+    link_fails(false, NULL, NULL, "no endpoint");
+    link_fails(false, "", NULL, "no endpoint");
+    link_fails(false, "tcp://nohost", NULL, "no port");
+    link_fails(false, "foo", NULL, "not an endpoint");
+    link_fails(false, "udp://127.0.0.1:5555", NULL, "not an endpoint");
+    link_fails(false, "tcp://127.0.0.1:70000", NULL, "port");
+    link_fails(false, "tcp://127.0.0.1:-1", NULL, "port");
+    link_fails(false, "tcp://127.0.0.1:55x", NULL, "port");
+    link_fails(false, "tcp://127.0.0.1:0", NULL, "1..65535");
+    link_fails(false, "tcp://127.0.0.1:*", NULL, "1..65535");
+    link_fails(false, "tcp://:5555", NULL, "no valid host");
+    link_fails(false, "tcp://::1:5555", NULL, "IPv6");
+    link_fails(false, "tcp://a b:5555", NULL, "space");
+    link_fails(false, "inproc://collector", NULL, "inproc");
+    link_fails(false, "ipc://", NULL, "ipc path");
+    link_fails(true, "tcp://127.0.0.1:65536", NULL, "0..65535");
+    link_fails(true, "tcp://nohost:5555", NULL, "no such local address");
 
     char err[256];
     ns_link_t *r = ns_link_router_new("tcp://127.0.0.1:*", NULL, err, sizeof err);
     ck_assert_msg(r != NULL, "%s", err);
-    router_fails(ns_link_endpoint(r), NULL, "in use");
+    link_fails(true, ns_link_endpoint(r), NULL, "in use");
     ns_link_destroy(&r);
 }
 END_TEST
@@ -808,23 +802,23 @@ START_TEST(bad_options)
     ns_keypair_t kp;
     make_keys(&f, "node", false, &kp);
     const char *ep = "tcp://127.0.0.1:5555";
-    dealer_fails(ep, &(ns_link_opts_t){.keys = &kp}, "collector's public key");
-    dealer_fails(ep, &(ns_link_opts_t){.allowed_dir = f.allowed}, "router options");
-    dealer_fails(ep, &(ns_link_opts_t){.sndhwm = -1}, "high-water");
-    dealer_fails(ep, &(ns_link_opts_t){.linger_ms = -1}, "linger");
-    dealer_fails(ep, &(ns_link_opts_t){.heartbeat_ivl_ms = -2}, "heartbeat");
-    dealer_fails(ep, &(ns_link_opts_t){.max_msg_bytes = (int64_t)1 << 31}, "max_msg_bytes");
-    dealer_fails(ep, &(ns_link_opts_t){.routing_id = ""}, "routing_id");
-    dealer_fails(ep, &(ns_link_opts_t){.reconnect_ivl_ms = 500, .reconnect_ivl_max_ms = 100},
-                 "below");
+    link_fails(false, ep, &(ns_link_opts_t){.keys = &kp}, "collector's public key");
+    link_fails(false, ep, &(ns_link_opts_t){.allowed_dir = f.allowed}, "router options");
+    link_fails(false, ep, &(ns_link_opts_t){.sndhwm = -1}, "high-water");
+    link_fails(false, ep, &(ns_link_opts_t){.linger_ms = -1}, "linger");
+    link_fails(false, ep, &(ns_link_opts_t){.heartbeat_ivl_ms = -2}, "heartbeat");
+    link_fails(false, ep, &(ns_link_opts_t){.max_msg_bytes = (int64_t)1 << 31}, "max_msg_bytes");
+    link_fails(false, ep, &(ns_link_opts_t){.routing_id = ""}, "routing_id");
+    link_fails(false, ep, &(ns_link_opts_t){.reconnect_ivl_ms = 500, .reconnect_ivl_max_ms = 100},
+               "below");
     const char *any = "tcp://127.0.0.1:*";
-    router_fails(any, &(ns_link_opts_t){.keys = &kp}, "allowed-keys directory");
-    router_fails(any, &(ns_link_opts_t){.routing_id = "x"}, "dealer options");
+    link_fails(true, any, &(ns_link_opts_t){.keys = &kp}, "allowed-keys directory");
+    link_fails(true, any, &(ns_link_opts_t){.routing_id = "x"}, "dealer options");
 
     char missing[160], path[192];
     path_in(missing, sizeof missing, f.dir, "no-such-dir");
-    router_fails(any, &(ns_link_opts_t){.keys = &kp, .allowed_dir = missing},
-                 "cannot read allowed-keys directory");
+    link_fails(true, any, &(ns_link_opts_t){.keys = &kp, .allowed_dir = missing},
+               "cannot read allowed-keys directory");
 
     /* Only "*.key" files count: a backup copy and a README are ignored... */
     path_in(path, sizeof path, f.allowed, "old.key~");
@@ -840,7 +834,7 @@ START_TEST(bad_options)
     /* ...but a malformed one is an error that names it. */
     path_in(path, sizeof path, f.allowed, "bad.key");
     write_text(path, "curve\n  public-key = x\n", 0644);
-    router_fails(any, &o, "bad.key is not a key file");
+    link_fails(true, any, &o, "bad.key is not a key file");
     fx_fini(&f);
 }
 END_TEST

@@ -1,7 +1,7 @@
 /* transport.h - NetScope's ZeroMQ door: CURVE key files and the agent/collector link.
  *
- * The only module that talks to libzmq (and libsodium, for the fingerprint hash); this header
- * exposes ns_ types only. Three families of names share it because one .c file is the door:
+ * The only module that talks to libzmq (and libsodium: fingerprint hash, wiping secrets); this
+ * header exposes ns_ types only. Three families of names share it because one .c file is the door:
  *   ns_key_* / ns_keypair_*  CURVE keys and their files (`netscope keygen` writes them);
  *   ns_link_*                one ZeroMQ socket: an agent's DEALER or the collector's ROUTER.
  *
@@ -43,6 +43,9 @@
  *   that reconnects before its old connection timed out is not locked out.
  * - A dealer's host name is resolved when it connects, not at creation: "tcp://typo:5555" is
  *   accepted and never connects (ns_link_stats() shows no session).
+ * - IPv6 is on only for bracketed literals: binding to every interface with * as the host
+ *   listens on IPv4, with [::] on both (IPv4 peers then show as ::ffff:a.b.c.d); a host name is
+ *   looked up for IPv4.
  * - An authenticated peer can still send a message of many frames; libzmq buffers it whole
  *   before we see it (each frame is bounded by max_msg_bytes). We drop it and count it.
  */

@@ -9,7 +9,7 @@ pkgs=(
   build-essential cmake pkg-config git
   clang lld libclang-rt-14-dev           # asan build, fuzzing, the WebAssembly decoder
   libpcap-dev libjansson-dev libxxhash-dev check
-  libczmq-dev libzmq3-dev libsodium-dev  # agent <-> collector transport (CurveZMQ)
+  libzmq3-dev libsodium-dev              # agent <-> collector transport (CurveZMQ)
   libprotobuf-c-dev protobuf-c-compiler  # the wire protocol
   tshark tcpdump python3 iproute2        # tests compare with tshark
   iputils-ping curl                      # the namespace lab's traffic (deploy/lab)

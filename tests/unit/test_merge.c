@@ -407,24 +407,27 @@ START_TEST(time_overlap_and_tolerance)
 {
     emitted_t e = {0};
     ns_merge_t *m = merge_new(&e);
-    uint32_t fa, fb;
+    uint32_t fa, fb, id;
     /* A saw the connection from 1 s to 3 s. */
     ns_flow_rec_t r = conn("CA1", NS_FLOW_REC_FINAL, 3.0, 5, 5);
     ns_merge_update(m, A, &r, SEC, &fa);
-    /* B's span begins 2.5 s after A's ended: beyond the 2 s tolerance, another connection. */
-    r = rec_of("CB1", NS_FLOW_REC_FINAL, client(), 40000, server(), 80, 5.5, 6.0, 5, 5);
+    /* T1's span begins 1.5 s after A's ended: within the 2 s tolerance. */
+    r = rec_of("CT1", NS_FLOW_REC_FINAL, client(), 40000, server(), 80, 4.5, 4.6, 5, 5);
+    ck_assert_int_eq(ns_merge_update(m, T1, &r, SEC, &id), NS_MERGE_JOINED);
+    ck_assert_uint_eq(id, fa);
+    /* B's begins 2.4 s after the merged flow's end (4.6 s): another connection. */
+    r = rec_of("CB1", NS_FLOW_REC_FINAL, client(), 40000, server(), 80, 7.0, 8.0, 5, 5);
     ck_assert_int_eq(ns_merge_update(m, B, &r, SEC, &fb), NS_MERGE_NEW);
     ck_assert_uint_ne(fa, fb);
-    /* T1's begins 1.5 s after: within the tolerance of A's flow only... */
-    r = rec_of("CT1", NS_FLOW_REC_FINAL, client(), 40000, server(), 80, 4.5, 4.6, 5, 5);
-    uint32_t ft;
-    ck_assert_int_eq(ns_merge_update(m, T1, &r, SEC, &ft), NS_MERGE_JOINED);
-    /* ...and of B's too (it ends 0.9 s before B's begins): the one seen last wins. */
-    ck_assert_uint_eq(ft, fb);
-    /* A span entirely inside joins. */
+    /* A span inside the first flow joins it, and only it (it ends 5 s before B's begins). */
     r = rec_of("CT2", NS_FLOW_REC_FINAL, client(), 40000, server(), 80, 1.5, 2.0, 5, 5);
-    ck_assert_int_eq(ns_merge_update(m, T2, &r, SEC, &ft), NS_MERGE_JOINED);
-    ck_assert_uint_eq(ft, fa);
+    ck_assert_int_eq(ns_merge_update(m, T2, &r, SEC, &id), NS_MERGE_JOINED);
+    ck_assert_uint_eq(id, fa);
+    /* 6.0 .. 6.1 s is within the tolerance of both (1.4 s after the first, 0.9 s before the
+     * second): the one seen last wins. */
+    r = rec_of("CT3", NS_FLOW_REC_FINAL, client(), 40000, server(), 80, 6.0, 6.1, 5, 5);
+    ck_assert_int_eq(ns_merge_update(m, T3, &r, SEC, &id), NS_MERGE_JOINED);
+    ck_assert_uint_eq(id, fb);
     ns_merge_destroy(&m);
 }
 END_TEST
@@ -523,6 +526,28 @@ START_TEST(orientation)
     /* Turned back, it has fewer packets client->server than stored: stale. */
     ra = rec_of("CA1", NS_FLOW_REC_UPDATE, server(), 80, client(), 40000, 1.0, 3.5, 5, 7);
     ck_assert_int_eq(ns_merge_update(m, A, &ra, 3 * SEC, NULL), NS_MERGE_STALE);
+    ns_merge_destroy(&m);
+}
+END_TEST
+
+/* An agent's engine flips a flow (Zeek's '^': the first packet seen was a reply): its next
+ * record names the other side as originator, so its counters swap places. Compared side by
+ * side they grew; compared orig to orig they would look stale. */
+START_TEST(zeek_flip_within_agent)
+{
+    emitted_t e = {0};
+    ns_merge_t *m = merge_new(&e);
+    uint32_t id;
+    ns_flow_rec_t r = conn("CT1", NS_FLOW_REC_UPDATE, 2.0, 10, 2);
+    ns_merge_update(m, T1, &r, SEC, &id);
+    r = rec_of("CT1", NS_FLOW_REC_UPDATE, server(), 80, client(), 40000, 1.0, 3.0, 3, 11);
+    ck_assert_int_eq(ns_merge_update(m, T1, &r, 2 * SEC, NULL), NS_MERGE_APPLIED);
+    ns_merge_flow_t v = view(m, id);
+    ck_assert_uint_eq(v.orig_p, 40000); /* the merged flow keeps its first orientation */
+    ck_assert(v.obs[0].flipped);
+    ck_assert_uint_eq(v.obs[0].pkts[0], 11);
+    ck_assert_uint_eq(v.obs[0].pkts[1], 3);
+    ck_assert_uint_eq(v.pkts[0], 11);
     ns_merge_destroy(&m);
 }
 END_TEST
@@ -728,7 +753,7 @@ START_TEST(random_invariants)
     emitted_t e = {0};
     ns_merge_t *m = merge_with(8, 12, &e);
     uint32_t x = 7;
-    for (unsigned step = 0; step < 20000; step++) {
+    for (unsigned step = 0; step < 6000; step++) {
         x = x * 1103515245u + 12345u;
         uint32_t agent = (x >> 8) % 5;
         uint16_t port = (uint16_t)(1 + (x >> 12) % 12);
@@ -918,6 +943,7 @@ merge_suite(void)
     tcase_add_test(tc, clock_offset);
     tcase_add_test(tc, key_identity);
     tcase_add_test(tc, orientation);
+    tcase_add_test(tc, zeek_flip_within_agent);
     tcase_add_test(tc, too_many_observers);
     suite_add_tcase(s, tc);
     tc = tcase_create("capacity");

@@ -13,8 +13,9 @@
  *
  * Sequence numbers: the inventory owns a seqtrack (seqtrack.h) per agent. A Hello with the
  * same `instance` as before is a reconnect: tracking goes on and the agent's resent batches
- * are found duplicate. A Hello with a different non-zero instance is a restarted agent process
- * (numbers start again at 1): tracking, interface counters and health are reset. A Heartbeat's
+ * are found duplicate. A Hello whose instance differs from the one known (both non-zero) is a
+ * restarted agent process (numbers start again at 1): tracking, interface counters and
+ * health are reset. A Heartbeat's
  * lowest held number declares the batches below it that never arrived lost.
  *
  * Clock offset: each FlowBatch or Heartbeat with a send time gives a sample of (collector
@@ -157,7 +158,8 @@ ns_inventory_t *ns_inventory_new(uint32_t max_agents, uint32_t seq_window, char 
 /* Free the inventory and NULL the pointer. NULL-safe. */
 void ns_inventory_destroy(ns_inventory_t **self_p);
 
-/* Account a Hello from agent `id` authenticated with key `fingerprint`, received at `now_ns`.
+/* Account a Hello from agent `id` authenticated with key `fingerprint`, received at `now_ns`
+ * (`hello` NULL: it said nothing more).
  * On NEW, RECONNECTED and RESTARTED, *idx (when not NULL) receives the agent's index (stable
  * until ns_inventory_del()) and the agent is marked connected; otherwise *idx is NS_INV_NONE
  * (on KEY_MISMATCH the known agent's entry counts the refusal and is otherwise untouched). */

@@ -15,6 +15,7 @@
  */
 #include "netscope/merge.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,8 +442,7 @@ make_room(ns_merge_t *m, uint32_t keep, bool need_flow)
         if (flow_ok && obs_ok)
             return;
         uint32_t fi = victim(m, keep);
-        if (fi == NS_MERGE_NONE)
-            return;
+        assert(fi != NS_MERGE_NONE); /* see above: the options guarantee a victim */
         m->st.evicted++;
         remove_flow(m, fi, NS_MERGE_END_EVICTED);
     }

@@ -795,6 +795,7 @@ START_TEST(unknown_fields_ignored)
     pbw_uint(&env, F_ENV_VERSION, NS_CODEC_VERSION);
     pbw_str(&env, 1000, "an envelope field from the future");
     pbw_msg(&env, F_ENV_BATCH, &batch);
+    seed("unknown_fields", env.b, env.n);
 
     const ns_msg_t *m;
     ck_assert_msg(decode_agent(c, env.b, env.n, &m) == NS_CODEC_OK, "%s", ns_codec_error(c));

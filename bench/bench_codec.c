@@ -1,6 +1,6 @@
 /* bench_codec.c - wire codec cost: flow records encoded into batches and decoded back.
  *
- *   bench_codec [-n RECORDS] [-r ROUNDS] [-c CAP_BYTES] [--plain]
+ *   bench_codec [-n RECORDS] [-r ROUNDS] [-c CAP_BYTES] [--plain] [--generic]
  *
  * A deterministic set of RECORDS (default 200000) typical flow updates is encoded with the
  * batch builder into batches of at most CAP_BYTES (default NS_CODEC_DEFAULT_MAX_MSG), as an
@@ -14,6 +14,8 @@
  * counters), 20% UDP DNS flows carrying one transaction with two answers, 10% TCP HTTP flows
  * carrying one transaction (with export, a record carries only the transactions completed
  * since the flow's previous record, so most carry none). --plain drops the transactions.
+ * --generic packs and unpacks with protobuf-c's generic code instead of the codec's own batch
+ * writer and reader.
  *
  * Design: like bench_decode, many short rounds and the median, because the machine is shared;
  * the decoded records feed a checksum written to a volatile so no work can be dropped.
@@ -271,8 +273,9 @@ main(int argc, char **argv)
     uint32_t n = 200000;
     int rounds = 7;
     size_t cap = NS_CODEC_DEFAULT_MAX_MSG;
-    bool plain = false;
-    static const struct option longopts[] = {{"plain", no_argument, NULL, 'p'}, {0, 0, 0, 0}};
+    bool plain = false, generic = false;
+    static const struct option longopts[] = {
+        {"plain", no_argument, NULL, 'p'}, {"generic", no_argument, NULL, 'g'}, {0, 0, 0, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "n:r:c:", longopts, NULL)) != -1) {
         switch (opt) {
@@ -288,8 +291,12 @@ main(int argc, char **argv)
         case 'p':
             plain = true;
             break;
+        case 'g':
+            generic = true;
+            break;
         default:
-            fprintf(stderr, "usage: bench_codec [-n RECORDS] [-r ROUNDS] [-c CAP] [--plain]\n");
+            fprintf(stderr, "usage: bench_codec [-n RECORDS] [-r ROUNDS] [-c CAP] [--plain] "
+                            "[--generic]\n");
             return 2;
         }
     }
@@ -306,7 +313,7 @@ main(int argc, char **argv)
     b.max_batches = n + 1;
     b.off = calloc(b.max_batches + 1, sizeof(*b.off));
     b.buf = malloc((size_t)n * 2048 + cap);
-    ns_codec_opts_t o = {(uint32_t)cap, 0};
+    ns_codec_opts_t o = {(uint32_t)cap, 0, generic};
     char err[256];
     ns_codec_t *c = ns_codec_new(&o, err, sizeof(err));
     if (c == NULL || b.off == NULL || b.buf == NULL || !make_workload(&w, n, plain, 1)) {
@@ -338,8 +345,9 @@ main(int argc, char **argv)
     double ew = median(enc_wall, rounds), ec = median(enc_cpu, rounds);
     double dw = median(dec_wall, rounds), dc = median(dec_cpu, rounds);
     const ns_codec_stats_t *st = ns_codec_stats(c);
-    printf("records=%u mix=%s batches=%zu cap=%zu rounds=%d\n", n, plain ? "plain" : "with-tx",
-           b.n_batches, cap, rounds);
+    printf("records=%u mix=%s reader=%s batches=%zu cap=%zu rounds=%d\n", n,
+           plain ? "plain" : "with-tx", generic ? "protobuf-c" : "batch-reader", b.n_batches, cap,
+           rounds);
     printf("bytes_per_record=%.1f arena_peak_per_wire_byte=%.1f\n", (double)bytes / n,
            (double)st->arena_peak / (double)largest);
     printf("encode_ns_per_record=%.0f (cpu %.0f) encode_records_per_s=%.0f\n", ew, ec, 1e9 / ew);

@@ -1,14 +1,21 @@
 /* fuzz_codec.c - libFuzzer target for the wire codec: the bytes a peer sends.
  *
- * Every input is decoded twice, as an AgentMessage (what the collector does with what agents
- * send) and as a CollectorMessage (what the agent does with what the collector sends). Each
+ * Every input is decoded as an AgentMessage (what the collector does with what agents send)
+ * and as a CollectorMessage (what the agent does with what the collector sends). Each
  * accepted message is read whole: every field, every string to its NUL, every frame byte,
  * folded into a digest. It is then encoded again, which must succeed (the encoder refuses
  * only what the decoder rejects), and decoded again, which must give the same digest.
  *
+ * Agent messages are decoded twice, by a context using the codec's own batch reader and
+ * writer and by one using protobuf-c's generic unpack and pack: both must accept the same
+ * inputs with the same digest and re-encode them to the same bytes, and reject the same
+ * inputs for the same reason, except that either may run out of arena where the other does
+ * not (they allocate differently).
+ *
  * Seed corpus: corpus/codec/, one valid message of every type, written by test_codec with
  * NS_CODEC_SEED_DIR set.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,43 +205,62 @@ msg_digest(const ns_msg_t *m)
 
 typedef ns_codec_reject_t (*decode_fn)(ns_codec_t *, const uint8_t *, size_t, const ns_msg_t **);
 
-static void
-round_trip(ns_codec_t *c, decode_fn decode, const uint8_t *data, size_t size, uint8_t *out)
+/* Decode; when accepted, return true with the digest, re-encoded into out[0..*len). */
+static bool
+decode_one(ns_codec_t *c, decode_fn decode, const uint8_t *data, size_t size,
+           ns_codec_reject_t *why, uint64_t *digest, uint8_t *out, size_t *len)
 {
     const ns_msg_t *m = NULL;
     uint64_t before = ns_codec_stats(c)->messages + ns_codec_stats(c)->rejected;
-    ns_codec_reject_t why = decode(c, data, size, &m);
+    *why = decode(c, data, size, &m);
     if (ns_codec_stats(c)->messages + ns_codec_stats(c)->rejected != before + 1)
         abort(); /* every decode is counted once */
-    if (why != NS_CODEC_OK) {
-        if (m != NULL || why >= NS_CODEC_REJECT_COUNT || ns_codec_error(c)[0] == '\0')
+    if (*why != NS_CODEC_OK) {
+        if (m != NULL || *why >= NS_CODEC_REJECT_COUNT || ns_codec_error(c)[0] == '\0')
             abort();
-        return;
+        return false;
     }
-    uint64_t d1 = msg_digest(m);
-    size_t len = 0;
+    *digest = msg_digest(m);
     /* Re-encoding can grow a message only by an empty submessage or two. */
-    if (ns_codec_encode(c, m, out, 2 * MAX_MSG, &len) != NS_OK)
+    if (ns_codec_encode(c, m, out, 2 * MAX_MSG, len) != NS_OK)
         abort();
-    if (decode(c, out, len, &m) != NS_CODEC_OK || msg_digest(m) != d1)
+    /* What was encoded decodes to the same message. */
+    if (decode(c, out, *len, &m) != NS_CODEC_OK || msg_digest(m) != *digest)
         abort();
+    return true;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* One context for the whole run, as a collector or agent thread keeps one: the arena is
-     * reused input after input. Its arena is small so that running out is explored too. */
-    static ns_codec_t *c;
-    static uint8_t *out;
-    if (c == NULL) {
-        ns_codec_opts_t o = {MAX_MSG, (size_t)8 * MAX_MSG};
-        c = ns_codec_new(&o, NULL, 0);
-        out = malloc(2 * MAX_MSG);
-        if (c == NULL || out == NULL)
+    /* Contexts for the whole run, as a collector or agent thread keeps one: the arenas are
+     * reused input after input. They are small so that running out is explored too. */
+    static ns_codec_t *own, *ref;
+    static uint8_t *out_own, *out_ref;
+    if (own == NULL) {
+        ns_codec_opts_t o = {MAX_MSG, (size_t)8 * MAX_MSG, false};
+        own = ns_codec_new(&o, NULL, 0);
+        o.generic = true;
+        ref = ns_codec_new(&o, NULL, 0);
+        out_own = malloc(2 * MAX_MSG);
+        out_ref = malloc(2 * MAX_MSG);
+        if (own == NULL || ref == NULL || out_own == NULL || out_ref == NULL)
             abort();
     }
-    round_trip(c, ns_codec_decode_agent, data, size, out);
-    round_trip(c, ns_codec_decode_collector, data, size, out);
+    ns_codec_reject_t why_own, why_ref;
+    uint64_t d_own = 0, d_ref = 0;
+    size_t l_own = 0, l_ref = 0;
+    bool ok_own = decode_one(own, ns_codec_decode_agent, data, size, &why_own, &d_own, out_own,
+                             &l_own);
+    bool ok_ref = decode_one(ref, ns_codec_decode_agent, data, size, &why_ref, &d_ref, out_ref,
+                             &l_ref);
+    if (ok_own && ok_ref) {
+        if (d_own != d_ref || l_own != l_ref || memcmp(out_own, out_ref, l_own) != 0)
+            abort();
+    } else if (why_own != why_ref && why_own != NS_CODEC_E_ARENA && why_ref != NS_CODEC_E_ARENA) {
+        abort();
+    }
+    (void)decode_one(own, ns_codec_decode_collector, data, size, &why_own, &d_own, out_own,
+                     &l_own);
     return 0;
 }

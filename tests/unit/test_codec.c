@@ -574,6 +574,104 @@ START_TEST(empty_batch)
 }
 END_TEST
 
+/* The codec's own batch writer and reader against protobuf-c's generic pack and unpack: the
+ * same bytes out, the same records back. */
+START_TEST(own_reader_and_writer_match_protobuf_c)
+{
+    ns_codec_t *own = codec_new(0, 0);
+    ns_codec_opts_t o = {0, 0, true};
+    ns_codec_t *ref = ns_codec_new(&o, NULL, 0);
+    ck_assert_ptr_nonnull(ref);
+    ns_flow_rec_t r[4];
+    fill_rec(&r[0], 4, false);
+    fill_rec(&r[1], 6, true);
+    memset(&r[2], 0, sizeof(r[2]));
+    r[2].ip_ver = 6;
+    r[2].bps = -0.0; /* left out like 0.0 */
+    fill_rec(&r[3], 4, true);
+    r[3].http_total = 0;
+    r[3].pps = 1e300;
+    ns_msg_t in = {.type = NS_MSG_BATCH};
+    in.u.batch = (ns_msg_batch_t){.seq = UINT64_MAX, .send_ns = T0, .recs = r, .n_recs = 4};
+    uint8_t a[16384], b[16384];
+    size_t la = 0, lb = 0;
+    ck_assert_int_eq(ns_codec_encode(own, &in, a, sizeof(a), &la), NS_OK);
+    ck_assert_int_eq(ns_codec_encode(ref, &in, b, sizeof(b), &lb), NS_OK);
+    ck_assert_uint_eq(la, lb);
+    ck_assert_mem_eq(a, b, la);
+
+    const ns_msg_t *ma, *mb;
+    ck_assert_int_eq(decode_agent(own, a, la, &ma), NS_CODEC_OK);
+    ck_assert_int_eq(decode_agent(ref, a, la, &mb), NS_CODEC_OK);
+    ck_assert_uint_eq(ns_codec_stats(own)->fast_batches, 1);
+    ck_assert_uint_eq(ns_codec_stats(ref)->fast_batches, 0);
+    ck_assert_uint_eq(ma->u.batch.seq, UINT64_MAX);
+    ck_assert_uint_eq(mb->u.batch.n_recs, 4);
+    for (unsigned i = 0; i < 4; i++)
+        assert_rec_eq(&ma->u.batch.recs[i], &mb->u.batch.recs[i]);
+    r[2].bps = 0.0;
+    for (unsigned i = 0; i < 4; i++)
+        assert_rec_eq(&r[i], &ma->u.batch.recs[i]);
+    ns_codec_destroy(&own);
+    ns_codec_destroy(&ref);
+}
+END_TEST
+
+/* Corners of the wire format where protobuf-c has its own reading, which the codec's batch
+ * reader copies: both contexts must agree on each input, and a few outcomes are pinned. */
+START_TEST(reader_copies_protobuf_c_corners)
+{
+    ns_codec_t *own = codec_new(0, 0);
+    ns_codec_opts_t o = {0, 0, true};
+    ns_codec_t *ref = ns_codec_new(&o, NULL, 0);
+    ck_assert_ptr_nonnull(ref);
+    static const struct {
+        const char *what;
+        const char *bytes; /* a record's extra fields, appended to pbw_min_rec() */
+        size_t len;
+        ns_codec_reject_t want;
+    } cases[] = {
+        {"field 0 in one byte", "\x00\x01", 2, NS_CODEC_E_MALFORMED},
+        {"field 0 in two bytes", "\x80\x00\x01", 3, NS_CODEC_OK},
+        {"is_tcp as fixed64", "\xc1\x02\x00\x00\x00\x00\x00\x00\x00\x02", 10, NS_CODEC_OK},
+        {"is_tcp as a length", "\xc2\x02\x01\x80", 4, NS_CODEC_OK},
+        {"proto as 6 + 2^32", "\x18\x86\x80\x80\x80\x10", 6, NS_CODEC_OK},
+        {"a 10-byte varint", "\x58\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11, NS_CODEC_OK},
+        {"an 11-byte varint", "\x58\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12,
+         NS_CODEC_E_MALFORMED},
+        {"a 6-byte length", "\xaa\x01\x80\x80\x80\x80\x80\x00", 8, NS_CODEC_E_MALFORMED},
+        {"a group", "\xfb\x0f\xfc\x0f", 4, NS_CODEC_E_MALFORMED},
+        {"kind with wire type fixed32", "\x8d\x01\x00\x00\x00\x00", 6, NS_CODEC_E_MALFORMED},
+        {"a record cut inside a value", "\x58", 1, NS_CODEC_E_MALFORMED},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pbw_t rec = {0}, env = {0};
+        pbw_min_rec(&rec);
+        pbw_raw(&rec, cases[i].bytes, cases[i].len);
+        pbw_batch(&env, NS_CODEC_VERSION, &rec, 1);
+        const ns_msg_t *ma, *mb;
+        ns_codec_reject_t a = decode_agent(own, env.b, env.n, &ma);
+        ns_codec_reject_t b = decode_agent(ref, env.b, env.n, &mb);
+        ck_assert_msg(a == cases[i].want && b == cases[i].want, "%s: own %s, protobuf-c %s",
+                      cases[i].what, ns_codec_reject_name(a), ns_codec_reject_name(b));
+        if (a == NS_CODEC_OK) {
+            assert_rec_eq(&ma->u.batch.recs[0], &mb->u.batch.recs[0]);
+            if (i == 2 || i == 3)
+                ck_assert(ma->u.batch.recs[0].is_tcp);
+            if (i == 4)
+                ck_assert_uint_eq(ma->u.batch.recs[0].proto, 6);
+            if (i == 5)
+                ck_assert_uint_eq(ma->u.batch.recs[0].pkts[0], UINT64_MAX);
+        }
+        pbw_free(&rec);
+        pbw_free(&env);
+    }
+    ck_assert_uint_eq(ns_codec_stats(own)->fast_batches, sizeof(cases) / sizeof(cases[0]));
+    ns_codec_destroy(&own);
+    ns_codec_destroy(&ref);
+}
+END_TEST
+
 /* ---- valid: the other messages ----------------------------------------------------------- */
 
 /* Encode `in`, decode it in its direction, return the decoded message (valid until the next
@@ -1459,6 +1557,8 @@ codec_suite(void)
     tcase_add_test(tc, record_with_transactions);
     tcase_add_test(tc, record_mostly_zero);
     tcase_add_test(tc, empty_batch);
+    tcase_add_test(tc, own_reader_and_writer_match_protobuf_c);
+    tcase_add_test(tc, reader_copies_protobuf_c_corners);
     tcase_add_test(tc, hello_round_trip);
     tcase_add_test(tc, iface_stats_round_trip);
     tcase_add_test(tc, heartbeat_round_trip);

@@ -235,6 +235,9 @@ typedef struct ns_codec ns_codec_t;
 typedef struct {
     uint32_t max_msg_bytes; /* decode: longer messages are rejected unread */
     size_t arena_bytes;     /* decode: most memory one unpacked + converted message may use */
+    bool generic;           /* pack and unpack batches with protobuf-c's generic code too
+                             * (slower: the reference the codec's own batch reader and
+                             * writer are tested against) */
 } ns_codec_opts_t;
 
 /* Why a decode was rejected (or an encode refused). */
@@ -259,6 +262,7 @@ typedef struct {
     uint64_t rejected; /* all rejected messages (the sum of by_reason) */
     uint64_t by_reason[NS_CODEC_REJECT_COUNT]; /* [NS_CODEC_OK] stays 0 */
     size_t arena_peak; /* most decode-arena bytes one message used */
+    uint64_t fast_batches; /* batches read by the codec's batch reader, not protobuf-c */
 } ns_codec_stats_t;
 
 /* Defaults: max_msg_bytes NS_CODEC_DEFAULT_MAX_MSG, arena_bytes 32 * max_msg_bytes. A batch

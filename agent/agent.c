@@ -43,7 +43,7 @@
 #define GET_PACKETS_DEFAULT 1000u
 #define EXPORTER_WAIT_MS 20
 
-enum { ITEM_UPDATE = 1, ITEM_FINAL, ITEM_MSG };
+enum { ITEM_UPDATE = 1, ITEM_TXN, ITEM_FINAL, ITEM_MSG };
 
 /* ---- chunks and requests ------------------------------------------------------------------ */
 
@@ -159,6 +159,7 @@ struct ns_agent {
     uint64_t seq;
     uint8_t *pending; /* a message that met a full link, retried first */
     size_t pending_len;
+    uint64_t pending_seq;
     uint64_t batches_sent, batches_dropped;
     uint64_t sessions;
     chunk_t stats; /* the latest counter snapshot */
@@ -209,7 +210,11 @@ on_record(void *ud, const ns_flow_engine_t *eng, uint32_t idx, const ns_flow_rec
         a->finals_produced++;
     else
         a->updates_produced++;
-    uint8_t *p = chunk_item(a->cur, final ? ITEM_FINAL : ITEM_UPDATE, rec->uid, len);
+    /* an update carrying transactions must not be coalesced away: they travel once */
+    uint8_t type = final                              ? ITEM_FINAL
+                   : rec->n_http + rec->n_dns > 0 ? ITEM_TXN
+                                                      : ITEM_UPDATE;
+    uint8_t *p = chunk_item(a->cur, type, rec->uid, len);
     if (p)
         memcpy(p, a->entry, len);
 }
@@ -585,6 +590,16 @@ rss_bytes(void)
     return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* The lowest batch seq this agent can still send: its oldest kept batch, else the next. */
+static uint64_t
+lowest_held(const ns_agent_t *a)
+{
+    uint64_t low = ns_outq_lowest_kept(a->outq);
+    if (a->pending && (low == 0 || a->pending_seq < low))
+        low = a->pending_seq;
+    return low ? low : a->seq + 1;
+}
+
 static void
 send_heartbeat(ns_agent_t *a)
 {
@@ -601,8 +616,7 @@ send_heartbeat(ns_agent_t *a)
                                          .evictions = a->stats.evictions,
                                          .cpu_ns = cpu_ns(),
                                          .rss_bytes = rss_bytes(),
-                                         .lowest_kept = ns_outq_lowest_kept(a->outq),
-                                         .next_seq = a->seq + 1};
+                                         .lowest_held_seq = lowest_held(a)};
     size_t len;
     if (ns_codec_encode(a->xcodec, &m, a->batch, a->batch_cap, &len) == NS_OK)
         (void)send_msg(a, a->batch, len);
@@ -646,9 +660,9 @@ flush_batches(ns_agent_t *a)
         uint64_t now = wall_ns();
         if (ns_codec_batch_begin(a->xcodec, a->batch, a->batch_cap, a->seq + 1, now) != NS_OK)
             return;
-        uint32_t finals, updates;
-        ns_outq_fill(a->outq, batch_take, a, &finals, &updates);
-        if (finals + updates == 0) {
+        uint32_t finals, txns, updates;
+        ns_outq_fill(a->outq, batch_take, a, &finals, &txns, &updates);
+        if (finals + txns + updates == 0) {
             /* an entry bigger than a batch: cannot happen, the codec refused such records */
             ns_log_error("export queue stuck: an entry does not fit an empty batch");
             return;
@@ -656,12 +670,13 @@ flush_batches(ns_agent_t *a)
         size_t len = ns_codec_batch_finish(a->xcodec);
         a->seq++;
         a->batches_sent++;
-        ns_outq_sent(a->outq, a->seq, a->batch, len, finals, now);
+        ns_outq_sent(a->outq, a->seq, a->batch, len, finals, txns, now);
         if (!send_msg(a, a->batch, len)) {
             a->pending = malloc(len);
             if (a->pending) {
                 memcpy(a->pending, a->batch, len);
                 a->pending_len = len;
+                a->pending_seq = a->seq;
             }
             return;
         }
@@ -682,6 +697,8 @@ take_chunk(ns_agent_t *a, chunk_t *c)
         const uint8_t *p = c->buf + at + 6 + ul;
         if (type == ITEM_UPDATE)
             ns_outq_update(a->outq, uid, p, len);
+        else if (type == ITEM_TXN)
+            ns_outq_txn(a->outq, uid, p, len);
         else if (type == ITEM_FINAL)
             ns_outq_final(a->outq, uid, p, len);
         else
@@ -898,7 +915,8 @@ ns_agent_new(const ns_agent_config_t *cfg, char *errbuf, size_t errlen)
     (void)ns_agent_replay_speed(cfg->replay_speed, &a->replay_factor);
     if (gethostname(a->hostname, sizeof(a->hostname) - 1) != 0)
         snprintf(a->hostname, sizeof(a->hostname), "unknown");
-    snprintf(a->id, sizeof(a->id), "%s", cfg->id && cfg->id[0] ? cfg->id : a->hostname);
+    snprintf(a->id, sizeof(a->id), "%.*s", (int)sizeof(a->id) - 1,
+             cfg->id && cfg->id[0] ? cfg->id : a->hostname);
     atomic_init(&a->cap_done, false);
     a->batch_cap = (size_t)cfg->batch_kb * 1024u;
 

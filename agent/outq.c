@@ -16,6 +16,7 @@
 
 typedef struct final_s {
     struct final_s *next;
+    bool txn; /* an update carrying transactions, not a final record */
     size_t len;
     uint8_t data[];
 } final_t;
@@ -217,10 +218,19 @@ ns_outq_update(ns_outq_t *self, const char *uid, const uint8_t *entry, size_t n)
 
 /* ---- final records ----------------------------------------------------------------------- */
 
+/* Remove the oldest entry of the ordered buffer; `dropped`: it was not sent. */
 static void
-final_pop(ns_outq_t *q)
+final_pop(ns_outq_t *q, bool dropped)
 {
     final_t *f = q->f_head;
+    if (dropped) {
+        if (f->txn)
+            q->st.txn_dropped++;
+        else
+            q->st.finals_dropped++;
+    } else if (!f->txn) {
+        q->st.finals_sent++;
+    }
     q->f_head = f->next;
     if (q->f_head == NULL)
         q->f_tail = NULL;
@@ -229,28 +239,33 @@ final_pop(ns_outq_t *q)
     free(f);
 }
 
-void
-ns_outq_final(ns_outq_t *self, const char *uid, const uint8_t *entry, size_t n)
+/* Append to the ordered buffer (finals and updates carrying transactions), superseding the
+ * flow's waiting update; over the bound the oldest entries are dropped. */
+static void
+ordered_add(ns_outq_t *q, bool txn, const char *uid, const uint8_t *entry, size_t n)
 {
-    ns_outq_t *q = self;
-    q->st.finals_in++;
     upd_t *u = upd_find(q, uid, uid_hash(uid));
     if (u)
         upd_remove(q, u);
     if (n > q->o.finals_max_bytes) {
-        q->st.finals_dropped++;
+        if (txn)
+            q->st.txn_dropped++;
+        else
+            q->st.finals_dropped++;
         return;
     }
-    while (q->st.finals_bytes + n > q->o.finals_max_bytes && q->f_head) {
-        final_pop(q);
-        q->st.finals_dropped++;
-    }
+    while (q->st.finals_bytes + n > q->o.finals_max_bytes && q->f_head)
+        final_pop(q, true);
     final_t *f = malloc(sizeof(*f) + n);
     if (f == NULL) {
-        q->st.finals_dropped++;
+        if (txn)
+            q->st.txn_dropped++;
+        else
+            q->st.finals_dropped++;
         return;
     }
     f->next = NULL;
+    f->txn = txn;
     f->len = n;
     memcpy(f->data, entry, n);
     if (q->f_tail)
@@ -262,16 +277,34 @@ ns_outq_final(ns_outq_t *self, const char *uid, const uint8_t *entry, size_t n)
     q->st.finals_bytes += n;
 }
 
+void
+ns_outq_final(ns_outq_t *self, const char *uid, const uint8_t *entry, size_t n)
+{
+    self->st.finals_in++;
+    ordered_add(self, false, uid, entry, n);
+}
+
+void
+ns_outq_txn(ns_outq_t *self, const char *uid, const uint8_t *entry, size_t n)
+{
+    self->st.txn_in++;
+    ordered_add(self, true, uid, entry, n);
+}
+
 /* ---- batches ------------------------------------------------------------------------------- */
 
 void
-ns_outq_fill(ns_outq_t *self, ns_outq_add_fn add, void *ud, uint32_t *finals, uint32_t *updates)
+ns_outq_fill(ns_outq_t *self, ns_outq_add_fn add, void *ud, uint32_t *finals, uint32_t *txns,
+             uint32_t *updates)
 {
     ns_outq_t *q = self;
-    *finals = *updates = 0;
+    *finals = *txns = *updates = 0;
     while (q->f_head && add(ud, q->f_head->data, q->f_head->len)) {
-        final_pop(q);
-        (*finals)++;
+        if (q->f_head->txn)
+            (*txns)++;
+        else
+            (*finals)++;
+        final_pop(q, false);
     }
     if (q->f_head == NULL) { /* else the batch is full */
         while (q->u_head && add(ud, q->u_head->data, q->u_head->len)) {
@@ -279,7 +312,6 @@ ns_outq_fill(ns_outq_t *self, ns_outq_add_fn add, void *ud, uint32_t *finals, ui
             (*updates)++;
         }
     }
-    q->st.finals_sent += *finals;
     q->st.updates_sent += *updates;
 }
 
@@ -297,10 +329,10 @@ ns_outq_window_full(const ns_outq_t *self)
 
 void
 ns_outq_sent(ns_outq_t *self, uint64_t seq, const uint8_t *msg, size_t len, uint32_t finals,
-             uint64_t now_ns)
+             uint32_t txns, uint64_t now_ns)
 {
     ns_outq_t *q = self;
-    if (finals == 0)
+    if (finals + txns == 0)
         return;
     kept_t *k = malloc(sizeof(*k) + len);
     if (k == NULL)

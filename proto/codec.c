@@ -39,7 +39,8 @@ _Static_assert(NETSCOPE__END_REASON__END_IDLE == (int)NS_FLOW_END_IDLE, "EndReas
 _Static_assert(NETSCOPE__END_REASON__END_EVICTED == (int)NS_FLOW_END_EVICTED, "EndReason");
 _Static_assert(NETSCOPE__END_REASON__END_ACTIVE_TIMEOUT == (int)NS_FLOW_END_ACTIVE_TIMEOUT,
                "EndReason");
-_Static_assert(NETSCOPE__END_REASON__END_END_OF_INPUT + 1 == (int)NS_FLOW_END_COUNT,
+_Static_assert(NETSCOPE__END_REASON__END_SHUTDOWN == (int)NS_FLOW_END_SHUTDOWN, "EndReason");
+_Static_assert(NETSCOPE__END_REASON__END_SHUTDOWN + 1 == (int)NS_FLOW_END_COUNT,
                "EndReason: a new ns_flow_end_t value needs its wire value");
 _Static_assert(NETSCOPE__TCP_STATE__TCP_SYN_SENT == (int)NS_TCP_EP_SYN_SENT, "TcpState");
 _Static_assert(NETSCOPE__TCP_STATE__TCP_SYN_ACK_SENT == (int)NS_TCP_EP_SYN_ACK_SENT, "TcpState");
@@ -1223,6 +1224,7 @@ heartbeat_to_pb(const ns_msg_heartbeat_t *h, Netscope__Heartbeat *p)
     p->evictions = h->evictions;
     p->cpu_ns = h->cpu_ns;
     p->rss_bytes = h->rss_bytes;
+    p->lowest_held_seq = h->lowest_held_seq;
 }
 
 static void
@@ -1238,6 +1240,7 @@ heartbeat_from_pb(const Netscope__Heartbeat *p, ns_msg_heartbeat_t *h)
     h->evictions = p->evictions;
     h->cpu_ns = p->cpu_ns;
     h->rss_bytes = p->rss_bytes;
+    h->lowest_held_seq = p->lowest_held_seq;
 }
 
 static ns_codec_reject_t
@@ -2257,6 +2260,44 @@ ns_codec_batch_add(ns_codec_t *c, const ns_flow_rec_t *rec)
     ns_err_t err = builder_add(c, &c->batch, rec);
     /* Full while empty: no batch under this cap will ever take the record. */
     return err == NS_EFULL && c->batch.n == 0 ? NS_EINVAL : err;
+}
+
+ns_err_t
+ns_codec_rec_encode(ns_codec_t *c, const ns_flow_rec_t *rec, uint8_t *out, size_t cap,
+                    size_t *len)
+{
+    /* a builder whose records start at out[0]: the entry is what a batch would hold */
+    builder_t b = {.buf = out, .cap = cap, .end = 0, .seq = 1, .n = 0, .open = true};
+    ns_err_t err = builder_add(c, &b, rec);
+    if (err != NS_OK)
+        return err == NS_EFULL ? NS_EINVAL : err;
+    *len = b.end;
+    return NS_OK;
+}
+
+ns_err_t
+ns_codec_batch_add_encoded(ns_codec_t *c, const uint8_t *entry, size_t len)
+{
+    builder_t *b = &c->batch;
+    if (!b->open) {
+        fail(c, NS_CODEC_E_TYPE, "no batch begun");
+        return NS_EINVAL;
+    }
+    if (len == 0 || entry[0] != (FIELD_BATCH_RECORDS << 3 | WIRE_LEN)) {
+        fail(c, NS_CODEC_E_MALFORMED, "not an encoded record entry");
+        return NS_EINVAL;
+    }
+    if (b->n == NS_CODEC_MAX_RECS || len > b->cap - b->end) {
+        if (b->n == 0) {
+            fail(c, NS_CODEC_E_COUNT, "the record does not fit a %zu-byte batch", b->cap);
+            return NS_EINVAL;
+        }
+        return NS_EFULL;
+    }
+    memcpy(b->buf + b->end, entry, len);
+    b->end += len;
+    b->n++;
+    return NS_OK;
 }
 
 uint32_t

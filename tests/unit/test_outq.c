@@ -35,12 +35,14 @@ put(ns_outq_t *q, bool final, const char *uid, const char *text)
         ns_outq_update(q, uid, (const uint8_t *)text, strlen(text));
 }
 
+static uint32_t nt_; /* updates carrying transactions taken by the last fill() */
+
 static const char *
 fill(ns_outq_t *q, size_t room, batch_t *b, uint32_t *nf, uint32_t *nu)
 {
     memset(b, 0, sizeof(*b));
     b->room = room;
-    ns_outq_fill(q, take, b, nf, nu);
+    ns_outq_fill(q, take, b, nf, &nt_, nu);
     return b->text;
 }
 
@@ -78,6 +80,31 @@ START_TEST(finals_first_and_supersede_updates)
     ck_assert_str_eq(fill(q, 100, &b, &nf, &nu), "a-final;b-live;");
     ck_assert_uint_eq(nf, 1);
     ck_assert_uint_eq(nu, 1);
+    ns_outq_destroy(&q);
+}
+END_TEST
+
+START_TEST(updates_with_transactions_are_never_coalesced)
+{
+    ns_outq_opts_t o = {.finals_max_bytes = 12};
+    ns_outq_t *q = ns_outq_new(&o);
+    put(q, false, "Ca", "a1");
+    ns_outq_txn(q, "Ca", (const uint8_t *)"a2+tx", 5); /* replaces a1 */
+    put(q, false, "Ca", "a3");                         /* does not replace a2+tx */
+    ns_outq_txn(q, "Cb", (const uint8_t *)"b1+tx", 5);
+    put(q, true, "Cc", "c-fin"); /* 15 bytes > 12: the oldest (a2+tx) goes */
+    batch_t b;
+    uint32_t nf, nu;
+    ck_assert_str_eq(fill(q, 100, &b, &nf, &nu), "b1+tx;c-fin;a3;");
+    ck_assert_uint_eq(nf, 1);
+    ck_assert_uint_eq(nt_, 1);
+    ck_assert_uint_eq(nu, 1);
+    ns_outq_stats_t st;
+    ns_outq_stats(q, &st);
+    ck_assert_uint_eq(st.txn_in, 2);
+    ck_assert_uint_eq(st.txn_dropped, 1);
+    ck_assert_uint_eq(st.finals_dropped, 0);
+    ck_assert_uint_eq(st.finals_sent, 1);
     ns_outq_destroy(&q);
 }
 END_TEST
@@ -160,12 +187,12 @@ START_TEST(kept_until_acknowledged_and_resent_as_sent)
 {
     ns_outq_opts_t o = {.window = 3};
     ns_outq_t *q = ns_outq_new(&o);
-    ns_outq_sent(q, 1, (const uint8_t *)"one", 3, 2, 100);
-    ns_outq_sent(q, 2, (const uint8_t *)"two", 3, 0, 110); /* updates only: not kept */
-    ns_outq_sent(q, 3, (const uint8_t *)"three", 5, 1, 120);
+    ns_outq_sent(q, 1, (const uint8_t *)"one", 3, 2, 0, 100);
+    ns_outq_sent(q, 2, (const uint8_t *)"two", 3, 0, 0, 110); /* updates only: not kept */
+    ns_outq_sent(q, 3, (const uint8_t *)"three", 5, 0, 1, 120);
     ck_assert_uint_eq(ns_outq_lowest_kept(q), 1);
     ck_assert(!ns_outq_window_full(q));
-    ns_outq_sent(q, 4, (const uint8_t *)"four", 4, 1, 130);
+    ns_outq_sent(q, 4, (const uint8_t *)"four", 4, 1, 0, 130);
     ck_assert(ns_outq_window_full(q));
     ck_assert(!ns_outq_ack_overdue(q, 150, 100));
     ck_assert(ns_outq_ack_overdue(q, 200, 100));
@@ -183,7 +210,7 @@ START_TEST(kept_until_acknowledged_and_resent_as_sent)
     ck_assert_uint_eq(ns_outq_lowest_kept(q), 0);
     ns_outq_stats_t st;
     ns_outq_stats(q, &st);
-    ck_assert_uint_eq(st.finals_acked, 4);
+    ck_assert_uint_eq(st.finals_acked, 3); /* batch 3 held an update with transactions */
     ck_assert_uint_eq(st.unacked, 0);
     ck_assert_uint_eq(st.batches_resent, 2);
     ns_outq_destroy(&q);
@@ -219,6 +246,7 @@ outq_suite(void)
     tcase_add_test(tc, updates_coalesce_per_flow);
     tcase_add_test(tc, finals_first_and_supersede_updates);
     tcase_add_test(tc, a_full_batch_leaves_the_rest_queued);
+    tcase_add_test(tc, updates_with_transactions_are_never_coalesced);
     tcase_add_test(tc, kept_until_acknowledged_and_resent_as_sent);
     tcase_add_test(tc, many_flows_grow_the_table);
     suite_add_tcase(s, tc);

@@ -6,7 +6,9 @@
  *     flow waits, since each carries cumulative counters (a lost or replaced update costs
  *     freshness, never a wrong total);
  *   - final records wait in order in a buffer of bounded size; when it is full the oldest
- *     are dropped, and every drop is counted (reported in the next heartbeat);
+ *     are dropped, and every drop is counted (reported in the next heartbeat). Updates that
+ *     carry HTTP/DNS transactions wait there too: a transaction travels once, so such an
+ *     update is never coalesced away; it replaces the flow's waiting update (it is newer);
  *   - a batch that carried final records is kept, as sent, until the collector acknowledges
  *     its sequence number; after a reconnect (or when an acknowledgement is overdue) every
  *     such batch is sent again with its original sequence number, so the collector drops the
@@ -35,6 +37,7 @@ typedef struct {
 
 typedef struct {
     uint64_t finals_in, finals_dropped, finals_sent, finals_acked;
+    uint64_t txn_in, txn_dropped; /* updates carrying transactions (kept with the finals) */
     uint64_t updates_in, updates_coalesced, updates_dropped, updates_sent;
     uint64_t batches_kept, batches_acked, batches_resent;
     uint32_t finals_waiting, updates_waiting, unacked;
@@ -54,15 +57,21 @@ void ns_outq_update(ns_outq_t *self, const char *uid, const uint8_t *entry, size
  * dropped (this supersedes it). `entry` is copied. */
 void ns_outq_final(ns_outq_t *self, const char *uid, const uint8_t *entry, size_t n);
 
+/* An update of flow `uid` that carries transactions: waits in order with the final records
+ * (dropped oldest first with them when the buffer is full, counted in txn_dropped), and
+ * replaces the flow's waiting update. `entry` is copied. */
+void ns_outq_txn(ns_outq_t *self, const char *uid, const uint8_t *entry, size_t n);
+
 /* Offered an entry for the batch being built: true when it was taken, false when the batch
  * is full (the entry stays queued). */
 typedef bool (*ns_outq_add_fn)(void *ud, const uint8_t *entry, size_t n);
 
-/* Offer waiting entries to `add`, final records first (oldest first), then updates (least
- * recently queued first), until it refuses one. Taken entries leave the queue. The counts
- * of each kind taken are stored in *finals and *updates. */
+/* Offer waiting entries to `add`: the ordered buffer first (final records and updates carrying
+ * transactions, oldest first), then the coalesced updates (least recently queued first),
+ * until it refuses one. Taken entries leave the queue. The counts of each kind taken are
+ * stored in *finals, *txns and *updates. */
 void ns_outq_fill(ns_outq_t *self, ns_outq_add_fn add, void *ud, uint32_t *finals,
-                  uint32_t *updates);
+                  uint32_t *txns, uint32_t *updates);
 
 /* True when nothing waits to be sent. */
 bool ns_outq_idle(const ns_outq_t *self);
@@ -71,9 +80,10 @@ bool ns_outq_idle(const ns_outq_t *self);
 bool ns_outq_window_full(const ns_outq_t *self);
 
 /* The batch `msg` (len bytes, a whole message) was sent as `seq`, holding `finals` final
- * records, at `now_ns`: kept until acknowledged when finals > 0 (copied). */
+ * records and `txns` updates carrying transactions, at `now_ns`: kept until acknowledged
+ * when it holds either (copied). */
 void ns_outq_sent(ns_outq_t *self, uint64_t seq, const uint8_t *msg, size_t len,
-                  uint32_t finals, uint64_t now_ns);
+                  uint32_t finals, uint32_t txns, uint64_t now_ns);
 
 /* The collector has every batch up to `seq`: forget the kept ones. */
 void ns_outq_ack(ns_outq_t *self, uint64_t seq);

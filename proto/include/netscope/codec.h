@@ -161,6 +161,9 @@ typedef struct {
     uint64_t evictions;
     uint64_t cpu_ns;    /* user + system CPU time, cumulative */
     uint64_t rss_bytes; /* now */
+    uint64_t lowest_held_seq; /* the lowest batch seq the agent can still (re)send: its
+                               * oldest kept batch, or its next seq when it keeps none;
+                               * 0 = not said */
 } ns_msg_heartbeat_t;
 
 typedef struct {
@@ -336,6 +339,20 @@ ns_err_t ns_codec_batch_begin(ns_codec_t *c, uint8_t *buf, size_t cap, uint64_t 
  *              even alone: it was skipped (ns_codec_error() says why); go on with the next.
  * `rec` is read only during the call. */
 ns_err_t ns_codec_batch_add(ns_codec_t *c, const ns_flow_rec_t *rec);
+
+/* One record encoded on its own as a batch entry (its field tag, length and FlowRecord
+ * bytes), into out[0..cap): what the agent's capture thread hands its exporter, which puts
+ * entries into batches with ns_codec_batch_add_encoded() without encoding them again.
+ * NS_OK with the length in *len; NS_EINVAL when the record breaks a limit the decoder
+ * enforces or does not fit in `cap` (ns_codec_error() says which). */
+ns_err_t ns_codec_rec_encode(ns_codec_t *c, const ns_flow_rec_t *rec, uint8_t *out, size_t cap,
+                             size_t *len);
+
+/* Add an entry made by ns_codec_rec_encode() (by this build: entries are not checked again)
+ * to the batch being built. NS_OK; NS_EFULL when it would pass the cap or the record count
+ * (nothing written: finish and begin the next); NS_EINVAL when it is not an entry, no batch
+ * was begun, or it does not fit even an empty batch. */
+ns_err_t ns_codec_batch_add_encoded(ns_codec_t *c, const uint8_t *entry, size_t len);
 
 /* Records added to the batch being built. */
 uint32_t ns_codec_batch_count(const ns_codec_t *c);

@@ -1,0 +1,584 @@
+/* collector.c - the ingest loop: decode, bind to an agent, account, acknowledge (see
+ * collector.h).
+ *
+ * Peers: each connection (ROUTER routing id) that said Hello is bound to the inventory entry
+ * of its agent id and to the key it authenticated with; a later message on that connection
+ * must carry the same key. The table of peers is small (one per agent) and searched linearly.
+ */
+#include "netscope/collector.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "flow_record.h"
+#include "netscope/codec.h"
+#include "netscope/dump.h"
+#include "netscope/log.h"
+#include "netscope/transport.h"
+#include "netscope/txstore.h"
+
+#define NS_PER_MS 1000000ull
+#define NS_PER_S 1000000000ull
+#define BURST 256          /* messages taken before writing, flushing and acknowledging */
+#define WAIT_MS 50
+#define PERIODIC_NS (250ull * NS_PER_MS)
+#define FLUSH_CHUNK (256u * 1024u)
+
+typedef struct {
+    uint8_t id[NS_LINK_PEER_MAX];
+    size_t id_len;
+    bool has_key;
+    ns_key_t key;
+    uint32_t agent;      /* inventory index, NS_INV_NONE until a Hello was accepted */
+    bool ack_due;
+    bool revoked_logged;
+    uint64_t cpu_ns, cpu_at; /* the previous heartbeat's CPU time, for a percentage */
+    bool in_use;
+} peer_t;
+
+struct ns_collector {
+    const ns_collector_config_t *cfg;
+    ns_link_t *link;
+    ns_codec_t *codec;
+    ns_inventory_t *inv;
+    ns_merge_t *merge;
+    ns_txstore_t *txs; /* transactions that came in updates, until their final record */
+    FILE *flows;
+    ns_flow_record_buf_t buf;
+    peer_t *peers;
+    uint32_t n_peers, cap_peers;
+    ns_collector_stats_t st;
+    volatile sig_atomic_t stop, reload, dump;
+};
+
+static uint64_t
+wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static void
+on_refused(void *arg, const char *key_z85, const char *address)
+{
+    ns_collector_t *c = arg;
+    c->st.refused_keys++;
+    ns_log_warn("refused agent key %s from %s: not in %s", key_z85,
+                address[0] ? address : "?", c->cfg->allowed_keys);
+}
+
+ns_collector_t *
+ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
+{
+    ns_collector_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    c->cfg = cfg;
+    char err[512];
+    ns_keypair_t keys;
+    bool secure = !cfg->insecure;
+    if (secure && ns_keypair_load(cfg->key, &keys, err, sizeof(err)) != NS_OK) {
+        snprintf(errbuf, errlen, "%s", err);
+        goto fail;
+    }
+    size_t max_msg = (size_t)cfg->max_msg_kb * 1024u;
+    ns_link_opts_t lo = {.keys = secure ? &keys : NULL,
+                         .allowed_dir = secure ? cfg->allowed_keys : NULL,
+                         .on_refused = on_refused,
+                         .on_refused_arg = c,
+                         .max_msg_bytes = (int64_t)max_msg,
+                         .rcvhwm = 10000,
+                         .linger_ms = 1000};
+    c->link = ns_link_router_new(cfg->listen, &lo, err, sizeof(err));
+    if (secure)
+        ns_keypair_wipe(&keys);
+    if (c->link == NULL) {
+        snprintf(errbuf, errlen, "%s", err);
+        goto fail;
+    }
+    ns_codec_opts_t co;
+    ns_codec_opts_default(&co);
+    co.max_msg_bytes = (uint32_t)max_msg;
+    co.arena_bytes = 0;
+    c->codec = ns_codec_new(&co, errbuf, errlen);
+    if (c->codec == NULL)
+        goto fail;
+    c->inv = ns_inventory_new((uint32_t)cfg->max_agents, 0, errbuf, errlen);
+    if (c->inv == NULL)
+        goto fail;
+    ns_merge_opts_t mo;
+    ns_merge_opts_default(&mo);
+    mo.capacity = (uint32_t)cfg->max_flows;
+    mo.max_agents = (uint32_t)cfg->max_agents;
+    mo.tolerance_ns = cfg->tolerance_ns;
+    mo.idle_timeout_ns = cfg->idle_ns;
+    if (getrandom(&mo.seed, sizeof(mo.seed), 0) != (ssize_t)sizeof(mo.seed)) {
+        snprintf(errbuf, errlen, "no random seed: %s", strerror(errno));
+        goto fail;
+    }
+    c->merge = ns_merge_new(&mo, NULL, NULL, errbuf, errlen);
+    if (c->merge == NULL)
+        goto fail;
+    c->txs = ns_txstore_new(0);
+    if (c->txs == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        goto fail;
+    }
+    if (cfg->flows && cfg->flows[0]) {
+        c->flows = fopen(cfg->flows, "a");
+        if (c->flows == NULL) {
+            snprintf(errbuf, errlen, "cannot write %s: %s", cfg->flows, strerror(errno));
+            goto fail;
+        }
+    }
+    return c;
+fail:
+    ns_collector_destroy(&c);
+    return NULL;
+}
+
+void
+ns_collector_destroy(ns_collector_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    ns_collector_t *c = *self_p;
+    ns_link_destroy(&c->link);
+    ns_codec_destroy(&c->codec);
+    ns_inventory_destroy(&c->inv);
+    ns_merge_destroy(&c->merge);
+    ns_txstore_destroy(&c->txs);
+    if (c->flows)
+        fclose(c->flows);
+    ns_flow_record_buf_fini(&c->buf);
+    free(c->peers);
+    free(c);
+    *self_p = NULL;
+}
+
+/* ---- peers ----------------------------------------------------------------------------------- */
+
+static peer_t *
+peer_find(ns_collector_t *c, const ns_link_msg_t *m)
+{
+    for (uint32_t i = 0; i < c->n_peers; i++) {
+        peer_t *p = &c->peers[i];
+        if (p->in_use && p->id_len == m->peer_len && memcmp(p->id, m->peer, m->peer_len) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static peer_t *
+peer_add(ns_collector_t *c, const ns_link_msg_t *m)
+{
+    peer_t *p = NULL;
+    for (uint32_t i = 0; i < c->n_peers && p == NULL; i++)
+        if (!c->peers[i].in_use)
+            p = &c->peers[i];
+    if (p == NULL) {
+        if (c->n_peers == c->cap_peers) {
+            uint32_t cap = c->cap_peers ? c->cap_peers * 2 : 16;
+            peer_t *np = realloc(c->peers, cap * sizeof(*np));
+            if (np == NULL)
+                return NULL;
+            c->peers = np;
+            c->cap_peers = cap;
+        }
+        p = &c->peers[c->n_peers++];
+    }
+    memset(p, 0, sizeof(*p));
+    memcpy(p->id, m->peer, m->peer_len);
+    p->id_len = m->peer_len;
+    p->has_key = m->has_key;
+    p->key = m->key;
+    p->agent = NS_INV_NONE;
+    p->in_use = true;
+    return p;
+}
+
+/* ---- messages ----------------------------------------------------------------------------------- */
+
+static void
+hello(ns_collector_t *c, const ns_link_msg_t *m, const ns_msg_hello_t *h, uint64_t now)
+{
+    char fpr[NS_KEY_FINGERPRINT_LEN + 8];
+    if (m->has_key)
+        ns_key_fingerprint(&m->key, fpr);
+    else
+        snprintf(fpr, sizeof(fpr), "plain-text");
+    ns_inventory_iface_hello_t ifs[NS_INV_IFACES_MAX];
+    ns_host_addr_t addrs[NS_INV_IFACES_MAX][NS_INV_IF_ADDRS_MAX];
+    size_t n_ifs = h->n_ifaces < NS_INV_IFACES_MAX ? h->n_ifaces : NS_INV_IFACES_MAX;
+    for (size_t i = 0; i < n_ifs; i++) {
+        const ns_msg_iface_t *f = &h->ifaces[i];
+        size_t na = f->n_addrs < NS_INV_IF_ADDRS_MAX ? f->n_addrs : NS_INV_IF_ADDRS_MAX;
+        for (size_t k = 0; k < na; k++)
+            addrs[i][k] = (ns_host_addr_t){.ip_ver = f->addrs[k].ip_ver, .addr = f->addrs[k].addr};
+        ifs[i] = (ns_inventory_iface_hello_t){.name = f->name,
+                                              .link_type = f->link_type,
+                                              .snaplen = f->snaplen,
+                                              .addrs = addrs[i],
+                                              .n_addrs = na};
+    }
+    ns_inventory_hello_t ih = {.hostname = h->hostname,
+                               .version = h->agent_version,
+                               .instance = h->start_ns,
+                               .send_ns = h->clock_ns,
+                               .ifaces = ifs,
+                               .n_ifaces = n_ifs};
+    uint32_t idx;
+    ns_inventory_rc_t rc = ns_inventory_hello(c->inv, h->agent_id, fpr, &ih, now, &idx);
+    if (rc == NS_INV_KEY_MISMATCH) {
+        c->st.key_mismatch++;
+        ns_log_warn("agent %s said Hello with key %s, not the key it first used: refused",
+                    h->agent_id, fpr);
+        return;
+    }
+    if (rc != NS_INV_NEW && rc != NS_INV_RECONNECTED && rc != NS_INV_RESTARTED) {
+        ns_log_warn("agent %s refused: %s", h->agent_id, ns_inventory_rc_name(rc));
+        return;
+    }
+    peer_t *p = peer_find(c, m);
+    if (p == NULL)
+        p = peer_add(c, m);
+    if (p == NULL)
+        return;
+    /* a routing id taken over by another key is a new peer */
+    p->has_key = m->has_key;
+    p->key = m->key;
+    p->agent = idx;
+    p->revoked_logged = false;
+    ns_host_addr_t all[NS_MERGE_AGENT_ADDRS_MAX];
+    size_t na = ns_inventory_addrs(c->inv, idx, all, NS_MERGE_AGENT_ADDRS_MAX);
+    (void)ns_merge_agent_add(c->merge, idx, all, na);
+    ns_log_info("agent %s (%s, key %s, %zu interface(s)) %s", h->agent_id, h->hostname, fpr,
+                n_ifs, ns_inventory_rc_name(rc));
+}
+
+/* The final record of flow r->uid from agent `idx` (named `agent`), with the transactions its
+ * updates carried before it, as one line of the flows file. */
+static void
+write_final(ns_collector_t *c, uint32_t idx, const char *agent, const ns_flow_rec_t *r)
+{
+    ns_flow_rec_t whole;
+    ns_txstore_take(c->txs, idx, r, &whole);
+    if (c->flows == NULL)
+        return;
+    ns_flow_record_extra_t extra = {.agent = agent};
+    if (ns_flow_record_write(&c->buf, &whole, &extra, 0, 1) != 0)
+        ns_log_error("out of memory writing a flow record");
+    c->st.finals_written++;
+    if (c->buf.len >= FLUSH_CHUNK) {
+        if (fwrite(c->buf.buf, 1, c->buf.len, c->flows) != c->buf.len)
+            ns_log_error("writing %s failed: %s", c->cfg->flows, strerror(errno));
+        c->buf.len = 0;
+    }
+}
+
+static void
+batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
+{
+    c->st.batches++;
+    ns_seq_verdict_t v = ns_inventory_batch(c->inv, p->agent, b->seq, b->send_ns, now);
+    p->ack_due = true;
+    if (v == NS_SEQ_DUPLICATE || v == NS_SEQ_INVALID) {
+        c->st.batches_dup++;
+        return;
+    }
+    const ns_inventory_agent_t *a = ns_inventory_get(c->inv, p->agent);
+    for (uint32_t i = 0; i < b->n_recs; i++) {
+        const ns_flow_rec_t *r = &b->recs[i];
+        c->st.records++;
+        ns_merge_rc_t rc = ns_merge_update(c->merge, p->agent, r, now, NULL);
+        if (r->kind != NS_FLOW_REC_FINAL)
+            ns_txstore_add(c->txs, p->agent, r, now); /* even a stale update's: they come once */
+        else if (rc != NS_MERGE_DUP_FINAL && rc != NS_MERGE_INVALID)
+            write_final(c, p->agent, a ? a->id : "?", r);
+    }
+}
+
+static void
+heartbeat(ns_collector_t *c, peer_t *p, const ns_msg_heartbeat_t *h, uint64_t now)
+{
+    ns_inventory_health_t hh = {.send_ns = h->send_ns,
+                                .lowest_held_seq = h->lowest_held_seq,
+                                .queue_depth = h->queue_depth,
+                                .batches_sent = h->batches_sent,
+                                .batches_dropped = h->batches_dropped,
+                                .updates_dropped = h->updates_dropped,
+                                .finals_dropped = h->finals_dropped,
+                                .flows_active = h->flows_active,
+                                .evictions = h->evictions};
+    if (p->cpu_at && h->send_ns > p->cpu_at && h->cpu_ns >= p->cpu_ns)
+        hh.cpu_pct = 100.0 * (double)(h->cpu_ns - p->cpu_ns) / (double)(h->send_ns - p->cpu_at);
+    p->cpu_ns = h->cpu_ns;
+    p->cpu_at = h->send_ns;
+    (void)ns_inventory_heartbeat(c->inv, p->agent, &hh, now);
+    const ns_inventory_agent_t *a = ns_inventory_get(c->inv, p->agent);
+    if (a && a->clock_known)
+        (void)ns_merge_agent_clock(c->merge, p->agent, a->clock_offset_ns);
+    p->ack_due = true; /* the ack point may have moved past batches declared lost */
+}
+
+static void
+iface_stats(ns_collector_t *c, peer_t *p, const ns_msg_iface_stats_t *s, uint64_t now)
+{
+    for (uint32_t i = 0; i < s->n_ifaces; i++) {
+        const ns_msg_iface_counters_t *f = &s->ifaces[i];
+        ns_inventory_ifstats_t st = {.pkts = f->packets,
+                                     .bytes = f->bytes,
+                                     .kernel_drops = f->kernel_drops,
+                                     .if_drops = f->iface_drops};
+        (void)ns_inventory_iface_stats(c->inv, p->agent, f->index, &st, now);
+    }
+}
+
+static void
+take(ns_collector_t *c, const ns_link_msg_t *m, uint64_t now)
+{
+    c->st.messages++;
+    c->st.bytes += m->len;
+    if (!m->key_allowed) {
+        /* revoked: libzmq cannot drop one peer of a ROUTER, so its messages are dropped */
+        c->st.revoked++;
+        peer_t *p = peer_find(c, m);
+        if (p && !p->revoked_logged) {
+            char z85[NS_KEY_Z85_LEN + 1];
+            ns_key_z85(&m->key, z85);
+            ns_log_warn("agent key %s was revoked: its messages are dropped", z85);
+            p->revoked_logged = true;
+            if (p->agent != NS_INV_NONE)
+                ns_inventory_disconnect(c->inv, p->agent, now);
+        }
+        return;
+    }
+    const ns_msg_t *msg;
+    if (ns_codec_decode_agent(c->codec, m->data, m->len, &msg) != NS_CODEC_OK) {
+        c->st.rejected++;
+        ns_log_debug("message from %s refused: %s", m->address, ns_codec_error(c->codec));
+        return;
+    }
+    if (msg->type == NS_MSG_HELLO) {
+        hello(c, m, &msg->u.hello, now);
+        return;
+    }
+    peer_t *p = peer_find(c, m);
+    if (p == NULL || p->agent == NS_INV_NONE ||
+        (p->has_key && memcmp(&p->key, &m->key, sizeof(m->key)) != 0)) {
+        c->st.unknown_peer++;
+        return;
+    }
+    switch (msg->type) {
+    case NS_MSG_BATCH:
+        batch(c, p, &msg->u.batch, now);
+        break;
+    case NS_MSG_HEARTBEAT:
+        heartbeat(c, p, &msg->u.heartbeat, now);
+        break;
+    case NS_MSG_IFACE_STATS:
+        iface_stats(c, p, &msg->u.iface_stats, now);
+        break;
+    case NS_MSG_FILTER_RESULT:
+        ns_log_info("filter result %u: %s", msg->u.filter_result.request_id,
+                    msg->u.filter_result.ok ? "ok" : msg->u.filter_result.error);
+        break;
+    case NS_MSG_PACKETS:
+        ns_log_info("packets reply %u: %u frames", msg->u.packets.request_id,
+                    msg->u.packets.n_frames);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Write what was taken, then acknowledge it: an agent forgets only what is on disk. */
+static void
+flush_and_ack(ns_collector_t *c)
+{
+    if (c->flows) {
+        if (c->buf.len > 0 && fwrite(c->buf.buf, 1, c->buf.len, c->flows) != c->buf.len)
+            ns_log_error("writing %s failed: %s", c->cfg->flows, strerror(errno));
+        c->buf.len = 0;
+        fflush(c->flows);
+    }
+    for (uint32_t i = 0; i < c->n_peers; i++) {
+        peer_t *p = &c->peers[i];
+        if (!p->in_use || !p->ack_due || p->agent == NS_INV_NONE)
+            continue;
+        p->ack_due = false;
+        ns_msg_t m = {.type = NS_MSG_ACK};
+        m.u.ack.seq = ns_inventory_ack(c->inv, p->agent);
+        uint8_t buf[64];
+        size_t len;
+        if (ns_codec_encode(c->codec, &m, buf, sizeof(buf), &len) == NS_OK &&
+            ns_link_send_to(c->link, p->id, p->id_len, buf, len) == NS_LINK_OK)
+            c->st.acks_sent++;
+        else
+            p->ack_due = true; /* try again with the next round */
+    }
+}
+
+static void
+do_reload(ns_collector_t *c)
+{
+    c->reload = 0;
+    if (c->cfg->insecure) {
+        ns_log_info("SIGHUP: plain text, no allowed keys to reload");
+        return;
+    }
+    char err[512];
+    if (ns_link_reload(c->link, err, sizeof(err)) != NS_OK)
+        ns_log_error("SIGHUP: allowed keys not reloaded, the old list stays: %s", err);
+    else
+        ns_log_info("SIGHUP: %zu allowed agent keys from %s", ns_link_allowed_count(c->link),
+                    c->cfg->allowed_keys);
+}
+
+int
+ns_collector_run(ns_collector_t *self)
+{
+    ns_collector_t *c = self;
+    uint64_t next_periodic = 0;
+    ns_log_info("listening on %s (%s)", ns_link_endpoint(c->link),
+                c->cfg->insecure ? "PLAIN TEXT, every agent accepted" : "CURVE");
+    if (c->cfg->insecure)
+        ns_log_warn("--insecure: agents are not authenticated and their records travel in "
+                    "plain text");
+    int rc = 0;
+    while (!c->stop) {
+        if (c->reload)
+            do_reload(c);
+        if (c->dump) {
+            c->dump = 0;
+            ns_collector_dump(c);
+        }
+        ns_link_msg_t m;
+        int wait = WAIT_MS;
+        for (int i = 0; i < BURST; i++) {
+            ns_link_rc_t r = ns_link_recv(c->link, &m, wait);
+            if (r == NS_LINK_ERROR) {
+                ns_log_error("receiving failed: %s", ns_link_error(c->link));
+                rc = 1;
+                c->stop = 1;
+                break;
+            }
+            if (r != NS_LINK_OK)
+                break;
+            take(c, &m, wall_ns());
+            wait = 0;
+        }
+        flush_and_ack(c);
+        uint64_t now = wall_ns();
+        if (now >= next_periodic) {
+            ns_merge_expire(c->merge, now, c->cfg->linger_ns);
+            if (c->cfg->idle_ns)
+                ns_txstore_expire(c->txs, now, c->cfg->idle_ns);
+            uint32_t gone = ns_inventory_expire(c->inv, now, c->cfg->silence_ns);
+            if (gone)
+                ns_log_info("%u agent(s) silent for %llu s: marked disconnected", gone,
+                            (unsigned long long)(c->cfg->silence_ns / NS_PER_S));
+            next_periodic = now + PERIODIC_NS;
+        }
+    }
+    /* what is written is acknowledged before the socket closes (its linger sends it) */
+    flush_and_ack(c);
+    return rc;
+}
+
+void
+ns_collector_stop(ns_collector_t *self)
+{
+    self->stop = 1;
+}
+
+void
+ns_collector_reload(ns_collector_t *self)
+{
+    self->reload = 1;
+}
+
+void
+ns_collector_dump_request(ns_collector_t *self)
+{
+    self->dump = 1;
+}
+
+bool
+ns_collector_dump(ns_collector_t *self)
+{
+    ns_collector_t *c = self;
+    const ns_collector_stats_t *s = &c->st;
+    const ns_codec_stats_t *cs = ns_codec_stats(c->codec);
+    ns_link_stats_t ls;
+    ns_link_stats(c->link, &ls);
+    ns_merge_stats_t ms;
+    ns_merge_stats(c->merge, &ms);
+    ns_dump_counter_t k[] = {
+        {"messages", s->messages},
+        {"bytes", s->bytes},
+        {"rejected_messages", s->rejected},
+        {"oversize_messages", cs->by_reason[NS_CODEC_E_OVERSIZE]},
+        {"unknown_peer_messages", s->unknown_peer},
+        {"revoked_messages", s->revoked},
+        {"refused_keys", ls.refused},
+        {"handshake_failures", ls.handshake_failures},
+        {"key_mismatches", s->key_mismatch},
+        {"batches", s->batches},
+        {"duplicate_batches", s->batches_dup},
+        {"records", s->records},
+        {"final_records_written", s->finals_written},
+        {"acks_sent", s->acks_sent},
+        {"merge_flows", ms.flows},
+        {"merge_flows_two_agents", ms.flows_multi},
+        {"merge_stale", ms.stale},
+        {"merge_duplicate_finals", ms.dup_finals},
+        {"merge_evicted", ms.evicted},
+    };
+    const char *path = c->cfg->state;
+    bool to_stdout = path == NULL || path[0] == '\0' || strcmp(path, "-") == 0;
+    char tmp[4096];
+    FILE *out = stdout;
+    if (!to_stdout) {
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        out = fopen(tmp, "w");
+        if (out == NULL) {
+            ns_log_error("cannot write %s: %s", tmp, strerror(errno));
+            return false;
+        }
+    }
+    bool ok = ns_dump_write(out, c->inv, c->merge, k, sizeof(k) / sizeof(k[0]), wall_ns());
+    if (to_stdout) {
+        ok = fflush(stdout) == 0 && ok;
+    } else {
+        ok = fclose(out) == 0 && ok;
+        if (ok && rename(tmp, path) != 0) {
+            ns_log_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+            ok = false;
+        }
+    }
+    if (ok)
+        ns_log_info("state written to %s", to_stdout ? "standard output" : path);
+    return ok;
+}
+
+const ns_collector_stats_t *
+ns_collector_stats(const ns_collector_t *self)
+{
+    return &self->st;
+}
+
+const char *
+ns_collector_endpoint(const ns_collector_t *self)
+{
+    return ns_link_endpoint(self->link);
+}

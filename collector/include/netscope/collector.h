@@ -1,0 +1,65 @@
+/* collector.h - netscope-collector's ingest: agents' messages in, merged live state out.
+ *
+ * One thread. It receives every agent message on the ROUTER link (transport.h: CurveZMQ,
+ * agents admitted by public key), decodes it (codec.h), binds it to the agent that said
+ * Hello with that key on that connection, and accounts it: Hello in the inventory
+ * (inventory.h) and its interfaces' addresses in the merge, FlowBatch through the agent's
+ * sequence tracking (duplicates dropped: agents resend what was not acknowledged) into the
+ * merge (merge.h), final records to the flows file (JSON Lines, the fields of `netscope
+ * flows` plus "agent"), Heartbeat and InterfaceStats in the inventory. Acknowledgements go
+ * back after the records are written to the file (flushed), so what an agent forgets was
+ * written. An agent whose key was revoked (file removed, SIGHUP) is cut off: its messages are
+ * dropped and counted.
+ *
+ * The live view and the inventory are written as JSON (dump.h) on request (SIGUSR1) and at
+ * exit.
+ */
+#ifndef NETSCOPE_COLLECTOR_H
+#define NETSCOPE_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netscope/collector_config.h"
+#include "netscope/inventory.h"
+#include "netscope/merge.h"
+
+typedef struct ns_collector ns_collector_t;
+
+typedef struct {
+    uint64_t messages;        /* received */
+    uint64_t bytes;
+    uint64_t rejected;        /* refused by the codec (see its stats by reason) */
+    uint64_t unknown_peer;    /* from a connection that never said Hello: dropped */
+    uint64_t revoked;         /* from a key no longer allowed: dropped */
+    uint64_t key_mismatch;    /* Hellos of a known id with another key: refused */
+    uint64_t refused_keys;    /* handshakes refused: key not allowed */
+    uint64_t batches, batches_dup, records, finals_written;
+    uint64_t acks_sent;
+} ns_collector_stats_t;
+
+/* Open the flows file and the link of `cfg` (checked by ns_collector_config_check(); kept by
+ * pointer). Returns a new collector, or NULL with a sentence in errbuf (address in use, bad
+ * endpoint, unreadable key or allowed-keys directory, unwritable file, ...). */
+ns_collector_t *ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen);
+
+/* Receive and account messages until ns_collector_stop(). Returns 0, or 1 on a socket
+ * failure. */
+int ns_collector_run(ns_collector_t *self);
+
+/* Signal-safe requests, served by the running loop: stop; re-read the allowed keys; write
+ * the state. */
+void ns_collector_stop(ns_collector_t *self);
+void ns_collector_reload(ns_collector_t *self);
+void ns_collector_dump_request(ns_collector_t *self);
+
+/* Write the state (agents, live flows, counters) to output.state now. */
+bool ns_collector_dump(ns_collector_t *self);
+
+const ns_collector_stats_t *ns_collector_stats(const ns_collector_t *self);
+const char *ns_collector_endpoint(const ns_collector_t *self);
+
+void ns_collector_destroy(ns_collector_t **self_p);
+
+#endif /* NETSCOPE_COLLECTOR_H */

@@ -1,0 +1,48 @@
+/* collector_config.h - netscope-collector's options: defaults, the TOML keys, cross-checks.
+ *
+ * Every option is a key of /etc/netscope/collector.toml (sections [collector], [output],
+ * [merge], [agents]) and can be overridden on the command line (named options for the usual
+ * ones, --set section.key=VALUE for all).
+ */
+#ifndef NETSCOPE_COLLECTOR_CONFIG_H
+#define NETSCOPE_COLLECTOR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netscope/config.h"
+
+#define NS_COLLECTOR_CONFIG_DEFAULT "/etc/netscope/collector.toml"
+
+typedef struct {
+    /* [collector] */
+    char *listen;       /* endpoint to bind */
+    char *key;          /* our secret key file */
+    char *allowed_keys; /* directory of allowed agent public keys */
+    bool insecure;
+    char *log_level;
+    uint64_t max_msg_kb;
+    /* [output] */
+    char *flows;        /* JSON Lines of final records ("" = none) */
+    char *state;        /* where SIGUSR1 and exit write the state ("-" = stdout) */
+    /* [merge] */
+    uint64_t max_flows;
+    uint64_t linger_ns;
+    uint64_t idle_ns;
+    uint64_t tolerance_ns;
+    /* [agents] */
+    uint64_t max_agents;
+    uint64_t silence_ns; /* an agent silent this long is marked disconnected */
+} ns_collector_config_t;
+
+extern const ns_opt_t ns_collector_opts[];
+extern const size_t ns_collector_nopts;
+
+bool ns_collector_config_defaults(ns_collector_config_t *c);
+void ns_collector_config_free(ns_collector_config_t *c);
+
+/* Checks across options (keys unless insecure; an endpoint): false with a sentence. */
+bool ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t errlen);
+
+#endif /* NETSCOPE_COLLECTOR_CONFIG_H */

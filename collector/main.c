@@ -1,0 +1,201 @@
+/* main.c - netscope-collector: options -> ns_collector (collector.h); signals. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netscope/collector.h"
+#include "netscope/log.h"
+
+static ns_collector_t *volatile g_collector;
+
+static void
+on_signal(int sig)
+{
+    ns_collector_t *c = g_collector;
+    if (c == NULL)
+        return;
+    if (sig == SIGHUP)
+        ns_collector_reload(c);
+    else if (sig == SIGUSR1)
+        ns_collector_dump_request(c);
+    else
+        ns_collector_stop(c);
+}
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: netscope-collector [--config FILE] [--listen ENDPOINT]\n"
+            "                          [--key NAME.key_secret] [--allowed-keys DIR]\n"
+            "                          [--insecure] [--flows-out FILE] [--state-out FILE]\n"
+            "                          [--set SECTION.KEY=VALUE]...\n"
+            "\n"
+            "Receives flow updates from netscope-agents over ZeroMQ (CurveZMQ), merges them\n"
+            "into one live view, writes final flow records as JSON Lines, and writes its\n"
+            "state (agents, live flows, counters) as JSON on SIGUSR1 and at exit.\n"
+            "\n"
+            "  -c, --config FILE     TOML configuration (default %s when it exists)\n"
+            "  -l, --listen EP       endpoint to listen on (default tcp://*:5556)\n"
+            "      --key F           the collector's secret key (netscope keygen NAME)\n"
+            "      --allowed-keys D  directory of allowed agents' public keys (*.key);\n"
+            "                        remove one and send SIGHUP to cut that agent off\n"
+            "      --insecure        plain text, every agent accepted (a warning is logged)\n"
+            "  -o, --flows-out FILE  final flow records, JSON Lines (netscope flows fields\n"
+            "                        plus \"agent\")\n"
+            "      --state-out FILE  where the state goes (default: standard output)\n"
+            "      --set KEY=VALUE   any configuration key below\n"
+            "  -h, --help            this text\n"
+            "  -V, --version         print the version\n"
+            "\n"
+            "Signals: SIGTERM/SIGINT stop (records written and acknowledged first), SIGHUP\n"
+            "re-reads the allowed keys, SIGUSR1 writes the state.\n"
+            "\n"
+            "Configuration keys (TOML sections and keys; --set KEY=VALUE):\n",
+            NS_COLLECTOR_CONFIG_DEFAULT);
+    ns_config_print_keys(ns_collector_opts, ns_collector_nopts, out);
+}
+
+enum { OPT_KEY = 256, OPT_ALLOWED, OPT_INSECURE, OPT_STATE, OPT_SET };
+
+static int
+configure(int argc, char **argv, ns_collector_config_t *c)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"allowed-keys", required_argument, NULL, OPT_ALLOWED},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"flows-out", required_argument, NULL, 'o'},
+        {"state-out", required_argument, NULL, OPT_STATE},
+        {"set", required_argument, NULL, OPT_SET},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    static const char *shortopts = ":c:l:o:hV";
+    char err[1024];
+    const char *config = NULL;
+    int ch;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (ch == 'c') {
+            config = optarg;
+        } else if (ch == 'h') {
+            usage(stdout);
+            return 0;
+        } else if (ch == 'V') {
+            printf("netscope-collector %s\n", NS_VERSION);
+            return 0;
+        } else if (ch == ':') {
+            fprintf(stderr, "netscope-collector: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
+        } else if (ch == '?') {
+            fprintf(stderr, "netscope-collector: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "netscope-collector: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (config == NULL && access(NS_COLLECTOR_CONFIG_DEFAULT, F_OK) == 0)
+        config = NS_COLLECTOR_CONFIG_DEFAULT;
+    if (config &&
+        !ns_config_load(ns_collector_opts, ns_collector_nopts, c, config, err, sizeof(err))) {
+        fprintf(stderr, "netscope-collector: %s\n", err);
+        return 2;
+    }
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        const char *key = NULL;
+        switch (ch) {
+        case 'l':
+            key = "collector.listen";
+            break;
+        case OPT_KEY:
+            key = "collector.key";
+            break;
+        case OPT_ALLOWED:
+            key = "collector.allowed_keys";
+            break;
+        case 'o':
+            key = "output.flows";
+            break;
+        case OPT_STATE:
+            key = "output.state";
+            break;
+        case OPT_INSECURE:
+            c->insecure = true;
+            continue;
+        case OPT_SET:
+            if (!ns_config_set_arg(ns_collector_opts, ns_collector_nopts, c, optarg, err,
+                                   sizeof(err))) {
+                fprintf(stderr, "netscope-collector: --set %s\n", err);
+                return 2;
+            }
+            continue;
+        default:
+            continue;
+        }
+        if (!ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, key, optarg)) {
+            fprintf(stderr, "netscope-collector: out of memory\n");
+            return 1;
+        }
+    }
+    if (!ns_collector_config_check(c, err, sizeof(err))) {
+        fprintf(stderr, "netscope-collector: %s\n", err);
+        return 2;
+    }
+    return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+    ns_collector_config_t cfg;
+    if (!ns_collector_config_defaults(&cfg)) {
+        fprintf(stderr, "netscope-collector: out of memory\n");
+        return 1;
+    }
+    int rc = configure(argc, argv, &cfg);
+    if (rc >= 0) {
+        ns_collector_config_free(&cfg);
+        return rc;
+    }
+    ns_log_level_t lvl = NS_LOG_INFO;
+    (void)ns_log_level_parse(cfg.log_level, &lvl);
+    ns_log_init("netscope-collector", lvl);
+
+    char err[1024];
+    ns_collector_t *c = ns_collector_new(&cfg, err, sizeof(err));
+    if (c == NULL) {
+        fprintf(stderr, "netscope-collector: %s\n", err);
+        ns_collector_config_free(&cfg);
+        return 1;
+    }
+    g_collector = c;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = ns_collector_run(c);
+    if (!ns_collector_dump(c))
+        rc = 1;
+    g_collector = NULL;
+    ns_collector_destroy(&c);
+    ns_collector_config_free(&cfg);
+    ns_log_info("stopped");
+    return rc;
+}

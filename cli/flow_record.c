@@ -510,6 +510,8 @@ ns_flow_record_write(ns_flow_record_buf_t *b, const ns_flow_rec_t *r,
         put_str(&w, "agent", extra->agent);
     if (extra && extra->iface)
         put_str(&w, "iface", extra->iface);
+    if (extra && extra->received_ns)
+        put_ratio(&w, "received", extra->received_ns, 9, (double)extra->received_ns / 1e9);
     if (w.csv) {
         for (; w.commas < NCOLS - 1; w.commas++)
             put_ch(b, ',');

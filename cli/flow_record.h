@@ -33,6 +33,7 @@ void ns_flow_record_buf_fini(ns_flow_record_buf_t *b);
 typedef struct {
     const char *agent; /* the agent that observed the flow (collector) */
     const char *iface; /* the interface it was captured on */
+    uint64_t received_ns; /* when the collector received it (0: absent) */
 } ns_flow_record_extra_t;
 
 /* Append record `r` to `b` as one line ending in '\n': a JSON object when `csv` is 0 (with

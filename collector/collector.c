@@ -265,6 +265,15 @@ hello(ns_collector_t *c, const ns_link_msg_t *m, const ns_msg_hello_t *h, uint64
                 n_ifs, ns_inventory_rc_name(rc));
 }
 
+/* An update as a line of the flows file (output.updates), with the time it was received. */
+static void
+write_update(ns_collector_t *c, const char *agent, const ns_flow_rec_t *r, uint64_t now)
+{
+    ns_flow_record_extra_t extra = {.agent = agent, .received_ns = now};
+    if (ns_flow_record_write(&c->buf, r, &extra, 0, 1) != 0)
+        ns_log_error("out of memory writing a flow record");
+}
+
 /* The final record of flow r->uid from agent `idx` (named `agent`), with the transactions its
  * updates carried before it, as one line of the flows file. */
 static void
@@ -300,8 +309,11 @@ batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
         const ns_flow_rec_t *r = &b->recs[i];
         c->st.records++;
         ns_merge_rc_t rc = ns_merge_update(c->merge, p->agent, r, now, NULL);
-        if (r->kind != NS_FLOW_REC_FINAL)
+        if (r->kind != NS_FLOW_REC_FINAL) {
             ns_txstore_add(c->txs, p->agent, r, now); /* even a stale update's: they come once */
+            if (c->cfg->updates && c->flows && rc != NS_MERGE_STALE && rc != NS_MERGE_INVALID)
+                write_update(c, a ? a->id : "?", r, now);
+        }
         else if (rc != NS_MERGE_DUP_FINAL && rc != NS_MERGE_INVALID)
             write_final(c, p->agent, a ? a->id : "?", r);
     }

@@ -23,6 +23,9 @@ const ns_opt_t ns_collector_opts[] = {
         "write final flow records here as JSON Lines"),
     OPT("output.state", NS_OPT_STRING, state, 0, 0,
         "write the live view and agents here on SIGUSR1 and at exit (- = stdout)"),
+    OPT("output.updates", NS_OPT_BOOL, updates, 0, 0,
+        "also write each live update applied to the flows file (\"record\":\"update\", "
+        "\"received\": collector time)"),
     OPT("merge.max_flows", NS_OPT_UINT, max_flows, 16, 1u << 26, "merged flows held at most"),
     OPT("merge.linger", NS_OPT_SECONDS, linger_ns, 0, DAY_S,
         "keep a finished flow in the live view, s"),

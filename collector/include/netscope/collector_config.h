@@ -26,6 +26,7 @@ typedef struct {
     /* [output] */
     char *flows;        /* JSON Lines of final records ("" = none) */
     char *state;        /* where SIGUSR1 and exit write the state ("-" = stdout) */
+    bool updates;       /* also write every update record applied, with its receive time */
     /* [merge] */
     uint64_t max_flows;
     uint64_t linger_ns;

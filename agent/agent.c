@@ -173,6 +173,9 @@ struct ns_agent {
 
     ns_keypair_t keys;
     ns_key_t server_key;
+    ns_agent_reload_fn reloader;
+    void *reloader_ud;
+    char *filter_now; /* the filter in force (reloads and SetFilter change it) */
 };
 
 static uint64_t
@@ -289,8 +292,11 @@ set_filter(ns_agent_t *a, uint32_t request_id, const char *filter)
         ok = ns_capture_filter_check(filter, a->ifs[i].linktype, err, sizeof(err));
     for (uint32_t i = 0; i < a->n_ifs && ok; i++)
         ok = ns_capture_set_filter(a->ifs[i].cap, filter, err, sizeof(err));
-    if (ok)
+    if (ok) {
         ns_log_info("capture filter set by the collector: '%s'", filter);
+        free(a->filter_now);
+        a->filter_now = strdup(filter);
+    }
     else
         ns_log_warn("capture filter '%s' from the collector refused: %s", filter, err);
     ns_msg_t m = {.type = NS_MSG_FILTER_RESULT};
@@ -412,12 +418,68 @@ take_frame(ns_agent_t *a, uint8_t i, const ns_frame_t *fr)
                    fr->cap_len, tag);
 }
 
+static bool
+same_str(const char *x, const char *y)
+{
+    return strcmp(x ? x : "", y ? y : "") == 0;
+}
+
+/* SIGHUP: read the configuration again; apply the filter and the log level, name the rest. */
 static void
 do_reload(ns_agent_t *a)
 {
     a->reload = 0;
-    ns_log_info("SIGHUP: reloading is done by restarting with the new configuration; "
-                "the capture filter can be changed live by the collector");
+    if (a->reloader == NULL) {
+        ns_log_info("SIGHUP: no configuration to reload");
+        return;
+    }
+    ns_agent_config_t fresh;
+    char err[1024];
+    if (!a->reloader(a->reloader_ud, &fresh, err, sizeof(err))) {
+        ns_log_error("SIGHUP: configuration not reloaded, the running one stays: %s", err);
+        return;
+    }
+    ns_log_level_t lvl;
+    if (ns_log_level_parse(fresh.log_level, &lvl))
+        ns_log_set_level(lvl);
+    if (!same_str(fresh.filter, a->filter_now)) {
+        bool ok = true;
+        for (uint32_t i = 0; i < a->n_ifs && ok; i++)
+            ok = ns_capture_set_filter(a->ifs[i].cap, fresh.filter, err, sizeof(err));
+        if (ok) {
+            free(a->filter_now);
+            a->filter_now = fresh.filter ? strdup(fresh.filter) : NULL;
+            ns_log_info("SIGHUP: capture filter now '%s'", fresh.filter ? fresh.filter : "");
+        } else {
+            ns_log_error("SIGHUP: capture filter '%s' refused, the old one stays: %s",
+                         fresh.filter, err);
+        }
+    }
+    /* everything else is read at start */
+    const ns_agent_config_t *c = a->cfg;
+    for (size_t i = 0; i < ns_agent_nopts; i++) {
+        const ns_opt_t *o = &ns_agent_opts[i];
+        if (strcmp(o->key, "capture.filter") == 0 || strcmp(o->key, "agent.log_level") == 0)
+            continue;
+        const char *x = (const char *)c + o->offset, *y = (const char *)&fresh + o->offset;
+        bool differs;
+        if (o->type == NS_OPT_STRING)
+            differs = !same_str(*(char *const *)x, *(char *const *)y);
+        else if (o->type == NS_OPT_STRLIST) {
+            const ns_strlist_t *l1 = (const void *)x, *l2 = (const void *)y;
+            differs = l1->n != l2->n;
+            for (size_t k = 0; k < l1->n && !differs; k++)
+                differs = !same_str(l1->v[k], l2->v[k]);
+        } else if (o->type == NS_OPT_BOOL)
+            differs = *(const bool *)x != *(const bool *)y;
+        else if (o->type == NS_OPT_DOUBLE)
+            differs = *(const double *)x != *(const double *)y;
+        else
+            differs = *(const uint64_t *)x != *(const uint64_t *)y;
+        if (differs)
+            ns_log_warn("SIGHUP: %s changed: it takes effect when the agent restarts", o->key);
+    }
+    ns_agent_config_free(&fresh);
 }
 
 /* Export interval and counters, by the monotonic clock; `now` is the record time. */
@@ -922,6 +984,8 @@ ns_agent_new(const ns_agent_config_t *cfg, char *errbuf, size_t errlen)
 
     if (!load_keys(a, errbuf, errlen) || !open_captures(a, errbuf, errlen))
         goto fail;
+    if (cfg->filter && cfg->filter[0] && (a->filter_now = strdup(cfg->filter)) == NULL)
+        goto fail;
 
     ns_flow_engine_opts_t eo;
     ns_flow_engine_opts_default(&eo);
@@ -1032,6 +1096,13 @@ ns_agent_run(ns_agent_t *self)
 }
 
 void
+ns_agent_set_reloader(ns_agent_t *self, ns_agent_reload_fn fn, void *ud)
+{
+    self->reloader = fn;
+    self->reloader_ud = ud;
+}
+
+void
 ns_agent_stop(ns_agent_t *self)
 {
     self->stop = 1;
@@ -1094,6 +1165,7 @@ ns_agent_destroy(ns_agent_t **self_p)
     free(a->reply);
     free(a->batch);
     free(a->pending);
+    free(a->filter_now);
     ns_keypair_wipe(&a->keys);
     free(a);
     *self_p = NULL;

@@ -66,9 +66,10 @@ usage(FILE *out)
 enum { OPT_SPEED = 256, OPT_COLLECTOR, OPT_COLLECTOR_KEY, OPT_KEY, OPT_INSECURE, OPT_ID, OPT_SET };
 
 /* The command line over the defaults and the file: the file first (its path may be given
- * anywhere on the line), then every option in order. */
+ * anywhere on the line), then every option in order. Returns -1 to go on, else the exit
+ * status, with the reason in `msg` ("" after --help and --version). */
 static int
-configure(int argc, char **argv, ns_agent_config_t *c)
+configure(int argc, char **argv, ns_agent_config_t *c, char *msg, size_t msglen)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -97,27 +98,29 @@ configure(int argc, char **argv, ns_agent_config_t *c)
             config = optarg;
         else if (ch == 'h') {
             usage(stdout);
+            msg[0] = '\0';
             return 0;
         } else if (ch == 'V') {
             printf("netscope-agent %s\n", NS_VERSION);
+            msg[0] = '\0';
             return 0;
         } else if (ch == ':') {
-            fprintf(stderr, "netscope-agent: option '%s' needs a value\n", argv[optind - 1]);
+            snprintf(msg, msglen, "option '%s' needs a value", argv[optind - 1]);
             return 2;
         } else if (ch == '?') {
-            fprintf(stderr, "netscope-agent: unknown option '%s' (see --help)\n",
+            snprintf(msg, msglen, "unknown option '%s' (see --help)",
                     argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "netscope-agent: unexpected argument '%s'\n", argv[optind]);
+        snprintf(msg, msglen, "unexpected argument '%s'", argv[optind]);
         return 2;
     }
     if (config == NULL && access(NS_AGENT_CONFIG_DEFAULT, F_OK) == 0)
         config = NS_AGENT_CONFIG_DEFAULT;
     if (config && !ns_config_load(ns_agent_opts, ns_agent_nopts, c, config, err, sizeof(err))) {
-        fprintf(stderr, "netscope-agent: %s\n", err);
+        snprintf(msg, msglen, "%s", err);
         return 2;
     }
     bool ifaces_from_cli = false;
@@ -134,7 +137,7 @@ configure(int argc, char **argv, ns_agent_config_t *c)
             char **v = realloc(c->interfaces.v, (c->interfaces.n + 1) * sizeof(char *));
             char *name = strdup(optarg);
             if (v == NULL || name == NULL) {
-                fprintf(stderr, "netscope-agent: out of memory\n");
+                snprintf(msg, msglen, "out of memory");
                 free(name);
                 if (v)
                     c->interfaces.v = v;
@@ -173,7 +176,7 @@ configure(int argc, char **argv, ns_agent_config_t *c)
             continue;
         case OPT_SET:
             if (!ns_config_set_arg(ns_agent_opts, ns_agent_nopts, c, optarg, err, sizeof(err))) {
-                fprintf(stderr, "netscope-agent: --set %s\n", err);
+                snprintf(msg, msglen, "--set %s", err);
                 return 2;
             }
             continue;
@@ -181,15 +184,36 @@ configure(int argc, char **argv, ns_agent_config_t *c)
             continue;
         }
         if (!ns_config_set_string(ns_agent_opts, ns_agent_nopts, c, key, optarg)) {
-            fprintf(stderr, "netscope-agent: out of memory\n");
+            snprintf(msg, msglen, "out of memory");
             return 1;
         }
     }
     if (!ns_agent_config_check(c, err, sizeof(err))) {
-        fprintf(stderr, "netscope-agent: %s\n", err);
+        snprintf(msg, msglen, "%s", err);
         return 2;
     }
     return -1;
+}
+
+typedef struct {
+    int argc;
+    char **argv;
+} cmdline_t;
+
+/* SIGHUP: defaults, the file, the command line, as at start (quietly: errors go to the log) */
+static bool
+reload(void *ud, ns_agent_config_t *out, char *errbuf, size_t errlen)
+{
+    const cmdline_t *cl = ud;
+    if (!ns_agent_config_defaults(out)) {
+        snprintf(errbuf, errlen, "out of memory");
+        return false;
+    }
+    if (configure(cl->argc, cl->argv, out, errbuf, errlen) != -1) {
+        ns_agent_config_free(out);
+        return false;
+    }
+    return true;
 }
 
 int
@@ -200,8 +224,11 @@ main(int argc, char **argv)
         fprintf(stderr, "netscope-agent: out of memory\n");
         return 1;
     }
-    int rc = configure(argc, argv, &cfg);
+    char msg[1024];
+    int rc = configure(argc, argv, &cfg, msg, sizeof(msg));
     if (rc >= 0) {
+        if (msg[0])
+            fprintf(stderr, "netscope-agent: %s\n", msg);
         ns_agent_config_free(&cfg);
         return rc;
     }
@@ -225,6 +252,8 @@ main(int argc, char **argv)
     }
     ns_log_info("netscope-agent %s running as %s, no capabilities kept", NS_VERSION, who);
 
+    cmdline_t cl = {argc, argv};
+    ns_agent_set_reloader(agent, reload, &cl);
     g_agent = agent;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

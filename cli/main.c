@@ -14,6 +14,7 @@ usage(FILE *out)
             "  print    decode packets from a file or interface (like tcpdump -n), or as JSON\n"
             "  flows    turn packets into flow records (Zeek conn.log fields), JSON or CSV\n"
             "  keygen   write a CURVE key pair for an agent or a collector\n"
+            "  check-config  validate a netscope-agent or netscope-collector TOML file\n"
             "\n"
             "'netscope <command> --help' describes a command's options.\n"
             "  -h, --help       this text\n"
@@ -42,6 +43,8 @@ main(int argc, char **argv)
         return ns_cmd_flows(argc - 1, argv + 1);
     if (strcmp(cmd, "keygen") == 0)
         return ns_cmd_keygen(argc - 1, argv + 1);
+    if (strcmp(cmd, "check-config") == 0)
+        return ns_cmd_check_config(argc - 1, argv + 1);
     fprintf(stderr, "netscope: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -55,6 +55,15 @@ void ns_agent_stop(ns_agent_t *self);
 /* Ask a running agent to re-read its configuration file (async-signal-safe). */
 void ns_agent_reload(ns_agent_t *self);
 
+/* Builds a fresh configuration (defaults, file, command line) into `out` for a reload; false
+ * with a sentence in errbuf when the file no longer reads. */
+typedef bool (*ns_agent_reload_fn)(void *ud, ns_agent_config_t *out, char *errbuf, size_t errlen);
+
+/* What SIGHUP does (ns_agent_reload()): call `fn` and apply what can change while running
+ * (capture filter, log level); other changes are logged as needing a restart. Without a
+ * reloader SIGHUP only logs. */
+void ns_agent_set_reloader(ns_agent_t *self, ns_agent_reload_fn fn, void *ud);
+
 /* The counters of the run (valid after ns_agent_run() returned). */
 void ns_agent_summary(const ns_agent_t *self, ns_agent_summary_t *out);
 

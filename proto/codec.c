@@ -13,7 +13,13 @@
  * NS_CODEC_E_ARENA). The schema has no recursive message, so unpacking recurses at most
  * four levels deep whatever the input.
  *
- * Batches are not packed as one protobuf-c structure: the builder packs each record as it is
+ * Batches, the one message that comes by the million, have their own reader and writer
+ * (sections "the batch reader" and "the batch writer"): the same protobuf-c structures and
+ * descriptors and the same checks, without protobuf-c's generic per-field machinery, at
+ * about half its cost. Everything else goes through protobuf_c_message_unpack() and
+ * protobuf_c_message_pack().
+ *
+ * Batches are not packed as one protobuf-c structure: the builder writes each record as it is
  * added, straight into the caller's buffer after room left for the envelope, and writes the
  * envelope (whose length prefix depends on the total) in front at the end. That is what lets
  * it say "full" before a record would cross the cap.
@@ -521,6 +527,14 @@ addr_from(ns_addr_t *dst, ProtobufCBinaryData b)
     memcpy(dst->b, b.data, b.len); /* checked: 4 or 16 bytes */
 }
 
+/* The scalar fields a message shares with its ns_ form are listed once, as X(protobuf-c
+ * field, ns_ field) lines (HTTP_SCALARS, DNS_SCALARS, ANSWER_SCALARS, REC_SCALARS), and
+ * expanded twice: into straight assignments ns_ -> protobuf-c (widening, exact) and
+ * protobuf-c -> ns_ (narrowing to the ns_ field's type, done only after *_check() proved the
+ * value fits). Doubles and bools are copied as what they are. */
+#define TO_PB(pbf, nsf) p->pbf = n->nsf;
+#define FROM_PB(pbf, nsf) n->nsf = (__typeof__(n->nsf))p->pbf;
+
 /* Pointer arrays of protobuf-c repeated message fields, with their elements, in the encode
  * scratch. Returns NULL when the scratch is exhausted (only a count beyond every limit does
  * that: the scratch is sized for the largest valid message). */
@@ -579,46 +593,39 @@ http_check(ns_codec_t *c, const Netscope__HttpTx *p)
     return NS_CODEC_OK;
 }
 
+#define HTTP_SCALARS(X)                                                                            \
+    X(seq, seq)                                                                                    \
+    X(status, status)                                                                              \
+    X(req_body_len, req_body_len)                                                                  \
+    X(resp_body_len, resp_body_len)                                                                \
+    X(req_ts_ns, req_ts_ns)                                                                        \
+    X(resp_ts_ns, resp_ts_ns)                                                                      \
+    X(latency_ns, latency_ns)                                                                      \
+    X(truncated, truncated)                                                                        \
+    X(has_request, has_request)                                                                    \
+    X(has_response, has_response)                                                                  \
+    X(chunked_req, chunked_req)                                                                    \
+    X(chunked_resp, chunked_resp)
+
 static void
-http_to_pb(const ns_app_http_tx_t *h, Netscope__HttpTx *p)
+http_to_pb(const ns_app_http_tx_t *n, Netscope__HttpTx *p)
 {
-    p->seq = h->seq;
-    p->method = text_of(h->method, NS_APP_MAX_STR_LEN);
-    p->host = text_of(h->host, NS_APP_MAX_STR_LEN);
-    p->uri = text_of(h->uri, NS_APP_MAX_STR_LEN);
-    p->user_agent = text_of(h->user_agent, NS_APP_MAX_STR_LEN);
-    p->status = h->status;
-    p->req_body_len = h->req_body_len;
-    p->resp_body_len = h->resp_body_len;
-    p->req_ts_ns = h->req_ts_ns;
-    p->resp_ts_ns = h->resp_ts_ns;
-    p->latency_ns = h->latency_ns;
-    p->truncated = h->truncated;
-    p->has_request = h->has_request;
-    p->has_response = h->has_response;
-    p->chunked_req = h->chunked_req;
-    p->chunked_resp = h->chunked_resp;
+    HTTP_SCALARS(TO_PB)
+    p->method = text_of(n->method, NS_APP_MAX_STR_LEN);
+    p->host = text_of(n->host, NS_APP_MAX_STR_LEN);
+    p->uri = text_of(n->uri, NS_APP_MAX_STR_LEN);
+    p->user_agent = text_of(n->user_agent, NS_APP_MAX_STR_LEN);
 }
 
 static void
-http_from_pb(ns_codec_t *c, const Netscope__HttpTx *p, ns_app_http_tx_t *h)
+http_from_pb(ns_codec_t *c, const Netscope__HttpTx *p, ns_app_http_tx_t *n)
 {
-    h->seq = p->seq;
-    h->method = text_dup(c, p->method);
-    h->host = text_dup(c, p->host);
-    h->uri = text_dup(c, p->uri);
-    h->user_agent = text_dup(c, p->user_agent);
-    h->truncated = p->truncated;
-    h->has_request = p->has_request;
-    h->has_response = p->has_response;
-    h->chunked_req = p->chunked_req;
-    h->chunked_resp = p->chunked_resp;
-    h->status = (uint16_t)p->status;
-    h->req_body_len = p->req_body_len;
-    h->resp_body_len = p->resp_body_len;
-    h->req_ts_ns = p->req_ts_ns;
-    h->resp_ts_ns = p->resp_ts_ns;
-    h->latency_ns = p->latency_ns;
+    memset(n, 0, sizeof(*n));
+    HTTP_SCALARS(FROM_PB)
+    n->method = text_dup(c, p->method);
+    n->host = text_dup(c, p->host);
+    n->uri = text_dup(c, p->uri);
+    n->user_agent = text_dup(c, p->user_agent);
 }
 
 static const limit_t dns_limits[] = {
@@ -655,77 +662,76 @@ dns_check(ns_codec_t *c, const Netscope__DnsTx *p)
     return NS_CODEC_OK;
 }
 
-static ns_codec_reject_t
-dns_to_pb(ns_codec_t *c, const ns_app_dns_tx_t *d, Netscope__DnsTx *p)
+#define DNS_SCALARS(X)                                                                             \
+    X(id, id)                                                                                      \
+    X(qtype, qtype)                                                                                \
+    X(rcode, rcode)                                                                                \
+    X(ancount, ancount)                                                                            \
+    X(retries, retries)                                                                            \
+    X(query_ts_ns, query_ts_ns)                                                                    \
+    X(resp_ts_ns, resp_ts_ns)                                                                      \
+    X(latency_ns, latency_ns)                                                                      \
+    X(truncated, truncated)                                                                        \
+    X(has_query, has_query)                                                                        \
+    X(answered, answered)                                                                          \
+    X(tcp, tcp)
+
+#define ANSWER_SCALARS(X) X(type, type) X(rclass, rclass) X(ttl, ttl)
+
+static void
+answer_to_pb(const ns_dns_answer_t *n, Netscope__DnsAnswer *p)
 {
-    p->id = d->id;
-    p->qname = text_of(d->qname, NS_DNS_NAME_MAX);
-    p->qtype = d->qtype;
-    p->rcode = d->rcode;
-    p->ancount = d->ancount;
-    p->query_ts_ns = d->query_ts_ns;
-    p->resp_ts_ns = d->resp_ts_ns;
-    p->latency_ns = d->latency_ns;
-    p->retries = d->retries;
-    p->truncated = d->truncated;
-    p->has_query = d->has_query;
-    p->answered = d->answered;
-    p->tcp = d->tcp;
-    if (d->n_answers == 0)
+    ANSWER_SCALARS(TO_PB)
+    p->data = bytes_of(n->data, n->data_len);
+}
+
+static void
+answer_from_pb(const Netscope__DnsAnswer *p, ns_dns_answer_t *n)
+{
+    memset(n, 0, sizeof(*n));
+    ANSWER_SCALARS(FROM_PB)
+    n->data_len = (uint8_t)p->data.len;
+    if (p->data.len > 0)
+        memcpy(n->data, p->data.data, p->data.len);
+}
+
+static ns_codec_reject_t
+dns_to_pb(ns_codec_t *c, const ns_app_dns_tx_t *n, Netscope__DnsTx *p)
+{
+    DNS_SCALARS(TO_PB)
+    p->qname = text_of(n->qname, NS_DNS_NAME_MAX);
+    if (n->n_answers == 0)
         return NS_CODEC_OK;
-    if (d->answers == NULL)
-        return fail(c, NS_CODEC_E_RANGE, "%u answers but no array", d->n_answers);
-    TRY(check_count(c, d->n_answers, NS_APP_DNS_ANSWERS, "answers"));
+    if (n->answers == NULL)
+        return fail(c, NS_CODEC_E_RANGE, "%u answers but no array", n->n_answers);
+    TRY(check_count(c, n->n_answers, NS_APP_DNS_ANSWERS, "answers"));
     void *elems;
-    void **ptrs = pb_array(c, d->n_answers, sizeof(Netscope__DnsAnswer), init_dns_answer, &elems);
+    void **ptrs = pb_array(c, n->n_answers, sizeof(Netscope__DnsAnswer), init_dns_answer, &elems);
     if (ptrs == NULL)
         return scratch_full(c, "answers");
     Netscope__DnsAnswer *a = elems;
-    for (size_t i = 0; i < d->n_answers; i++) {
-        a[i].type = d->answers[i].type;
-        a[i].rclass = d->answers[i].rclass;
-        a[i].ttl = d->answers[i].ttl;
-        a[i].data = bytes_of(d->answers[i].data, d->answers[i].data_len);
-    }
-    p->n_answers = d->n_answers;
+    for (size_t i = 0; i < n->n_answers; i++)
+        answer_to_pb(&n->answers[i], &a[i]);
+    p->n_answers = n->n_answers;
     p->answers = (Netscope__DnsAnswer **)ptrs;
     return NS_CODEC_OK;
 }
 
 static void
-dns_from_pb(ns_codec_t *c, const Netscope__DnsTx *p, ns_app_dns_tx_t *d)
+dns_from_pb(ns_codec_t *c, const Netscope__DnsTx *p, ns_app_dns_tx_t *n)
 {
-    d->id = (uint16_t)p->id;
-    d->qname = text_dup(c, p->qname);
-    d->qtype = (uint16_t)p->qtype;
-    d->truncated = p->truncated;
-    d->has_query = p->has_query;
-    d->answered = p->answered;
-    d->tcp = p->tcp;
-    d->rcode = (uint16_t)p->rcode;
-    d->n_answers = (uint8_t)p->n_answers;
-    d->retries = (uint8_t)p->retries;
-    d->ancount = (uint16_t)p->ancount;
-    d->query_ts_ns = p->query_ts_ns;
-    d->resp_ts_ns = p->resp_ts_ns;
-    d->latency_ns = p->latency_ns;
-    d->answers = NULL;
+    memset(n, 0, sizeof(*n));
+    DNS_SCALARS(FROM_PB)
+    n->qname = text_dup(c, p->qname);
+    n->n_answers = (uint8_t)p->n_answers;
     if (p->n_answers == 0)
         return;
     ns_dns_answer_t *a = arena_array(&c->dec, p->n_answers, sizeof(*a));
     if (a == NULL)
         return;
-    for (size_t i = 0; i < p->n_answers; i++) {
-        const Netscope__DnsAnswer *q = p->answers[i];
-        memset(&a[i], 0, sizeof(a[i]));
-        a[i].type = (uint16_t)q->type;
-        a[i].rclass = (uint16_t)q->rclass;
-        a[i].ttl = q->ttl;
-        a[i].data_len = (uint8_t)q->data.len;
-        if (q->data.len > 0)
-            memcpy(a[i].data, q->data.data, q->data.len);
-    }
-    d->answers = a;
+    for (size_t i = 0; i < p->n_answers; i++)
+        answer_from_pb(p->answers[i], &a[i]);
+    n->answers = a;
 }
 
 /* ---- flow records ------------------------------------------------------------------------- */
@@ -780,109 +786,109 @@ rec_check(ns_codec_t *c, const Netscope__FlowRecord *p)
     return NS_CODEC_OK;
 }
 
+#define REC_SCALARS(X)                                                                             \
+    X(ip_ver, ip_ver)                                                                              \
+    X(proto, proto)                                                                                \
+    X(vlan, vlan)                                                                                  \
+    X(iface, iface)                                                                                \
+    X(kind, kind)                                                                                  \
+    X(end_reason, end_reason)                                                                      \
+    X(orig_p, orig_p)                                                                              \
+    X(resp_p, resp_p)                                                                              \
+    X(first_ns, first_ns)                                                                          \
+    X(last_ns, last_ns)                                                                            \
+    X(emit_ns, emit_ns)                                                                            \
+    X(orig_bytes, app_bytes[0])                                                                    \
+    X(resp_bytes, app_bytes[1])                                                                    \
+    X(missed_bytes, missed_bytes)                                                                  \
+    X(orig_pkts, pkts[0])                                                                          \
+    X(resp_pkts, pkts[1])                                                                          \
+    X(orig_ip_bytes, ip_bytes[0])                                                                  \
+    X(resp_ip_bytes, ip_bytes[1])                                                                  \
+    X(orig_wire_bytes, wire_bytes[0])                                                              \
+    X(resp_wire_bytes, wire_bytes[1])                                                              \
+    X(orig_payload_bytes, payload_bytes[0])                                                        \
+    X(resp_payload_bytes, payload_bytes[1])                                                        \
+    X(is_tcp, is_tcp)                                                                              \
+    X(orig_tcp_flags, tcp_flags[0])                                                                \
+    X(resp_tcp_flags, tcp_flags[1])                                                                \
+    X(orig_syn, syn[0])                                                                            \
+    X(resp_syn, syn[1])                                                                            \
+    X(orig_fin, fin[0])                                                                            \
+    X(resp_fin, fin[1])                                                                            \
+    X(orig_rst, rst[0])                                                                            \
+    X(resp_rst, rst[1])                                                                            \
+    X(orig_tcp_state, tcp_state[0])                                                                \
+    X(resp_tcp_state, tcp_state[1])                                                                \
+    X(hs, hs)                                                                                      \
+    X(rtt_hs_ns, rtt_hs_ns)                                                                        \
+    X(rtt_hs_server_ns, rtt_hs_server_ns)                                                          \
+    X(rtt_hs_client_ns, rtt_hs_client_ns)                                                          \
+    X(rtt_n, rtt_n)                                                                                \
+    X(rtt_min_us, rtt_min_us)                                                                      \
+    X(rtt_mean_us, rtt_mean_us)                                                                    \
+    X(rtt_max_us, rtt_max_us)                                                                      \
+    X(rtt_last_us, rtt_last_us)                                                                    \
+    X(orig_retrans, retrans[0])                                                                    \
+    X(resp_retrans, retrans[1])                                                                    \
+    X(orig_ooo, ooo[0])                                                                            \
+    X(resp_ooo, ooo[1])                                                                            \
+    X(orig_dup_ack, dup_ack[0])                                                                    \
+    X(resp_dup_ack, dup_ack[1])                                                                    \
+    X(orig_zero_win, zero_win[0])                                                                  \
+    X(resp_zero_win, zero_win[1])                                                                  \
+    X(orig_gaps, gaps[0])                                                                          \
+    X(resp_gaps, gaps[1])                                                                          \
+    X(orig_missed, missed[0])                                                                      \
+    X(resp_missed, missed[1])                                                                      \
+    X(quality, quality)                                                                            \
+    X(bps, bps)                                                                                    \
+    X(pps, pps)                                                                                    \
+    X(interim, interim)                                                                            \
+    X(http_total, http_total)                                                                      \
+    X(dns_total, dns_total)                                                                        \
+    X(dns_unanswered, dns_unanswered)
+
 static ns_codec_reject_t
-rec_to_pb(ns_codec_t *c, const ns_flow_rec_t *r, Netscope__FlowRecord *p)
+rec_to_pb(ns_codec_t *c, const ns_flow_rec_t *n, Netscope__FlowRecord *p)
 {
     netscope__flow_record__init(p);
-    TRY(fixed_str(c, r->uid, sizeof(r->uid), "uid", &p->uid));
-    TRY(fixed_str(c, r->community_id, sizeof(r->community_id), "community_id",
+    TRY(fixed_str(c, n->uid, sizeof(n->uid), "uid", &p->uid));
+    TRY(fixed_str(c, n->community_id, sizeof(n->community_id), "community_id",
                   &p->community_id));
-    TRY(fixed_str(c, r->service, sizeof(r->service), "service", &p->service));
-    TRY(fixed_str(c, r->conn_state, sizeof(r->conn_state), "conn_state", &p->conn_state));
-    TRY(fixed_str(c, r->history, sizeof(r->history), "history", &p->history));
-    p->ip_ver = r->ip_ver;
-    p->proto = r->proto;
-    p->orig_h = addr_of(&r->orig_h, r->ip_ver);
-    p->resp_h = addr_of(&r->resp_h, r->ip_ver);
-    p->orig_p = r->orig_p;
-    p->resp_p = r->resp_p;
-    p->first_ns = r->first_ns;
-    p->last_ns = r->last_ns;
-    p->emit_ns = r->emit_ns;
-    p->orig_pkts = r->pkts[0];
-    p->resp_pkts = r->pkts[1];
-    p->orig_ip_bytes = r->ip_bytes[0];
-    p->resp_ip_bytes = r->ip_bytes[1];
-    p->kind = (Netscope__FlowKind)r->kind;
-    p->end_reason = (Netscope__EndReason)r->end_reason;
-    p->vlan = r->vlan;
-    p->iface = r->iface;
-    p->orig_bytes = r->app_bytes[0];
-    p->resp_bytes = r->app_bytes[1];
-    p->missed_bytes = r->missed_bytes;
-    p->orig_wire_bytes = r->wire_bytes[0];
-    p->resp_wire_bytes = r->wire_bytes[1];
-    p->orig_payload_bytes = r->payload_bytes[0];
-    p->resp_payload_bytes = r->payload_bytes[1];
-
-    p->is_tcp = r->is_tcp;
-    p->orig_tcp_flags = r->tcp_flags[0];
-    p->resp_tcp_flags = r->tcp_flags[1];
-    p->orig_syn = r->syn[0];
-    p->resp_syn = r->syn[1];
-    p->orig_fin = r->fin[0];
-    p->resp_fin = r->fin[1];
-    p->orig_rst = r->rst[0];
-    p->resp_rst = r->rst[1];
-    p->orig_tcp_state = (Netscope__TcpState)r->tcp_state[0];
-    p->resp_tcp_state = (Netscope__TcpState)r->tcp_state[1];
-    p->hs = r->hs;
-    p->rtt_hs_ns = r->rtt_hs_ns;
-    p->rtt_hs_server_ns = r->rtt_hs_server_ns;
-    p->rtt_hs_client_ns = r->rtt_hs_client_ns;
-    p->rtt_n = r->rtt_n;
-    p->rtt_min_us = r->rtt_min_us;
-    p->rtt_mean_us = r->rtt_mean_us;
-    p->rtt_max_us = r->rtt_max_us;
-    p->rtt_last_us = r->rtt_last_us;
-    p->orig_retrans = r->retrans[0];
-    p->resp_retrans = r->retrans[1];
-    p->orig_ooo = r->ooo[0];
-    p->resp_ooo = r->ooo[1];
-    p->orig_dup_ack = r->dup_ack[0];
-    p->resp_dup_ack = r->dup_ack[1];
-    p->orig_zero_win = r->zero_win[0];
-    p->resp_zero_win = r->zero_win[1];
-    p->orig_gaps = r->gaps[0];
-    p->resp_gaps = r->gaps[1];
-    p->orig_missed = r->missed[0];
-    p->resp_missed = r->missed[1];
-
-    p->quality = r->quality;
-    p->bps = r->bps;
-    p->pps = r->pps;
-    p->interim = r->interim;
-
-    p->http_total = r->http_total;
-    p->dns_total = r->dns_total;
-    p->dns_unanswered = r->dns_unanswered;
-    if (r->n_http > 0) {
-        if (r->http == NULL)
-            return fail(c, NS_CODEC_E_RANGE, "n_http is %u but http is NULL", r->n_http);
-        TRY(check_count(c, r->n_http, NS_APP_MAX_TX, "HTTP transactions"));
+    TRY(fixed_str(c, n->service, sizeof(n->service), "service", &p->service));
+    TRY(fixed_str(c, n->conn_state, sizeof(n->conn_state), "conn_state", &p->conn_state));
+    TRY(fixed_str(c, n->history, sizeof(n->history), "history", &p->history));
+    REC_SCALARS(TO_PB)
+    p->orig_h = addr_of(&n->orig_h, n->ip_ver);
+    p->resp_h = addr_of(&n->resp_h, n->ip_ver);
+    if (n->n_http > 0) {
+        if (n->http == NULL)
+            return fail(c, NS_CODEC_E_RANGE, "n_http is %u but http is NULL", n->n_http);
+        TRY(check_count(c, n->n_http, NS_APP_MAX_TX, "HTTP transactions"));
         void *elems;
-        void **ptrs = pb_array(c, r->n_http, sizeof(Netscope__HttpTx), init_http_tx, &elems);
+        void **ptrs = pb_array(c, n->n_http, sizeof(Netscope__HttpTx), init_http_tx, &elems);
         if (ptrs == NULL)
             return scratch_full(c, "HTTP transactions");
-        for (uint32_t i = 0; i < r->n_http; i++)
-            http_to_pb(&r->http[i], (Netscope__HttpTx *)elems + i);
-        p->n_http = r->n_http;
+        for (uint32_t i = 0; i < n->n_http; i++)
+            http_to_pb(&n->http[i], (Netscope__HttpTx *)elems + i);
+        p->n_http = n->n_http;
         p->http = (Netscope__HttpTx **)ptrs;
     }
-    if (r->n_dns > 0) {
-        if (r->dns == NULL)
-            return fail(c, NS_CODEC_E_RANGE, "n_dns is %u but dns is NULL", r->n_dns);
-        TRY(check_count(c, r->n_dns, NS_APP_MAX_TX, "DNS transactions"));
+    if (n->n_dns > 0) {
+        if (n->dns == NULL)
+            return fail(c, NS_CODEC_E_RANGE, "n_dns is %u but dns is NULL", n->n_dns);
+        TRY(check_count(c, n->n_dns, NS_APP_MAX_TX, "DNS transactions"));
         void *elems;
-        void **ptrs = pb_array(c, r->n_dns, sizeof(Netscope__DnsTx), init_dns_tx, &elems);
+        void **ptrs = pb_array(c, n->n_dns, sizeof(Netscope__DnsTx), init_dns_tx, &elems);
         if (ptrs == NULL)
             return scratch_full(c, "DNS transactions");
-        for (uint32_t i = 0; i < r->n_dns; i++) {
-            ns_codec_reject_t why = dns_to_pb(c, &r->dns[i], (Netscope__DnsTx *)elems + i);
+        for (uint32_t i = 0; i < n->n_dns; i++) {
+            ns_codec_reject_t why = dns_to_pb(c, &n->dns[i], (Netscope__DnsTx *)elems + i);
             if (why != NS_CODEC_OK)
                 return within(c, why, "dns", i);
         }
-        p->n_dns = r->n_dns;
+        p->n_dns = n->n_dns;
         p->dns = (Netscope__DnsTx **)ptrs;
     }
     return NS_CODEC_OK;
@@ -890,95 +896,30 @@ rec_to_pb(ns_codec_t *c, const ns_flow_rec_t *r, Netscope__FlowRecord *p)
 
 /* Convert a checked record. Fails only when the arena runs out. */
 static ns_codec_reject_t
-rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *r)
+rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *n)
 {
-    memset(r, 0, sizeof(*r));
-    copy_str(r->uid, sizeof(r->uid), p->uid);
-    r->ip_ver = (uint8_t)p->ip_ver;
-    r->proto = (uint8_t)p->proto;
-    r->vlan = (uint16_t)p->vlan;
-    r->iface = (uint8_t)p->iface;
-    r->kind = (uint8_t)p->kind;
-    r->end_reason = (uint8_t)p->end_reason;
-    addr_from(&r->orig_h, p->orig_h);
-    addr_from(&r->resp_h, p->resp_h);
-    r->orig_p = (uint16_t)p->orig_p;
-    r->resp_p = (uint16_t)p->resp_p;
-    copy_str(r->community_id, sizeof(r->community_id), p->community_id);
-
-    r->first_ns = p->first_ns;
-    r->last_ns = p->last_ns;
-    r->emit_ns = p->emit_ns;
-
-    copy_str(r->service, sizeof(r->service), p->service);
-    copy_str(r->conn_state, sizeof(r->conn_state), p->conn_state);
-    copy_str(r->history, sizeof(r->history), p->history);
-    r->app_bytes[0] = p->orig_bytes;
-    r->app_bytes[1] = p->resp_bytes;
-    r->missed_bytes = p->missed_bytes;
-    r->pkts[0] = p->orig_pkts;
-    r->pkts[1] = p->resp_pkts;
-    r->ip_bytes[0] = p->orig_ip_bytes;
-    r->ip_bytes[1] = p->resp_ip_bytes;
-    r->wire_bytes[0] = p->orig_wire_bytes;
-    r->wire_bytes[1] = p->resp_wire_bytes;
-    r->payload_bytes[0] = p->orig_payload_bytes;
-    r->payload_bytes[1] = p->resp_payload_bytes;
-
-    r->is_tcp = p->is_tcp;
-    r->tcp_flags[0] = (uint8_t)p->orig_tcp_flags;
-    r->tcp_flags[1] = (uint8_t)p->resp_tcp_flags;
-    r->syn[0] = (uint8_t)p->orig_syn;
-    r->syn[1] = (uint8_t)p->resp_syn;
-    r->fin[0] = (uint8_t)p->orig_fin;
-    r->fin[1] = (uint8_t)p->resp_fin;
-    r->rst[0] = (uint8_t)p->orig_rst;
-    r->rst[1] = (uint8_t)p->resp_rst;
-    r->tcp_state[0] = (uint8_t)p->orig_tcp_state;
-    r->tcp_state[1] = (uint8_t)p->resp_tcp_state;
-    r->hs = (uint8_t)p->hs;
-    r->rtt_hs_ns = p->rtt_hs_ns;
-    r->rtt_hs_server_ns = p->rtt_hs_server_ns;
-    r->rtt_hs_client_ns = p->rtt_hs_client_ns;
-    r->rtt_n = p->rtt_n;
-    r->rtt_min_us = p->rtt_min_us;
-    r->rtt_mean_us = p->rtt_mean_us;
-    r->rtt_max_us = p->rtt_max_us;
-    r->rtt_last_us = p->rtt_last_us;
-    r->retrans[0] = p->orig_retrans;
-    r->retrans[1] = p->resp_retrans;
-    r->ooo[0] = p->orig_ooo;
-    r->ooo[1] = p->resp_ooo;
-    r->dup_ack[0] = p->orig_dup_ack;
-    r->dup_ack[1] = p->resp_dup_ack;
-    r->zero_win[0] = p->orig_zero_win;
-    r->zero_win[1] = p->resp_zero_win;
-    r->gaps[0] = p->orig_gaps;
-    r->gaps[1] = p->resp_gaps;
-    r->missed[0] = p->orig_missed;
-    r->missed[1] = p->resp_missed;
-
-    r->quality = (uint8_t)p->quality;
-    r->bps = p->bps;
-    r->pps = p->pps;
-    r->interim = p->interim;
-
-    r->http_total = p->http_total;
-    r->dns_total = p->dns_total;
-    r->dns_unanswered = p->dns_unanswered;
-    r->n_http = (uint32_t)p->n_http;
-    r->n_dns = (uint32_t)p->n_dns;
+    memset(n, 0, sizeof(*n));
+    REC_SCALARS(FROM_PB)
+    copy_str(n->uid, sizeof(n->uid), p->uid);
+    copy_str(n->community_id, sizeof(n->community_id), p->community_id);
+    copy_str(n->service, sizeof(n->service), p->service);
+    copy_str(n->conn_state, sizeof(n->conn_state), p->conn_state);
+    copy_str(n->history, sizeof(n->history), p->history);
+    addr_from(&n->orig_h, p->orig_h);
+    addr_from(&n->resp_h, p->resp_h);
+    n->n_http = (uint32_t)p->n_http;
+    n->n_dns = (uint32_t)p->n_dns;
     if (p->n_http > 0) {
         ns_app_http_tx_t *h = arena_array(&c->dec, p->n_http, sizeof(*h));
         for (size_t i = 0; h != NULL && i < p->n_http; i++)
             http_from_pb(c, p->http[i], &h[i]);
-        r->http = h;
+        n->http = h;
     }
     if (p->n_dns > 0) {
         ns_app_dns_tx_t *d = arena_array(&c->dec, p->n_dns, sizeof(*d));
         for (size_t i = 0; d != NULL && i < p->n_dns; i++)
             dns_from_pb(c, p->dns[i], &d[i]);
-        r->dns = d;
+        n->dns = d;
     }
     if (c->dec.exhausted)
         return fail(c, NS_CODEC_E_ARENA, "the decode arena (%zu bytes) is full", c->dec.cap);
@@ -1497,15 +1438,16 @@ wire_varint(wire_t *w, uint64_t *out)
     return wire_uvar(w, 10, out);
 }
 
-/* A length prefix (32 bits, as protobuf-c keeps it) whose bytes are all there. */
+/* A length prefix whose bytes are all there. The value is taken whole (up to 35 bits from 5
+ * bytes), not cut to 32 bits: protobuf-c rejects a length of 2^32 + n, it does not read n. */
 static inline bool
 wire_len(wire_t *w, uint32_t *len)
 {
     uint64_t v;
-    if (!wire_uvar(w, 5, &v))
+    if (!wire_uvar(w, 5, &v) || v > wire_left(w))
         return false;
     *len = (uint32_t)v;
-    return *len <= wire_left(w);
+    return true;
 }
 
 /* `n` bytes as a view of their own, and step over them. */

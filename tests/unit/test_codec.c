@@ -640,6 +640,8 @@ START_TEST(reader_copies_protobuf_c_corners)
         {"an 11-byte varint", "\x58\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12,
          NS_CODEC_E_MALFORMED},
         {"a 6-byte length", "\xaa\x01\x80\x80\x80\x80\x80\x00", 8, NS_CODEC_E_MALFORMED},
+        {"a 5-byte length of 0", "\xaa\x01\x80\x80\x80\x80\x00", 7, NS_CODEC_OK},
+        {"a length of 2^32", "\xaa\x01\x80\x80\x80\x80\x10", 7, NS_CODEC_E_MALFORMED},
         {"a group", "\xfb\x0f\xfc\x0f", 4, NS_CODEC_E_MALFORMED},
         {"kind with wire type fixed32", "\x8d\x01\x00\x00\x00\x00", 6, NS_CODEC_E_MALFORMED},
         {"a record cut inside a value", "\x58", 1, NS_CODEC_E_MALFORMED},

@@ -12,6 +12,11 @@
  *     decoded ns_msg_t is built (reset at every decode, bounded by opts.arena_bytes: no
  *     malloc per message or per record), and a smaller encode scratch for the protobuf-c
  *     structures an encode fills in. Encoding never disturbs the last decoded message.
+ *   - Batches (FlowBatch) are read and written by the codec's own batch reader and writer,
+ *     which fill and walk the same protobuf-c structures from the same generated
+ *     descriptors at about half the cost of protobuf-c's generic unpack and pack (tested to
+ *     give the same structures and the same bytes; opts.generic switches back to protobuf-c).
+ *     Every other message goes through protobuf-c.
  *   - Decoding is unpack, then validate, then convert. A message longer than
  *     opts.max_msg_bytes is rejected before protobuf-c sees a byte. After unpacking, every
  *     count, length, number and enum is checked against the limits below and the width of
@@ -265,9 +270,10 @@ typedef struct {
     uint64_t fast_batches; /* batches read by the codec's batch reader, not protobuf-c */
 } ns_codec_stats_t;
 
-/* Defaults: max_msg_bytes NS_CODEC_DEFAULT_MAX_MSG, arena_bytes 32 * max_msg_bytes. A batch
- * of ordinary records expands about 10x when unpacked and converted (bench/bench_codec.c
- * prints the ratio); 32x leaves room for batches of the smallest records. */
+/* Defaults: max_msg_bytes NS_CODEC_DEFAULT_MAX_MSG, arena_bytes 32 * max_msg_bytes, generic
+ * false. A batch of ordinary records takes about 4 arena bytes per wire byte (8 with generic;
+ * bench/bench_codec.c prints the ratio); 32x leaves room for batches of the smallest records,
+ * which expand most. */
 void ns_codec_opts_default(ns_codec_opts_t *o);
 
 /* A context with `o` (NULL = defaults; a zero field takes its default). Returns NULL with a

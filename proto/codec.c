@@ -58,10 +58,12 @@ _Static_assert(sizeof(Netscope__FlowKind) == 4 && sizeof(Netscope__TcpState) == 
                    sizeof(Netscope__EndReason) == 4,
                "protobuf-c enums are int-sized");
 
-/* Wire-format constants the batch builder writes by hand (protobuf encoding, "Message
+/* Wire-format constants of the batch reader, writer and builder (protobuf encoding, "Message
  * Structure"): a tag is field_number << 3 | wire_type. */
 #define WIRE_VARINT 0u
+#define WIRE_I64 1u
 #define WIRE_LEN 2u
+#define WIRE_I32 5u
 #define FIELD_VERSION 1u       /* AgentMessage.version */
 #define FIELD_BATCH_RECORDS 3u /* FlowBatch.records */
 #define VLAN_ID_MAX 4095u      /* 12 bits */
@@ -132,8 +134,6 @@ pb_free(void *ud, void *p)
 /* ---- the context ------------------------------------------------------------------------- */
 
 /* The batch reader's tables (see "the batch reader" below): one per message type of a batch. */
-#define WIRE_I64 1u
-#define WIRE_I32 5u
 #define READER_MAX_ID 128u /* field numbers of the batch messages are below this */
 #define READER_MAX_REPEATED 4u
 
@@ -185,7 +185,7 @@ struct ns_codec {
     ns_codec_stats_t stats;
     builder_t batch;
     reader_t readers[RD_COUNT];
-    bool fast; /* batches are read by the batch reader */
+    bool fast; /* batches go through the batch reader and writer */
     char error[256];
 };
 
@@ -237,7 +237,8 @@ ns_codec_new(const ns_codec_opts_t *o, char *errbuf, size_t errlen)
     ns_codec_t *c = NULL;
     if (opts.max_msg_bytes > NS_CODEC_MAX_MSG_LIMIT) {
         if (errbuf != NULL)
-            snprintf(errbuf, errlen, "codec: a message size limit of %u bytes is above the %u allowed",
+            snprintf(errbuf, errlen,
+                     "codec: a message size limit of %u bytes is above the %u allowed",
                      opts.max_msg_bytes, NS_CODEC_MAX_MSG_LIMIT);
         goto out;
     }
@@ -307,8 +308,8 @@ const char *
 ns_codec_reject_name(ns_codec_reject_t why)
 {
     static const char *const names[NS_CODEC_REJECT_COUNT] = {
-        "ok",    "oversize", "malformed", "arena", "version",
-        "type",  "count",    "string",    "addr",  "range",
+        "ok",   "oversize", "malformed", "arena", "version",
+        "type", "count",    "string",    "addr",  "range",
     };
     return (unsigned)why < NS_CODEC_REJECT_COUNT ? names[why] : "?";
 }
@@ -317,8 +318,8 @@ const char *
 ns_msg_type_name(ns_msg_type_t type)
 {
     static const char *const names[NS_MSG_TYPE_COUNT] = {
-        "none",      "hello",         "batch",   "iface_stats", "heartbeat",
-        "filter_result", "packets",   "ack",     "set_filter",  "get_packets",
+        "none",          "hello",   "batch", "iface_stats", "heartbeat",
+        "filter_result", "packets", "ack",   "set_filter",  "get_packets",
     };
     return (unsigned)type < NS_MSG_TYPE_COUNT ? names[type] : "?";
 }
@@ -575,9 +576,11 @@ scratch_full(ns_codec_t *c, const char *what)
 
 /* ---- HTTP and DNS transactions ------------------------------------------------------------ */
 
+/* clang-format off */
 static const limit_t http_limits[] = {
     LIMIT(Netscope__HttpTx, status, HTTP_STATUS_MAX),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 http_check(ns_codec_t *c, const Netscope__HttpTx *p)
@@ -628,6 +631,7 @@ http_from_pb(ns_codec_t *c, const Netscope__HttpTx *p, ns_app_http_tx_t *n)
     n->user_agent = text_dup(c, p->user_agent);
 }
 
+/* clang-format off */
 static const limit_t dns_limits[] = {
     LIMIT(Netscope__DnsTx, id, UINT16_MAX),
     LIMIT(Netscope__DnsTx, qtype, UINT16_MAX),
@@ -635,11 +639,14 @@ static const limit_t dns_limits[] = {
     LIMIT(Netscope__DnsTx, ancount, UINT16_MAX),
     LIMIT(Netscope__DnsTx, retries, UINT8_MAX),
 };
+/* clang-format on */
 
+/* clang-format off */
 static const limit_t answer_limits[] = {
     LIMIT(Netscope__DnsAnswer, type, UINT16_MAX),
     LIMIT(Netscope__DnsAnswer, rclass, UINT16_MAX),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 dns_check(ns_codec_t *c, const Netscope__DnsTx *p)
@@ -736,6 +743,7 @@ dns_from_pb(ns_codec_t *c, const Netscope__DnsTx *p, ns_app_dns_tx_t *n)
 
 /* ---- flow records ------------------------------------------------------------------------- */
 
+/* clang-format off */
 static const limit_t rec_limits[] = {
     LIMIT(Netscope__FlowRecord, proto, UINT8_MAX),
     LIMIT(Netscope__FlowRecord, orig_p, UINT16_MAX),
@@ -757,6 +765,7 @@ static const limit_t rec_limits[] = {
     LIMIT(Netscope__FlowRecord, hs, UINT8_MAX),
     LIMIT(Netscope__FlowRecord, quality, UINT8_MAX),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 rec_check(ns_codec_t *c, const Netscope__FlowRecord *p)
@@ -854,8 +863,7 @@ rec_to_pb(ns_codec_t *c, const ns_flow_rec_t *n, Netscope__FlowRecord *p)
 {
     netscope__flow_record__init(p);
     TRY(fixed_str(c, n->uid, sizeof(n->uid), "uid", &p->uid));
-    TRY(fixed_str(c, n->community_id, sizeof(n->community_id), "community_id",
-                  &p->community_id));
+    TRY(fixed_str(c, n->community_id, sizeof(n->community_id), "community_id", &p->community_id));
     TRY(fixed_str(c, n->service, sizeof(n->service), "service", &p->service));
     TRY(fixed_str(c, n->conn_state, sizeof(n->conn_state), "conn_state", &p->conn_state));
     TRY(fixed_str(c, n->history, sizeof(n->history), "history", &p->history));
@@ -928,9 +936,11 @@ rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *n)
 
 /* ---- Hello ---------------------------------------------------------------------------------- */
 
+/* clang-format off */
 static const limit_t iface_limits[] = {
     LIMIT(Netscope__Interface, index, NS_CODEC_MAX_IFACES - 1),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 ifaddr_check(ns_codec_t *c, const Netscope__IfAddress *a)
@@ -1085,9 +1095,11 @@ hello_from_pb(ns_codec_t *c, const Netscope__Hello *p, ns_msg_hello_t *h)
 
 /* ---- InterfaceStats, Heartbeat, FilterResult ------------------------------------------------ */
 
+/* clang-format off */
 static const limit_t counters_limits[] = {
     LIMIT(Netscope__InterfaceCounters, index, NS_CODEC_MAX_IFACES - 1),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 iface_stats_check(ns_codec_t *c, const Netscope__InterfaceStats *p)
@@ -1116,8 +1128,8 @@ iface_stats_to_pb(ns_codec_t *c, const ns_msg_iface_stats_t *s, Netscope__Interf
         return fail(c, NS_CODEC_E_RANGE, "%u interfaces but no array", s->n_ifaces);
     TRY(check_count(c, s->n_ifaces, NS_CODEC_MAX_IFACES, "interfaces"));
     void *elems;
-    void **ptrs = pb_array(c, s->n_ifaces, sizeof(Netscope__InterfaceCounters),
-                           init_iface_counters, &elems);
+    void **ptrs =
+        pb_array(c, s->n_ifaces, sizeof(Netscope__InterfaceCounters), init_iface_counters, &elems);
     if (ptrs == NULL)
         return scratch_full(c, "interfaces");
     for (uint32_t i = 0; i < s->n_ifaces; i++) {
@@ -1201,8 +1213,8 @@ packets_check(ns_codec_t *c, const Netscope__Packets *p)
             why = fail(c, NS_CODEC_E_STRING, "data is %zu bytes (at most %u)", f->data.len,
                        NS_CODEC_FRAME_MAX);
         else if (f->data.len > f->wire_len)
-            why = fail(c, NS_CODEC_E_RANGE, "%zu bytes captured of a %u-byte frame",
-                       f->data.len, f->wire_len);
+            why = fail(c, NS_CODEC_E_RANGE, "%zu bytes captured of a %u-byte frame", f->data.len,
+                       f->wire_len);
         if (why != NS_CODEC_OK)
             return within(c, why, "frame", i);
     }
@@ -1260,6 +1272,7 @@ packets_from_pb(ns_codec_t *c, const Netscope__Packets *p, ns_msg_packets_t *m)
 
 /* ---- collector -> agent ----------------------------------------------------------------- */
 
+/* clang-format off */
 static const limit_t get_packets_limits[] = {
     LIMIT(Netscope__GetPackets, proto, UINT8_MAX),
     LIMIT(Netscope__GetPackets, vlan, VLAN_ID_MAX),
@@ -1268,6 +1281,7 @@ static const limit_t get_packets_limits[] = {
     LIMIT(Netscope__GetPackets, port_b, UINT16_MAX),
     LIMIT(Netscope__GetPackets, max_frames, NS_CODEC_MAX_FRAMES),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 get_packets_check(ns_codec_t *c, const Netscope__GetPackets *p)
@@ -1338,7 +1352,6 @@ get_packets_from_pb(const Netscope__GetPackets *p, ns_msg_get_packets_t *g)
  * tag of field number 0 is an error, a longer one an unknown field; tags and lengths are at
  * most 5 bytes, varints at most 10.
  */
-
 
 static const ProtobufCMessageDescriptor *const reader_descs[RD_COUNT] = {
     &netscope__flow_batch__descriptor, &netscope__flow_record__descriptor,
@@ -1544,12 +1557,12 @@ reader_init(reader_t readers[RD_COUNT])
             e->off = (uint16_t)f->offset;
             e->type = (uint8_t)f->type;
             wr_field_t *o = &readers[r].order[i];
-            uint32_t wire = message || f->type == PROTOBUF_C_TYPE_STRING ||
-                                    f->type == PROTOBUF_C_TYPE_BYTES
-                                ? WIRE_LEN
-                            : f->type == PROTOBUF_C_TYPE_FIXED64 || f->type == PROTOBUF_C_TYPE_DOUBLE
-                                ? WIRE_I64
-                                : WIRE_VARINT;
+            uint32_t wire =
+                message || f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_BYTES
+                    ? WIRE_LEN
+                : f->type == PROTOBUF_C_TYPE_FIXED64 || f->type == PROTOBUF_C_TYPE_DOUBLE
+                    ? WIRE_I64
+                    : WIRE_VARINT;
             o->tag_len = (uint8_t)put_varint(o->tag, f->id << 3 | wire);
             o->type = (uint8_t)f->type;
             o->off = (uint16_t)f->offset;
@@ -1920,8 +1933,8 @@ static ns_codec_reject_t
 check_version(ns_codec_t *c, uint32_t version)
 {
     if (version < NS_CODEC_VERSION_MIN || version > NS_CODEC_VERSION)
-        return fail(c, NS_CODEC_E_VERSION, "protocol version %u (this build reads %u..%u)",
-                    version, NS_CODEC_VERSION_MIN, NS_CODEC_VERSION);
+        return fail(c, NS_CODEC_E_VERSION, "protocol version %u (this build reads %u..%u)", version,
+                    NS_CODEC_VERSION_MIN, NS_CODEC_VERSION);
     return NS_CODEC_OK;
 }
 
@@ -1967,7 +1980,6 @@ read_batch(ns_codec_t *c, ns_view_t body, size_t len, uint32_t version)
     c->msg.type = NS_MSG_BATCH;
     return batch_decode(c, fb, &c->msg.u.batch);
 }
-
 
 /* Count the outcome; hand out the message only when it was accepted. */
 static ns_codec_reject_t

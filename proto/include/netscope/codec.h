@@ -112,8 +112,8 @@ typedef struct {
 } ns_msg_ifaddr_t;
 
 typedef struct {
-    uint32_t index;    /* ns_flow_rec_t.iface of this interface's flows, 0..255, unique */
-    const char *name;  /* <= NS_CODEC_IFNAME_MAX */
+    uint32_t index;     /* ns_flow_rec_t.iface of this interface's flows, 0..255, unique */
+    const char *name;   /* <= NS_CODEC_IFNAME_MAX */
     uint32_t link_type; /* LINKTYPE_* */
     uint32_t snaplen;
     const ns_msg_ifaddr_t *addrs;
@@ -138,7 +138,7 @@ typedef struct {
 } ns_msg_hello_t;
 
 typedef struct {
-    uint64_t seq;     /* per agent, from 1, +1 per batch; never 0 */
+    uint64_t seq; /* per agent, from 1, +1 per batch; never 0 */
     uint64_t send_ns;
     const ns_flow_rec_t *recs; /* decoded records' http/dns point into the arena too */
     uint32_t n_recs;           /* <= NS_CODEC_MAX_RECS */
@@ -261,12 +261,12 @@ typedef enum {
 } ns_codec_reject_t;
 
 typedef struct {
-    uint64_t messages; /* decoded and accepted */
-    uint64_t bytes;    /* bytes of accepted messages */
-    uint64_t records;  /* flow records in accepted batches */
-    uint64_t rejected; /* all rejected messages (the sum of by_reason) */
+    uint64_t messages;                         /* decoded and accepted */
+    uint64_t bytes;                            /* bytes of accepted messages */
+    uint64_t records;                          /* flow records in accepted batches */
+    uint64_t rejected;                         /* all rejected messages (the sum of by_reason) */
     uint64_t by_reason[NS_CODEC_REJECT_COUNT]; /* [NS_CODEC_OK] stays 0 */
-    size_t arena_peak; /* most decode-arena bytes one message used */
+    size_t arena_peak;                         /* most decode-arena bytes one message used */
     uint64_t fast_batches; /* batches read by the codec's batch reader, not protobuf-c */
 } ns_codec_stats_t;
 
@@ -320,8 +320,7 @@ ns_codec_reject_t ns_codec_decode_collector(ns_codec_t *c, const uint8_t *buf, s
  * with the length in *len; NS_EFULL when it does not fit in `cap` bytes; NS_EINVAL when `m`
  * breaks a limit the decoder enforces, or has no known type (ns_codec_error() says which).
  * Batches go through the batch builder, without disturbing one being built. */
-ns_err_t ns_codec_encode(ns_codec_t *c, const ns_msg_t *m, uint8_t *out, size_t cap,
-                         size_t *len);
+ns_err_t ns_codec_encode(ns_codec_t *c, const ns_msg_t *m, uint8_t *out, size_t cap, size_t *len);
 
 /* ---- building a flow batch ----------------------------------------------------------- */
 

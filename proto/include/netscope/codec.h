@@ -240,9 +240,9 @@ typedef struct ns_codec ns_codec_t;
 typedef struct {
     uint32_t max_msg_bytes; /* decode: longer messages are rejected unread */
     size_t arena_bytes;     /* decode: most memory one unpacked + converted message may use */
-    bool generic;           /* pack and unpack batches with protobuf-c's generic code too
-                             * (slower: the reference the codec's own batch reader and
-                             * writer are tested against) */
+    bool generic;           /* pack and unpack batches with protobuf-c's generic code
+                             * instead (slower: the reference the codec's own batch reader
+                             * and writer are tested against) */
 } ns_codec_opts_t;
 
 /* Why a decode was rejected (or an encode refused). */
@@ -335,8 +335,8 @@ ns_err_t ns_codec_batch_begin(ns_codec_t *c, uint8_t *buf, size_t cap, uint64_t 
 /* Encode `rec` into the batch. Returns
  *   NS_OK:     added;
  *   NS_EFULL:  the batch is full (the record would pass the cap, or the batch holds
- *              NS_CODEC_MAX_RECS): nothing was written; finish this batch, begin the next
- *              and add the record there. Never returned for an empty batch;
+ *              NS_CODEC_MAX_RECS): the record was not added; finish this batch, begin the
+ *              next and add the record there. Never returned for an empty batch;
  *   NS_EINVAL: the record breaks a limit the decoder enforces, or is bigger than the cap
  *              even alone: it was skipped (ns_codec_error() says why); go on with the next.
  * `rec` is read only during the call. */

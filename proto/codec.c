@@ -536,22 +536,32 @@ addr_from(ns_addr_t *dst, ProtobufCBinaryData b)
 #define TO_PB(pbf, nsf) p->pbf = n->nsf;
 #define FROM_PB(pbf, nsf) n->nsf = (__typeof__(n->nsf))p->pbf;
 
-/* Pointer arrays of protobuf-c repeated message fields, with their elements, in the encode
- * scratch. Returns NULL when the scratch is exhausted (only a count beyond every limit does
- * that: the scratch is sized for the largest valid message). */
-static void **
-pb_array(ns_codec_t *c, size_t n, size_t elem_size, void (*init)(void *), void **elems)
+/* The pointer array and elements (each initialised) of a protobuf-c repeated message field
+ * that will hold the `n` ns_ elements at `src`, in the encode scratch. Refuses a NULL `src`
+ * with n > 0 and more than `max` elements: the scratch is sized for the largest valid
+ * message, so within the limits it never runs out. */
+static ns_codec_reject_t
+pb_repeated(ns_codec_t *c, const void *src, size_t n, size_t max, const char *what,
+            size_t elem_size, void (*init)(void *), void ***ptrs, void **elems)
 {
-    void **ptrs = arena_array(&c->enc, n, sizeof(void *));
+    *ptrs = NULL;
+    *elems = NULL;
+    if (n == 0)
+        return NS_CODEC_OK;
+    if (src == NULL)
+        return fail(c, NS_CODEC_E_RANGE, "%zu %s but no array", n, what);
+    TRY(check_count(c, n, max, what));
+    void **p = arena_array(&c->enc, n, sizeof(void *));
     uint8_t *e = arena_array(&c->enc, n, elem_size);
-    if (ptrs == NULL || e == NULL)
-        return NULL;
+    if (p == NULL || e == NULL)
+        return fail(c, NS_CODEC_E_COUNT, "too many %s to encode", what);
     for (size_t i = 0; i < n; i++) {
-        ptrs[i] = e + i * elem_size;
-        init(ptrs[i]);
+        p[i] = e + i * elem_size;
+        init(p[i]);
     }
+    *ptrs = p;
     *elems = e;
-    return ptrs;
+    return NS_CODEC_OK;
 }
 
 /* protobuf-c's generated *_init functions take typed pointers. */
@@ -567,12 +577,6 @@ PB_INIT_FN(init_interface, netscope__interface)
 PB_INIT_FN(init_if_address, netscope__if_address)
 PB_INIT_FN(init_iface_counters, netscope__interface_counters)
 PB_INIT_FN(init_frame, netscope__frame)
-
-static ns_codec_reject_t
-scratch_full(ns_codec_t *c, const char *what)
-{
-    return fail(c, NS_CODEC_E_COUNT, "too many %s to encode", what);
-}
 
 /* ---- HTTP and DNS transactions ------------------------------------------------------------ */
 
@@ -707,15 +711,9 @@ dns_to_pb(ns_codec_t *c, const ns_app_dns_tx_t *n, Netscope__DnsTx *p)
 {
     DNS_SCALARS(TO_PB)
     p->qname = text_of(n->qname, NS_DNS_NAME_MAX);
-    if (n->n_answers == 0)
-        return NS_CODEC_OK;
-    if (n->answers == NULL)
-        return fail(c, NS_CODEC_E_RANGE, "%u answers but no array", n->n_answers);
-    TRY(check_count(c, n->n_answers, NS_APP_DNS_ANSWERS, "answers"));
-    void *elems;
-    void **ptrs = pb_array(c, n->n_answers, sizeof(Netscope__DnsAnswer), init_dns_answer, &elems);
-    if (ptrs == NULL)
-        return scratch_full(c, "answers");
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, n->answers, n->n_answers, NS_APP_DNS_ANSWERS, "answers",
+                    sizeof(Netscope__DnsAnswer), init_dns_answer, &ptrs, &elems));
     Netscope__DnsAnswer *a = elems;
     for (size_t i = 0; i < n->n_answers; i++)
         answer_to_pb(&n->answers[i], &a[i]);
@@ -870,35 +868,22 @@ rec_to_pb(ns_codec_t *c, const ns_flow_rec_t *n, Netscope__FlowRecord *p)
     REC_SCALARS(TO_PB)
     p->orig_h = addr_of(&n->orig_h, n->ip_ver);
     p->resp_h = addr_of(&n->resp_h, n->ip_ver);
-    if (n->n_http > 0) {
-        if (n->http == NULL)
-            return fail(c, NS_CODEC_E_RANGE, "n_http is %u but http is NULL", n->n_http);
-        TRY(check_count(c, n->n_http, NS_APP_MAX_TX, "HTTP transactions"));
-        void *elems;
-        void **ptrs = pb_array(c, n->n_http, sizeof(Netscope__HttpTx), init_http_tx, &elems);
-        if (ptrs == NULL)
-            return scratch_full(c, "HTTP transactions");
-        for (uint32_t i = 0; i < n->n_http; i++)
-            http_to_pb(&n->http[i], (Netscope__HttpTx *)elems + i);
-        p->n_http = n->n_http;
-        p->http = (Netscope__HttpTx **)ptrs;
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, n->http, n->n_http, NS_APP_MAX_TX, "HTTP transactions",
+                    sizeof(Netscope__HttpTx), init_http_tx, &ptrs, &elems));
+    for (uint32_t i = 0; i < n->n_http; i++)
+        http_to_pb(&n->http[i], (Netscope__HttpTx *)elems + i);
+    p->n_http = n->n_http;
+    p->http = (Netscope__HttpTx **)ptrs;
+    TRY(pb_repeated(c, n->dns, n->n_dns, NS_APP_MAX_TX, "DNS transactions", sizeof(Netscope__DnsTx),
+                    init_dns_tx, &ptrs, &elems));
+    for (uint32_t i = 0; i < n->n_dns; i++) {
+        ns_codec_reject_t why = dns_to_pb(c, &n->dns[i], (Netscope__DnsTx *)elems + i);
+        if (why != NS_CODEC_OK)
+            return within(c, why, "dns", i);
     }
-    if (n->n_dns > 0) {
-        if (n->dns == NULL)
-            return fail(c, NS_CODEC_E_RANGE, "n_dns is %u but dns is NULL", n->n_dns);
-        TRY(check_count(c, n->n_dns, NS_APP_MAX_TX, "DNS transactions"));
-        void *elems;
-        void **ptrs = pb_array(c, n->n_dns, sizeof(Netscope__DnsTx), init_dns_tx, &elems);
-        if (ptrs == NULL)
-            return scratch_full(c, "DNS transactions");
-        for (uint32_t i = 0; i < n->n_dns; i++) {
-            ns_codec_reject_t why = dns_to_pb(c, &n->dns[i], (Netscope__DnsTx *)elems + i);
-            if (why != NS_CODEC_OK)
-                return within(c, why, "dns", i);
-        }
-        p->n_dns = n->n_dns;
-        p->dns = (Netscope__DnsTx **)ptrs;
-    }
+    p->n_dns = n->n_dns;
+    p->dns = (Netscope__DnsTx **)ptrs;
     return NS_CODEC_OK;
 }
 
@@ -1010,15 +995,9 @@ hello_to_pb(ns_codec_t *c, const ns_msg_hello_t *h, Netscope__Hello *p,
     s->replay_file = str_of(h->replay_file);
     s->replay_speed = h->replay_speed;
     p->capture = s;
-    if (h->n_ifaces == 0)
-        return NS_CODEC_OK;
-    if (h->ifaces == NULL)
-        return fail(c, NS_CODEC_E_RANGE, "%u interfaces but no array", h->n_ifaces);
-    TRY(check_count(c, h->n_ifaces, NS_CODEC_MAX_IFACES, "interfaces"));
-    void *elems;
-    void **ptrs = pb_array(c, h->n_ifaces, sizeof(Netscope__Interface), init_interface, &elems);
-    if (ptrs == NULL)
-        return scratch_full(c, "interfaces");
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, h->ifaces, h->n_ifaces, NS_CODEC_MAX_IFACES, "interfaces",
+                    sizeof(Netscope__Interface), init_interface, &ptrs, &elems));
     for (uint32_t i = 0; i < h->n_ifaces; i++) {
         const ns_msg_iface_t *in = &h->ifaces[i];
         Netscope__Interface *q = (Netscope__Interface *)elems + i;
@@ -1026,17 +1005,12 @@ hello_to_pb(ns_codec_t *c, const ns_msg_hello_t *h, Netscope__Hello *p,
         q->name = str_of(in->name);
         q->link_type = in->link_type;
         q->snaplen = in->snaplen;
-        if (in->n_addrs == 0)
-            continue;
-        if (in->addrs == NULL)
-            return fail(c, NS_CODEC_E_RANGE, "interface %u: %u addresses but no array", i,
-                        in->n_addrs);
-        TRY(check_count(c, in->n_addrs, NS_CODEC_MAX_IFADDRS, "addresses"));
-        void *aelems;
-        void **aptrs =
-            pb_array(c, in->n_addrs, sizeof(Netscope__IfAddress), init_if_address, &aelems);
-        if (aptrs == NULL)
-            return scratch_full(c, "addresses");
+        void **aptrs, *aelems;
+        ns_codec_reject_t why =
+            pb_repeated(c, in->addrs, in->n_addrs, NS_CODEC_MAX_IFADDRS, "addresses",
+                        sizeof(Netscope__IfAddress), init_if_address, &aptrs, &aelems);
+        if (why != NS_CODEC_OK)
+            return within(c, why, "interface", i);
         for (uint32_t k = 0; k < in->n_addrs; k++) {
             Netscope__IfAddress *a = (Netscope__IfAddress *)aelems + k;
             a->addr = addr_of(&in->addrs[k].addr, in->addrs[k].ip_ver);
@@ -1122,16 +1096,9 @@ iface_stats_to_pb(ns_codec_t *c, const ns_msg_iface_stats_t *s, Netscope__Interf
 {
     netscope__interface_stats__init(p);
     p->send_ns = s->send_ns;
-    if (s->n_ifaces == 0)
-        return NS_CODEC_OK;
-    if (s->ifaces == NULL)
-        return fail(c, NS_CODEC_E_RANGE, "%u interfaces but no array", s->n_ifaces);
-    TRY(check_count(c, s->n_ifaces, NS_CODEC_MAX_IFACES, "interfaces"));
-    void *elems;
-    void **ptrs =
-        pb_array(c, s->n_ifaces, sizeof(Netscope__InterfaceCounters), init_iface_counters, &elems);
-    if (ptrs == NULL)
-        return scratch_full(c, "interfaces");
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, s->ifaces, s->n_ifaces, NS_CODEC_MAX_IFACES, "interfaces",
+                    sizeof(Netscope__InterfaceCounters), init_iface_counters, &ptrs, &elems));
     for (uint32_t i = 0; i < s->n_ifaces; i++) {
         Netscope__InterfaceCounters *q = (Netscope__InterfaceCounters *)elems + i;
         q->index = s->ifaces[i].index;
@@ -1229,15 +1196,9 @@ packets_to_pb(ns_codec_t *c, const ns_msg_packets_t *m, Netscope__Packets *p)
     p->error = str_of(m->error);
     p->link_type = m->link_type;
     p->truncated = m->truncated;
-    if (m->n_frames == 0)
-        return NS_CODEC_OK;
-    if (m->frames == NULL)
-        return fail(c, NS_CODEC_E_RANGE, "%u frames but no array", m->n_frames);
-    TRY(check_count(c, m->n_frames, NS_CODEC_MAX_FRAMES, "frames"));
-    void *elems;
-    void **ptrs = pb_array(c, m->n_frames, sizeof(Netscope__Frame), init_frame, &elems);
-    if (ptrs == NULL)
-        return scratch_full(c, "frames");
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, m->frames, m->n_frames, NS_CODEC_MAX_FRAMES, "frames",
+                    sizeof(Netscope__Frame), init_frame, &ptrs, &elems));
     for (uint32_t i = 0; i < m->n_frames; i++) {
         const ns_msg_frame_t *in = &m->frames[i];
         Netscope__Frame *f = (Netscope__Frame *)elems + i;

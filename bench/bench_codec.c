@@ -158,9 +158,16 @@ make_workload(workload_t *w, uint32_t n, bool plain, uint64_t seed)
                 a[1] = (ns_dns_answer_t){.type = 1, .rclass = 1, .ttl = 60, .data_len = 4};
                 memcpy(a[1].data, &r->resp_h, 4);
                 w->dns[i] = (ns_app_dns_tx_t){
-                    .id = (uint16_t)rnd(&s), .qname = "www.example.com", .qtype = 1,
-                    .has_query = true, .answered = true, .n_answers = 2, .ancount = 2,
-                    .answers = a, .query_ts_ns = r->first_ns, .resp_ts_ns = r->last_ns,
+                    .id = (uint16_t)rnd(&s),
+                    .qname = "www.example.com",
+                    .qtype = 1,
+                    .has_query = true,
+                    .answered = true,
+                    .n_answers = 2,
+                    .ancount = 2,
+                    .answers = a,
+                    .query_ts_ns = r->first_ns,
+                    .resp_ts_ns = r->last_ns,
                     .latency_ns = (int64_t)(r->last_ns - r->first_ns),
                 };
                 r->dns = &w->dns[i];
@@ -173,11 +180,18 @@ make_workload(workload_t *w, uint32_t n, bool plain, uint64_t seed)
             r->http_total = 1;
             if (!plain) {
                 w->http[i] = (ns_app_http_tx_t){
-                    .seq = 1, .method = "GET", .host = "www.example.com",
-                    .uri = "/static/js/app.3f2a9c.js", .user_agent = "Mozilla/5.0 (X11)",
-                    .has_request = true, .has_response = true, .status = 200,
-                    .resp_body_len = rnd(&s) % 100000, .req_ts_ns = r->first_ns,
-                    .resp_ts_ns = r->first_ns + 30000000, .latency_ns = 30000000,
+                    .seq = 1,
+                    .method = "GET",
+                    .host = "www.example.com",
+                    .uri = "/static/js/app.3f2a9c.js",
+                    .user_agent = "Mozilla/5.0 (X11)",
+                    .has_request = true,
+                    .has_response = true,
+                    .status = 200,
+                    .resp_body_len = rnd(&s) % 100000,
+                    .req_ts_ns = r->first_ns,
+                    .resp_ts_ns = r->first_ns + 30000000,
+                    .latency_ns = 30000000,
                 };
                 r->http = &w->http[i];
                 r->n_http = 1;
@@ -214,8 +228,8 @@ median(double *v, int n)
 /* ---- the two passes ------------------------------------------------------------------------ */
 
 typedef struct {
-    uint8_t *buf;  /* all batches back to back */
-    size_t *off;   /* batch i is buf[off[i], off[i + 1]) */
+    uint8_t *buf; /* all batches back to back */
+    size_t *off;  /* batch i is buf[off[i], off[i + 1]) */
     size_t n_batches, max_batches;
     size_t cap;
 } batches_t;

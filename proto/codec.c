@@ -13,7 +13,13 @@
  * NS_CODEC_E_ARENA). The schema has no recursive message, so unpacking recurses at most
  * four levels deep whatever the input.
  *
- * Batches are not packed as one protobuf-c structure: the builder packs each record as it is
+ * Batches, the one message that comes by the million, have their own reader and writer
+ * (sections "the batch reader" and "the batch writer"): the same protobuf-c structures and
+ * descriptors and the same checks, without protobuf-c's generic per-field machinery, at
+ * about half its cost. Everything else goes through protobuf_c_message_unpack() and
+ * protobuf_c_message_pack().
+ *
+ * Batches are not packed as one protobuf-c structure: the builder writes each record as it is
  * added, straight into the caller's buffer after room left for the envelope, and writes the
  * envelope (whose length prefix depends on the total) in front at the end. That is what lets
  * it say "full" before a record would cross the cap.
@@ -53,10 +59,12 @@ _Static_assert(sizeof(Netscope__FlowKind) == 4 && sizeof(Netscope__TcpState) == 
                    sizeof(Netscope__EndReason) == 4,
                "protobuf-c enums are int-sized");
 
-/* Wire-format constants the batch builder writes by hand (protobuf encoding, "Message
+/* Wire-format constants of the batch reader, writer and builder (protobuf encoding, "Message
  * Structure"): a tag is field_number << 3 | wire_type. */
 #define WIRE_VARINT 0u
+#define WIRE_I64 1u
 #define WIRE_LEN 2u
+#define WIRE_I32 5u
 #define FIELD_VERSION 1u       /* AgentMessage.version */
 #define FIELD_BATCH_RECORDS 3u /* FlowBatch.records */
 #define VLAN_ID_MAX 4095u      /* 12 bits */
@@ -127,8 +135,6 @@ pb_free(void *ud, void *p)
 /* ---- the context ------------------------------------------------------------------------- */
 
 /* The batch reader's tables (see "the batch reader" below): one per message type of a batch. */
-#define WIRE_I64 1u
-#define WIRE_I32 5u
 #define READER_MAX_ID 128u /* field numbers of the batch messages are below this */
 #define READER_MAX_REPEATED 4u
 
@@ -180,7 +186,7 @@ struct ns_codec {
     ns_codec_stats_t stats;
     builder_t batch;
     reader_t readers[RD_COUNT];
-    bool fast; /* batches are read by the batch reader */
+    bool fast; /* batches go through the batch reader and writer */
     char error[256];
 };
 
@@ -232,7 +238,8 @@ ns_codec_new(const ns_codec_opts_t *o, char *errbuf, size_t errlen)
     ns_codec_t *c = NULL;
     if (opts.max_msg_bytes > NS_CODEC_MAX_MSG_LIMIT) {
         if (errbuf != NULL)
-            snprintf(errbuf, errlen, "codec: a message size limit of %u bytes is above the %u allowed",
+            snprintf(errbuf, errlen,
+                     "codec: a message size limit of %u bytes is above the %u allowed",
                      opts.max_msg_bytes, NS_CODEC_MAX_MSG_LIMIT);
         goto out;
     }
@@ -302,8 +309,8 @@ const char *
 ns_codec_reject_name(ns_codec_reject_t why)
 {
     static const char *const names[NS_CODEC_REJECT_COUNT] = {
-        "ok",    "oversize", "malformed", "arena", "version",
-        "type",  "count",    "string",    "addr",  "range",
+        "ok",   "oversize", "malformed", "arena", "version",
+        "type", "count",    "string",    "addr",  "range",
     };
     return (unsigned)why < NS_CODEC_REJECT_COUNT ? names[why] : "?";
 }
@@ -312,8 +319,8 @@ const char *
 ns_msg_type_name(ns_msg_type_t type)
 {
     static const char *const names[NS_MSG_TYPE_COUNT] = {
-        "none",      "hello",         "batch",   "iface_stats", "heartbeat",
-        "filter_result", "packets",   "ack",     "set_filter",  "get_packets",
+        "none",          "hello",   "batch", "iface_stats", "heartbeat",
+        "filter_result", "packets", "ack",   "set_filter",  "get_packets",
     };
     return (unsigned)type < NS_MSG_TYPE_COUNT ? names[type] : "?";
 }
@@ -522,22 +529,40 @@ addr_from(ns_addr_t *dst, ProtobufCBinaryData b)
     memcpy(dst->b, b.data, b.len); /* checked: 4 or 16 bytes */
 }
 
-/* Pointer arrays of protobuf-c repeated message fields, with their elements, in the encode
- * scratch. Returns NULL when the scratch is exhausted (only a count beyond every limit does
- * that: the scratch is sized for the largest valid message). */
-static void **
-pb_array(ns_codec_t *c, size_t n, size_t elem_size, void (*init)(void *), void **elems)
+/* The scalar fields a message shares with its ns_ form are listed once, as X(protobuf-c
+ * field, ns_ field) lines (HTTP_SCALARS, DNS_SCALARS, ANSWER_SCALARS, REC_SCALARS), and
+ * expanded twice: into straight assignments ns_ -> protobuf-c (widening, exact) and
+ * protobuf-c -> ns_ (narrowing to the ns_ field's type, done only after *_check() proved the
+ * value fits). Doubles and bools are copied as what they are. */
+#define TO_PB(pbf, nsf) p->pbf = n->nsf;
+#define FROM_PB(pbf, nsf) n->nsf = (__typeof__(n->nsf))p->pbf;
+
+/* The pointer array and elements (each initialised) of a protobuf-c repeated message field
+ * that will hold the `n` ns_ elements at `src`, in the encode scratch. Refuses a NULL `src`
+ * with n > 0 and more than `max` elements: the scratch is sized for the largest valid
+ * message, so within the limits it never runs out. */
+static ns_codec_reject_t
+pb_repeated(ns_codec_t *c, const void *src, size_t n, size_t max, const char *what,
+            size_t elem_size, void (*init)(void *), void ***ptrs, void **elems)
 {
-    void **ptrs = arena_array(&c->enc, n, sizeof(void *));
+    *ptrs = NULL;
+    *elems = NULL;
+    if (n == 0)
+        return NS_CODEC_OK;
+    if (src == NULL)
+        return fail(c, NS_CODEC_E_RANGE, "%zu %s but no array", n, what);
+    TRY(check_count(c, n, max, what));
+    void **p = arena_array(&c->enc, n, sizeof(void *));
     uint8_t *e = arena_array(&c->enc, n, elem_size);
-    if (ptrs == NULL || e == NULL)
-        return NULL;
+    if (p == NULL || e == NULL)
+        return fail(c, NS_CODEC_E_COUNT, "too many %s to encode", what);
     for (size_t i = 0; i < n; i++) {
-        ptrs[i] = e + i * elem_size;
-        init(ptrs[i]);
+        p[i] = e + i * elem_size;
+        init(p[i]);
     }
+    *ptrs = p;
     *elems = e;
-    return ptrs;
+    return NS_CODEC_OK;
 }
 
 /* protobuf-c's generated *_init functions take typed pointers. */
@@ -554,17 +579,13 @@ PB_INIT_FN(init_if_address, netscope__if_address)
 PB_INIT_FN(init_iface_counters, netscope__interface_counters)
 PB_INIT_FN(init_frame, netscope__frame)
 
-static ns_codec_reject_t
-scratch_full(ns_codec_t *c, const char *what)
-{
-    return fail(c, NS_CODEC_E_COUNT, "too many %s to encode", what);
-}
-
 /* ---- HTTP and DNS transactions ------------------------------------------------------------ */
 
+/* clang-format off */
 static const limit_t http_limits[] = {
     LIMIT(Netscope__HttpTx, status, HTTP_STATUS_MAX),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 http_check(ns_codec_t *c, const Netscope__HttpTx *p)
@@ -580,48 +601,42 @@ http_check(ns_codec_t *c, const Netscope__HttpTx *p)
     return NS_CODEC_OK;
 }
 
+#define HTTP_SCALARS(X)                                                                            \
+    X(seq, seq)                                                                                    \
+    X(status, status)                                                                              \
+    X(req_body_len, req_body_len)                                                                  \
+    X(resp_body_len, resp_body_len)                                                                \
+    X(req_ts_ns, req_ts_ns)                                                                        \
+    X(resp_ts_ns, resp_ts_ns)                                                                      \
+    X(latency_ns, latency_ns)                                                                      \
+    X(truncated, truncated)                                                                        \
+    X(has_request, has_request)                                                                    \
+    X(has_response, has_response)                                                                  \
+    X(chunked_req, chunked_req)                                                                    \
+    X(chunked_resp, chunked_resp)
+
 static void
-http_to_pb(const ns_app_http_tx_t *h, Netscope__HttpTx *p)
+http_to_pb(const ns_app_http_tx_t *n, Netscope__HttpTx *p)
 {
-    p->seq = h->seq;
-    p->method = text_of(h->method, NS_APP_MAX_STR_LEN);
-    p->host = text_of(h->host, NS_APP_MAX_STR_LEN);
-    p->uri = text_of(h->uri, NS_APP_MAX_STR_LEN);
-    p->user_agent = text_of(h->user_agent, NS_APP_MAX_STR_LEN);
-    p->status = h->status;
-    p->req_body_len = h->req_body_len;
-    p->resp_body_len = h->resp_body_len;
-    p->req_ts_ns = h->req_ts_ns;
-    p->resp_ts_ns = h->resp_ts_ns;
-    p->latency_ns = h->latency_ns;
-    p->truncated = h->truncated;
-    p->has_request = h->has_request;
-    p->has_response = h->has_response;
-    p->chunked_req = h->chunked_req;
-    p->chunked_resp = h->chunked_resp;
+    HTTP_SCALARS(TO_PB)
+    p->method = text_of(n->method, NS_APP_MAX_STR_LEN);
+    p->host = text_of(n->host, NS_APP_MAX_STR_LEN);
+    p->uri = text_of(n->uri, NS_APP_MAX_STR_LEN);
+    p->user_agent = text_of(n->user_agent, NS_APP_MAX_STR_LEN);
 }
 
 static void
-http_from_pb(ns_codec_t *c, const Netscope__HttpTx *p, ns_app_http_tx_t *h)
+http_from_pb(ns_codec_t *c, const Netscope__HttpTx *p, ns_app_http_tx_t *n)
 {
-    h->seq = p->seq;
-    h->method = text_dup(c, p->method);
-    h->host = text_dup(c, p->host);
-    h->uri = text_dup(c, p->uri);
-    h->user_agent = text_dup(c, p->user_agent);
-    h->truncated = p->truncated;
-    h->has_request = p->has_request;
-    h->has_response = p->has_response;
-    h->chunked_req = p->chunked_req;
-    h->chunked_resp = p->chunked_resp;
-    h->status = (uint16_t)p->status;
-    h->req_body_len = p->req_body_len;
-    h->resp_body_len = p->resp_body_len;
-    h->req_ts_ns = p->req_ts_ns;
-    h->resp_ts_ns = p->resp_ts_ns;
-    h->latency_ns = p->latency_ns;
+    memset(n, 0, sizeof(*n));
+    HTTP_SCALARS(FROM_PB)
+    n->method = text_dup(c, p->method);
+    n->host = text_dup(c, p->host);
+    n->uri = text_dup(c, p->uri);
+    n->user_agent = text_dup(c, p->user_agent);
 }
 
+/* clang-format off */
 static const limit_t dns_limits[] = {
     LIMIT(Netscope__DnsTx, id, UINT16_MAX),
     LIMIT(Netscope__DnsTx, qtype, UINT16_MAX),
@@ -629,11 +644,14 @@ static const limit_t dns_limits[] = {
     LIMIT(Netscope__DnsTx, ancount, UINT16_MAX),
     LIMIT(Netscope__DnsTx, retries, UINT8_MAX),
 };
+/* clang-format on */
 
+/* clang-format off */
 static const limit_t answer_limits[] = {
     LIMIT(Netscope__DnsAnswer, type, UINT16_MAX),
     LIMIT(Netscope__DnsAnswer, rclass, UINT16_MAX),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 dns_check(ns_codec_t *c, const Netscope__DnsTx *p)
@@ -656,81 +674,75 @@ dns_check(ns_codec_t *c, const Netscope__DnsTx *p)
     return NS_CODEC_OK;
 }
 
-static ns_codec_reject_t
-dns_to_pb(ns_codec_t *c, const ns_app_dns_tx_t *d, Netscope__DnsTx *p)
+#define DNS_SCALARS(X)                                                                             \
+    X(id, id)                                                                                      \
+    X(qtype, qtype)                                                                                \
+    X(rcode, rcode)                                                                                \
+    X(ancount, ancount)                                                                            \
+    X(retries, retries)                                                                            \
+    X(query_ts_ns, query_ts_ns)                                                                    \
+    X(resp_ts_ns, resp_ts_ns)                                                                      \
+    X(latency_ns, latency_ns)                                                                      \
+    X(truncated, truncated)                                                                        \
+    X(has_query, has_query)                                                                        \
+    X(answered, answered)                                                                          \
+    X(tcp, tcp)
+
+#define ANSWER_SCALARS(X) X(type, type) X(rclass, rclass) X(ttl, ttl)
+
+static void
+answer_to_pb(const ns_dns_answer_t *n, Netscope__DnsAnswer *p)
 {
-    p->id = d->id;
-    p->qname = text_of(d->qname, NS_DNS_NAME_MAX);
-    p->qtype = d->qtype;
-    p->rcode = d->rcode;
-    p->ancount = d->ancount;
-    p->query_ts_ns = d->query_ts_ns;
-    p->resp_ts_ns = d->resp_ts_ns;
-    p->latency_ns = d->latency_ns;
-    p->retries = d->retries;
-    p->truncated = d->truncated;
-    p->has_query = d->has_query;
-    p->answered = d->answered;
-    p->tcp = d->tcp;
-    if (d->n_answers == 0)
-        return NS_CODEC_OK;
-    if (d->answers == NULL)
-        return fail(c, NS_CODEC_E_RANGE, "%u answers but no array", d->n_answers);
-    TRY(check_count(c, d->n_answers, NS_APP_DNS_ANSWERS, "answers"));
-    void *elems;
-    void **ptrs = pb_array(c, d->n_answers, sizeof(Netscope__DnsAnswer), init_dns_answer, &elems);
-    if (ptrs == NULL)
-        return scratch_full(c, "answers");
+    ANSWER_SCALARS(TO_PB)
+    p->data = bytes_of(n->data, n->data_len);
+}
+
+static void
+answer_from_pb(const Netscope__DnsAnswer *p, ns_dns_answer_t *n)
+{
+    memset(n, 0, sizeof(*n));
+    ANSWER_SCALARS(FROM_PB)
+    n->data_len = (uint8_t)p->data.len;
+    if (p->data.len > 0)
+        memcpy(n->data, p->data.data, p->data.len);
+}
+
+static ns_codec_reject_t
+dns_to_pb(ns_codec_t *c, const ns_app_dns_tx_t *n, Netscope__DnsTx *p)
+{
+    DNS_SCALARS(TO_PB)
+    p->qname = text_of(n->qname, NS_DNS_NAME_MAX);
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, n->answers, n->n_answers, NS_APP_DNS_ANSWERS, "answers",
+                    sizeof(Netscope__DnsAnswer), init_dns_answer, &ptrs, &elems));
     Netscope__DnsAnswer *a = elems;
-    for (size_t i = 0; i < d->n_answers; i++) {
-        a[i].type = d->answers[i].type;
-        a[i].rclass = d->answers[i].rclass;
-        a[i].ttl = d->answers[i].ttl;
-        a[i].data = bytes_of(d->answers[i].data, d->answers[i].data_len);
-    }
-    p->n_answers = d->n_answers;
+    for (size_t i = 0; i < n->n_answers; i++)
+        answer_to_pb(&n->answers[i], &a[i]);
+    p->n_answers = n->n_answers;
     p->answers = (Netscope__DnsAnswer **)ptrs;
     return NS_CODEC_OK;
 }
 
 static void
-dns_from_pb(ns_codec_t *c, const Netscope__DnsTx *p, ns_app_dns_tx_t *d)
+dns_from_pb(ns_codec_t *c, const Netscope__DnsTx *p, ns_app_dns_tx_t *n)
 {
-    d->id = (uint16_t)p->id;
-    d->qname = text_dup(c, p->qname);
-    d->qtype = (uint16_t)p->qtype;
-    d->truncated = p->truncated;
-    d->has_query = p->has_query;
-    d->answered = p->answered;
-    d->tcp = p->tcp;
-    d->rcode = (uint16_t)p->rcode;
-    d->n_answers = (uint8_t)p->n_answers;
-    d->retries = (uint8_t)p->retries;
-    d->ancount = (uint16_t)p->ancount;
-    d->query_ts_ns = p->query_ts_ns;
-    d->resp_ts_ns = p->resp_ts_ns;
-    d->latency_ns = p->latency_ns;
-    d->answers = NULL;
+    memset(n, 0, sizeof(*n));
+    DNS_SCALARS(FROM_PB)
+    n->qname = text_dup(c, p->qname);
+    n->n_answers = (uint8_t)p->n_answers;
     if (p->n_answers == 0)
         return;
     ns_dns_answer_t *a = arena_array(&c->dec, p->n_answers, sizeof(*a));
     if (a == NULL)
         return;
-    for (size_t i = 0; i < p->n_answers; i++) {
-        const Netscope__DnsAnswer *q = p->answers[i];
-        memset(&a[i], 0, sizeof(a[i]));
-        a[i].type = (uint16_t)q->type;
-        a[i].rclass = (uint16_t)q->rclass;
-        a[i].ttl = q->ttl;
-        a[i].data_len = (uint8_t)q->data.len;
-        if (q->data.len > 0)
-            memcpy(a[i].data, q->data.data, q->data.len);
-    }
-    d->answers = a;
+    for (size_t i = 0; i < p->n_answers; i++)
+        answer_from_pb(p->answers[i], &a[i]);
+    n->answers = a;
 }
 
 /* ---- flow records ------------------------------------------------------------------------- */
 
+/* clang-format off */
 static const limit_t rec_limits[] = {
     LIMIT(Netscope__FlowRecord, proto, UINT8_MAX),
     LIMIT(Netscope__FlowRecord, orig_p, UINT16_MAX),
@@ -752,6 +764,7 @@ static const limit_t rec_limits[] = {
     LIMIT(Netscope__FlowRecord, hs, UINT8_MAX),
     LIMIT(Netscope__FlowRecord, quality, UINT8_MAX),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 rec_check(ns_codec_t *c, const Netscope__FlowRecord *p)
@@ -781,205 +794,126 @@ rec_check(ns_codec_t *c, const Netscope__FlowRecord *p)
     return NS_CODEC_OK;
 }
 
+#define REC_SCALARS(X)                                                                             \
+    X(ip_ver, ip_ver)                                                                              \
+    X(proto, proto)                                                                                \
+    X(vlan, vlan)                                                                                  \
+    X(iface, iface)                                                                                \
+    X(kind, kind)                                                                                  \
+    X(end_reason, end_reason)                                                                      \
+    X(orig_p, orig_p)                                                                              \
+    X(resp_p, resp_p)                                                                              \
+    X(first_ns, first_ns)                                                                          \
+    X(last_ns, last_ns)                                                                            \
+    X(emit_ns, emit_ns)                                                                            \
+    X(orig_bytes, app_bytes[0])                                                                    \
+    X(resp_bytes, app_bytes[1])                                                                    \
+    X(missed_bytes, missed_bytes)                                                                  \
+    X(orig_pkts, pkts[0])                                                                          \
+    X(resp_pkts, pkts[1])                                                                          \
+    X(orig_ip_bytes, ip_bytes[0])                                                                  \
+    X(resp_ip_bytes, ip_bytes[1])                                                                  \
+    X(orig_wire_bytes, wire_bytes[0])                                                              \
+    X(resp_wire_bytes, wire_bytes[1])                                                              \
+    X(orig_payload_bytes, payload_bytes[0])                                                        \
+    X(resp_payload_bytes, payload_bytes[1])                                                        \
+    X(is_tcp, is_tcp)                                                                              \
+    X(orig_tcp_flags, tcp_flags[0])                                                                \
+    X(resp_tcp_flags, tcp_flags[1])                                                                \
+    X(orig_syn, syn[0])                                                                            \
+    X(resp_syn, syn[1])                                                                            \
+    X(orig_fin, fin[0])                                                                            \
+    X(resp_fin, fin[1])                                                                            \
+    X(orig_rst, rst[0])                                                                            \
+    X(resp_rst, rst[1])                                                                            \
+    X(orig_tcp_state, tcp_state[0])                                                                \
+    X(resp_tcp_state, tcp_state[1])                                                                \
+    X(hs, hs)                                                                                      \
+    X(rtt_hs_ns, rtt_hs_ns)                                                                        \
+    X(rtt_hs_server_ns, rtt_hs_server_ns)                                                          \
+    X(rtt_hs_client_ns, rtt_hs_client_ns)                                                          \
+    X(rtt_n, rtt_n)                                                                                \
+    X(rtt_min_us, rtt_min_us)                                                                      \
+    X(rtt_mean_us, rtt_mean_us)                                                                    \
+    X(rtt_max_us, rtt_max_us)                                                                      \
+    X(rtt_last_us, rtt_last_us)                                                                    \
+    X(orig_retrans, retrans[0])                                                                    \
+    X(resp_retrans, retrans[1])                                                                    \
+    X(orig_ooo, ooo[0])                                                                            \
+    X(resp_ooo, ooo[1])                                                                            \
+    X(orig_dup_ack, dup_ack[0])                                                                    \
+    X(resp_dup_ack, dup_ack[1])                                                                    \
+    X(orig_zero_win, zero_win[0])                                                                  \
+    X(resp_zero_win, zero_win[1])                                                                  \
+    X(orig_gaps, gaps[0])                                                                          \
+    X(resp_gaps, gaps[1])                                                                          \
+    X(orig_missed, missed[0])                                                                      \
+    X(resp_missed, missed[1])                                                                      \
+    X(quality, quality)                                                                            \
+    X(bps, bps)                                                                                    \
+    X(pps, pps)                                                                                    \
+    X(interim, interim)                                                                            \
+    X(http_total, http_total)                                                                      \
+    X(dns_total, dns_total)                                                                        \
+    X(dns_unanswered, dns_unanswered)
+
 static ns_codec_reject_t
-rec_to_pb(ns_codec_t *c, const ns_flow_rec_t *r, Netscope__FlowRecord *p)
+rec_to_pb(ns_codec_t *c, const ns_flow_rec_t *n, Netscope__FlowRecord *p)
 {
     netscope__flow_record__init(p);
-    TRY(fixed_str(c, r->uid, sizeof(r->uid), "uid", &p->uid));
-    TRY(fixed_str(c, r->community_id, sizeof(r->community_id), "community_id",
-                  &p->community_id));
-    TRY(fixed_str(c, r->service, sizeof(r->service), "service", &p->service));
-    TRY(fixed_str(c, r->conn_state, sizeof(r->conn_state), "conn_state", &p->conn_state));
-    TRY(fixed_str(c, r->history, sizeof(r->history), "history", &p->history));
-    p->ip_ver = r->ip_ver;
-    p->proto = r->proto;
-    p->orig_h = addr_of(&r->orig_h, r->ip_ver);
-    p->resp_h = addr_of(&r->resp_h, r->ip_ver);
-    p->orig_p = r->orig_p;
-    p->resp_p = r->resp_p;
-    p->first_ns = r->first_ns;
-    p->last_ns = r->last_ns;
-    p->emit_ns = r->emit_ns;
-    p->orig_pkts = r->pkts[0];
-    p->resp_pkts = r->pkts[1];
-    p->orig_ip_bytes = r->ip_bytes[0];
-    p->resp_ip_bytes = r->ip_bytes[1];
-    p->kind = (Netscope__FlowKind)r->kind;
-    p->end_reason = (Netscope__EndReason)r->end_reason;
-    p->vlan = r->vlan;
-    p->iface = r->iface;
-    p->orig_bytes = r->app_bytes[0];
-    p->resp_bytes = r->app_bytes[1];
-    p->missed_bytes = r->missed_bytes;
-    p->orig_wire_bytes = r->wire_bytes[0];
-    p->resp_wire_bytes = r->wire_bytes[1];
-    p->orig_payload_bytes = r->payload_bytes[0];
-    p->resp_payload_bytes = r->payload_bytes[1];
-
-    p->is_tcp = r->is_tcp;
-    p->orig_tcp_flags = r->tcp_flags[0];
-    p->resp_tcp_flags = r->tcp_flags[1];
-    p->orig_syn = r->syn[0];
-    p->resp_syn = r->syn[1];
-    p->orig_fin = r->fin[0];
-    p->resp_fin = r->fin[1];
-    p->orig_rst = r->rst[0];
-    p->resp_rst = r->rst[1];
-    p->orig_tcp_state = (Netscope__TcpState)r->tcp_state[0];
-    p->resp_tcp_state = (Netscope__TcpState)r->tcp_state[1];
-    p->hs = r->hs;
-    p->rtt_hs_ns = r->rtt_hs_ns;
-    p->rtt_hs_server_ns = r->rtt_hs_server_ns;
-    p->rtt_hs_client_ns = r->rtt_hs_client_ns;
-    p->rtt_n = r->rtt_n;
-    p->rtt_min_us = r->rtt_min_us;
-    p->rtt_mean_us = r->rtt_mean_us;
-    p->rtt_max_us = r->rtt_max_us;
-    p->rtt_last_us = r->rtt_last_us;
-    p->orig_retrans = r->retrans[0];
-    p->resp_retrans = r->retrans[1];
-    p->orig_ooo = r->ooo[0];
-    p->resp_ooo = r->ooo[1];
-    p->orig_dup_ack = r->dup_ack[0];
-    p->resp_dup_ack = r->dup_ack[1];
-    p->orig_zero_win = r->zero_win[0];
-    p->resp_zero_win = r->zero_win[1];
-    p->orig_gaps = r->gaps[0];
-    p->resp_gaps = r->gaps[1];
-    p->orig_missed = r->missed[0];
-    p->resp_missed = r->missed[1];
-
-    p->quality = r->quality;
-    p->bps = r->bps;
-    p->pps = r->pps;
-    p->interim = r->interim;
-
-    p->http_total = r->http_total;
-    p->dns_total = r->dns_total;
-    p->dns_unanswered = r->dns_unanswered;
-    if (r->n_http > 0) {
-        if (r->http == NULL)
-            return fail(c, NS_CODEC_E_RANGE, "n_http is %u but http is NULL", r->n_http);
-        TRY(check_count(c, r->n_http, NS_APP_MAX_TX, "HTTP transactions"));
-        void *elems;
-        void **ptrs = pb_array(c, r->n_http, sizeof(Netscope__HttpTx), init_http_tx, &elems);
-        if (ptrs == NULL)
-            return scratch_full(c, "HTTP transactions");
-        for (uint32_t i = 0; i < r->n_http; i++)
-            http_to_pb(&r->http[i], (Netscope__HttpTx *)elems + i);
-        p->n_http = r->n_http;
-        p->http = (Netscope__HttpTx **)ptrs;
+    TRY(fixed_str(c, n->uid, sizeof(n->uid), "uid", &p->uid));
+    TRY(fixed_str(c, n->community_id, sizeof(n->community_id), "community_id", &p->community_id));
+    TRY(fixed_str(c, n->service, sizeof(n->service), "service", &p->service));
+    TRY(fixed_str(c, n->conn_state, sizeof(n->conn_state), "conn_state", &p->conn_state));
+    TRY(fixed_str(c, n->history, sizeof(n->history), "history", &p->history));
+    REC_SCALARS(TO_PB)
+    p->orig_h = addr_of(&n->orig_h, n->ip_ver);
+    p->resp_h = addr_of(&n->resp_h, n->ip_ver);
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, n->http, n->n_http, NS_APP_MAX_TX, "HTTP transactions",
+                    sizeof(Netscope__HttpTx), init_http_tx, &ptrs, &elems));
+    for (uint32_t i = 0; i < n->n_http; i++)
+        http_to_pb(&n->http[i], (Netscope__HttpTx *)elems + i);
+    p->n_http = n->n_http;
+    p->http = (Netscope__HttpTx **)ptrs;
+    TRY(pb_repeated(c, n->dns, n->n_dns, NS_APP_MAX_TX, "DNS transactions", sizeof(Netscope__DnsTx),
+                    init_dns_tx, &ptrs, &elems));
+    for (uint32_t i = 0; i < n->n_dns; i++) {
+        ns_codec_reject_t why = dns_to_pb(c, &n->dns[i], (Netscope__DnsTx *)elems + i);
+        if (why != NS_CODEC_OK)
+            return within(c, why, "dns", i);
     }
-    if (r->n_dns > 0) {
-        if (r->dns == NULL)
-            return fail(c, NS_CODEC_E_RANGE, "n_dns is %u but dns is NULL", r->n_dns);
-        TRY(check_count(c, r->n_dns, NS_APP_MAX_TX, "DNS transactions"));
-        void *elems;
-        void **ptrs = pb_array(c, r->n_dns, sizeof(Netscope__DnsTx), init_dns_tx, &elems);
-        if (ptrs == NULL)
-            return scratch_full(c, "DNS transactions");
-        for (uint32_t i = 0; i < r->n_dns; i++) {
-            ns_codec_reject_t why = dns_to_pb(c, &r->dns[i], (Netscope__DnsTx *)elems + i);
-            if (why != NS_CODEC_OK)
-                return within(c, why, "dns", i);
-        }
-        p->n_dns = r->n_dns;
-        p->dns = (Netscope__DnsTx **)ptrs;
-    }
+    p->n_dns = n->n_dns;
+    p->dns = (Netscope__DnsTx **)ptrs;
     return NS_CODEC_OK;
 }
 
 /* Convert a checked record. Fails only when the arena runs out. */
 static ns_codec_reject_t
-rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *r)
+rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *n)
 {
-    memset(r, 0, sizeof(*r));
-    copy_str(r->uid, sizeof(r->uid), p->uid);
-    r->ip_ver = (uint8_t)p->ip_ver;
-    r->proto = (uint8_t)p->proto;
-    r->vlan = (uint16_t)p->vlan;
-    r->iface = (uint8_t)p->iface;
-    r->kind = (uint8_t)p->kind;
-    r->end_reason = (uint8_t)p->end_reason;
-    addr_from(&r->orig_h, p->orig_h);
-    addr_from(&r->resp_h, p->resp_h);
-    r->orig_p = (uint16_t)p->orig_p;
-    r->resp_p = (uint16_t)p->resp_p;
-    copy_str(r->community_id, sizeof(r->community_id), p->community_id);
-
-    r->first_ns = p->first_ns;
-    r->last_ns = p->last_ns;
-    r->emit_ns = p->emit_ns;
-
-    copy_str(r->service, sizeof(r->service), p->service);
-    copy_str(r->conn_state, sizeof(r->conn_state), p->conn_state);
-    copy_str(r->history, sizeof(r->history), p->history);
-    r->app_bytes[0] = p->orig_bytes;
-    r->app_bytes[1] = p->resp_bytes;
-    r->missed_bytes = p->missed_bytes;
-    r->pkts[0] = p->orig_pkts;
-    r->pkts[1] = p->resp_pkts;
-    r->ip_bytes[0] = p->orig_ip_bytes;
-    r->ip_bytes[1] = p->resp_ip_bytes;
-    r->wire_bytes[0] = p->orig_wire_bytes;
-    r->wire_bytes[1] = p->resp_wire_bytes;
-    r->payload_bytes[0] = p->orig_payload_bytes;
-    r->payload_bytes[1] = p->resp_payload_bytes;
-
-    r->is_tcp = p->is_tcp;
-    r->tcp_flags[0] = (uint8_t)p->orig_tcp_flags;
-    r->tcp_flags[1] = (uint8_t)p->resp_tcp_flags;
-    r->syn[0] = (uint8_t)p->orig_syn;
-    r->syn[1] = (uint8_t)p->resp_syn;
-    r->fin[0] = (uint8_t)p->orig_fin;
-    r->fin[1] = (uint8_t)p->resp_fin;
-    r->rst[0] = (uint8_t)p->orig_rst;
-    r->rst[1] = (uint8_t)p->resp_rst;
-    r->tcp_state[0] = (uint8_t)p->orig_tcp_state;
-    r->tcp_state[1] = (uint8_t)p->resp_tcp_state;
-    r->hs = (uint8_t)p->hs;
-    r->rtt_hs_ns = p->rtt_hs_ns;
-    r->rtt_hs_server_ns = p->rtt_hs_server_ns;
-    r->rtt_hs_client_ns = p->rtt_hs_client_ns;
-    r->rtt_n = p->rtt_n;
-    r->rtt_min_us = p->rtt_min_us;
-    r->rtt_mean_us = p->rtt_mean_us;
-    r->rtt_max_us = p->rtt_max_us;
-    r->rtt_last_us = p->rtt_last_us;
-    r->retrans[0] = p->orig_retrans;
-    r->retrans[1] = p->resp_retrans;
-    r->ooo[0] = p->orig_ooo;
-    r->ooo[1] = p->resp_ooo;
-    r->dup_ack[0] = p->orig_dup_ack;
-    r->dup_ack[1] = p->resp_dup_ack;
-    r->zero_win[0] = p->orig_zero_win;
-    r->zero_win[1] = p->resp_zero_win;
-    r->gaps[0] = p->orig_gaps;
-    r->gaps[1] = p->resp_gaps;
-    r->missed[0] = p->orig_missed;
-    r->missed[1] = p->resp_missed;
-
-    r->quality = (uint8_t)p->quality;
-    r->bps = p->bps;
-    r->pps = p->pps;
-    r->interim = p->interim;
-
-    r->http_total = p->http_total;
-    r->dns_total = p->dns_total;
-    r->dns_unanswered = p->dns_unanswered;
-    r->n_http = (uint32_t)p->n_http;
-    r->n_dns = (uint32_t)p->n_dns;
+    memset(n, 0, sizeof(*n));
+    REC_SCALARS(FROM_PB)
+    copy_str(n->uid, sizeof(n->uid), p->uid);
+    copy_str(n->community_id, sizeof(n->community_id), p->community_id);
+    copy_str(n->service, sizeof(n->service), p->service);
+    copy_str(n->conn_state, sizeof(n->conn_state), p->conn_state);
+    copy_str(n->history, sizeof(n->history), p->history);
+    addr_from(&n->orig_h, p->orig_h);
+    addr_from(&n->resp_h, p->resp_h);
+    n->n_http = (uint32_t)p->n_http;
+    n->n_dns = (uint32_t)p->n_dns;
     if (p->n_http > 0) {
         ns_app_http_tx_t *h = arena_array(&c->dec, p->n_http, sizeof(*h));
         for (size_t i = 0; h != NULL && i < p->n_http; i++)
             http_from_pb(c, p->http[i], &h[i]);
-        r->http = h;
+        n->http = h;
     }
     if (p->n_dns > 0) {
         ns_app_dns_tx_t *d = arena_array(&c->dec, p->n_dns, sizeof(*d));
         for (size_t i = 0; d != NULL && i < p->n_dns; i++)
             dns_from_pb(c, p->dns[i], &d[i]);
-        r->dns = d;
+        n->dns = d;
     }
     if (c->dec.exhausted)
         return fail(c, NS_CODEC_E_ARENA, "the decode arena (%zu bytes) is full", c->dec.cap);
@@ -988,9 +922,11 @@ rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *r)
 
 /* ---- Hello ---------------------------------------------------------------------------------- */
 
+/* clang-format off */
 static const limit_t iface_limits[] = {
     LIMIT(Netscope__Interface, index, NS_CODEC_MAX_IFACES - 1),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 ifaddr_check(ns_codec_t *c, const Netscope__IfAddress *a)
@@ -1060,15 +996,9 @@ hello_to_pb(ns_codec_t *c, const ns_msg_hello_t *h, Netscope__Hello *p,
     s->replay_file = str_of(h->replay_file);
     s->replay_speed = h->replay_speed;
     p->capture = s;
-    if (h->n_ifaces == 0)
-        return NS_CODEC_OK;
-    if (h->ifaces == NULL)
-        return fail(c, NS_CODEC_E_RANGE, "%u interfaces but no array", h->n_ifaces);
-    TRY(check_count(c, h->n_ifaces, NS_CODEC_MAX_IFACES, "interfaces"));
-    void *elems;
-    void **ptrs = pb_array(c, h->n_ifaces, sizeof(Netscope__Interface), init_interface, &elems);
-    if (ptrs == NULL)
-        return scratch_full(c, "interfaces");
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, h->ifaces, h->n_ifaces, NS_CODEC_MAX_IFACES, "interfaces",
+                    sizeof(Netscope__Interface), init_interface, &ptrs, &elems));
     for (uint32_t i = 0; i < h->n_ifaces; i++) {
         const ns_msg_iface_t *in = &h->ifaces[i];
         Netscope__Interface *q = (Netscope__Interface *)elems + i;
@@ -1076,17 +1006,12 @@ hello_to_pb(ns_codec_t *c, const ns_msg_hello_t *h, Netscope__Hello *p,
         q->name = str_of(in->name);
         q->link_type = in->link_type;
         q->snaplen = in->snaplen;
-        if (in->n_addrs == 0)
-            continue;
-        if (in->addrs == NULL)
-            return fail(c, NS_CODEC_E_RANGE, "interface %u: %u addresses but no array", i,
-                        in->n_addrs);
-        TRY(check_count(c, in->n_addrs, NS_CODEC_MAX_IFADDRS, "addresses"));
-        void *aelems;
-        void **aptrs =
-            pb_array(c, in->n_addrs, sizeof(Netscope__IfAddress), init_if_address, &aelems);
-        if (aptrs == NULL)
-            return scratch_full(c, "addresses");
+        void **aptrs, *aelems;
+        ns_codec_reject_t why =
+            pb_repeated(c, in->addrs, in->n_addrs, NS_CODEC_MAX_IFADDRS, "addresses",
+                        sizeof(Netscope__IfAddress), init_if_address, &aptrs, &aelems);
+        if (why != NS_CODEC_OK)
+            return within(c, why, "interface", i);
         for (uint32_t k = 0; k < in->n_addrs; k++) {
             Netscope__IfAddress *a = (Netscope__IfAddress *)aelems + k;
             a->addr = addr_of(&in->addrs[k].addr, in->addrs[k].ip_ver);
@@ -1145,9 +1070,11 @@ hello_from_pb(ns_codec_t *c, const Netscope__Hello *p, ns_msg_hello_t *h)
 
 /* ---- InterfaceStats, Heartbeat, FilterResult ------------------------------------------------ */
 
+/* clang-format off */
 static const limit_t counters_limits[] = {
     LIMIT(Netscope__InterfaceCounters, index, NS_CODEC_MAX_IFACES - 1),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 iface_stats_check(ns_codec_t *c, const Netscope__InterfaceStats *p)
@@ -1170,16 +1097,9 @@ iface_stats_to_pb(ns_codec_t *c, const ns_msg_iface_stats_t *s, Netscope__Interf
 {
     netscope__interface_stats__init(p);
     p->send_ns = s->send_ns;
-    if (s->n_ifaces == 0)
-        return NS_CODEC_OK;
-    if (s->ifaces == NULL)
-        return fail(c, NS_CODEC_E_RANGE, "%u interfaces but no array", s->n_ifaces);
-    TRY(check_count(c, s->n_ifaces, NS_CODEC_MAX_IFACES, "interfaces"));
-    void *elems;
-    void **ptrs = pb_array(c, s->n_ifaces, sizeof(Netscope__InterfaceCounters),
-                           init_iface_counters, &elems);
-    if (ptrs == NULL)
-        return scratch_full(c, "interfaces");
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, s->ifaces, s->n_ifaces, NS_CODEC_MAX_IFACES, "interfaces",
+                    sizeof(Netscope__InterfaceCounters), init_iface_counters, &ptrs, &elems));
     for (uint32_t i = 0; i < s->n_ifaces; i++) {
         Netscope__InterfaceCounters *q = (Netscope__InterfaceCounters *)elems + i;
         q->index = s->ifaces[i].index;
@@ -1263,8 +1183,8 @@ packets_check(ns_codec_t *c, const Netscope__Packets *p)
             why = fail(c, NS_CODEC_E_STRING, "data is %zu bytes (at most %u)", f->data.len,
                        NS_CODEC_FRAME_MAX);
         else if (f->data.len > f->wire_len)
-            why = fail(c, NS_CODEC_E_RANGE, "%zu bytes captured of a %u-byte frame",
-                       f->data.len, f->wire_len);
+            why = fail(c, NS_CODEC_E_RANGE, "%zu bytes captured of a %u-byte frame", f->data.len,
+                       f->wire_len);
         if (why != NS_CODEC_OK)
             return within(c, why, "frame", i);
     }
@@ -1279,15 +1199,9 @@ packets_to_pb(ns_codec_t *c, const ns_msg_packets_t *m, Netscope__Packets *p)
     p->error = str_of(m->error);
     p->link_type = m->link_type;
     p->truncated = m->truncated;
-    if (m->n_frames == 0)
-        return NS_CODEC_OK;
-    if (m->frames == NULL)
-        return fail(c, NS_CODEC_E_RANGE, "%u frames but no array", m->n_frames);
-    TRY(check_count(c, m->n_frames, NS_CODEC_MAX_FRAMES, "frames"));
-    void *elems;
-    void **ptrs = pb_array(c, m->n_frames, sizeof(Netscope__Frame), init_frame, &elems);
-    if (ptrs == NULL)
-        return scratch_full(c, "frames");
+    void **ptrs, *elems;
+    TRY(pb_repeated(c, m->frames, m->n_frames, NS_CODEC_MAX_FRAMES, "frames",
+                    sizeof(Netscope__Frame), init_frame, &ptrs, &elems));
     for (uint32_t i = 0; i < m->n_frames; i++) {
         const ns_msg_frame_t *in = &m->frames[i];
         Netscope__Frame *f = (Netscope__Frame *)elems + i;
@@ -1322,6 +1236,7 @@ packets_from_pb(ns_codec_t *c, const Netscope__Packets *p, ns_msg_packets_t *m)
 
 /* ---- collector -> agent ----------------------------------------------------------------- */
 
+/* clang-format off */
 static const limit_t get_packets_limits[] = {
     LIMIT(Netscope__GetPackets, proto, UINT8_MAX),
     LIMIT(Netscope__GetPackets, vlan, VLAN_ID_MAX),
@@ -1330,6 +1245,7 @@ static const limit_t get_packets_limits[] = {
     LIMIT(Netscope__GetPackets, port_b, UINT16_MAX),
     LIMIT(Netscope__GetPackets, max_frames, NS_CODEC_MAX_FRAMES),
 };
+/* clang-format on */
 
 static ns_codec_reject_t
 get_packets_check(ns_codec_t *c, const Netscope__GetPackets *p)
@@ -1400,7 +1316,6 @@ get_packets_from_pb(const Netscope__GetPackets *p, ns_msg_get_packets_t *g)
  * tag of field number 0 is an error, a longer one an unknown field; tags and lengths are at
  * most 5 bytes, varints at most 10.
  */
-
 
 static const ProtobufCMessageDescriptor *const reader_descs[RD_COUNT] = {
     &netscope__flow_batch__descriptor, &netscope__flow_record__descriptor,
@@ -1500,15 +1415,16 @@ wire_varint(wire_t *w, uint64_t *out)
     return wire_uvar(w, 10, out);
 }
 
-/* A length prefix (32 bits, as protobuf-c keeps it) whose bytes are all there. */
+/* A length prefix whose bytes are all there. The value is taken whole (up to 35 bits from 5
+ * bytes), not cut to 32 bits: protobuf-c rejects a length of 2^32 + n, it does not read n. */
 static inline bool
 wire_len(wire_t *w, uint32_t *len)
 {
     uint64_t v;
-    if (!wire_uvar(w, 5, &v))
+    if (!wire_uvar(w, 5, &v) || v > wire_left(w))
         return false;
     *len = (uint32_t)v;
-    return *len <= wire_left(w);
+    return true;
 }
 
 /* `n` bytes as a view of their own, and step over them. */
@@ -1605,12 +1521,12 @@ reader_init(reader_t readers[RD_COUNT])
             e->off = (uint16_t)f->offset;
             e->type = (uint8_t)f->type;
             wr_field_t *o = &readers[r].order[i];
-            uint32_t wire = message || f->type == PROTOBUF_C_TYPE_STRING ||
-                                    f->type == PROTOBUF_C_TYPE_BYTES
-                                ? WIRE_LEN
-                            : f->type == PROTOBUF_C_TYPE_FIXED64 || f->type == PROTOBUF_C_TYPE_DOUBLE
-                                ? WIRE_I64
-                                : WIRE_VARINT;
+            uint32_t wire =
+                message || f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_BYTES
+                    ? WIRE_LEN
+                : f->type == PROTOBUF_C_TYPE_FIXED64 || f->type == PROTOBUF_C_TYPE_DOUBLE
+                    ? WIRE_I64
+                    : WIRE_VARINT;
             o->tag_len = (uint8_t)put_varint(o->tag, f->id << 3 | wire);
             o->type = (uint8_t)f->type;
             o->off = (uint16_t)f->offset;
@@ -1981,8 +1897,8 @@ static ns_codec_reject_t
 check_version(ns_codec_t *c, uint32_t version)
 {
     if (version < NS_CODEC_VERSION_MIN || version > NS_CODEC_VERSION)
-        return fail(c, NS_CODEC_E_VERSION, "protocol version %u (this build reads %u..%u)",
-                    version, NS_CODEC_VERSION_MIN, NS_CODEC_VERSION);
+        return fail(c, NS_CODEC_E_VERSION, "protocol version %u (this build reads %u..%u)", version,
+                    NS_CODEC_VERSION_MIN, NS_CODEC_VERSION);
     return NS_CODEC_OK;
 }
 
@@ -2028,7 +1944,6 @@ read_batch(ns_codec_t *c, ns_view_t body, size_t len, uint32_t version)
     c->msg.type = NS_MSG_BATCH;
     return batch_decode(c, fb, &c->msg.u.batch);
 }
-
 
 /* Count the outcome; hand out the message only when it was accepted. */
 static ns_codec_reject_t

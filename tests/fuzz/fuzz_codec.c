@@ -250,17 +250,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ns_codec_reject_t why_own, why_ref;
     uint64_t d_own = 0, d_ref = 0;
     size_t l_own = 0, l_ref = 0;
-    bool ok_own = decode_one(own, ns_codec_decode_agent, data, size, &why_own, &d_own, out_own,
-                             &l_own);
-    bool ok_ref = decode_one(ref, ns_codec_decode_agent, data, size, &why_ref, &d_ref, out_ref,
-                             &l_ref);
+    bool ok_own =
+        decode_one(own, ns_codec_decode_agent, data, size, &why_own, &d_own, out_own, &l_own);
+    bool ok_ref =
+        decode_one(ref, ns_codec_decode_agent, data, size, &why_ref, &d_ref, out_ref, &l_ref);
     if (ok_own && ok_ref) {
         if (d_own != d_ref || l_own != l_ref || memcmp(out_own, out_ref, l_own) != 0)
             abort();
     } else if (why_own != why_ref && why_own != NS_CODEC_E_ARENA && why_ref != NS_CODEC_E_ARENA) {
         abort();
     }
-    (void)decode_one(own, ns_codec_decode_collector, data, size, &why_own, &d_own, out_own,
-                     &l_own);
+    (void)decode_one(own, ns_codec_decode_collector, data, size, &why_own, &d_own, out_own, &l_own);
     return 0;
 }

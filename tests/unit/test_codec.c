@@ -247,36 +247,81 @@ fill_tx(void)
 {
     memset(http_tx, 0, sizeof(http_tx));
     http_tx[0] = (ns_app_http_tx_t){
-        .seq = 1, .method = "GET", .host = "example.org", .uri = "/index.html?q=1",
-        .user_agent = "curl/8.0", .truncated = false, .has_request = true,
-        .has_response = true, .chunked_req = false, .chunked_resp = true, .status = 200,
-        .req_body_len = 0, .resp_body_len = 0x1234567890ull, .req_ts_ns = T0 + 10,
-        .resp_ts_ns = T0 + 2010, .latency_ns = 2000,
+        .seq = 1,
+        .method = "GET",
+        .host = "example.org",
+        .uri = "/index.html?q=1",
+        .user_agent = "curl/8.0",
+        .truncated = false,
+        .has_request = true,
+        .has_response = true,
+        .chunked_req = false,
+        .chunked_resp = true,
+        .status = 200,
+        .req_body_len = 0,
+        .resp_body_len = 0x1234567890ull,
+        .req_ts_ns = T0 + 10,
+        .resp_ts_ns = T0 + 2010,
+        .latency_ns = 2000,
     };
     http_tx[1] = (ns_app_http_tx_t){
-        .seq = 2, .method = "POST", .host = "", .uri = "/\xff\xfe binary", .user_agent = "",
-        .truncated = true, .has_request = true, .has_response = false, .chunked_req = true,
-        .chunked_resp = false, .status = 0, .req_body_len = 77, .resp_body_len = 0,
-        .req_ts_ns = T0 + 20, .resp_ts_ns = 0, .latency_ns = -1,
+        .seq = 2,
+        .method = "POST",
+        .host = "",
+        .uri = "/\xff\xfe binary",
+        .user_agent = "",
+        .truncated = true,
+        .has_request = true,
+        .has_response = false,
+        .chunked_req = true,
+        .chunked_resp = false,
+        .status = 0,
+        .req_body_len = 77,
+        .resp_body_len = 0,
+        .req_ts_ns = T0 + 20,
+        .resp_ts_ns = 0,
+        .latency_ns = -1,
     };
     memset(answers, 0, sizeof(answers));
     answers[0][0] = (ns_dns_answer_t){.type = 5, .rclass = 1, .ttl = 300, .data_len = 15};
     memcpy(answers[0][0].data, "www.example.org", 15);
     answers[0][1] = (ns_dns_answer_t){.type = 1, .rclass = 1, .ttl = 60, .data_len = 4};
     memcpy(answers[0][1].data, V4_B, 4);
-    answers[0][2] = (ns_dns_answer_t){.type = 16, .rclass = 3, .ttl = 0xffffffffu,
-                                      .data_len = NS_DNS_RDATA_MAX};
+    answers[0][2] = (ns_dns_answer_t){
+        .type = 16, .rclass = 3, .ttl = 0xffffffffu, .data_len = NS_DNS_RDATA_MAX};
     memset(answers[0][2].data, 'x', NS_DNS_RDATA_MAX);
     dns_tx[0] = (ns_app_dns_tx_t){
-        .id = 0xbeef, .qname = "example.org", .qtype = 1, .truncated = false,
-        .has_query = true, .answered = true, .tcp = true, .rcode = 0x123, .n_answers = 3,
-        .retries = 2, .ancount = 9, .answers = answers[0], .query_ts_ns = T0 + 30,
-        .resp_ts_ns = T0 + 530, .latency_ns = 500,
+        .id = 0xbeef,
+        .qname = "example.org",
+        .qtype = 1,
+        .truncated = false,
+        .has_query = true,
+        .answered = true,
+        .tcp = true,
+        .rcode = 0x123,
+        .n_answers = 3,
+        .retries = 2,
+        .ancount = 9,
+        .answers = answers[0],
+        .query_ts_ns = T0 + 30,
+        .resp_ts_ns = T0 + 530,
+        .latency_ns = 500,
     };
     dns_tx[1] = (ns_app_dns_tx_t){
-        .id = 7, .qname = "", .qtype = 28, .truncated = true, .has_query = true,
-        .answered = false, .tcp = false, .rcode = 0, .n_answers = 0, .retries = 255,
-        .ancount = 0, .answers = NULL, .query_ts_ns = T0 + 40, .resp_ts_ns = 0,
+        .id = 7,
+        .qname = "",
+        .qtype = 28,
+        .truncated = true,
+        .has_query = true,
+        .answered = false,
+        .tcp = false,
+        .rcode = 0,
+        .n_answers = 0,
+        .retries = 255,
+        .ancount = 0,
+        .answers = NULL,
+        .query_ts_ns = T0 + 40,
+        .resp_ts_ns = 0,
         .latency_ns = -1,
     };
 }
@@ -303,8 +348,8 @@ fill_rec(ns_flow_rec_t *r, uint8_t ip_ver, bool with_tx)
     r->last_ns = T0 + 2;
     r->emit_ns = UINT64_MAX;
     strcpy(r->service, "http");
-    strcpy(r->conn_state, "RSTOS0x"); /* 7 of 7 */
-    strcpy(r->history, "ShADadFfRrTtWwC");  /* 15 of 15 */
+    strcpy(r->conn_state, "RSTOS0x");      /* 7 of 7 */
+    strcpy(r->history, "ShADadFfRrTtWwC"); /* 15 of 15 */
     r->app_bytes[0] = 0x100000001ull;
     r->app_bytes[1] = 0x100000002ull;
     r->missed_bytes = 0x100000003ull;
@@ -640,6 +685,8 @@ START_TEST(reader_copies_protobuf_c_corners)
         {"an 11-byte varint", "\x58\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12,
          NS_CODEC_E_MALFORMED},
         {"a 6-byte length", "\xaa\x01\x80\x80\x80\x80\x80\x00", 8, NS_CODEC_E_MALFORMED},
+        {"a 5-byte length of 0", "\xaa\x01\x80\x80\x80\x80\x00", 7, NS_CODEC_OK},
+        {"a length of 2^32", "\xaa\x01\x80\x80\x80\x80\x10", 7, NS_CODEC_E_MALFORMED},
         {"a group", "\xfb\x0f\xfc\x0f", 4, NS_CODEC_E_MALFORMED},
         {"kind with wire type fixed32", "\x8d\x01\x00\x00\x00\x00", 6, NS_CODEC_E_MALFORMED},
         {"a record cut inside a value", "\x58", 1, NS_CODEC_E_MALFORMED},
@@ -681,8 +728,7 @@ msg_round_trip(ns_codec_t *c, const ns_msg_t *in, const char *seed_name)
 {
     static uint8_t buf[1 << 16];
     size_t len = 0;
-    ck_assert_msg(ns_codec_encode(c, in, buf, sizeof(buf), &len) == NS_OK, "%s",
-                  ns_codec_error(c));
+    ck_assert_msg(ns_codec_encode(c, in, buf, sizeof(buf), &len) == NS_OK, "%s", ns_codec_error(c));
     seed(seed_name, buf, len);
     const ns_msg_t *m = NULL;
     bool to_agent = in->type >= NS_MSG_ACK;
@@ -705,10 +751,19 @@ START_TEST(hello_round_trip)
     };
     ns_msg_t in = {.type = NS_MSG_HELLO};
     in.u.hello = (ns_msg_hello_t){
-        .agent_id = "agent-7", .hostname = "host.example.org", .agent_version = "0.1.0",
-        .clock_ns = T0 + 5, .start_ns = T0 - 5, .ifaces = ifs, .n_ifaces = 2, .promisc = true,
-        .buffer_bytes = 1u << 26, .export_interval_ms = 250, .bpf_filter = "tcp port 80",
-        .replay_file = "/tmp/x.pcap", .replay_speed = 2.5,
+        .agent_id = "agent-7",
+        .hostname = "host.example.org",
+        .agent_version = "0.1.0",
+        .clock_ns = T0 + 5,
+        .start_ns = T0 - 5,
+        .ifaces = ifs,
+        .n_ifaces = 2,
+        .promisc = true,
+        .buffer_bytes = 1u << 26,
+        .export_interval_ms = 250,
+        .bpf_filter = "tcp port 80",
+        .replay_file = "/tmp/x.pcap",
+        .replay_speed = 2.5,
     };
     const ns_msg_hello_t *h = &msg_round_trip(c, &in, "hello")->u.hello;
     ck_assert_str_eq(h->agent_id, "agent-7");
@@ -773,9 +828,16 @@ START_TEST(heartbeat_round_trip)
     ns_codec_t *c = codec_new(0, 0);
     ns_msg_t in = {.type = NS_MSG_HEARTBEAT};
     in.u.heartbeat = (ns_msg_heartbeat_t){
-        .send_ns = T0, .queue_depth = 3, .batches_sent = 4, .batches_dropped = 5,
-        .updates_dropped = 6, .finals_dropped = 7, .flows_active = 8, .evictions = 9,
-        .cpu_ns = 10, .rss_bytes = UINT64_MAX,
+        .send_ns = T0,
+        .queue_depth = 3,
+        .batches_sent = 4,
+        .batches_dropped = 5,
+        .updates_dropped = 6,
+        .finals_dropped = 7,
+        .flows_active = 8,
+        .evictions = 9,
+        .cpu_ns = 10,
+        .rss_bytes = UINT64_MAX,
     };
     const ns_msg_heartbeat_t *h = &msg_round_trip(c, &in, "heartbeat")->u.heartbeat;
     ck_assert_uint_eq(h->send_ns, T0);
@@ -818,8 +880,12 @@ START_TEST(packets_round_trip)
     ns_msg_frame_t frames[3] = {
         {T0, 60, sizeof(f0), f0}, {T0 + 1, 1514, 4, f0}, {T0 + 2, 0, 0, NULL}};
     ns_msg_t in = {.type = NS_MSG_PACKETS};
-    in.u.packets = (ns_msg_packets_t){.request_id = 5, .error = "", .link_type = 1,
-                                      .truncated = true, .frames = frames, .n_frames = 3};
+    in.u.packets = (ns_msg_packets_t){.request_id = 5,
+                                      .error = "",
+                                      .link_type = 1,
+                                      .truncated = true,
+                                      .frames = frames,
+                                      .n_frames = 3};
     const ns_msg_packets_t *p = &msg_round_trip(c, &in, "packets")->u.packets;
     ck_assert_uint_eq(p->request_id, 5);
     ck_assert_str_eq(p->error, "");
@@ -846,8 +912,13 @@ START_TEST(ack_and_get_packets_round_trip)
 
     in = (ns_msg_t){.type = NS_MSG_GET_PACKETS};
     ns_msg_get_packets_t *g = &in.u.get_packets;
-    *g = (ns_msg_get_packets_t){.request_id = 9, .ip_ver = 6, .proto = 17, .vlan = 4095,
-                                .iface = 3, .from_ns = T0, .to_ns = T0 + 1000,
+    *g = (ns_msg_get_packets_t){.request_id = 9,
+                                .ip_ver = 6,
+                                .proto = 17,
+                                .vlan = 4095,
+                                .iface = 3,
+                                .from_ns = T0,
+                                .to_ns = T0 + 1000,
                                 .max_frames = 500};
     for (unsigned i = 0; i < 16; i++) {
         g->addr[0].b[i] = (uint8_t)(i + 1);
@@ -878,10 +949,10 @@ START_TEST(unknown_fields_ignored)
     ns_codec_t *c = codec_new(0, 0);
     pbw_t rec = {0}, http = {0}, batch = {0}, env = {0};
     pbw_min_rec(&rec);
-    pbw_uint(&rec, 200, 12345);           /* unknown varint */
-    pbw_str(&rec, 201, "future text");    /* unknown length-delimited */
+    pbw_uint(&rec, 200, 12345);        /* unknown varint */
+    pbw_str(&rec, 201, "future text"); /* unknown length-delimited */
     pbw_fixed64(&rec, 202, 0xfeedfacecafebeefull);
-    pbw_tag(&rec, 203, WT_I32);           /* unknown fixed32 */
+    pbw_tag(&rec, 203, WT_I32); /* unknown fixed32 */
     pbw_raw(&rec, "\x01\x02\x03\x04", 4);
     pbw_str(&http, F_HTTP_HOST, "h");
     pbw_uint(&http, F_HTTP_HAS_REQUEST, 1);

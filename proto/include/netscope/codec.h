@@ -12,6 +12,11 @@
  *     decoded ns_msg_t is built (reset at every decode, bounded by opts.arena_bytes: no
  *     malloc per message or per record), and a smaller encode scratch for the protobuf-c
  *     structures an encode fills in. Encoding never disturbs the last decoded message.
+ *   - Batches (FlowBatch) are read and written by the codec's own batch reader and writer,
+ *     which fill and walk the same protobuf-c structures from the same generated
+ *     descriptors at about half the cost of protobuf-c's generic unpack and pack (tested to
+ *     give the same structures and the same bytes; opts.generic switches back to protobuf-c).
+ *     Every other message goes through protobuf-c.
  *   - Decoding is unpack, then validate, then convert. A message longer than
  *     opts.max_msg_bytes is rejected before protobuf-c sees a byte. After unpacking, every
  *     count, length, number and enum is checked against the limits below and the width of
@@ -107,8 +112,8 @@ typedef struct {
 } ns_msg_ifaddr_t;
 
 typedef struct {
-    uint32_t index;    /* ns_flow_rec_t.iface of this interface's flows, 0..255, unique */
-    const char *name;  /* <= NS_CODEC_IFNAME_MAX */
+    uint32_t index;     /* ns_flow_rec_t.iface of this interface's flows, 0..255, unique */
+    const char *name;   /* <= NS_CODEC_IFNAME_MAX */
     uint32_t link_type; /* LINKTYPE_* */
     uint32_t snaplen;
     const ns_msg_ifaddr_t *addrs;
@@ -133,7 +138,7 @@ typedef struct {
 } ns_msg_hello_t;
 
 typedef struct {
-    uint64_t seq;     /* per agent, from 1, +1 per batch; never 0 */
+    uint64_t seq; /* per agent, from 1, +1 per batch; never 0 */
     uint64_t send_ns;
     const ns_flow_rec_t *recs; /* decoded records' http/dns point into the arena too */
     uint32_t n_recs;           /* <= NS_CODEC_MAX_RECS */
@@ -238,9 +243,9 @@ typedef struct ns_codec ns_codec_t;
 typedef struct {
     uint32_t max_msg_bytes; /* decode: longer messages are rejected unread */
     size_t arena_bytes;     /* decode: most memory one unpacked + converted message may use */
-    bool generic;           /* pack and unpack batches with protobuf-c's generic code too
-                             * (slower: the reference the codec's own batch reader and
-                             * writer are tested against) */
+    bool generic;           /* pack and unpack batches with protobuf-c's generic code
+                             * instead (slower: the reference the codec's own batch reader
+                             * and writer are tested against) */
 } ns_codec_opts_t;
 
 /* Why a decode was rejected (or an encode refused). */
@@ -259,18 +264,19 @@ typedef enum {
 } ns_codec_reject_t;
 
 typedef struct {
-    uint64_t messages; /* decoded and accepted */
-    uint64_t bytes;    /* bytes of accepted messages */
-    uint64_t records;  /* flow records in accepted batches */
-    uint64_t rejected; /* all rejected messages (the sum of by_reason) */
+    uint64_t messages;                         /* decoded and accepted */
+    uint64_t bytes;                            /* bytes of accepted messages */
+    uint64_t records;                          /* flow records in accepted batches */
+    uint64_t rejected;                         /* all rejected messages (the sum of by_reason) */
     uint64_t by_reason[NS_CODEC_REJECT_COUNT]; /* [NS_CODEC_OK] stays 0 */
-    size_t arena_peak; /* most decode-arena bytes one message used */
+    size_t arena_peak;                         /* most decode-arena bytes one message used */
     uint64_t fast_batches; /* batches read by the codec's batch reader, not protobuf-c */
 } ns_codec_stats_t;
 
-/* Defaults: max_msg_bytes NS_CODEC_DEFAULT_MAX_MSG, arena_bytes 32 * max_msg_bytes. A batch
- * of ordinary records expands about 10x when unpacked and converted (bench/bench_codec.c
- * prints the ratio); 32x leaves room for batches of the smallest records. */
+/* Defaults: max_msg_bytes NS_CODEC_DEFAULT_MAX_MSG, arena_bytes 32 * max_msg_bytes, generic
+ * false. A batch of ordinary records takes about 4 arena bytes per wire byte (8 with generic;
+ * bench/bench_codec.c prints the ratio); 32x leaves room for batches of the smallest records,
+ * which expand most. */
 void ns_codec_opts_default(ns_codec_opts_t *o);
 
 /* A context with `o` (NULL = defaults; a zero field takes its default). Returns NULL with a
@@ -317,8 +323,7 @@ ns_codec_reject_t ns_codec_decode_collector(ns_codec_t *c, const uint8_t *buf, s
  * with the length in *len; NS_EFULL when it does not fit in `cap` bytes; NS_EINVAL when `m`
  * breaks a limit the decoder enforces, or has no known type (ns_codec_error() says which).
  * Batches go through the batch builder, without disturbing one being built. */
-ns_err_t ns_codec_encode(ns_codec_t *c, const ns_msg_t *m, uint8_t *out, size_t cap,
-                         size_t *len);
+ns_err_t ns_codec_encode(ns_codec_t *c, const ns_msg_t *m, uint8_t *out, size_t cap, size_t *len);
 
 /* ---- building a flow batch ----------------------------------------------------------- */
 
@@ -333,8 +338,8 @@ ns_err_t ns_codec_batch_begin(ns_codec_t *c, uint8_t *buf, size_t cap, uint64_t 
 /* Encode `rec` into the batch. Returns
  *   NS_OK:     added;
  *   NS_EFULL:  the batch is full (the record would pass the cap, or the batch holds
- *              NS_CODEC_MAX_RECS): nothing was written; finish this batch, begin the next
- *              and add the record there. Never returned for an empty batch;
+ *              NS_CODEC_MAX_RECS): the record was not added; finish this batch, begin the
+ *              next and add the record there. Never returned for an empty batch;
  *   NS_EINVAL: the record breaks a limit the decoder enforces, or is bigger than the cap
  *              even alone: it was skipped (ns_codec_error() says why); go on with the next.
  * `rec` is read only during the call. */

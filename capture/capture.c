@@ -343,7 +343,13 @@ ns_capture_filter_check(const char *filter, uint32_t linktype, char *errbuf, siz
         set_err(errbuf, errlen, "out of memory");
         return false;
     }
-    bool ok = apply_filter(dead, filter, errbuf, errlen);
+    /* compile only: a dead handle takes no filter */
+    struct bpf_program prog;
+    bool ok = pcap_compile(dead, &prog, filter ? filter : "", 1, PCAP_NETMASK_UNKNOWN) == 0;
+    if (ok)
+        pcap_freecode(&prog);
+    else
+        set_err(errbuf, errlen, "bad filter '%s': %s", filter, pcap_geterr(dead));
     pcap_close(dead);
     return ok;
 }

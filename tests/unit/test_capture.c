@@ -71,6 +71,9 @@ START_TEST(filter_replaced_and_removed)
     ck_assert(!ns_capture_set_filter(c, "tcp port", err, sizeof(err)));
     ck_assert_msg(strstr(err, "tcp port") != NULL, "%s", err);
     ck_assert(ns_capture_set_filter(c, "", err, sizeof(err))); /* everything again */
+    ck_assert(ns_capture_filter_check("tcp and port 80", 1, err, sizeof(err)));
+    ck_assert(!ns_capture_filter_check("tcp port", 1, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "bad filter 'tcp port'") != NULL, "%s", err);
     ck_assert_int_eq(count_frames(c), all);
     ck_assert(ns_capture_nano(c));
     ns_capture_counters_t k;

@@ -110,7 +110,8 @@ chunk_item(chunk_t *c, uint8_t type, const char *uid, size_t len)
     uint8_t *p = c->buf + c->len;
     p[0] = type;
     p[1] = (uint8_t)ul;
-    memcpy(p + 2, uid, ul);
+    if (ul)
+        memcpy(p + 2, uid, ul);
     uint32_t l32 = (uint32_t)len;
     memcpy(p + 2 + ul, &l32, 4);
     c->len += 6 + ul + len;

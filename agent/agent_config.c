@@ -9,7 +9,10 @@
 #include "netscope/flow_engine.h"
 #include "netscope/log.h"
 
-#define OPT(k, t, f, lo, hi, h) {k, t, offsetof(ns_agent_config_t, f), lo, hi, h}
+#define OPT(k, t, f, lo, hi, h)                                                                    \
+    {                                                                                              \
+        k, t, offsetof(ns_agent_config_t, f), lo, hi, h                                            \
+    }
 #define DAY_S 86400u
 
 const ns_opt_t ns_agent_opts[] = {
@@ -119,8 +122,8 @@ ns_agent_config_check(const ns_agent_config_t *c, char *errbuf, size_t errlen)
         return false;
     }
     if (c->interfaces.n > NS_AGENT_MAX_IFACES) {
-        snprintf(errbuf, errlen, "at most %d interfaces per agent (%zu given)",
-                 NS_AGENT_MAX_IFACES, c->interfaces.n);
+        snprintf(errbuf, errlen, "at most %d interfaces per agent (%zu given)", NS_AGENT_MAX_IFACES,
+                 c->interfaces.n);
         return false;
     }
     for (size_t i = 0; i < c->interfaces.n; i++)

@@ -108,8 +108,7 @@ configure(int argc, char **argv, ns_agent_config_t *c, char *msg, size_t msglen)
             snprintf(msg, msglen, "option '%s' needs a value", argv[optind - 1]);
             return 2;
         } else if (ch == '?') {
-            snprintf(msg, msglen, "unknown option '%s' (see --help)",
-                    argv[optind - 1]);
+            snprintf(msg, msglen, "unknown option '%s' (see --help)", argv[optind - 1]);
             return 2;
         }
     }
@@ -130,8 +129,8 @@ configure(int argc, char **argv, ns_agent_config_t *c, char *msg, size_t msglen)
         switch (ch) {
         case 'i': {
             if (!ifaces_from_cli) { /* -i replaces the file's list */
-                ns_config_set(ns_agent_opts, ns_agent_nopts, c, "capture.interfaces", "[]",
-                              err, sizeof(err));
+                ns_config_set(ns_agent_opts, ns_agent_nopts, c, "capture.interfaces", "[]", err,
+                              sizeof(err));
                 ifaces_from_cli = true;
             }
             char **v = realloc(c->interfaces.v, (c->interfaces.n + 1) * sizeof(char *));

@@ -110,8 +110,7 @@ ns_cmd_check_config(int argc, char **argv)
     } else {
         ns_collector_config_t cfg;
         ok = ns_collector_config_defaults(&cfg) &&
-             ns_config_load(ns_collector_opts, ns_collector_nopts, &cfg, path, err,
-                            sizeof(err));
+             ns_config_load(ns_collector_opts, ns_collector_nopts, &cfg, path, err, sizeof(err));
         if (ok && !ns_collector_config_check(&cfg, note, sizeof(note)))
             ok = true;
         else

@@ -18,19 +18,71 @@
 
 /* Flat columns, in CSV order (every scalar member a record may have, in the order the JSON
  * members are written). */
-static const char *const columns[] = {
-    "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service",
-    "duration", "orig_bytes", "resp_bytes", "conn_state", "missed_bytes", "history",
-    "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "community_id", "ip_proto",
-    "vlan", "orig_wire_bytes", "resp_wire_bytes", "orig_payload_bytes", "resp_payload_bytes",
-    "flags_orig", "flags_resp", "syn_orig", "syn_resp", "fin_orig", "fin_resp", "rst_orig",
-    "rst_resp", "tcp_state_orig", "tcp_state_resp", "rtt_handshake_us",
-    "rtt_handshake_server_us", "rtt_handshake_client_us", "rtt_samples", "rtt_min_us",
-    "rtt_mean_us", "rtt_max_us", "rtt_last_us", "retrans_orig", "retrans_resp", "ooo_orig",
-    "ooo_resp", "dup_ack_orig", "dup_ack_resp", "zero_win_orig", "zero_win_resp",
-    "gaps_orig", "gaps_resp", "missed_bytes_orig", "missed_bytes_resp", "midstream",
-    "seq_gaps", "truncated", "fragments", "bps", "pps", "avg_bps", "avg_pps", "interim",
-    "end_reason"};
+static const char *const columns[] = {"ts",
+                                      "uid",
+                                      "id.orig_h",
+                                      "id.orig_p",
+                                      "id.resp_h",
+                                      "id.resp_p",
+                                      "proto",
+                                      "service",
+                                      "duration",
+                                      "orig_bytes",
+                                      "resp_bytes",
+                                      "conn_state",
+                                      "missed_bytes",
+                                      "history",
+                                      "orig_pkts",
+                                      "orig_ip_bytes",
+                                      "resp_pkts",
+                                      "resp_ip_bytes",
+                                      "community_id",
+                                      "ip_proto",
+                                      "vlan",
+                                      "orig_wire_bytes",
+                                      "resp_wire_bytes",
+                                      "orig_payload_bytes",
+                                      "resp_payload_bytes",
+                                      "flags_orig",
+                                      "flags_resp",
+                                      "syn_orig",
+                                      "syn_resp",
+                                      "fin_orig",
+                                      "fin_resp",
+                                      "rst_orig",
+                                      "rst_resp",
+                                      "tcp_state_orig",
+                                      "tcp_state_resp",
+                                      "rtt_handshake_us",
+                                      "rtt_handshake_server_us",
+                                      "rtt_handshake_client_us",
+                                      "rtt_samples",
+                                      "rtt_min_us",
+                                      "rtt_mean_us",
+                                      "rtt_max_us",
+                                      "rtt_last_us",
+                                      "retrans_orig",
+                                      "retrans_resp",
+                                      "ooo_orig",
+                                      "ooo_resp",
+                                      "dup_ack_orig",
+                                      "dup_ack_resp",
+                                      "zero_win_orig",
+                                      "zero_win_resp",
+                                      "gaps_orig",
+                                      "gaps_resp",
+                                      "missed_bytes_orig",
+                                      "missed_bytes_resp",
+                                      "midstream",
+                                      "seq_gaps",
+                                      "truncated",
+                                      "fragments",
+                                      "bps",
+                                      "pps",
+                                      "avg_bps",
+                                      "avg_pps",
+                                      "interim",
+                                      "end_reason"};
 
 #define NCOLS (sizeof(columns) / sizeof(columns[0]))
 
@@ -203,13 +255,27 @@ json_escaped(ns_flow_record_buf_t *b, const char *s)
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';
@@ -386,8 +452,8 @@ proto_name(uint8_t proto)
 static const char *
 ep_name(uint8_t s)
 {
-    static const char *const n[] = {"inactive", "syn_sent", "syn_ack_sent", "partial",
-                                    "established", "closed", "reset"};
+    static const char *const n[] = {"inactive",    "syn_sent", "syn_ack_sent", "partial",
+                                    "established", "closed",   "reset"};
     return s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
 }
 

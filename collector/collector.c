@@ -25,7 +25,7 @@
 
 #define NS_PER_MS 1000000ull
 #define NS_PER_S 1000000000ull
-#define BURST 256          /* messages taken before writing, flushing and acknowledging */
+#define BURST 256 /* messages taken before writing, flushing and acknowledging */
 #define WAIT_MS 50
 #define PERIODIC_NS (250ull * NS_PER_MS)
 #define FLUSH_CHUNK (256u * 1024u)
@@ -35,7 +35,7 @@ typedef struct {
     size_t id_len;
     bool has_key;
     ns_key_t key;
-    uint32_t agent;      /* inventory index, NS_INV_NONE until a Hello was accepted */
+    uint32_t agent; /* inventory index, NS_INV_NONE until a Hello was accepted */
     bool ack_due;
     bool revoked_logged;
     uint64_t cpu_ns, cpu_at; /* the previous heartbeat's CPU time, for a percentage */
@@ -70,8 +70,8 @@ on_refused(void *arg, const char *key_z85, const char *address)
 {
     ns_collector_t *c = arg;
     c->st.refused_keys++;
-    ns_log_warn("refused agent key %s from %s: not in %s", key_z85,
-                address[0] ? address : "?", c->cfg->allowed_keys);
+    ns_log_warn("refused agent key %s from %s: not in %s", key_z85, address[0] ? address : "?",
+                c->cfg->allowed_keys);
 }
 
 ns_collector_t *
@@ -206,7 +206,8 @@ peer_add(ns_collector_t *c, const ns_link_msg_t *m)
     return p;
 }
 
-/* ---- messages ----------------------------------------------------------------------------------- */
+/* ---- messages -----------------------------------------------------------------------------------
+ */
 
 static void
 hello(ns_collector_t *c, const ns_link_msg_t *m, const ns_msg_hello_t *h, uint64_t now)
@@ -261,8 +262,8 @@ hello(ns_collector_t *c, const ns_link_msg_t *m, const ns_msg_hello_t *h, uint64
     ns_host_addr_t all[NS_MERGE_AGENT_ADDRS_MAX];
     size_t na = ns_inventory_addrs(c->inv, idx, all, NS_MERGE_AGENT_ADDRS_MAX);
     (void)ns_merge_agent_add(c->merge, idx, all, na);
-    ns_log_info("agent %s (%s, key %s, %zu interface(s)) %s", h->agent_id, h->hostname, fpr,
-                n_ifs, ns_inventory_rc_name(rc));
+    ns_log_info("agent %s (%s, key %s, %zu interface(s)) %s", h->agent_id, h->hostname, fpr, n_ifs,
+                ns_inventory_rc_name(rc));
 }
 
 /* An update as a line of the flows file (output.updates), with the time it was received. */
@@ -313,8 +314,7 @@ batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
             ns_txstore_add(c->txs, p->agent, r, now); /* even a stale update's: they come once */
             if (c->cfg->updates && c->flows && rc != NS_MERGE_STALE && rc != NS_MERGE_INVALID)
                 write_update(c, a ? a->id : "?", r, now);
-        }
-        else if (rc != NS_MERGE_DUP_FINAL && rc != NS_MERGE_INVALID)
+        } else if (rc != NS_MERGE_DUP_FINAL && rc != NS_MERGE_INVALID)
             write_final(c, p->agent, a ? a->id : "?", r);
     }
 }

@@ -6,7 +6,10 @@
 
 #include "netscope/log.h"
 
-#define OPT(k, t, f, lo, hi, h) {k, t, offsetof(ns_collector_config_t, f), lo, hi, h}
+#define OPT(k, t, f, lo, hi, h)                                                                    \
+    {                                                                                              \
+        k, t, offsetof(ns_collector_config_t, f), lo, hi, h                                        \
+    }
 #define DAY_S 86400u
 
 const ns_opt_t ns_collector_opts[] = {
@@ -19,8 +22,7 @@ const ns_opt_t ns_collector_opts[] = {
     OPT("collector.log_level", NS_OPT_STRING, log_level, 0, 0, "error, warn, info or debug"),
     OPT("collector.max_msg_kb", NS_OPT_UINT, max_msg_kb, 4, 65536,
         "largest message accepted from an agent, KB"),
-    OPT("output.flows", NS_OPT_STRING, flows, 0, 0,
-        "write final flow records here as JSON Lines"),
+    OPT("output.flows", NS_OPT_STRING, flows, 0, 0, "write final flow records here as JSON Lines"),
     OPT("output.state", NS_OPT_STRING, state, 0, 0,
         "write the live view and agents here on SIGUSR1 and at exit (- = stdout)"),
     OPT("output.updates", NS_OPT_BOOL, updates, 0, 0,

@@ -109,8 +109,8 @@ dir_pair(const uint64_t v[2])
 static json_t *
 flow_json(const ns_merge_flow_t *f, const ns_inventory_t *inv)
 {
-    static const char *const proto_names[] = {[1] = "icmp", [6] = "tcp", [17] = "udp",
-                                              [58] = "icmp"};
+    static const char *const proto_names[] = {
+        [1] = "icmp", [6] = "tcp", [17] = "udp", [58] = "icmp"};
     json_t *o = json_object();
     json_object_set_new(o, "id.orig_h", addr_json(&f->orig_h, f->key.ip_ver));
     json_object_set_new(o, "id.orig_p", u64(f->orig_p));
@@ -181,8 +181,9 @@ bool
 ns_dump_write(FILE *out, const ns_inventory_t *inv, const ns_merge_t *merge,
               const ns_dump_counter_t *counters, size_t n_counters, uint64_t now_ns)
 {
-    bool ok = fprintf(out, "{\"time\":%" PRIu64 ".%09" PRIu64 ",\"counters\":",
-                      now_ns / 1000000000u, now_ns % 1000000000u) > 0;
+    bool ok =
+        fprintf(out, "{\"time\":%" PRIu64 ".%09" PRIu64 ",\"counters\":", now_ns / 1000000000u,
+                now_ns % 1000000000u) > 0;
     json_t *k = json_object();
     for (size_t i = 0; i < n_counters; i++)
         json_object_set_new(k, counters[i].name, u64(counters[i].value));

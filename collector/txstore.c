@@ -236,8 +236,7 @@ ns_txstore_add(ns_txstore_t *self, uint32_t agent, const ns_flow_rec_t *r, uint6
 }
 
 void
-ns_txstore_take(ns_txstore_t *self, uint32_t agent, const ns_flow_rec_t *final,
-                ns_flow_rec_t *out)
+ns_txstore_take(ns_txstore_t *self, uint32_t agent, const ns_flow_rec_t *final, ns_flow_rec_t *out)
 {
     ns_txstore_t *s = self;
     *out = *final;

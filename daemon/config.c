@@ -239,8 +239,7 @@ ns_config_set(const ns_opt_t *opts, size_t n, void *cfg, const char *key, const 
         ok = ns_config_set_string(opts, n, cfg, key, value);
         if (!ok)
             snprintf(msg, sizeof(msg), "out of memory");
-    } else if (o->type == NS_OPT_STRLIST &&
-               (v == NULL || ns_toml_type(v) == NS_TOML_STRING)) {
+    } else if (o->type == NS_OPT_STRLIST && (v == NULL || ns_toml_type(v) == NS_TOML_STRING)) {
         /* one string where a list goes: a list of one */
         const char *one = value;
         if (v)
@@ -281,8 +280,7 @@ ns_config_set_arg(const ns_opt_t *opts, size_t n, void *cfg, const char *arg, ch
 }
 
 bool
-ns_config_set_string(const ns_opt_t *opts, size_t n, void *cfg, const char *key,
-                     const char *value)
+ns_config_set_string(const ns_opt_t *opts, size_t n, void *cfg, const char *key, const char *value)
 {
     const ns_opt_t *o = find(opts, n, key);
     if (o == NULL || o->type != NS_OPT_STRING)

@@ -58,8 +58,7 @@ switch_user(const char *user, char *who, size_t wholen, char *errbuf, size_t err
     if (pw == NULL && defaulted)
         pw = getpwnam(user = FALLBACK_USER);
     if (pw == NULL) {
-        snprintf(errbuf, errlen, "no such user: %s (--user names the account to run as)",
-                 user);
+        snprintf(errbuf, errlen, "no such user: %s (--user names the account to run as)", user);
         return false;
     }
     if (pw->pw_uid == 0) {

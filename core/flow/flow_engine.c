@@ -34,18 +34,18 @@ struct ns_flow_engine {
     ns_flow_engine_stats_t st;
 
     /* clock (see "Time" in flow_engine.h) */
-    uint64_t clock_ns;     /* latest trusted time; 0 before the first */
-    bool pend;             /* a packet far from the clock waits for a second one to agree */
-    bool pend_ahead;       /* ... it was ahead of the clock (accounted at pend_eff_ns) */
-    bool pend_created;     /* ... it created flow pend_idx */
-    uint64_t pend_ns;      /* its timestamp */
-    uint64_t pend_eff_ns;  /* the time it was accounted at */
-    uint32_t pend_idx;     /* its flow, NS_FLOW_NONE when none (or gone) */
+    uint64_t clock_ns;    /* latest trusted time; 0 before the first */
+    bool pend;            /* a packet far from the clock waits for a second one to agree */
+    bool pend_ahead;      /* ... it was ahead of the clock (accounted at pend_eff_ns) */
+    bool pend_created;    /* ... it created flow pend_idx */
+    uint64_t pend_ns;     /* its timestamp */
+    uint64_t pend_eff_ns; /* the time it was accounted at */
+    uint32_t pend_idx;    /* its flow, NS_FLOW_NONE when none (or gone) */
 
     /* export: flows changed since the last export */
     bool export_live;
-    uint32_t *dirty;       /* their indexes, dirty_n of them */
-    uint32_t *dirty_pos;   /* per flow: 1 + its position in dirty, 0 when clean */
+    uint32_t *dirty;     /* their indexes, dirty_n of them */
+    uint32_t *dirty_pos; /* per flow: 1 + its position in dirty, 0 when clean */
     uint32_t dirty_n;
 
     /* the record handed to the callback, and its transaction arrays */
@@ -456,8 +456,8 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
         }
         e->st.frag_attributed++;
         uint16_t vlan = ns_flow_key_vlan(pkt->vlan_n > 0 ? pkt->vlan[0] : 0, pkt->iface);
-        side = ns_flow_key_make(&key, pkt->ip_ver, pkt->ip_proto, vlan, &pkt->src, sp,
-                                &pkt->dst, dp);
+        side =
+            ns_flow_key_make(&key, pkt->ip_ver, pkt->ip_proto, vlan, &pkt->src, sp, &pkt->dst, dp);
     } else {
         side = ns_flow_key_from_pkt(pkt, &key);
         if (pkt->ip_flags & NS_IP_FRAG)
@@ -571,8 +571,7 @@ mix64(uint64_t x)
 size_t
 ns_flow_engine_uid(const ns_flow_engine_t *self, uint32_t idx, char *out, size_t outlen)
 {
-    static const char digits[] =
-        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     /* The flow's key and first packet time name it (the same key at the same nanosecond
      * twice would need a flow to end where it began); the seed makes it unguessable. */
     const ns_flow_t *f = ns_flow_table_cget(self->table, idx);

@@ -108,8 +108,8 @@ ns_flow_rec_fill_table(ns_flow_rec_t *r, const ns_flow_table_t *t, uint32_t idx)
         if (ns_flow_key_icmp_ports(k.ip_ver, (uint8_t)sp, 0, &a, &c))
             dp = 0;
     }
-    (void)ns_community_id_v1(0, k.ip_ver, &k.addr[o], &k.addr[p], k.proto, sp, dp,
-                             r->community_id, sizeof(r->community_id));
+    (void)ns_community_id_v1(0, k.ip_ver, &k.addr[o], &k.addr[p], k.proto, sp, dp, r->community_id,
+                             sizeof(r->community_id));
 
     r->first_ns = f->first_ns;
     r->last_ns = f->last_ns;

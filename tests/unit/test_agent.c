@@ -129,10 +129,10 @@ serve(collector_t *c, uint64_t ms, bool acking)
             c->frames_match = p->n_frames > 0 && p->link_type == 1;
             static ns_pkt_t pkt;
             for (uint32_t i = 0; i < p->n_frames; i++) {
-                ns_decode_frame(1, p->frames[i].data, p->frames[i].cap_len,
-                                p->frames[i].wire_len, &pkt, NULL, NULL);
-                bool one = pkt.ip_proto == 6 && (pkt.sport == c->first.orig_p ||
-                                                 pkt.dport == c->first.orig_p);
+                ns_decode_frame(1, p->frames[i].data, p->frames[i].cap_len, p->frames[i].wire_len,
+                                &pkt, NULL, NULL);
+                bool one = pkt.ip_proto == 6 &&
+                           (pkt.sport == c->first.orig_p || pkt.dport == c->first.orig_p);
                 c->frames_match = c->frames_match && one;
             }
         } else if (m->type == NS_MSG_FILTER_RESULT) {
@@ -153,12 +153,11 @@ new_agent(ns_agent_config_t *cfg, const char *endpoint, const char *speed)
     char err[512];
     ck_assert(ns_config_set(ns_agent_opts, ns_agent_nopts, cfg, "capture.replay", PCAP, err,
                             sizeof(err)));
-    ck_assert(ns_config_set_string(ns_agent_opts, ns_agent_nopts, cfg, "capture.replay_speed",
-                                   speed));
-    ck_assert(ns_config_set_string(ns_agent_opts, ns_agent_nopts, cfg, "export.collector",
-                                   endpoint));
-    ck_assert(ns_config_set_string(ns_agent_opts, ns_agent_nopts, cfg, "agent.id",
-                                   "test-agent"));
+    ck_assert(
+        ns_config_set_string(ns_agent_opts, ns_agent_nopts, cfg, "capture.replay_speed", speed));
+    ck_assert(
+        ns_config_set_string(ns_agent_opts, ns_agent_nopts, cfg, "export.collector", endpoint));
+    ck_assert(ns_config_set_string(ns_agent_opts, ns_agent_nopts, cfg, "agent.id", "test-agent"));
     cfg->insecure = true;
     cfg->interval_ms = 50;
     cfg->heartbeat_ms = 200;

@@ -83,11 +83,14 @@ START_TEST(errors_name_line_and_column)
 {
     cfg_t c;
     memset(&c, 0, sizeof(c));
-    ck_assert_str_eq(load(&c, "[b]\ncount = 0\n"), "2:9: b.count must be between 1 and 100 (not 0)");
-    ck_assert_str_eq(load(&c, "[b]\n  on = \"yes\"\n"), "2:8: b.on must be true or false, not string");
+    ck_assert_str_eq(load(&c, "[b]\ncount = 0\n"),
+                     "2:9: b.count must be between 1 and 100 (not 0)");
+    ck_assert_str_eq(load(&c, "[b]\n  on = \"yes\"\n"),
+                     "2:8: b.on must be true or false, not string");
     ck_assert_str_eq(load(&c, "[c]\nx = 1\n"), "1:2: unknown section [c]");
     ck_assert_str_eq(load(&c, "[a]\nnmae = \"x\"\n"), "2:1: unknown key a.nmae");
-    ck_assert_str_eq(load(&c, "a.ifaces = [\"eth0\", 3]\n"), "1:12: a.ifaces must be an array of strings");
+    ck_assert_str_eq(load(&c, "a.ifaces = [\"eth0\", 3]\n"),
+                     "1:12: a.ifaces must be an array of strings");
     ck_assert_str_eq(load(&c, "b.wait = 61\n"), "1:10: b.wait must be between 0 and 60 seconds");
     ck_assert_str_eq(load(&c, "b.count = \n"),
                      "1:11: expected a value (a string, a number, true, false or an array)");

@@ -20,7 +20,7 @@
 /* Everything the callback saw, in order. */
 typedef struct {
     ns_flow_rec_t r[MAXREC];
-    uint32_t http_uris;   /* transactions carried, over all records */
+    uint32_t http_uris; /* transactions carried, over all records */
     uint32_t dns_names;
     char uris[8][64];
     int n;

@@ -8,8 +8,7 @@
 #include "runner.h"
 
 static ns_flow_rec_t
-rec(const char *uid, const ns_app_http_tx_t *h, uint32_t nh, const ns_app_dns_tx_t *d,
-    uint32_t nd)
+rec(const char *uid, const ns_app_http_tx_t *h, uint32_t nh, const ns_app_dns_tx_t *d, uint32_t nd)
 {
     ns_flow_rec_t r;
     memset(&r, 0, sizeof(r));
@@ -61,8 +60,8 @@ START_TEST(dns_answers_copied)
     ns_txstore_t *s = ns_txstore_new(0);
     ns_dns_answer_t an[2] = {{.type = 1, .ttl = 60, .data_len = 4, .data = {1, 2, 3, 4}},
                              {.type = 5, .ttl = 30}};
-    ns_app_dns_tx_t d = {.id = 7, .qname = "x.example", .answered = true, .n_answers = 2,
-                         .answers = an};
+    ns_app_dns_tx_t d = {
+        .id = 7, .qname = "x.example", .answered = true, .n_answers = 2, .answers = an};
     ns_flow_rec_t u = rec("Cdns", NULL, 0, &d, 1);
     ns_txstore_add(s, 0, &u, 1);
     an[0].ttl = 0;

@@ -49,7 +49,7 @@ typedef struct {
     uint64_t batch_kb;   /* largest message */
     uint64_t window;     /* batches sent and not acknowledged */
     uint64_t ack_timeout_ms;
-    uint64_t drain_ms;   /* at stop: how long to wait for final records to be acknowledged */
+    uint64_t drain_ms; /* at stop: how long to wait for final records to be acknowledged */
     /* [ring] */
     uint64_t ring_mb;
 } ns_agent_config_t;

@@ -70,8 +70,8 @@ typedef bool (*ns_outq_add_fn)(void *ud, const uint8_t *entry, size_t n);
  * transactions, oldest first), then the coalesced updates (least recently queued first),
  * until it refuses one. Taken entries leave the queue. The counts of each kind taken are
  * stored in *finals, *txns and *updates. */
-void ns_outq_fill(ns_outq_t *self, ns_outq_add_fn add, void *ud, uint32_t *finals,
-                  uint32_t *txns, uint32_t *updates);
+void ns_outq_fill(ns_outq_t *self, ns_outq_add_fn add, void *ud, uint32_t *finals, uint32_t *txns,
+                  uint32_t *updates);
 
 /* True when nothing waits to be sent. */
 bool ns_outq_idle(const ns_outq_t *self);
@@ -82,8 +82,8 @@ bool ns_outq_window_full(const ns_outq_t *self);
 /* The batch `msg` (len bytes, a whole message) was sent as `seq`, holding `finals` final
  * records and `txns` updates carrying transactions, at `now_ns`: kept until acknowledged
  * when it holds either (copied). */
-void ns_outq_sent(ns_outq_t *self, uint64_t seq, const uint8_t *msg, size_t len,
-                  uint32_t finals, uint32_t txns, uint64_t now_ns);
+void ns_outq_sent(ns_outq_t *self, uint64_t seq, const uint8_t *msg, size_t len, uint32_t finals,
+                  uint32_t txns, uint64_t now_ns);
 
 /* The collector has every batch up to `seq`: forget the kept ones. */
 void ns_outq_ack(ns_outq_t *self, uint64_t seq);

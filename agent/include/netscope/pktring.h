@@ -59,9 +59,8 @@ typedef bool (*ns_pktring_match_fn)(void *ud, const ns_pktring_frame_t *frame, b
 /* Walk the frames tagged `tag` with from_ns <= ts_ns <= to_ns (to_ns 0: no upper bound),
  * oldest first, until `max` were matched. Returns how many matched; *more is set when at
  * least one more frame would have matched. */
-uint32_t ns_pktring_find(const ns_pktring_t *self, uint32_t tag, uint64_t from_ns,
-                         uint64_t to_ns, uint32_t max, ns_pktring_match_fn match, void *ud,
-                         bool *more);
+uint32_t ns_pktring_find(const ns_pktring_t *self, uint32_t tag, uint64_t from_ns, uint64_t to_ns,
+                         uint32_t max, ns_pktring_match_fn match, void *ud, bool *more);
 
 void ns_pktring_stats(const ns_pktring_t *self, ns_pktring_stats_t *out);
 

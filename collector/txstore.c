@@ -260,15 +260,21 @@ ns_txstore_take(ns_txstore_t *self, uint32_t agent, const ns_flow_rec_t *final,
     }
     s->out_http = h;
     s->out_dns = d;
-    if (nh) {
+    /* a side without transactions of a kind may have no array at all (NULL): memcpy from
+     * NULL is undefined even for 0 bytes */
+    if (e->n_http)
         memcpy(h, e->http, e->n_http * sizeof(*h));
+    if (final->n_http)
         memcpy(h + e->n_http, final->http, final->n_http * sizeof(*h));
+    if (nh) {
         out->http = h;
         out->n_http = nh;
     }
-    if (nd) {
+    if (e->n_dns)
         memcpy(d, e->dns, e->n_dns * sizeof(*d));
+    if (final->n_dns)
         memcpy(d + e->n_dns, final->dns, final->n_dns * sizeof(*d));
+    if (nd) {
         out->dns = d;
         out->n_dns = nd;
     }

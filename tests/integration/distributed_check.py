@@ -9,7 +9,7 @@
     distributed_check.py count FLOWS... --agent ID [--end-reason R] [--src HOST]
     distributed_check.py dup-uids FLOWS... --agent ID
     distributed_check.py agents FLOWS... [--state STATE]
-    distributed_check.py get STATE PATH
+    distributed_check.py get JSON_FILE PATH
     distributed_check.py summary AGENT_LOG
 
 Each reading prints plain values (one per line, or "NAME GOT WANT" triples) for the shell
@@ -279,7 +279,7 @@ def cmd_agents(args):
 
 
 def cmd_get(state, path):
-    """A value of the state document by a dotted path; agents are addressed by id
+    """A value of a JSON document (state, traffic counts) by a dotted path; agents by id
     (agents.h3.connected)."""
     v = load_state(state)
     parts = path.split(".")

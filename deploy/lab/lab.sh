@@ -309,9 +309,11 @@ start_netscope() {
     return 0
   fi
   read -ra aargs <<<"${NS_AGENT_ARGS:-}"
+  # --id: the namespaces share the machine's host name, the agents' default id; agents with
+  # one id and different keys are refused by the collector (an id is bound to its first key).
   for h in $(host_nodes); do
     start_bg "agent-$h" "$h" "$NS_AGENT" -i eth0 --collector "tcp://$coladdr:$COLLECTOR_PORT" \
-      --collector-key "$state/keys/col.key" --key "$state/keys/$h.key_secret" --user nobody "${aargs[@]}"
+      --collector-key "$state/keys/col.key" --key "$state/keys/$h.key_secret" --id "$h" --user nobody "${aargs[@]}"
   done
   # An agent that cannot open its interface or read its keys exits within moments.
   sleep 1
@@ -565,8 +567,10 @@ cmd_capture() {
   : >"$state/logs/$name.log"
   # --immediate-mode: packets reach tcpdump at once, not when a TPACKET_V3 block times out, so
   # nothing captured just before capture-stop is lost; -U: each packet is written as it
-  # arrives, so the file can be read while tcpdump runs; -Z root: root writes the file.
-  start_bg "$name" "$node" tcpdump -i "$(if_of "$node")" -n -U --immediate-mode -Z root -w "$file" "$@"
+  # arrives, so the file can be read while tcpdump runs; -Z root: root writes the file; -B: a
+  # veth offers offloads, so libpcap sizes each ring frame for 64 kB and the default 2 MB ring
+  # holds ~32 frames: a busy machine then drops frames of one HTTP response (kernel drops).
+  start_bg "$name" "$node" tcpdump -i "$(if_of "$node")" -n -U --immediate-mode -B 16384 -Z root -w "$file" "$@"
   wait_ready "$name" grep -q 'listening on' "$state/logs/$name.log"
   proc_pid "$name"
 }

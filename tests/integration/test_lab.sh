@@ -200,7 +200,7 @@ eq "collector command line" "$(sed -n 's/^argv: //p' "$s2/logs/collector.log" 2>
   "--listen tcp://10.77.0.2:5556 --key $s2/keys/col.key_secret --allowed-keys $s2/allowed-keys --flows-out $s2/flows.out --api-listen :8080"
 for h in h1 h2; do
   eq "agent $h command line" "$(sed -n 's/^argv: //p' "$s2/logs/agent-$h.log" 2>/dev/null)" \
-    "-i eth0 --collector tcp://10.77.0.2:5556 --collector-key $s2/keys/col.key --key $s2/keys/$h.key_secret --user nobody --export-ms 500 --snaplen 128"
+    "-i eth0 --collector tcp://10.77.0.2:5556 --collector-key $s2/keys/col.key --key $s2/keys/$h.key_secret --id $h --user nobody --export-ms 500 --snaplen 128"
   eq "agent $h runs in $h's namespace" "$(sed -n 's/^netns: //p' "$s2/logs/agent-$h.log" 2>/dev/null)" \
     "$(lab2 exec "$h" readlink /proc/self/ns/net)"
 done

@@ -263,7 +263,10 @@ open_link(ns_agent_t *a)
     const ns_agent_config_t *c = a->cfg;
     ns_link_opts_t lo = {.keys = c->insecure ? NULL : &a->keys,
                          .server_key = c->insecure ? NULL : &a->server_key,
-                         .routing_id = a->id,
+                         /* no routing id of our own: libzmq gives each connection a
+                          * fresh one, so an agent that claims another's id cannot take
+                          * over its route (and its acknowledgements); the id travels in
+                          * Hello, bound to our key */
                          .reconnect_ivl_ms = 100,
                          .reconnect_ivl_max_ms = 5000,
                          .max_msg_bytes = (int64_t)a->batch_cap,

@@ -259,6 +259,10 @@ hello(ns_collector_t *c, const ns_link_msg_t *m, const ns_msg_hello_t *h, uint64
     p->key = m->key;
     p->agent = idx;
     p->revoked_logged = false;
+    /* the agent's earlier connections are gone (it says Hello on every new one) */
+    for (uint32_t i = 0; i < c->n_peers; i++)
+        if (&c->peers[i] != p && c->peers[i].in_use && c->peers[i].agent == idx)
+            c->peers[i].in_use = false;
     ns_host_addr_t all[NS_MERGE_AGENT_ADDRS_MAX];
     size_t na = ns_inventory_addrs(c->inv, idx, all, NS_MERGE_AGENT_ADDRS_MAX);
     (void)ns_merge_agent_add(c->merge, idx, all, na);

@@ -32,8 +32,9 @@ cleanup() {
 trap cleanup EXIT
 
 "$NS_BIN" keygen "$tmp/col" >/dev/null && "$NS_BIN" keygen "$tmp/a1" >/dev/null &&
-  "$NS_BIN" keygen "$tmp/stranger" >/dev/null || { echo "FAIL: keygen"; exit 1; }
-mkdir "$tmp/allowed" && cp "$tmp/a1.key" "$tmp/allowed/"
+  "$NS_BIN" keygen "$tmp/a2" >/dev/null && "$NS_BIN" keygen "$tmp/stranger" >/dev/null ||
+  { echo "FAIL: keygen"; exit 1; }
+mkdir "$tmp/allowed" && cp "$tmp/a1.key" "$tmp/a2.key" "$tmp/allowed/"
 
 # start_collector NAME ARGS...: a CURVE collector on a free port; sets EP and CPID
 start_collector() {
@@ -152,7 +153,18 @@ agent stranger --id stranger --replay "$tmp/live.pcap" --replay-speed max \
 "$AGENT" --collector "$EP" --insecure --id plain --replay "$tmp/live.pcap" --replay-speed max \
   --set export.drain_ms=1500 2>"$tmp/agent-plain.log"
 [[ $? -eq 1 ]] && ok || bad "a plain-text agent should exit 1 (nothing acknowledged)"
+# an enrolled agent claiming another's id (with its own key) is refused; the first keeps its
+# acknowledgements
+agent a1 --id same --replay "$tmp/live.pcap" --replay-speed 3 2>"$tmp/agent-same1.log" &
+first=$!
+sleep 0.7
+agent a2 --id same --replay "$tmp/live.pcap" --replay-speed max --set export.drain_ms=1500 \
+  2>"$tmp/agent-same2.log"
+[[ $? -eq 1 ]] && ok || bad "an agent claiming another's id should get nothing acknowledged"
+wait "$first" && ok || bad "the first agent lost its acknowledgements to an impostor: $(tail -1 "$tmp/agent-same1.log")"
 stop_collector
+grep -q "agent same said Hello with key .*not the key it first used" "$tmp/auth.log" && ok ||
+  bad "the impostor is not logged"
 # Z85 keys hold regular-expression characters: a fixed-string match
 grep -qF "refused agent key $(sed -n 's/.*public-key = "\(.*\)"/\1/p' "$tmp/stranger.key")" \
   "$tmp/auth.log" && ok || bad "the refused key is not logged: $(cat "$tmp/auth.log")"
@@ -162,8 +174,10 @@ s = json.load(open(sys.argv[1]))
 c = s['counters']
 if c['refused_keys'] < 1 or c['handshake_failures'] < 1:
     sys.exit(f"refusals not counted: {c}")
-if s['agents'] or open(sys.argv[2]).read():
-    sys.exit("something got in")
+if [a['id'] for a in s['agents']] != ['same'] or c['key_mismatches'] < 1:
+    sys.exit(f"agents: {[a['id'] for a in s['agents']]}, key mismatches {c['key_mismatches']}")
+if any(json.loads(l)['agent'] != 'same' for l in open(sys.argv[2])):
+    sys.exit("a refused agent's record got in")
 EOF
 
 # ---- bad input: one sentence, documented exit status --------------------------------------

@@ -314,45 +314,55 @@ periodic(ns_agent_t *a, uint64_t *next_export, uint64_t *next_stats, uint64_t no
     *next_export = m + a->cfg->interval_ms * NS_PER_MS;
 }
 
+/* Wait up to `wait_ms` for frames, then read up to FRAMES_PER_POLL from each capture; false
+ * when a capture failed. */
+static bool
+read_captures(ns_agent_t *a, int wait_ms)
+{
+    struct pollfd pfd[NS_AGENT_MAX_IFACES];
+    for (uint32_t i = 0; i < a->n_ifs; i++)
+        pfd[i] = (struct pollfd){.fd = ns_capture_fd(a->ifs[i].cap), .events = POLLIN};
+    if (poll(pfd, a->n_ifs, wait_ms) < 0 && errno != EINTR) {
+        ns_log_error("poll: %s", strerror(errno));
+        return false;
+    }
+    bool ok = true;
+    for (uint32_t i = 0; i < a->n_ifs; i++) {
+        ns_frame_t fr;
+        int r = NS_CAPTURE_AGAIN;
+        for (int k = 0; k < FRAMES_PER_POLL; k++) {
+            r = ns_capture_next(a->ifs[i].cap, &fr);
+            if (r != NS_CAPTURE_FRAME)
+                break;
+            take_frame(a, (uint8_t)i, &fr);
+        }
+        if (r == NS_CAPTURE_ERROR) {
+            ns_log_error("capture on %s failed: %s", a->ifs[i].name,
+                         ns_capture_error(a->ifs[i].cap));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 int
 ns_agent_capture_live(ns_agent_t *a)
 {
-    struct pollfd pfd[NS_AGENT_MAX_IFACES];
     uint64_t next_export = ns_agent_mono_ns(), next_stats = next_export;
-    int rc = 0;
     while (!a->stop) {
         if (a->reload)
             do_reload(a);
-        for (uint32_t i = 0; i < a->n_ifs; i++)
-            pfd[i] = (struct pollfd){.fd = ns_capture_fd(a->ifs[i].cap), .events = POLLIN};
         int wait = (int)a->cfg->poll_ms;
         uint64_t m = ns_agent_mono_ns();
         if (next_export > m && (next_export - m) / NS_PER_MS < (uint64_t)wait)
             wait = (int)((next_export - m) / NS_PER_MS) + 1;
-        if (poll(pfd, a->n_ifs, wait) < 0 && errno != EINTR) {
-            ns_log_error("poll: %s", strerror(errno));
-            rc = 1;
-            break;
-        }
-        for (uint32_t i = 0; i < a->n_ifs; i++) {
-            ns_frame_t fr;
-            int r = NS_CAPTURE_AGAIN;
-            for (int k = 0; k < FRAMES_PER_POLL; k++) {
-                r = ns_capture_next(a->ifs[i].cap, &fr);
-                if (r != NS_CAPTURE_FRAME)
-                    break;
-                take_frame(a, (uint8_t)i, &fr);
-            }
-            if (r == NS_CAPTURE_ERROR) {
-                ns_log_error("capture on %s failed: %s", a->ifs[i].name,
-                             ns_capture_error(a->ifs[i].cap));
-                rc = 1;
-                a->stop = 1;
-            }
-        }
+        if (!read_captures(a, wait))
+            return 1;
         periodic(a, &next_export, &next_stats, ns_agent_wall_ns());
     }
-    return rc;
+    /* Stopped: what the kernel already captured still counts. A partly filled ring block is
+     * handed over when its timeout (poll_ms) passes, so wait that long once more. */
+    return read_captures(a, (int)a->cfg->poll_ms + 1) ? 0 : 1;
 }
 
 int

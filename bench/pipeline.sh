@@ -28,7 +28,7 @@ INGEST_INSTR_SECONDS=${NS_BENCH_INGEST_INSTR_SECONDS:-8}
 E2E_PPS=${NS_BENCH_E2E_PPS:-250}
 E2E_SECONDS=${NS_BENCH_E2E_SECONDS:-20}
 E2E_RUNS=${NS_BENCH_E2E_RUNS:-3}
-LIVE_RATES=${NS_BENCH_LIVE_RATES:-"100000 200000 300000 400000 500000 700000"}
+LIVE_RATES=${NS_BENCH_LIVE_RATES:-"100000 200000 400000 700000 1000000 1500000"}
 LIVE_SECONDS=${NS_BENCH_LIVE_SECONDS:-5}
 LIVE_RUNS=${NS_BENCH_LIVE_RUNS:-2}
 INGEST_GOAL=1000000
@@ -82,10 +82,22 @@ shown() { sed -e "s|$KEYS|KEYS|g" -e 's|tcp://127\.0\.0\.1:[0-9]*|EP|g' <<<"$1";
 KEYS_NOTE="KEYS: \`netscope keygen KEYS/collector\`, \`netscope keygen KEYS/agN\` and each KEYS/agN.key copied into KEYS/allowed/."
 curve_agent() { printf '%s' "--collector-key $KEYS/collector.key --key $KEYS/ag${1:-0}.key_secret"; }
 
+# wait_for PID FILE PATTERN: true once FILE has a line matching PATTERN (grep -E); false
+# when process PID ends first or 10 s pass.
+wait_for() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -qE -- "$3" "$2" 2>/dev/null && return 0
+        kill -0 "$1" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
 # collector_start NAME NETNS ARGS...: a collector on 127.0.0.1 (any free port) in network
 # namespace NETNS ("" for this one), its log in $TMP/NAME.log. Sets COLL_PID and COLL_EP.
 collector_start() {
-    local name=$1 netns=$2 i
+    local name=$1 netns=$2
     shift 2
     local pre=()
     [[ -n $netns ]] && pre=(ip netns exec "$netns")
@@ -94,12 +106,10 @@ collector_start() {
     "${pre[@]}" $COLL_WRAP "$COLLECTOR" --listen 'tcp://127.0.0.1:*' $@ 2>"$TMP/$name.log" &
     COLL_PID=$!
     STARTED+=("$COLL_PID")
-    for ((i = 0; i < 100; i++)); do
+    if wait_for "$COLL_PID" "$TMP/$name.log" ' listening on '; then
         COLL_EP=$(sed -n 's/.* listening on \([^ ]*\) .*/\1/p' "$TMP/$name.log")
-        [[ -n $COLL_EP ]] && return 0
-        kill -0 "$COLL_PID" 2>/dev/null || break
-        sleep 0.1
-    done
+        return 0
+    fi
     log "collector $name did not start: $(tail -n 2 "$TMP/$name.log" | tr '\n' ' ')"
     return 1
 }
@@ -153,6 +163,7 @@ export_section() {
     local ccpu_curve ccpu_plain
     ccpu_curve=$(awk -v a="$cpu0_curve" -v b="$(proc_cpu "$pid_curve")" 'BEGIN { printf "%.2f", b - a }')
     ccpu_plain=$(awk -v a="$cpu0_plain" -v b="$(proc_cpu "$pid_plain")" 'BEGIN { printf "%.2f", b - a }')
+    export_perf "$agent $curve"
     stop_pid "$pid_curve"
     stop_pid "$pid_plain"
 
@@ -190,6 +201,7 @@ export_section() {
     emit ""
     emit "The collectors' CPU over all the replays: ${ccpu_curve} s (CURVE, $((3 * RUNS)) replays), ${ccpu_plain} s (plain, $RUNS): they share the machine's 2 cores with the agent while it runs, which is in its wall time but not its CPU time."
     emit ""
+    export_perf_emit
     export_instr
     emit "\`\`\`"
     local i
@@ -199,6 +211,57 @@ export_section() {
     emit "\`\`\`"
     emit ""
     emit "$KEYS_NOTE"
+    emit ""
+}
+
+PERF_HZ=4000
+
+# export_perf AGENT_COMMAND: one run each of the agent and of flows -r under perf record
+# (cpu-clock samples, every thread, kernel included): the functions whose time differs most,
+# as table rows in $TMP/perf-rows (empty when perf is missing or failed).
+export_perf() {
+    : >"$TMP/perf-rows"
+    have perf || return 0
+    log "(e) profile: perf record of one agent run and one flows -r run"
+    # shellcheck disable=SC2086
+    perf record -q -e cpu-clock -F $PERF_HZ -o "$TMP/agent.perf" -- $1 >/dev/null 2>&1 || return 0
+    perf record -q -e cpu-clock -F $PERF_HZ -o "$TMP/flows.perf" -- "$NETSCOPE" flows -r "$MIX" \
+        >/dev/null 2>&1 || return 0
+    python3 - "$TMP/agent.perf" "$TMP/flows.perf" "$PERF_HZ" >"$TMP/perf-rows" <<'EOF'
+import collections, subprocess, sys
+def samples(path):
+    out = subprocess.run(["perf", "report", "-i", path, "-n", "--sort", "sym", "--stdio"],
+                         capture_output=True, text=True).stdout
+    per = collections.Counter()
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 4 and not line.startswith("#") and f[0].endswith("%"):
+            per[" ".join(f[3:])] += int(f[1])
+    return per
+agent, flows, hz = samples(sys.argv[1]), samples(sys.argv[2]), int(sys.argv[3])
+ms = lambda n: 1000.0 * n / hz
+print(f"| everything | {ms(sum(flows.values())):.0f} | {ms(sum(agent.values())):.0f} | {ms(sum(agent.values()) - sum(flows.values())):+.0f} |")
+for sym in sorted(set(agent) | set(flows), key=lambda k: -(agent[k] - flows[k]))[:10]:
+    print(f"| `{sym}` | {ms(flows[sym]):.0f} | {ms(agent[sym]):.0f} | {ms(agent[sym] - flows[sym]):+.0f} |")
+EOF
+}
+
+export_perf_emit() {
+    if [[ ! -s $TMP/perf-rows ]]; then
+        emit "(No profile: perf is not installed, or perf record failed.)"
+        emit ""
+        return 0
+    fi
+    emit "Where the agent's extra time goes: one run of each under \`perf record -e cpu-clock -F $PERF_HZ\` (every"
+    emit "thread, the kernel included; this machine has no hardware counters), CPU milliseconds by"
+    emit "function, the ten that grew most. \`ns_pktring_add\` and most of the \`memmove\` are the copy of"
+    emit "every frame into the ring of recent frames; page faults and copies from the page cache"
+    emit "show as kernel functions (\`pvm_irq_enable\` is where this paravirtualised kernel's time"
+    emit "lands when interrupts are enabled again)."
+    emit ""
+    emit "| function | \`flows -r\` ms | agent ms | difference |"
+    emit "| --- | ---: | ---: | ---: |"
+    while IFS= read -r line; do emit "$line"; done <"$TMP/perf-rows"
     emit ""
 }
 
@@ -450,18 +513,14 @@ rig_ok() {
 # agent_start NAME ID ARGS...: an agent on the rig's capture end; waits until the collector
 # ($COLL_LOG) has its Hello. Sets AGENT_PID.
 agent_start() {
-    local name=$1 id=$2 i
+    local name=$1 id=$2
     shift 2
     # shellcheck disable=SC2068
     ip netns exec "$RIG_AGT" "$AGENT" -i "$RIG_IF" --collector "$COLL_EP" $(curve_agent 0) \
         --id "$id" $@ 2>"$TMP/$name.log" &
     AGENT_PID=$!
     STARTED+=("$AGENT_PID")
-    for ((i = 0; i < 100; i++)); do
-        grep -q "agent $id (" "$COLL_LOG" && return 0
-        kill -0 "$AGENT_PID" 2>/dev/null || break
-        sleep 0.1
-    done
+    wait_for "$AGENT_PID" "$COLL_LOG" "agent $id \\(" && return 0
     log "agent $id did not connect: $(tail -n 1 "$TMP/$name.log")"
     return 1
 }
@@ -617,15 +676,12 @@ cpu_pct() { awk -v a="$1" -v b="$2" -v t="$LIVE_SECONDS" 'BEGIN { printf "%.0f",
 
 # live_tcpdump TOOL RATE RUN ARGS...: one tcpdump trial.
 live_tcpdump() {
-    local tool=$1 rate=$2 run=$3 sn0 sn1 i cpu0 cpu1
+    local tool=$1 rate=$2 run=$3 sn0 sn1 cpu0 cpu1
     shift 3
     ip netns exec "$RIG_AGT" tcpdump -i "$RIG_IF" -n -w /dev/null "$@" 2>"$TMP/tcpdump.err" &
     local pid=$!
     STARTED+=("$pid")
-    for ((i = 0; i < 50; i++)); do
-        grep -q 'listening on' "$TMP/tcpdump.err" && break
-        sleep 0.1
-    done
+    wait_for "$pid" "$TMP/tcpdump.err" 'listening on' || log "tcpdump did not start: $(tail -n 1 "$TMP/tcpdump.err")"
     sleep 0.5
     sn0=$(softnet_drops)
     cpu0=$(proc_cpu "$pid")
@@ -713,12 +769,13 @@ live_section() {
             [[ $(live_cell "$tool" "$rate") == 0 ]] || ok=0
             ((ok)) && best=$rate
         done
+        local at="**$best** packets/s"
+        ((best > 0)) && at+=" (the sender achieved $(live_cell achieved "$best"))"
         case $tool in
         agent)
-            LIVE_BEST_AGENT=$best
-            emit "- the agent: no kernel drops in any run up to **$best** packets/s of the rates tried (goal: $LIVE_GOAL_PPS without loss: $( ((best >= LIVE_GOAL_PPS)) && echo met || echo '**not met**'))" ;;
-        tcpdump) emit "- \`tcpdump -w /dev/null\`: up to **$best** packets/s" ;;
-        tcpdump_b64) emit "- \`tcpdump -B 65536 -w /dev/null\`: up to **$best** packets/s" ;;
+            emit "- the agent: no kernel drops in any run up to $at (goal: $LIVE_GOAL_PPS without loss: $( ((best >= LIVE_GOAL_PPS)) && echo met || echo '**not met**'))" ;;
+        tcpdump) emit "- \`tcpdump -w /dev/null\`: up to $at" ;;
+        tcpdump_b64) emit "- \`tcpdump -B 65536 -w /dev/null\`: up to $at" ;;
         esac
     done
     emit ""

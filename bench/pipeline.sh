@@ -20,6 +20,7 @@ AGENT=$BUILD/agent/netscope-agent
 COLLECTOR=$BUILD/collector/netscope-collector
 BENCH_INGEST=$BUILD/bench/bench_ingest
 SEND_UDP=$BUILD/bench/send_udp
+EXPORT_RUNS=${NS_BENCH_EXPORT_RUNS:-9}
 EXPORT_INSTR_PKTS=${NS_BENCH_EXPORT_INSTR_PACKETS:-200000}
 INGEST_AGENTS=${NS_BENCH_INGEST_AGENTS:-4}
 INGEST_SECONDS=${NS_BENCH_INGEST_SECONDS:-10}
@@ -78,7 +79,7 @@ make_keys() {
 curve_collector() { printf '%s' "--key $KEYS/collector.key_secret --allowed-keys $KEYS/allowed"; }
 
 # A command line as the report shows it: KEYS for the key directory, EP for an endpoint.
-shown() { sed -e "s|$KEYS|KEYS|g" -e 's|tcp://127\.0\.0\.1:[0-9]*|EP|g' <<<"$1"; }
+shown() { sed -e "s|$KEYS|KEYS|g" -e 's|tcp://127\.0\.0\.1:[0-9][0-9]*|EP|g' <<<"$1"; }
 KEYS_NOTE="KEYS: \`netscope keygen KEYS/collector\`, \`netscope keygen KEYS/agN\` and each KEYS/agN.key copied into KEYS/allowed/."
 curve_agent() { printf '%s' "--collector-key $KEYS/collector.key --key $KEYS/ag${1:-0}.key_secret"; }
 
@@ -159,6 +160,7 @@ export_section() {
     add_cmd exp_plain "$agent --collector $ep_plain --insecure"
     add_cmd exp_ring1 "$agent $curve --set ring.size_mb=1"
     add_cmd exp_finals "$agent $curve --set export.interval_ms=60000"
+    local RUNS=$EXPORT_RUNS # run_rounds reads RUNS
     run_rounds exp_flows exp_agent exp_plain exp_ring1 exp_finals
     local ccpu_curve ccpu_plain
     ccpu_curve=$(awk -v a="$cpu0_curve" -v b="$(proc_cpu "$pid_curve")" 'BEGIN { printf "%.2f", b - a }')
@@ -167,7 +169,9 @@ export_section() {
     stop_pid "$pid_curve"
     stop_pid "$pid_plain"
 
-    emit "Each command runs $RUNS times, interleaved with the others; medians. The agent reads the file"
+    emit "Each command runs $RUNS times, interleaved with the others; medians, and the median of the"
+    emit "ratios within each round (*paired*: the two runs of a round are seconds apart, so they see"
+    emit "the same load on this shared machine; the range is the lowest and highest round). The agent reads the file"
     emit "flat out, exports every 250 ms (its default) to a collector on this machine over"
     emit "CURVE, and exits once the collector has acknowledged every final record, so its wall"
     emit "time includes start-up (keys, a 262,144-flow table, the 64 MB frame ring), the session"
@@ -177,8 +181,8 @@ export_section() {
     emit "stays in cache), the live updates (\`export.interval_ms=60000\`: only final records,"
     emit "the same records \`flows -r\` writes)."
     emit ""
-    emit "| command | runs | wall s | CPU s | packets/s | max RSS MiB | wall / flows -r | CPU / flows -r | cost (CPU) |"
-    emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    emit "| command | runs | wall s | CPU s | packets/s | max RSS MiB | wall / flows -r | CPU / flows -r | CPU / flows -r, paired (range) | **cost (CPU, paired)** |"
+    emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     local id label
     for id in exp_flows exp_agent exp_plain exp_ring1 exp_finals; do
         case $id in
@@ -189,14 +193,19 @@ export_section() {
         exp_finals) label="agent, CURVE, \`export.interval_ms=60000\` (finals only)" ;;
         esac
         if failed "$id"; then
-            emit "| $label | failed: exit $(awk '$4 != 0 { print $4; exit }' "$TMP/$id.runs"), $(head -n 1 "$TMP/$id.err" | cut -c1-100 | tr '|' '/') | | | | | | | |"
+            emit "| $label | failed: exit $(awk '$4 != 0 { print $4; exit }' "$TMP/$id.runs"), $(head -n 1 "$TMP/$id.err" | cut -c1-100 | tr '|' '/') | | | | | | | | |"
             continue
         fi
+        local paired
+        paired=$(paste -d' ' "$TMP/$id.runs" "$TMP/exp_flows.runs" | awk '{ print $2 / $6 }' | sort -g |
+            awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+                                     printf "%.3f %.2f %.2f", m, v[1], v[NR] }')
         emit "$(awk -v l="$label" -v w="$(median "$id" 1)" -v c="$(median "$id" 2)" \
             -v m="$(median "$id" 3)" -v bw="$(median exp_flows 1)" -v bc="$(median exp_flows 2)" \
-            -v p="$MIX_PKTS" -v n="$(nruns "$id")" 'BEGIN {
-            printf "| %s | %d | %.2f | %.2f | %.0f | %.0f | %.2f | %.2f | %+.0f%% |",
-                   l, n, w, c, p / w, m / 1024, w / bw, c / bc, 100 * (c / bc - 1) }')"
+            -v p="$MIX_PKTS" -v n="$(nruns "$id")" -v pr="$paired" 'BEGIN {
+            split(pr, q, " ")
+            printf "| %s | %d | %.2f | %.2f | %.0f | %.0f | %.2f | %.2f | %.2f (%.2f-%.2f) | **%+.0f%%** |",
+                   l, n, w, c, p / w, m / 1024, w / bw, c / bc, q[1], q[2], q[3], 100 * (q[1] - 1) }')"
     done
     emit ""
     emit "The collectors' CPU over all the replays: ${ccpu_curve} s (CURVE, $((3 * RUNS)) replays), ${ccpu_plain} s (plain, $RUNS): they share the machine's 2 cores with the agent while it runs, which is in its wall time but not its CPU time."
@@ -769,13 +778,15 @@ live_section() {
             [[ $(live_cell "$tool" "$rate") == 0 ]] || ok=0
             ((ok)) && best=$rate
         done
-        local at="**$best** packets/s"
-        ((best > 0)) && at+=" (the sender achieved $(live_cell achieved "$best"))"
+        local at="no kernel drops up to **$best** packets/s"
+        if [[ $best == "${LIVE_RATES##* }" ]]; then
+            at="no kernel drops at any rate tried, up to the sender's limit: **$(live_cell achieved "$best")** packets/s achieved (aiming at $best)"
+        fi
         case $tool in
         agent)
-            emit "- the agent: no kernel drops in any run up to $at (goal: $LIVE_GOAL_PPS without loss: $( ((best >= LIVE_GOAL_PPS)) && echo met || echo '**not met**'))" ;;
-        tcpdump) emit "- \`tcpdump -w /dev/null\`: up to $at" ;;
-        tcpdump_b64) emit "- \`tcpdump -B 65536 -w /dev/null\`: up to $at" ;;
+            emit "- the agent: $at; goal $LIVE_GOAL_PPS packets/s without loss: $( ((best >= LIVE_GOAL_PPS)) && echo met || echo '**not met**')" ;;
+        tcpdump) emit "- \`tcpdump -w /dev/null\`: $at" ;;
+        tcpdump_b64) emit "- \`tcpdump -B 65536 -w /dev/null\`: $at" ;;
         esac
     done
     emit ""

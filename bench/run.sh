@@ -33,7 +33,8 @@
 #   NS_BENCH_SEED [1]
 #   NS_BENCH_INSTR_PACKETS [20000] packets per workload counted under callgrind
 #   NS_BENCH_SKIP_BUILD [0]      1: use the binaries already in build/bench
-#   and for (e)-(h) (bench/pipeline.sh): NS_BENCH_EXPORT_INSTR_PACKETS [200000],
+#   and for (e)-(h) (bench/pipeline.sh): NS_BENCH_EXPORT_RUNS [9],
+#   NS_BENCH_EXPORT_INSTR_PACKETS [200000],
 #   NS_BENCH_INGEST_AGENTS [4], NS_BENCH_INGEST_SECONDS [10], NS_BENCH_INGEST_RUNS [3],
 #   NS_BENCH_INGEST_INSTR_SECONDS [8], NS_BENCH_E2E_PPS [250], NS_BENCH_E2E_SECONDS [20],
 #   NS_BENCH_E2E_RUNS [3], NS_BENCH_LIVE_RATES ["100000 200000 300000 400000 500000 700000"],
@@ -403,7 +404,10 @@ versions_and_commands() {
     emit "bench/callgrind_per_call.py cg.out ns_decode_frame"
     have valgrind && emit "# $(valgrind --version 2>/dev/null)"
     local id
-    for id in "${IDS[@]}"; do emit "${CMD[$id]}"; done
+    for id in "${IDS[@]}"; do
+        [[ $id == exp_* ]] && continue # (e) lists its own commands
+        emit "${CMD[$id]}"
+    done
     emit "$NETSCOPE flows -r $CONC --max-flows 1048576 --idle-timeout 100000 >/dev/null   # under /usr/bin/time -v"
     emit '```'
     emit ""

@@ -430,9 +430,10 @@ source "$ROOT/bench/pipeline.sh"
 
 # Replace the sections of $RESULTS that were measured now (keyed by their "## (x)" heading)
 # with the new ones in $1; new sections missing from the file go before "Commands and
-# versions". Everything else stays as it was.
+# versions". Everything else stays as it was. With $2 = all ($1 has every section): $1, then
+# the sections of $RESULTS written by hand (headings without "(x)", e.g. notes), kept.
 merge_results() {
-    python3 - "$RESULTS" "$1" <<'EOF'
+    python3 - "$RESULTS" "$1" "${2:-}" <<'EOF'
 import re, sys
 def blocks(text):
     out, key = [], "head"
@@ -448,6 +449,12 @@ old = blocks(open(sys.argv[1]).read())
 fresh = {k: v for k, v in blocks(open(sys.argv[2]).read()) if k != "head"}
 known = {k for k, _ in old}
 result, placed = [], set()
+if sys.argv[3] == "all":
+    # a run of every section: its file, then the sections written by hand (no "(x)")
+    text = open(sys.argv[2]).read()
+    kept = [v for k, v in old if k.startswith("~") and k not in fresh]
+    open(sys.argv[1], "w").write(text + "".join("\n" + v.rstrip("\n") + "\n" for v in kept))
+    sys.exit(0)
 for key, text in old:
     if key.startswith("~Commands"):
         result += [v for k, v in fresh.items() if k not in known]
@@ -491,7 +498,9 @@ main() {
         printf '%s\n' "${md[@]}"
     else
         versions_and_commands
-        printf '%s\n' "${md[@]}" >"$RESULTS"
+        printf '%s\n' "${md[@]}" >"$TMP/new.md"
+        [[ -f $RESULTS ]] || : >"$RESULTS"
+        merge_results "$TMP/new.md" all
         cat "$RESULTS"
     fi
     log "wrote $RESULTS"

@@ -62,7 +62,10 @@ ns_agent_config_defaults(ns_agent_config_t *c)
     c->promisc = true;
     c->snaplen = 262144;
     c->buffer_mb = 64;
-    c->poll_ms = 100;
+    /* also the kernel ring's block timeout: a partly filled block reaches the agent this long
+     * after its first frame at the latest, on top of the export interval (at 100 ms, the
+     * 99th percentile from capture to the collector was 320-340 ms: bench/results.md (g)) */
+    c->poll_ms = 10;
     c->max_flows = 262144;
     c->idle_ns = NS_FLOW_IDLE_DEFAULT_NS;
     c->linger_ns = NS_FLOW_LINGER_DEFAULT_NS;

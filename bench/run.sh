@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh - the benchmarks in one command: build, generate workloads, measure, report.
 #
-#   bench/run.sh            from anywhere; writes bench/results.md and prints it
+#   bench/run.sh [SECTION...]   from anywhere (as root for e2e and live); prints the results
+#
+# SECTIONs: decode (a, a2), print (b), flows (c), memory (d), export (e), ingest (f), e2e (g),
+# live (h); none: all of them, written to bench/results.md. With some, only those are
+# measured and replace their sections in bench/results.md (the others are kept as they were;
+# each section of (e)-(h) says when it was measured).
 #
 # Steps: a Release build in build/bench; deterministic workloads from bench/gen_traffic.c in
 # bench/out/ (git-ignored; regenerated only when the generator or the sizes change); then
@@ -10,11 +15,14 @@
 #       and (a2) its instructions per packet, counted by callgrind (valgrind): immune to load;
 #   (b) `netscope print -r` against `tcpdump -n -r`, to /dev/null;
 #   (c) `netscope flows -r` against tshark conversations, softflowd, ndpiReader and argus;
-#   (d) flow-table memory: max RSS of `netscope flows` over 1,000,000 concurrent TCP flows.
-# In (b) and (c) the commands run interleaved (round 1 of every command, then round 2, ...),
-# so a burst of load on this shared machine hits all of them rather than one; each command is
-# timed by wall clock and by CPU time (user + sys from /usr/bin/time), medians reported. A
-# peer that is not installed is reported as such, never dropped.
+#   (d) flow-table memory: max RSS of `netscope flows` over 1,000,000 concurrent TCP flows;
+#   (e)-(h) the distributed pipeline (bench/pipeline.sh): the agent's export cost against
+#       `flows -r`, the collector's ingest rate per core (bench_ingest), capture-to-collector
+#       latency and the live capture rate without drops (network namespaces, send_udp).
+# In (b), (c) and (e) the commands run interleaved (round 1 of every command, then round 2,
+# ...), so a burst of load on this shared machine hits all of them rather than one; each
+# command is timed by wall clock and by CPU time (user + sys from /usr/bin/time), medians
+# reported. A peer that is not installed is reported as such, never dropped.
 #
 # Environment (defaults in brackets):
 #   NS_BENCH_PACKETS [1000000]   packets in the mix
@@ -25,6 +33,12 @@
 #   NS_BENCH_SEED [1]
 #   NS_BENCH_INSTR_PACKETS [20000] packets per workload counted under callgrind
 #   NS_BENCH_SKIP_BUILD [0]      1: use the binaries already in build/bench
+#   and for (e)-(h) (bench/pipeline.sh): NS_BENCH_EXPORT_RUNS [9],
+#   NS_BENCH_EXPORT_INSTR_PACKETS [200000],
+#   NS_BENCH_INGEST_AGENTS [4], NS_BENCH_INGEST_SECONDS [10], NS_BENCH_INGEST_RUNS [3],
+#   NS_BENCH_INGEST_INSTR_SECONDS [8], NS_BENCH_E2E_PPS [250], NS_BENCH_E2E_SECONDS [20],
+#   NS_BENCH_E2E_RUNS [3], NS_BENCH_LIVE_RATES ["100000 200000 300000 400000 500000 700000"],
+#   NS_BENCH_LIVE_SECONDS [5], NS_BENCH_LIVE_RUNS [2]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,8 +63,10 @@ MIX=$OUT/mix.pcap
 HS=$OUT/handshakes.pcap
 CONC=$OUT/concurrent_1M.pcap
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+trap 'pipeline_cleanup; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
 START_S=$SECONDS
+SECTIONS=(decode print flows memory export ingest e2e live)
 
 log() { printf '[bench %4ds] %s\n' $((SECONDS - START_S)) "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -62,6 +78,7 @@ build() {
     cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$TMP/cmake.log" 2>&1 ||
         { cat "$TMP/cmake.log" >&2; die "cmake configure failed"; }
     cmake --build "$BUILD" -j"$(nproc)" --target netscope gen_traffic bench_decode \
+        netscope-agent netscope-collector bench_ingest send_udp \
         >"$TMP/build.log" 2>&1 || { tail -40 "$TMP/build.log" >&2; die "build failed"; }
 }
 
@@ -387,7 +404,10 @@ versions_and_commands() {
     emit "bench/callgrind_per_call.py cg.out ns_decode_frame"
     have valgrind && emit "# $(valgrind --version 2>/dev/null)"
     local id
-    for id in "${IDS[@]}"; do emit "${CMD[$id]}"; done
+    for id in "${IDS[@]}"; do
+        [[ $id == exp_* ]] && continue # (e) lists its own commands
+        emit "${CMD[$id]}"
+    done
     emit "$NETSCOPE flows -r $CONC --max-flows 1048576 --idle-timeout 100000 >/dev/null   # under /usr/bin/time -v"
     emit '```'
     emit ""
@@ -404,22 +424,85 @@ versions_and_commands() {
 }
 
 # ---- main ----------------------------------------------------------------------------------
+
+# shellcheck source=bench/pipeline.sh
+source "$ROOT/bench/pipeline.sh"
+
+# Replace the sections of $RESULTS that were measured now (keyed by their "## (x)" heading)
+# with the new ones in $1; new sections missing from the file go before "Commands and
+# versions". Everything else stays as it was. With $2 = all ($1 has every section): $1, then
+# the sections of $RESULTS written by hand (headings without "(x)", e.g. notes), kept.
+merge_results() {
+    python3 - "$RESULTS" "$1" "${2:-}" <<'EOF'
+import re, sys
+def blocks(text):
+    out, key = [], "head"
+    for line in text.splitlines(keepends=True):
+        m = re.match(r"## \(([a-z0-9]+)\)|## (.*)", line)
+        if m:
+            key = m.group(1) or "~" + m.group(2)
+        if not out or out[-1][0] != key:
+            out.append([key, ""])
+        out[-1][1] += line
+    return out
+old = blocks(open(sys.argv[1]).read())
+fresh = {k: v for k, v in blocks(open(sys.argv[2]).read()) if k != "head"}
+known = {k for k, _ in old}
+result, placed = [], set()
+if sys.argv[3] == "all":
+    # a run of every section: its file, then the sections written by hand (no "(x)")
+    text = open(sys.argv[2]).read()
+    kept = [v for k, v in old if k.startswith("~") and k not in fresh]
+    open(sys.argv[1], "w").write(text + "".join("\n" + v.rstrip("\n") + "\n" for v in kept))
+    sys.exit(0)
+for key, text in old:
+    if key.startswith("~Commands"):
+        result += [v for k, v in fresh.items() if k not in known]
+        placed |= fresh.keys() - known
+    result.append(fresh.get(key, text))
+    placed.add(key)
+result += [v for k, v in fresh.items() if k not in placed]
+open(sys.argv[1], "w").write("".join(result))
+EOF
+}
+
 main() {
     [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing: apt-get install -y time"
+    local want=() s
+    for s in "$@"; do
+        [[ " ${SECTIONS[*]} " == *" $s "* ]] || die "unknown section '$s' (sections: ${SECTIONS[*]})"
+        want+=("$s")
+    done
+    local partial=0
+    ((${#want[@]} > 0)) || want=("${SECTIONS[@]}")
+    ((${#want[@]} < ${#SECTIONS[@]})) && partial=1
+    ((partial)) && [[ ! -f $RESULTS ]] && die "$RESULTS does not exist yet: run every section once"
     build
     workloads
     MIX_PKTS=$(packets_of "$OUT/.mix.stamp")
     HS_PKTS=$(packets_of "$OUT/.hs.stamp")
     CONC_PKTS=$(packets_of "$OUT/.conc.stamp")
-    header
-    bench_decode_section
-    instr_section
-    print_section
-    flows_section
-    memory_section
-    versions_and_commands
-    printf '%s\n' "${md[@]}" >"$RESULTS"
-    cat "$RESULTS"
+    ((partial)) || header
+    for s in "${want[@]}"; do
+        case $s in
+        decode) bench_decode_section; instr_section ;;
+        print) print_section ;;
+        flows) flows_section ;;
+        memory) memory_section ;;
+        *) "${s}_section" ;;
+        esac
+    done
+    if ((partial)); then
+        printf '%s\n' "${md[@]}" >"$TMP/new.md"
+        merge_results "$TMP/new.md"
+        printf '%s\n' "${md[@]}"
+    else
+        versions_and_commands
+        printf '%s\n' "${md[@]}" >"$TMP/new.md"
+        [[ -f $RESULTS ]] || : >"$RESULTS"
+        merge_results "$TMP/new.md" all
+        cat "$RESULTS"
+    fi
     log "wrote $RESULTS"
 }
 

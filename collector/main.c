@@ -1,5 +1,6 @@
 /* main.c - netscope-collector: options -> ns_collector (collector.h); signals. */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,23 @@ configure(int argc, char **argv, ns_collector_config_t *c)
     return -1;
 }
 
+/* libzmq allocates each message it receives, and CURVE one more buffer for its plain text.
+ * Batches are 100 KB and more, so with glibc's default trim threshold (128 KB) the top of the
+ * heap freed after one message goes back to the kernel, and the next message faults it in
+ * again page by page: a quarter of the collector's CPU time went to the kernel under load
+ * (bench/results.md, section (f)). Keep a few of the largest messages' worth of free heap,
+ * and take messages of every accepted size from the heap, not from mmap. */
+static void
+tune_malloc(uint64_t max_msg_kb)
+{
+    const size_t mmap_max = 32u << 20; /* the most M_MMAP_THRESHOLD takes on 64-bit glibc */
+    size_t msg = (size_t)max_msg_kb * 1024u;
+    size_t mmap_at = 2 * msg + (64u << 10) < mmap_max ? 2 * msg + (64u << 10) : mmap_max;
+    size_t keep = 4 * msg > mmap_max ? 4 * msg : mmap_max;
+    (void)mallopt(M_MMAP_THRESHOLD, (int)mmap_at);
+    (void)mallopt(M_TRIM_THRESHOLD, keep > INT32_MAX ? INT32_MAX : (int)keep);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -172,6 +190,7 @@ main(int argc, char **argv)
     (void)ns_log_level_parse(cfg.log_level, &lvl);
     ns_log_init("netscope-collector", lvl);
 
+    tune_malloc(cfg.max_msg_kb);
     char err[1024];
     ns_collector_t *c = ns_collector_new(&cfg, err, sizeof(err));
     if (c == NULL) {

@@ -120,11 +120,13 @@ set_filter(ns_agent_t *a, uint32_t request_id, const char *filter)
     reply(a, &m);
 }
 
-/* The ring's tag of a flow key: its hash with seed 0 (the same for both directions). */
+/* The ring's tag of a flow key: the low bits of the engine's hash of it (canonical: the
+ * same for both directions), which the engine computed for each packet anyway. */
 static uint32_t
-key_tag(const ns_flow_key_t *k)
+key_tag(const ns_agent_t *a, const ns_flow_key_t *k)
 {
-    return (uint32_t)ns_flow_key_hash(k, 0);
+    const ns_flow_table_t *t = ns_flow_engine_table(ns_pipeline_engine(a->pipe));
+    return (uint32_t)ns_flow_table_hash(t, k);
 }
 
 typedef struct {
@@ -182,7 +184,7 @@ get_packets(ns_agent_t *a, const ctl_t *r)
         m.u.packets.error = "out of memory";
     } else {
         bool more = false;
-        ns_pktring_find(a->ring, key_tag(&key), g->from_ns, g->to_ns, max, frame_matches, &q,
+        ns_pktring_find(a->ring, key_tag(a, &key), g->from_ns, g->to_ns, max, frame_matches, &q,
                         &more);
         uint32_t iface = g->iface < a->n_ifs ? g->iface : 0;
         m.u.packets.link_type = a->ifs[iface].linktype;
@@ -220,13 +222,7 @@ take_frame(ns_agent_t *a, uint8_t i, const ns_frame_t *fr)
     f->pkts++;
     f->bytes += fr->wire_len;
     ns_pipeline_frame(a->pipe, i, f->linktype, fr->data, fr->cap_len, fr->wire_len, fr->ts_ns);
-    const ns_pkt_t *pkt = ns_pipeline_last(a->pipe);
-    uint32_t tag = 0;
-    if (pkt->ip_ver == 4 || pkt->ip_ver == 6) {
-        ns_flow_key_t k;
-        ns_flow_key_from_pkt(pkt, &k);
-        tag = key_tag(&k);
-    }
+    uint32_t tag = (uint32_t)ns_flow_engine_last_hash(ns_pipeline_engine(a->pipe));
     ns_pktring_add(a->ring, i, (uint16_t)f->linktype, fr->ts_ns, fr->wire_len, fr->data,
                    fr->cap_len, tag);
 }

@@ -32,6 +32,7 @@ struct ns_flow_engine {
     uint64_t seed;
     uint64_t next_expire_ns;
     ns_flow_engine_stats_t st;
+    uint64_t last_hash; /* of the latest packet's flow, 0: none */
 
     /* clock (see "Time" in flow_engine.h) */
     uint64_t clock_ns;    /* latest trusted time; 0 before the first */
@@ -440,6 +441,7 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
         expire_at(e, e->clock_ns);
         e->next_expire_ns = e->clock_ns + EXPIRE_EVERY_NS;
     }
+    e->last_hash = 0;
     if (pkt->ip_ver != 4 && pkt->ip_ver != 6) {
         e->st.non_ip++;
         return;
@@ -465,6 +467,7 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
     }
 
     uint64_t hash = ns_flow_table_hash(e->table, &key);
+    e->last_hash = hash;
     uint32_t idx = ns_flow_table_find(e->table, &key, hash);
     bool tcp = pkt->ip_proto == IPPROTO_TCP_ && !later_frag &&
                (pkt->layers & NS_HAS(NS_LAYER_TCP)) &&
@@ -536,6 +539,12 @@ ns_flow_engine_interim_n(const ns_flow_engine_t *self, uint32_t idx, ns_flow_end
     if (reason == NS_FLOW_END_ACTIVE_TIMEOUT && n > 0)
         n--; /* the record being written is not one "before" it */
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+uint64_t
+ns_flow_engine_last_hash(const ns_flow_engine_t *self)
+{
+    return self->last_hash;
 }
 
 const ns_flow_table_t *

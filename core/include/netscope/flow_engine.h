@@ -139,6 +139,11 @@ size_t ns_flow_engine_uid(const ns_flow_engine_t *self, uint32_t idx, char *out,
 uint32_t ns_flow_engine_interim_n(const ns_flow_engine_t *self, uint32_t idx,
                                   ns_flow_end_t reason);
 
+/* The keyed hash (ns_flow_table_hash()) of the flow the latest packet went to, or 0 when it
+ * went to none (not IP, an unattributed fragment). Lets a caller index packets by flow
+ * without building the key again. */
+uint64_t ns_flow_engine_last_hash(const ns_flow_engine_t *self);
+
 /* Global throughput over the 1-second sliding window ending at `now_ns`. */
 void ns_flow_engine_rate(const ns_flow_engine_t *self, uint64_t now_ns, double *bps,
                          double *pps);

@@ -152,12 +152,8 @@ ns_agent_config_check(const ns_agent_config_t *c, char *errbuf, size_t errlen)
                  "text instead");
         return false;
     }
-    ns_log_level_t lvl;
-    if (!ns_log_level_parse(c->log_level ? c->log_level : "", &lvl)) {
-        snprintf(errbuf, errlen, "log level '%s' is not error, warn, info or debug",
-                 c->log_level ? c->log_level : "");
+    if (!ns_log_level_check(c->log_level, errbuf, errlen))
         return false;
-    }
     if (c->batch_kb * 1024 > (1u << 30)) {
         snprintf(errbuf, errlen, "export.batch_kb is too large");
         return false;

@@ -80,11 +80,7 @@ ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t e
                  "plain text from anyone instead");
         return false;
     }
-    ns_log_level_t lvl;
-    if (!ns_log_level_parse(c->log_level ? c->log_level : "", &lvl)) {
-        snprintf(errbuf, errlen, "log level '%s' is not error, warn, info or debug",
-                 c->log_level ? c->log_level : "");
+    if (!ns_log_level_check(c->log_level, errbuf, errlen))
         return false;
-    }
     return true;
 }

@@ -38,6 +38,17 @@ ns_log_level_parse(const char *name, ns_log_level_t *level)
     return false;
 }
 
+bool
+ns_log_level_check(const char *name, char *errbuf, size_t errlen)
+{
+    ns_log_level_t lvl;
+    if (ns_log_level_parse(name ? name : "", &lvl))
+        return true;
+    snprintf(errbuf, errlen, "log level '%s' is not error, warn, info or debug",
+             name ? name : "");
+    return false;
+}
+
 void
 ns_log(ns_log_level_t level, const char *fmt, ...)
 {

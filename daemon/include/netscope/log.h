@@ -9,6 +9,9 @@
 #ifndef NETSCOPE_LOG_H
 #define NETSCOPE_LOG_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #define NS_LOG_LINE_MAX 1024
 
 typedef enum {
@@ -26,7 +29,11 @@ void ns_log_init(const char *prog, ns_log_level_t level);
 void ns_log_set_level(ns_log_level_t level);
 
 /* "error", "warn", "info", "debug" -> level; false when the name is none of them. */
-_Bool ns_log_level_parse(const char *name, ns_log_level_t *level);
+bool ns_log_level_parse(const char *name, ns_log_level_t *level);
+
+/* The same as a configuration check: false with "log level 'X' is not ..." in errbuf when
+ * `name` (NULL: "") names no level. */
+bool ns_log_level_check(const char *name, char *errbuf, size_t errlen);
 
 /* Write one line at `level` (dropped when more verbose than the set level). Thread-safe. */
 void ns_log(ns_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -8,6 +8,7 @@
 #include "netscope/collector.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ struct ns_collector {
     uint32_t n_peers, cap_peers;
     ns_collector_stats_t st;
     volatile sig_atomic_t stop, reload, dump;
+    pthread_mutex_t lock; /* held by the ingest thread while it changes the state */
 };
 
 static uint64_t
@@ -83,6 +85,7 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
         return NULL;
     }
     c->cfg = cfg;
+    pthread_mutex_init(&c->lock, NULL);
     char err[512];
     ns_keypair_t keys;
     bool secure = !cfg->insecure;
@@ -161,6 +164,7 @@ ns_collector_destroy(ns_collector_t **self_p)
         fclose(c->flows);
     ns_flow_record_buf_fini(&c->buf);
     free(c->peers);
+    pthread_mutex_destroy(&c->lock);
     free(c);
     *self_p = NULL;
 }
@@ -480,8 +484,13 @@ ns_collector_run(ns_collector_t *self)
         }
         ns_link_msg_t m;
         int wait = WAIT_MS;
+        bool locked = false;
         for (int i = 0; i < BURST; i++) {
             ns_link_rc_t r = ns_link_recv(c->link, &m, wait);
+            if (r == NS_LINK_OK && !locked) {
+                pthread_mutex_lock(&c->lock); /* after the wait: readers get in meanwhile */
+                locked = true;
+            }
             if (r == NS_LINK_ERROR) {
                 ns_log_error("receiving failed: %s", ns_link_error(c->link));
                 rc = 1;
@@ -493,6 +502,8 @@ ns_collector_run(ns_collector_t *self)
             take(c, &m, wall_ns());
             wait = 0;
         }
+        if (!locked)
+            pthread_mutex_lock(&c->lock);
         flush_and_ack(c);
         uint64_t now = wall_ns();
         if (now >= next_periodic) {
@@ -505,9 +516,12 @@ ns_collector_run(ns_collector_t *self)
                             (unsigned long long)(c->cfg->silence_ns / NS_PER_S));
             next_periodic = now + PERIODIC_NS;
         }
+        pthread_mutex_unlock(&c->lock);
     }
     /* what is written is acknowledged before the socket closes (its linger sends it) */
+    pthread_mutex_lock(&c->lock);
     flush_and_ack(c);
+    pthread_mutex_unlock(&c->lock);
     return rc;
 }
 
@@ -597,4 +611,44 @@ const char *
 ns_collector_endpoint(const ns_collector_t *self)
 {
     return ns_link_endpoint(self->link);
+}
+
+void
+ns_collector_lock(ns_collector_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+}
+
+void
+ns_collector_unlock(ns_collector_t *self)
+{
+    pthread_mutex_unlock(&self->lock);
+}
+
+const ns_merge_t *
+ns_collector_merge(const ns_collector_t *self)
+{
+    return self->merge;
+}
+
+const ns_inventory_t *
+ns_collector_inventory(const ns_collector_t *self)
+{
+    return self->inv;
+}
+
+void
+ns_collector_link_stats(const ns_collector_t *self, uint64_t *refused_keys,
+                        uint64_t *handshake_failures)
+{
+    ns_link_stats_t ls;
+    ns_link_stats(self->link, &ls);
+    *refused_keys = ls.refused;
+    *handshake_failures = ls.handshake_failures;
+}
+
+uint64_t
+ns_collector_codec_rejects(const ns_collector_t *self)
+{
+    return ns_codec_stats(self->codec)->rejected;
 }

@@ -13,6 +13,10 @@ pkgs=(
   libprotobuf-c-dev protobuf-c-compiler  # the wire protocol
   tshark tcpdump python3 iproute2        # tests compare with tshark
   iputils-ping curl                      # the namespace lab's traffic (deploy/lab)
+  liblmdb-dev                            # the collector's history (store/)
+  libmicrohttpd-dev                      # the REST API and /metrics
+  prometheus                             # tests: promtool check metrics
+  clickhouse-server clickhouse-client    # tests: the ClickHouse sink against a real server
 )
 if [[ "${1:-}" == "bench" ]]; then
   pkgs+=(softflowd libndpi-bin argus-server time valgrind)

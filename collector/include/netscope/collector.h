@@ -58,6 +58,20 @@ void ns_collector_dump_request(ns_collector_t *self);
 bool ns_collector_dump(ns_collector_t *self);
 
 const ns_collector_stats_t *ns_collector_stats(const ns_collector_t *self);
+
+/* ---- for readers on other threads (the HTTP API) ------------------------------------------
+ * The ingest thread holds the collector's lock while it changes the merge, the inventory and
+ * the counters (one burst of messages at a time, a few milliseconds at most). A reader takes
+ * the lock, copies what it needs (ns_merge_view(), ns_inventory_get(), the stats) and lets go
+ * at once: never across I/O. */
+void ns_collector_lock(ns_collector_t *self);
+void ns_collector_unlock(ns_collector_t *self);
+const ns_merge_t *ns_collector_merge(const ns_collector_t *self);         /* under the lock */
+const ns_inventory_t *ns_collector_inventory(const ns_collector_t *self); /* under the lock */
+/* The link's and the codec's counters, copied (under the lock). */
+void ns_collector_link_stats(const ns_collector_t *self, uint64_t *refused_keys,
+                             uint64_t *handshake_failures);
+uint64_t ns_collector_codec_rejects(const ns_collector_t *self);
 const char *ns_collector_endpoint(const ns_collector_t *self);
 
 void ns_collector_destroy(ns_collector_t **self_p);

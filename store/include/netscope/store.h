@@ -86,6 +86,10 @@ typedef struct {
     uint32_t queue_items;     /* writer queue slots (default 65536) */
     uint64_t flow_keep_s;     /* flows kept this long (default 7 days; 0: by size only) */
     uint64_t series_keep_s[NS_STORE_RES_COUNT]; /* default 3600, 7 days, 365 days */
+    /* Called by the writer thread, after the commit holding it, for each 1-minute bucket of
+     * each series once the minute is over (the ClickHouse sink forwards them). NULL: none. */
+    void (*on_rollup)(void *ud, const char *series, const struct ns_store_point *p);
+    void *rollup_ud;
 } ns_store_opts_t;
 
 void ns_store_opts_default(ns_store_opts_t *o);
@@ -234,7 +238,7 @@ uint32_t ns_store_flow_get(ns_store_read_t *rd, const char *uid,
                            bool (*fn)(void *ud, const ns_store_flow_t *f), void *ud);
 
 /* A time-series bucket's sums. */
-typedef struct {
+typedef struct ns_store_point {
     uint64_t start_s;          /* bucket start, seconds since 1970 */
     uint64_t bytes, pkts;
     uint64_t new_flows, ended_flows;

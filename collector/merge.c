@@ -640,12 +640,34 @@ find_partner(const ns_merge_t *m, const ns_flow_key_t *key, uint32_t agent,
     return best;
 }
 
+static uint64_t
+sub_sat(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
 ns_merge_rc_t
 ns_merge_update(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec, uint64_t now_ns,
                 uint32_t *id)
 {
+    ns_merge_info_t info;
+    ns_merge_rc_t rc = ns_merge_update_info(self, agent, rec, now_ns, &info);
+    if (id != NULL)
+        *id = info.id;
+    return rc;
+}
+
+ns_merge_rc_t
+ns_merge_update_info(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec,
+                     uint64_t now_ns, ns_merge_info_t *info)
+{
     uint32_t fi = NS_MERGE_NONE;
     ns_merge_rc_t rc;
+    /* the observation's counts before the record (zero for a new observation) */
+    uint64_t p_pkts = 0, p_bytes = 0;
+    uint32_t p_retrans = 0;
+    bool p_rtt = false;
+    memset(info, 0, sizeof(*info));
     self->st.updates++;
     if (agent >= self->o.max_agents || rec->kind > NS_FLOW_REC_FINAL ||
         (rec->ip_ver != 4 && rec->ip_ver != 6)) {
@@ -670,6 +692,10 @@ ns_merge_update(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec, uint
             self->st.stale++;
             rc = NS_MERGE_STALE;
         } else {
+            p_pkts = ob->o.pkts[0] + ob->o.pkts[1];
+            p_bytes = ob->o.wire_bytes[0] + ob->o.wire_bytes[1];
+            p_retrans = ob->o.retrans[0] + ob->o.retrans[1];
+            p_rtt = ob->o.rtt_hs_ns != 0;
             apply(self, fi, ob, rec, os, now_ns);
             rc = NS_MERGE_APPLIED;
         }
@@ -694,8 +720,20 @@ ns_merge_update(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec, uint
     }
     apply(self, fi, attach_obs(self, fi, agent), rec, os, now_ns);
 out:
-    if (id != NULL)
-        *id = fi;
+    info->id = fi;
+    if (fi != NS_MERGE_NONE) {
+        const mflow_t *f = &self->flows[fi];
+        info->serial = f->serial;
+        info->n_obs = f->n_obs;
+        info->first_observer = f->n_obs > 0 && self->obs[f->obs[0]].o.agent == agent;
+        info->had_rtt = p_rtt;
+        if (rc == NS_MERGE_NEW || rc == NS_MERGE_JOINED || rc == NS_MERGE_APPLIED) {
+            info->d_pkts = sub_sat(rec->pkts[0] + rec->pkts[1], p_pkts);
+            info->d_wire_bytes = sub_sat(rec->wire_bytes[0] + rec->wire_bytes[1], p_bytes);
+            uint64_t rt = (uint64_t)rec->retrans[0] + rec->retrans[1];
+            info->d_retrans = (uint32_t)sub_sat(rt, p_retrans);
+        }
+    }
     return rc;
 }
 

@@ -921,6 +921,52 @@ START_TEST(lifecycle)
 }
 END_TEST
 
+/* What ns_merge_update_info() reports: the connection, the first observer, and the counts a
+ * record added since its observation's previous state (none for a stale one). */
+START_TEST(update_info_deltas)
+{
+    emitted_t e = {0};
+    ns_merge_t *m = merge_new(&e);
+    ns_merge_info_t ia, ib, ic, id;
+    ns_flow_rec_t a1 = conn("CA1", NS_FLOW_REC_UPDATE, 2.0, 10, 11);
+    a1.retrans[0] = 2;
+    ck_assert_int_eq(ns_merge_update_info(m, A, &a1, 100 * SEC, &ia), NS_MERGE_NEW);
+    ck_assert(ia.first_observer);
+    ck_assert_uint_eq(ia.n_obs, 1);
+    ck_assert_uint_eq(ia.d_pkts, 21);
+    ck_assert_uint_eq(ia.d_wire_bytes, 21 * 114);
+    ck_assert_uint_eq(ia.d_retrans, 2);
+    ck_assert_uint_ne(ia.serial, 0);
+
+    ns_flow_rec_t b1 = conn("CB1", NS_FLOW_REC_UPDATE, 2.1, 8, 9);
+    ck_assert_int_eq(ns_merge_update_info(m, B, &b1, 101 * SEC, &ib), NS_MERGE_JOINED);
+    ck_assert(!ib.first_observer);
+    ck_assert_uint_eq(ib.serial, ia.serial);
+    ck_assert_uint_eq(ib.n_obs, 2);
+    ck_assert_uint_eq(ib.d_pkts, 17);
+
+    ns_flow_rec_t a2 = conn("CA1", NS_FLOW_REC_FINAL, 3.0, 15, 12);
+    a2.retrans[0] = 3;
+    ck_assert_int_eq(ns_merge_update_info(m, A, &a2, 102 * SEC, &ic), NS_MERGE_APPLIED);
+    ck_assert(ic.first_observer);
+    ck_assert_uint_eq(ic.d_pkts, 6);
+    ck_assert_uint_eq(ic.d_wire_bytes, 6 * 114);
+    ck_assert_uint_eq(ic.d_retrans, 1);
+
+    /* an older update of B's: stale, adds nothing */
+    ns_flow_rec_t b0 = conn("CB1", NS_FLOW_REC_UPDATE, 2.0, 5, 5);
+    ck_assert_int_eq(ns_merge_update_info(m, B, &b0, 103 * SEC, &id), NS_MERGE_STALE);
+    ck_assert_uint_eq(id.d_pkts, 0);
+    ck_assert_uint_eq(id.serial, ia.serial);
+
+    ns_flow_rec_t bad = a1;
+    bad.ip_ver = 5;
+    ck_assert_int_eq(ns_merge_update_info(m, A, &bad, 104 * SEC, &id), NS_MERGE_INVALID);
+    ck_assert_uint_eq(id.id, NS_MERGE_NONE);
+    ck_assert_uint_eq(id.serial, 0);
+}
+END_TEST
+
 static Suite *
 merge_suite(void)
 {
@@ -930,6 +976,7 @@ merge_suite(void)
     tcase_add_test(tc, taps_fallback);
     tcase_add_test(tc, single_observer);
     tcase_add_test(tc, agent_addresses);
+    tcase_add_test(tc, update_info_deltas);
     suite_add_tcase(s, tc);
     tc = tcase_create("records");
     tcase_add_test(tc, updates_replace_state);

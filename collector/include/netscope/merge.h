@@ -230,6 +230,24 @@ ns_err_t ns_merge_agent_clock(ns_merge_t *self, uint32_t agent, int64_t offset_n
 ns_merge_rc_t ns_merge_update(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec,
                               uint64_t now_ns, uint32_t *id);
 
+/* What ns_merge_update_info() tells about the record it applied: enough for the collector to
+ * store it (which connection, first observer or not) and to add what it brought to the time
+ * series (counts since the observation's previous state). */
+typedef struct {
+    uint32_t id;             /* the merged flow (NS_MERGE_NONE when the record was invalid) */
+    uint64_t serial;         /* the merged flow's serial (0 when invalid) */
+    bool first_observer;     /* the record's agent made the flow's first observation */
+    uint8_t n_obs;           /* observations of the flow after the update */
+    uint64_t d_pkts;         /* packets added since the observation's previous state, both ways */
+    uint64_t d_wire_bytes;   /* wire bytes, the same */
+    uint32_t d_retrans;      /* retransmissions, the same */
+    bool had_rtt;            /* the observation had a handshake RTT before this record */
+} ns_merge_info_t;
+
+/* ns_merge_update(), filling `info` (not NULL). Deltas are 0 for stale or ignored records. */
+ns_merge_rc_t ns_merge_update_info(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec,
+                                   uint64_t now_ns, ns_merge_info_t *info);
+
 /* Remove, after handing each to the emit callback: closed flows that closed at least
  * `linger_ns` before `now_ns` (NS_MERGE_END_CLOSED), then, when opts.idle_timeout_ns is set,
  * live flows not updated for that long (NS_MERGE_END_IDLE). Costs O(flows removed + 1). */

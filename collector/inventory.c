@@ -418,3 +418,71 @@ ns_inventory_rc_name(ns_inventory_rc_t rc)
                                         "key_mismatch", "full",        "invalid"};
     return (unsigned)rc < sizeof(names) / sizeof(names[0]) ? names[rc] : "unknown";
 }
+
+/* A string field of a saved entry: terminated within its array and, when `nonempty`, not
+ * empty. */
+static bool
+field_ok(const char *s, size_t size, bool nonempty)
+{
+    size_t n = strnlen(s, size);
+    return n < size && (!nonempty || n > 0);
+}
+
+ns_err_t
+ns_inventory_restore(ns_inventory_t *self, const ns_inventory_agent_t *saved)
+{
+    const ns_inventory_agent_t *v = saved;
+    if (!field_ok(v->id, sizeof(v->id), true) ||
+        !field_ok(v->fingerprint, sizeof(v->fingerprint), true) ||
+        !field_ok(v->hostname, sizeof(v->hostname), false) ||
+        !field_ok(v->version, sizeof(v->version), false) || v->n_ifaces > NS_INV_IFACES_MAX)
+        return NS_EINVAL;
+    for (uint32_t k = 0; k < v->n_ifaces; k++)
+        if (!field_ok(v->ifaces[k].name, sizeof(v->ifaces[k].name), false) ||
+            v->ifaces[k].n_addrs > NS_INV_IF_ADDRS_MAX)
+            return NS_EINVAL;
+    if (ns_inventory_find(self, v->id) != NS_INV_NONE)
+        return NS_EINVAL;
+    if (self->count == self->max)
+        return NS_EFULL;
+    uint32_t i;
+    for (i = 0; self->slots[i].used; i++)
+        ;
+    slot_t *sl = &self->slots[i];
+    ns_inventory_agent_t *ag = &self->agents[i];
+    memset(ag, 0, sizeof(*ag));
+    memcpy(ag->id, v->id, sizeof(ag->id));
+    memcpy(ag->fingerprint, v->fingerprint, sizeof(ag->fingerprint));
+    memcpy(ag->hostname, v->hostname, sizeof(ag->hostname));
+    memcpy(ag->version, v->version, sizeof(ag->version));
+    ag->instance = v->instance;
+    ag->first_seen_ns = v->first_seen_ns;
+    ag->hello_ns = v->hello_ns;
+    ag->last_seen_ns = v->last_seen_ns;
+    ag->disconnected_ns = v->last_seen_ns;
+    ag->hellos = v->hellos;
+    ag->restarts = v->restarts;
+    ag->key_mismatches = v->key_mismatches;
+    ag->n_ifaces = v->n_ifaces;
+    ag->ifaces_truncated = v->ifaces_truncated;
+    for (uint32_t k = 0; k < v->n_ifaces; k++) {
+        ag->ifaces[k] = v->ifaces[k];
+        memset(&ag->ifaces[k].stats, 0, sizeof(ag->ifaces[k].stats));
+        ag->ifaces[k].stats_ns = 0;
+        for (uint32_t a = 0; a < ag->ifaces[k].n_addrs; a++)
+            if (ag->ifaces[k].addrs[a].ip_ver != 4 && ag->ifaces[k].addrs[a].ip_ver != 6)
+                return NS_EINVAL; /* the slot is not taken yet: nothing to undo */
+    }
+    ag->prior_batches = v->prior_batches + v->batches;
+    ag->prior_lost = v->prior_lost + v->seq.lost;
+    ag->prior_duplicates = v->prior_duplicates + v->seq.duplicates;
+    ag->prior_reordered = v->prior_reordered + v->seq.reordered;
+    sl->used = true;
+    sl->clock_n = sl->clock_next = 0;
+    reset_counts(sl, ag);
+    uint32_t b = bucket_of(self, ag->id);
+    sl->hnext = self->bucket[b];
+    self->bucket[b] = i;
+    self->count++;
+    return NS_OK;
+}

@@ -498,6 +498,54 @@ START_TEST(lifecycle)
 }
 END_TEST
 
+/* A collector restart: the saved entry comes back disconnected with its identity and its
+ * counters carried; the agent's next Hello (same instance) reconnects it; a malformed saved
+ * entry is refused. */
+START_TEST(restore_saved_entry)
+{
+    ns_inventory_t *inv = inventory(4);
+    uint32_t a = hello(inv, "alpha", "fpr-a", 7, 1 * SEC, NS_INV_NEW);
+    for (uint64_t s = 1; s <= 3; s++)
+        ck_assert_int_eq(ns_inventory_batch(inv, a, s, 0, 2 * SEC), NS_SEQ_NEW);
+    ck_assert_int_eq(ns_inventory_batch(inv, a, 9, 0, 2 * SEC), NS_SEQ_NEW);
+    ns_inventory_agent_t saved = *ns_inventory_get(inv, a);
+    ns_inventory_destroy(&inv);
+
+    inv = inventory(4);
+    ck_assert_int_eq(ns_inventory_restore(inv, &saved), NS_OK);
+    ck_assert_int_eq(ns_inventory_restore(inv, &saved), NS_EINVAL); /* already there */
+    uint32_t r = ns_inventory_find(inv, "alpha");
+    ck_assert_uint_ne(r, NS_INV_NONE);
+    const ns_inventory_agent_t *g = ns_inventory_get(inv, r);
+    ck_assert(!g->connected);
+    ck_assert_str_eq(g->hostname, "host-a");
+    ck_assert_uint_eq(g->n_ifaces, 2);
+    ck_assert_uint_eq(g->first_seen_ns, 1 * SEC);
+    ck_assert_uint_eq(g->prior_batches, 4);
+    ck_assert_uint_eq(g->batches, 0);
+    /* reconnect with the same instance: the next batch is a new baseline, nothing lost */
+    ck_assert_uint_eq(hello(inv, "alpha", "fpr-a", 7, 10 * SEC, NS_INV_RECONNECTED), r);
+    ck_assert_int_eq(ns_inventory_batch(inv, r, 10, 0, 11 * SEC), NS_SEQ_NEW);
+    ck_assert_uint_eq(ns_inventory_get(inv, r)->seq.lost, 0);
+    /* a different key is still refused */
+    hello(inv, "alpha", "fpr-x", 7, 12 * SEC, NS_INV_KEY_MISMATCH);
+
+    ns_inventory_agent_t bad = saved;
+    snprintf(bad.id, sizeof(bad.id), "beta");
+    bad.n_ifaces = NS_INV_IFACES_MAX + 1;
+    ck_assert_int_eq(ns_inventory_restore(inv, &bad), NS_EINVAL);
+    bad = saved;
+    snprintf(bad.id, sizeof(bad.id), "beta");
+    memset(bad.hostname, 'x', sizeof(bad.hostname)); /* unterminated */
+    ck_assert_int_eq(ns_inventory_restore(inv, &bad), NS_EINVAL);
+    bad = saved;
+    bad.id[0] = '\0';
+    ck_assert_int_eq(ns_inventory_restore(inv, &bad), NS_EINVAL);
+    ck_assert_uint_eq(ns_inventory_count(inv), 1);
+    ns_inventory_destroy(&inv);
+}
+END_TEST
+
 static Suite *
 inventory_suite(void)
 {
@@ -509,6 +557,7 @@ inventory_suite(void)
     tcase_add_test(tc, unknown_instance);
     tcase_add_test(tc, capacity_and_delete);
     tcase_add_test(tc, many_agents);
+    tcase_add_test(tc, restore_saved_entry);
     suite_add_tcase(s, tc);
     tc = tcase_create("messages");
     tcase_add_test(tc, batches_and_heartbeat);

@@ -133,6 +133,9 @@ typedef struct {
     ns_seqtrack_stats_t seq;      /* lost / duplicate / reordered batches, ack point */
     bool clock_known;             /* at least one clock sample */
     int64_t clock_offset_ns;      /* collector time - agent time (see the file comment) */
+    /* Counts from before the collector last restarted (ns_inventory_restore()): the agent's
+     * totals are these plus the ones above. */
+    uint64_t prior_batches, prior_lost, prior_duplicates, prior_reordered;
 } ns_inventory_agent_t;
 
 /* What ns_inventory_hello() did. */
@@ -215,6 +218,14 @@ uint32_t ns_inventory_next(const ns_inventory_t *self, uint32_t prev);
 
 /* Agents known now. */
 uint32_t ns_inventory_count(const ns_inventory_t *self);
+
+/* Bring back agent `saved` as a collector that restarted kept it (its history store): a
+ * disconnected entry with its identity, first-seen time, interfaces and Hello counts, and its
+ * batch counters carried in prior_* (sequence tracking starts from a new baseline: the agent's
+ * next batch). Every field of `saved` is checked (it comes from disk): strings must be
+ * terminated and fit, counts within their bounds; addresses beyond the counts are ignored.
+ * NS_OK; NS_EINVAL for a malformed entry or an id already present; NS_EFULL. */
+ns_err_t ns_inventory_restore(ns_inventory_t *self, const ns_inventory_agent_t *saved);
 
 /* "new", "reconnected", "restarted", "key_mismatch", "full", "invalid". */
 const char *ns_inventory_rc_name(ns_inventory_rc_t rc);

@@ -35,6 +35,22 @@ const ns_opt_t ns_collector_opts[] = {
         "drop a flow no agent updated for, s (0 never)"),
     OPT("merge.tolerance", NS_OPT_SECONDS, tolerance_ns, 0, 3600,
         "clock slack when matching two agents' observations, s"),
+    OPT("storage.db", NS_OPT_STRING, db, 0, 0,
+        "LMDB directory for history (flows, time series, agents); empty: none"),
+    OPT("storage.max_size", NS_OPT_UINT, max_size_mb, 1, 1u << 24,
+        "MiB the database may use; then the oldest flows are removed"),
+    OPT("storage.commit_interval", NS_OPT_SECONDS, commit_ns, 0, 60,
+        "the writer commits a batch this often, s"),
+    OPT("storage.sync", NS_OPT_STRING, sync, 0, 0,
+        "meta (default), full or none: what a power loss may cost (README)"),
+    OPT("storage.flow_retention", NS_OPT_SECONDS, flow_keep_ns, 0, 3650 * DAY_S,
+        "delete flows older than this, s (0: by size only)"),
+    OPT("storage.series_1s_retention", NS_OPT_SECONDS, keep_1s_ns, 60, 3650 * DAY_S,
+        "keep 1-second points this long, s"),
+    OPT("storage.series_1m_retention", NS_OPT_SECONDS, keep_1m_ns, 3600, 3650 * DAY_S,
+        "keep 1-minute points this long, s"),
+    OPT("storage.series_1h_retention", NS_OPT_SECONDS, keep_1h_ns, DAY_S, 3650 * DAY_S,
+        "keep 1-hour points this long, s"),
     OPT("agents.max", NS_OPT_UINT, max_agents, 1, 65536, "agents known at most"),
     OPT("agents.silence", NS_OPT_SECONDS, silence_ns, 1, DAY_S,
         "an agent silent this long is marked disconnected, s"),
@@ -53,6 +69,12 @@ ns_collector_config_defaults(ns_collector_config_t *c)
     c->tolerance_ns = 2ull * 1000000000ull;
     c->max_agents = 1024;
     c->silence_ns = 30ull * 1000000000ull;
+    c->max_size_mb = 1024;
+    c->commit_ns = 250ull * 1000000ull;
+    c->flow_keep_ns = 7ull * DAY_S * 1000000000ull;
+    c->keep_1s_ns = 3600ull * 1000000000ull;
+    c->keep_1m_ns = 7ull * DAY_S * 1000000000ull;
+    c->keep_1h_ns = 365ull * DAY_S * 1000000000ull;
     return ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "collector.listen",
                                 "tcp://*:5556") &&
            ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "collector.log_level",
@@ -82,5 +104,14 @@ ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t e
     }
     if (!ns_log_level_check(c->log_level, errbuf, errlen))
         return false;
+    if (c->sync != NULL && c->sync[0] != '\0' && strcmp(c->sync, "meta") != 0 &&
+        strcmp(c->sync, "full") != 0 && strcmp(c->sync, "none") != 0) {
+        snprintf(errbuf, errlen, "storage.sync is \"%s\": use meta, full or none", c->sync);
+        return false;
+    }
+    if (c->commit_ns < 1000000ull) {
+        snprintf(errbuf, errlen, "storage.commit_interval must be at least 0.001 s");
+        return false;
+    }
     return true;
 }

@@ -33,6 +33,7 @@ usage(FILE *out)
             "usage: netscope-collector [--config FILE] [--listen ENDPOINT]\n"
             "                          [--key NAME.key_secret] [--allowed-keys DIR]\n"
             "                          [--insecure] [--flows-out FILE] [--state-out FILE]\n"
+            "                          [--db DIR]\n"
             "                          [--set SECTION.KEY=VALUE]...\n"
             "\n"
             "Receives flow updates from netscope-agents over ZeroMQ (CurveZMQ), merges them\n"
@@ -48,6 +49,8 @@ usage(FILE *out)
             "  -o, --flows-out FILE  final flow records, JSON Lines (netscope flows fields\n"
             "                        plus \"agent\")\n"
             "      --state-out FILE  where the state goes (default: standard output)\n"
+            "      --db DIR          keep history (flows, time series, agents) in an LMDB\n"
+            "                        database in DIR (created when missing)\n"
             "      --set KEY=VALUE   any configuration key below\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n"
@@ -60,7 +63,7 @@ usage(FILE *out)
     ns_config_print_keys(ns_collector_opts, ns_collector_nopts, out);
 }
 
-enum { OPT_KEY = 256, OPT_ALLOWED, OPT_INSECURE, OPT_STATE, OPT_SET };
+enum { OPT_KEY = 256, OPT_ALLOWED, OPT_INSECURE, OPT_STATE, OPT_SET, OPT_DB };
 
 static int
 configure(int argc, char **argv, ns_collector_config_t *c)
@@ -73,6 +76,7 @@ configure(int argc, char **argv, ns_collector_config_t *c)
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"flows-out", required_argument, NULL, 'o'},
         {"state-out", required_argument, NULL, OPT_STATE},
+        {"db", required_argument, NULL, OPT_DB},
         {"set", required_argument, NULL, OPT_SET},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -130,6 +134,9 @@ configure(int argc, char **argv, ns_collector_config_t *c)
             break;
         case OPT_STATE:
             key = "output.state";
+            break;
+        case OPT_DB:
+            key = "storage.db";
             break;
         case OPT_INSECURE:
             c->insecure = true;

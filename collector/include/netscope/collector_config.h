@@ -32,6 +32,13 @@ typedef struct {
     uint64_t linger_ns;
     uint64_t idle_ns;
     uint64_t tolerance_ns;
+    /* [storage] */
+    char *db;               /* LMDB directory ("" or NULL = no history) */
+    uint64_t max_size_mb;   /* the database grows to this, then the oldest data goes */
+    uint64_t commit_ns;     /* the writer's batch interval */
+    char *sync;             /* "meta", "full" or "none" (store.h says what each risks) */
+    uint64_t flow_keep_ns;  /* flows older than this are deleted (0: by size only) */
+    uint64_t keep_1s_ns, keep_1m_ns, keep_1h_ns; /* time series, per resolution */
     /* [agents] */
     uint64_t max_agents;
     uint64_t silence_ns; /* an agent silent this long is marked disconnected */

@@ -77,6 +77,8 @@ typedef enum {
     NS_STORE_RES_COUNT,
 } ns_store_res_t;
 
+struct ns_store_point; /* ns_store_point_t, below: declared here for on_rollup */
+
 typedef struct {
     const char *dir;          /* created (mode 0750) when missing */
     bool readonly;            /* no writer thread; MDB_RDONLY; safe while a collector runs */

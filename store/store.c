@@ -298,6 +298,7 @@ ns_store_close(ns_store_t **self_p)
     while (s->pool) {
         ns_store_codec_slot_t *n = s->pool->next;
         ns_codec_destroy(&s->pool->codec);
+        free(s->pool->groups);
         free(s->pool);
         s->pool = n;
     }

@@ -60,9 +60,12 @@ typedef struct {
     ns_store_point_t p;
 } ns_store_pending_t;
 
-/* A decode context for readers, kept for the next read transaction. */
+/* A reader's reusable memory, kept for the next read transaction: a decode context and the
+ * top-N group table (fresh pages for every query would cost a page fault per 4 KiB). */
 typedef struct ns_store_codec_slot {
     ns_codec_t *codec;
+    void *groups;
+    size_t groups_cap;
     struct ns_store_codec_slot *next;
 } ns_store_codec_slot_t;
 
@@ -138,5 +141,7 @@ void ns_store_writer_stop(ns_store_t *s);
 
 /* store_read.c: decode a value's record into rd->rec (false: corrupt, counted). */
 bool ns_store_read_decode(ns_store_read_t *rd, const ns_store_vhdr_t *h);
+/* The read's reusable memory (from the store's pool); NULL when memory is short. */
+ns_store_codec_slot_t *ns_store_read_slot(ns_store_read_t *rd);
 
 #endif /* NETSCOPE_STORE_INT_H */

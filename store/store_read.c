@@ -30,8 +30,8 @@
 
 static const uint64_t res_seconds[NS_STORE_RES_COUNT] = {1, 60, 3600};
 
-bool
-ns_store_read_decode(ns_store_read_t *rd, const ns_store_vhdr_t *h)
+ns_store_codec_slot_t *
+ns_store_read_slot(ns_store_read_t *rd)
 {
     if (rd->slot == NULL) {
         pthread_mutex_lock(&rd->s->pool_lock);
@@ -42,12 +42,18 @@ ns_store_read_decode(ns_store_read_t *rd, const ns_store_vhdr_t *h)
         if (rd->slot == NULL) {
             rd->slot = calloc(1, sizeof(*rd->slot));
             if (rd->slot == NULL)
-                return false;
+                return NULL;
             rd->slot->codec = ns_codec_new(NULL, NULL, 0);
         }
     }
+    return rd->slot;
+}
+
+bool
+ns_store_read_decode(ns_store_read_t *rd, const ns_store_vhdr_t *h)
+{
     const ns_msg_t *m = NULL;
-    if (rd->slot->codec == NULL ||
+    if (ns_store_read_slot(rd) == NULL || rd->slot->codec == NULL ||
         ns_codec_decode_agent(rd->slot->codec, h->codec, h->codec_len, &m) != NS_CODEC_OK ||
         m->type != NS_MSG_BATCH || m->u.batch.n_recs != 1) {
         rd->corrupt++;
@@ -689,7 +695,11 @@ hash_bytes(const uint8_t *p, size_t n)
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 1099511628211ull;
-    return h;
+    /* FNV's low bits depend on the inputs' low bits only: mix the high ones down, the table
+     * index is the low bits. */
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    return h ^ (h >> 32);
 }
 
 static bool
@@ -790,7 +800,15 @@ ns_store_top(ns_store_read_t *rd, ns_store_top_by_t by, ns_store_top_group_t gro
     MDB_cursor *c = NULL;
     if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_BY_TIME], &c) != 0)
         return 0;
-    groups_t gs = {0};
+    /* The group table of the previous top-N of this slot, cleared. */
+    ns_store_codec_slot_t *slot = ns_store_read_slot(rd);
+    if (slot == NULL) {
+        mdb_cursor_close(c);
+        return 0;
+    }
+    groups_t gs = {.g = slot->groups, .cap = slot->groups_cap};
+    if (gs.g)
+        memset(gs.g, 0, gs.cap * sizeof(*gs.g));
     uint8_t key[NS_STORE_KEY_MAX];
     ns_store_key_time(key, from_ns, 0);
     MDB_val k = {16, key}, v;
@@ -850,6 +868,7 @@ ns_store_top(ns_store_read_t *rd, ns_store_top_by_t by, ns_store_top_group_t gro
         out[i].pkts = gs.g[i].pkts;
         out[i].flows = gs.g[i].flows;
     }
-    free(gs.g);
+    slot->groups = gs.g;
+    slot->groups_cap = gs.cap;
     return m;
 }

@@ -214,7 +214,12 @@ ns_store_open(const ns_store_opts_t *o, char *errbuf, size_t errlen)
     if (s->o.queue_items == 0)
         s->o.queue_items = 65536;
     snprintf(s->path, sizeof(s->path), "%s", o->dir);
-    pthread_rwlock_init(&s->resize_lock, NULL);
+    /* Writer first: a stream of overlapping readers must not starve a map resize. */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->resize_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&s->qlock, NULL);
     pthread_cond_init(&s->qcond, NULL);
     pthread_cond_init(&s->donecond, NULL);
@@ -355,6 +360,8 @@ ns_store_read_end(ns_store_read_t **rd_p)
         return;
     ns_store_read_t *rd = *rd_p;
     *rd_p = NULL;
+    if (rd->flows)
+        mdb_cursor_close(rd->flows); /* a read transaction's cursors are not freed with it */
     mdb_txn_abort(rd->txn);
     pthread_rwlock_unlock(&rd->s->resize_lock);
     if (rd->slot) {

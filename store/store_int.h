@@ -125,6 +125,8 @@ struct ns_store_read {
     MDB_txn *txn;
     ns_store_codec_slot_t *slot; /* taken from the pool at the first decode */
     ns_flow_rec_t rec;           /* the record being handed to a callback */
+    MDB_cursor *flows;           /* on "flows", for reading records in fid order */
+    uint64_t flows_fid;          /* where it stands (0: nowhere) */
     uint64_t corrupt;            /* values skipped as unreadable */
 };
 

@@ -72,7 +72,25 @@ get_hdr(ns_store_read_t *rd, uint64_t fid, ns_store_vhdr_t *h)
     uint8_t fk[8];
     ns_store_be64_put(fk, fid);
     MDB_val k = {8, fk}, v;
-    if (mdb_get(rd->txn, rd->s->dbi[DB_FLOWS], &k, &v) != 0)
+    if (rd->flows == NULL && mdb_cursor_open(rd->txn, rd->s->dbi[DB_FLOWS], &rd->flows) != 0) {
+        rd->flows = NULL;
+        return false;
+    }
+    /* Records of neighbouring times are mostly neighbours in fid order too (the writer
+     * numbers them as they arrive): the next fid is one step on, not a search. */
+    int rc = MDB_NOTFOUND;
+    if (rd->flows_fid != 0 && fid == rd->flows_fid + 1) {
+        rc = mdb_cursor_get(rd->flows, &k, &v, MDB_NEXT);
+        if (rc == 0 && (k.mv_size != 8 || ns_store_be64_get(k.mv_data) != fid))
+            rc = MDB_NOTFOUND;
+    }
+    if (rc != 0) {
+        k.mv_size = 8;
+        k.mv_data = fk;
+        rc = mdb_cursor_get(rd->flows, &k, &v, MDB_SET_KEY);
+    }
+    rd->flows_fid = rc == 0 ? fid : 0;
+    if (rc != 0)
         return false; /* an index entry whose record is gone: skipped */
     if (!ns_store_vhdr_decode(v.mv_data, v.mv_size, h)) {
         rd->corrupt++;

@@ -522,6 +522,8 @@ write_batch(ns_store_t *s, MDB_txn *txn, batch_counts_t *bc)
             bc->points++;
             break;
         case QI_AGENT: {
+            if (len < 1u + pl[0])
+                break; /* made by put_agent: cannot happen */
             MDB_val k = {pl[0], (void *)(pl + 1)}, v = {len - 1u - pl[0], (void *)(pl + 1 + pl[0])};
             rc = mdb_put(txn, s->dbi[DB_AGENTS], &k, &v, 0);
             bc->agents++;

@@ -4,7 +4,7 @@
 #   bench/run.sh [SECTION...]   from anywhere (as root for e2e and live); prints the results
 #
 # SECTIONs: decode (a, a2), print (b), flows (c), memory (d), export (e), ingest (f), e2e (g),
-# live (h); none: all of them, written to bench/results.md. With some, only those are
+# live (h), store (i); none: all of them, written to bench/results.md. With some, only those are
 # measured and replace their sections in bench/results.md (the others are kept as they were;
 # each section of (e)-(h) says when it was measured).
 #
@@ -18,7 +18,10 @@
 #   (d) flow-table memory: max RSS of `netscope flows` over 1,000,000 concurrent TCP flows;
 #   (e)-(h) the distributed pipeline (bench/pipeline.sh): the agent's export cost against
 #       `flows -r`, the collector's ingest rate per core (bench_ingest), capture-to-collector
-#       latency and the live capture rate without drops (network namespaces, send_udp).
+#       latency and the live capture rate without drops (network namespaces, send_udp);
+#   (i) the collector's history store (bench_store): write rate of final flow records
+#       through its queue and writer thread, database bytes per flow, and query latency
+#       (one host's flows, top 10 talkers, last hour) over NS_BENCH_STORE_FLOWS records.
 # In (b), (c) and (e) the commands run interleaved (round 1 of every command, then round 2,
 # ...), so a burst of load on this shared machine hits all of them rather than one; each
 # command is timed by wall clock and by CPU time (user + sys from /usr/bin/time), medians
@@ -39,6 +42,7 @@
 #   NS_BENCH_INGEST_INSTR_SECONDS [8], NS_BENCH_E2E_PPS [250], NS_BENCH_E2E_SECONDS [20],
 #   NS_BENCH_E2E_RUNS [3], NS_BENCH_LIVE_RATES ["100000 200000 300000 400000 500000 700000"],
 #   NS_BENCH_LIVE_SECONDS [5], NS_BENCH_LIVE_RUNS [2]
+#   and for (i): NS_BENCH_STORE_FLOWS [10000000] (about 8 GB of disk while it runs)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,7 +70,7 @@ TMP=$(mktemp -d)
 trap 'pipeline_cleanup; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 START_S=$SECONDS
-SECTIONS=(decode print flows memory export ingest e2e live)
+SECTIONS=(decode print flows memory export ingest e2e live store)
 
 log() { printf '[bench %4ds] %s\n' $((SECONDS - START_S)) "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -78,7 +82,7 @@ build() {
     cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$TMP/cmake.log" 2>&1 ||
         { cat "$TMP/cmake.log" >&2; die "cmake configure failed"; }
     cmake --build "$BUILD" -j"$(nproc)" --target netscope gen_traffic bench_decode \
-        netscope-agent netscope-collector bench_ingest send_udp \
+        netscope-agent netscope-collector bench_ingest send_udp bench_store \
         >"$TMP/build.log" 2>&1 || { tail -40 "$TMP/build.log" >&2; die "build failed"; }
 }
 
@@ -367,6 +371,25 @@ memory_section() {
                    kb / 1024, w, t, (kb / 1024 < t) ? "yes" : "**no**" }' >"$TMP/row"
         emit "$(cat "$TMP/row")"
     fi
+    emit ""
+}
+
+# ---- (i) history store ----------------------------------------------------------------------
+store_section() {
+    local n=${NS_BENCH_STORE_FLOWS:-10000000} rc=0 dir
+    log "(i) history store: $n flow records, then queries"
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_store.XXXXXX")
+    "$BUILD/bench/bench_store" -n "$n" -d "$dir/db" >"$TMP/store.txt" 2>&1 || rc=$?
+    rm -rf "$dir"
+    emit "## (i) History store: $n final flow records into LMDB, then queries"
+    emit ""
+    emit "Measured $(date -u '+%Y-%m-%d %H:%M UTC'): \`bench_store -n $n\` (exit $rc). One producer"
+    emit "thread puts records as the collector's ingest does; the writer commits every 250 ms"
+    emit "(sync meta). Goals: 500,000 records/s; p99 < 20 ms (host), < 50 ms (top 10)."
+    emit ""
+    emit '```'
+    while IFS= read -r line; do emit "$line"; done <"$TMP/store.txt"
+    emit '```'
     emit ""
 }
 

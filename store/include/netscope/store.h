@@ -77,6 +77,8 @@ typedef enum {
     NS_STORE_RES_COUNT,
 } ns_store_res_t;
 
+struct ns_store_point; /* ns_store_point_t, below: declared here for on_rollup */
+
 typedef struct {
     const char *dir;          /* created (mode 0750) when missing */
     bool readonly;            /* no writer thread; MDB_RDONLY; safe while a collector runs */
@@ -85,9 +87,12 @@ typedef struct {
     ns_store_sync_t sync;
     uint32_t queue_items;     /* writer queue slots (default 65536) */
     uint64_t flow_keep_s;     /* flows kept this long (default 7 days; 0: by size only) */
-    uint64_t series_keep_s[NS_STORE_RES_COUNT]; /* default 3600, 7 days, 365 days */
+    uint64_t series_keep_s[NS_STORE_RES_COUNT]; /* default 3600, 7 days, 365 days (0: kept) */
     /* Called by the writer thread, after the commit holding it, for each 1-minute bucket of
-     * each series once the minute is over (the ClickHouse sink forwards them). NULL: none. */
+     * each series once the minute is over (the ClickHouse sink forwards them). NULL: none.
+     * A minute is over when a later second 60 s on has been written; buckets still open at
+     * ns_store_close() are reported then. Late sums for a reported minute report it again
+     * with the new total. */
     void (*on_rollup)(void *ud, const char *series, const struct ns_store_point *p);
     void *rollup_ud;
 } ns_store_opts_t;
@@ -149,7 +154,9 @@ void ns_store_active(ns_store_t *self, uint64_t now_ns, uint64_t active_flows);
 ns_err_t ns_store_put_agent(ns_store_t *self, const char *id, const void *data, size_t len);
 
 /* Wait until everything queued before this call is committed, at most timeout_ms. True when
- * it is. */
+ * it is (false too when that batch could not be committed: stats.commit_failures). Producer
+ * thread only: the sums of the second being accounted are queued first (a later part of the
+ * same second is added to them). */
 bool ns_store_sync(ns_store_t *self, uint32_t timeout_ms);
 
 /* ---- reading (any thread) --------------------------------------------------------------- */

@@ -1,0 +1,149 @@
+/* store_int.h - what the store's files share: the ns_store struct, the LMDB handles, the
+ * writer queue and the readers' codec pool. Included by the store's .c files only (it includes lmdb.h).
+ *
+ * Files: store.c opens and closes the environment, counts, and begins read transactions;
+ * store_write.c is the producer side (queue, per-second series sums) and the writer thread;
+ * store_read.c answers queries.
+ */
+#ifndef NETSCOPE_STORE_INT_H
+#define NETSCOPE_STORE_INT_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "netscope/codec.h"
+#include "netscope/store.h"
+#include "netscope/store_key.h"
+
+#define NS_STORE_SCHEMA 1u
+
+/* Sub-databases, in the order store.c opens them. */
+enum {
+    DB_FLOWS = 0,
+    DB_BY_TIME,
+    DB_BY_HOST,
+    DB_BY_PORT,
+    DB_BY_AGENT,
+    DB_BY_CID,
+    DB_BY_UID,
+    DB_BY_CONN,
+    DB_SERIES,
+    DB_AGENTS,
+    DB_META,
+    DB_COUNT
+};
+
+/* Queue items: a type byte, three zero bytes, the payload length (host order), the payload,
+ * padding to 8 bytes. */
+enum { QI_FLOW = 1, QI_POINT, QI_AGENT };
+#define QI_HDR 8u
+
+typedef struct {
+    uint8_t *b;
+    size_t len, cap;
+    uint32_t items;
+} ns_store_qbuf_t;
+
+/* The per-second sums of one series in the producer. */
+typedef struct {
+    char name[NS_STORE_SERIES_MAX + 1];
+    bool used;
+    ns_store_point_t p;
+} ns_store_acc_t;
+
+#define NS_STORE_ACC_SLOTS 1024u
+
+/* A finished-or-not 1-minute bucket the writer will report through on_rollup. */
+typedef struct {
+    char name[NS_STORE_SERIES_MAX + 1];
+    ns_store_point_t p;
+} ns_store_pending_t;
+
+/* A reader's reusable memory, kept for the next read transaction: a decode context and the
+ * top-N group table (fresh pages for every query would cost a page fault per 4 KiB). */
+typedef struct ns_store_codec_slot {
+    ns_codec_t *codec;
+    void *groups;
+    size_t groups_cap;
+    struct ns_store_codec_slot *next;
+} ns_store_codec_slot_t;
+
+struct ns_store {
+    ns_store_opts_t o;
+    char path[4096];
+    MDB_env *env;
+    MDB_dbi dbi[DB_COUNT];
+    size_t psize;
+
+    /* Readers hold it shared during a transaction; the writer takes it exclusively to grow
+     * the map (mdb_env_set_mapsize needs no transaction open in the process). */
+    pthread_rwlock_t resize_lock;
+
+    /* ---- producer side (the ingest thread) ---- */
+    ns_codec_t *enc;       /* encodes records */
+    uint8_t *scratch;      /* one value being built */
+    size_t scratch_cap;
+    ns_store_acc_t *acc;   /* NS_STORE_ACC_SLOTS */
+    uint64_t acc_s;        /* the second being summed */
+    uint32_t acc_used;
+
+    /* ---- the queue: the producer fills `fill`, the writer swaps it with its own ---- */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;    /* to the writer: work, sync, stop */
+    pthread_cond_t donecond; /* to sync(): a batch was committed */
+    ns_store_qbuf_t fill;
+    size_t q_bytes_max;
+    uint64_t enq_seq;        /* items accepted so far */
+    uint64_t done_seq;       /* items whose batch is over (committed or failed) */
+    uint64_t fail_lo, fail_hi; /* the last failed batch's items (fail_lo, fail_hi] */
+    uint32_t sync_waiters;
+    bool stop;
+    pthread_t writer;
+    bool writer_started;
+
+    /* ---- writer thread only ---- */
+    ns_store_qbuf_t work;
+    uint64_t next_fid;
+    uint64_t map_size;
+    ns_store_pending_t *pending;
+    size_t n_pending, cap_pending;
+    uint64_t max_point_s;
+
+    /* ---- readers' codec pool ---- */
+    pthread_mutex_t pool_lock;
+    ns_store_codec_slot_t *pool;
+
+    /* ---- counters (stats_lock) ---- */
+    pthread_mutex_t stats_lock;
+    ns_store_stats_t st;
+    atomic_uint_fast64_t queue_drops;
+};
+
+struct ns_store_read {
+    ns_store_t *s;
+    MDB_txn *txn;
+    ns_store_codec_slot_t *slot; /* taken from the pool at the first decode */
+    ns_flow_rec_t rec;           /* the record being handed to a callback */
+    MDB_cursor *flows;           /* on "flows", for reading records in fid order */
+    uint64_t flows_fid;          /* where it stands (0: nowhere) */
+    uint64_t corrupt;            /* values skipped as unreadable */
+};
+
+/* store.c */
+void ns_store_errf(char *errbuf, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+uint64_t ns_store_wall_ns(void);
+/* Pages of data (every tree's branch, leaf and overflow pages) in `txn`. */
+uint64_t ns_store_data_pages(ns_store_t *s, MDB_txn *txn);
+
+/* store_write.c */
+bool ns_store_writer_start(ns_store_t *s, char *errbuf, size_t errlen);
+void ns_store_writer_stop(ns_store_t *s);
+
+/* store_read.c: decode a value's record into rd->rec (false: corrupt, counted). */
+bool ns_store_read_decode(ns_store_read_t *rd, const ns_store_vhdr_t *h);
+/* The read's reusable memory (from the store's pool); NULL when memory is short. */
+ns_store_codec_slot_t *ns_store_read_slot(ns_store_read_t *rd);
+
+#endif /* NETSCOPE_STORE_INT_H */

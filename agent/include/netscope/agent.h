@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "netscope/agent_config.h"
+#include "netscope/httpd.h"
 
 typedef struct ns_agent ns_agent_t;
 
@@ -66,6 +67,11 @@ void ns_agent_set_reloader(ns_agent_t *self, ns_agent_reload_fn fn, void *ud);
 
 /* The counters of the run (valid after ns_agent_run() returned). */
 void ns_agent_summary(const ns_agent_t *self, ns_agent_summary_t *out);
+
+/* The httpd handler of the agent's /metrics (Prometheus text; `ud` is the agent): the run's
+ * counters as ns_agent_summary() gives them, read while the agent runs (each a 64-bit load,
+ * not one consistent snapshot). Other paths: 404; other methods: 405. */
+void ns_agent_metrics_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp);
 
 /* Free everything and NULL the pointer. NULL-safe. */
 void ns_agent_destroy(ns_agent_t **self_p);

@@ -125,6 +125,39 @@ live_rec(const ns_merge_flow_t *f, ns_flow_rec_t *r)
     r->is_tcp = f->key.proto == NS_FLOW_PROTO_TCP;
 }
 
+/* Call fn for every live flow, copied CHUNK at a time under the lock and handed to fn after
+ * it is let go; fn returns false to stop. False when out of memory. */
+static bool
+live_each(ns_api_t *api, bool (*fn)(void *ud, const live_item_t *it), void *ud)
+{
+    live_item_t *items = malloc(CHUNK * sizeof(*items));
+    if (items == NULL)
+        return false;
+    uint32_t id = NS_MERGE_NONE;
+    bool more = true;
+    while (more) {
+        uint32_t n = 0;
+        api_lock(api);
+        const ns_merge_t *m = api_merge(api);
+        const ns_inventory_t *inv = api_inventory(api);
+        while (m && n < CHUNK) {
+            id = ns_merge_next(m, id);
+            if (id == NS_MERGE_NONE)
+                break;
+            if (live_copy(m, inv, id, &items[n]))
+                n++;
+        }
+        more = m && id != NS_MERGE_NONE;
+        api_unlock(api);
+        bool go = true;
+        for (uint32_t i = 0; i < n && go; i++)
+            go = fn(ud, &items[i]);
+        more = more && go;
+    }
+    free(items);
+    return true;
+}
+
 /* ---- matching and writing -------------------------------------------------------------- */
 
 static void
@@ -304,68 +337,61 @@ item_match(const api_query_t *q, const live_item_t *it, ns_flow_rec_t *rec)
     return api_rec_match(q, rec, NULL);
 }
 
+typedef struct {
+    const api_query_t *q;
+    heap_t heap;
+    uint64_t total;
+} scan_ctx_t;
+
+static bool
+on_scan(void *ud, const live_item_t *it)
+{
+    scan_ctx_t *c = ud;
+    ns_flow_rec_t rec;
+    if (item_match(c->q, it, &rec)) {
+        c->total++;
+        pick_t p = {.key = sort_key(c->q->sort, &rec), .serial = it->f.serial, .id = it->f.id};
+        heap_push(&c->heap, &p);
+    }
+    return true;
+}
+
 /* Scan the live view for `q`; write matches [offset, offset+limit) to `o`. *total receives
  * how many matched. False when out of memory. */
 static bool
 live_flows(ns_api_t *api, const api_query_t *q, uint32_t offset, uint32_t limit, api_out_t *o,
            uint64_t *total)
 {
-    *total = 0;
-    heap_t h = {.cap = (size_t)offset + limit};
-    h.v = malloc(h.cap * sizeof(*h.v) + 1);
-    live_item_t *items = malloc(CHUNK * sizeof(*items));
-    bool ok = h.v && items;
+    scan_ctx_t c = {.q = q, .heap = {.cap = (size_t)offset + limit}};
+    c.heap.v = malloc(c.heap.cap * sizeof(*c.heap.v) + 1);
+    live_item_t *it = malloc(sizeof(*it));
+    bool ok = c.heap.v && it && live_each(api, on_scan, &c);
+    *total = c.total;
     if (!ok)
         goto out;
-    uint32_t id = NS_MERGE_NONE;
-    bool more = true;
-    while (more) {
-        uint32_t n = 0;
-        api_lock(api);
-        const ns_merge_t *m = api_merge(api);
-        const ns_inventory_t *inv = api_inventory(api);
-        while (m && n < CHUNK) {
-            id = ns_merge_next(m, id);
-            if (id == NS_MERGE_NONE)
-                break;
-            if (live_copy(m, inv, id, &items[n]))
-                n++;
-        }
-        more = m && id != NS_MERGE_NONE;
-        api_unlock(api);
-        for (uint32_t i = 0; i < n; i++) {
-            ns_flow_rec_t rec;
-            if (!item_match(q, &items[i], &rec))
-                continue;
-            (*total)++;
-            pick_t p = {.key = sort_key(q->sort, &rec), .serial = items[i].f.serial,
-                        .id = items[i].f.id};
-            heap_push(&h, &p);
-        }
-    }
-    qsort(h.v, h.n, sizeof(*h.v), pick_cmp);
-    for (size_t i = offset; i < h.n; i++) {
+    qsort(c.heap.v, c.heap.n, sizeof(*c.heap.v), pick_cmp);
+    for (size_t i = offset; i < c.heap.n; i++) {
         bool got = false;
         api_lock(api);
         const ns_merge_t *m = api_merge(api);
         if (m)
-            got = live_copy(m, api_inventory(api), h.v[i].id, &items[0]) &&
-                  items[0].f.serial == h.v[i].serial;
+            got = live_copy(m, api_inventory(api), c.heap.v[i].id, it) &&
+                  it->f.serial == c.heap.v[i].serial;
         api_unlock(api);
         if (!got)
             continue; /* gone since the scan */
         ns_flow_rec_t rec;
-        live_rec(&items[0].f, &rec);
-        api_out_rec(o, &rec, items[0].agent[0], "live", NULL);
-        if (!o->csv && items[0].f.n_obs > 1) {
+        live_rec(&it->f, &rec);
+        api_out_rec(o, &rec, it->agent[0], "live", NULL);
+        if (!o->csv && it->f.n_obs > 1) {
             /* "observers" for flows seen by several agents: replace the closing brace */
             o->resp->len--;
-            ns_httpd_resp_printf(o->resp, ",\"observers\":%u}", items[0].f.n_obs);
+            ns_httpd_resp_printf(o->resp, ",\"observers\":%u}", it->f.n_obs);
         }
     }
 out:
-    free(items);
-    free(h.v);
+    free(it);
+    free(c.heap.v);
     return ok;
 }
 
@@ -685,6 +711,25 @@ uid_ok(const char *s)
     return true;
 }
 
+typedef struct {
+    const char *uid;
+    live_item_t *item; /* the flow found */
+    bool found;
+} find_ctx_t;
+
+static bool
+on_find(void *ud, const live_item_t *it)
+{
+    find_ctx_t *c = ud;
+    for (uint32_t k = 0; k < it->f.n_obs; k++)
+        if (strcmp(it->f.obs[k].uid, c->uid) == 0) {
+            *c->item = *it;
+            c->found = true;
+            return false;
+        }
+    return true;
+}
+
 static void
 get_flow(ns_api_t *api, const char *uid, ns_httpd_resp_t *r, api_err_t *e)
 {
@@ -693,33 +738,15 @@ get_flow(ns_api_t *api, const char *uid, ns_httpd_resp_t *r, api_err_t *e)
         snprintf(e->msg, sizeof(e->msg), "no such flow");
         return;
     }
-    live_item_t *items = malloc(CHUNK * sizeof(*items));
-    if (items == NULL) {
+    find_ctx_t fc = {.uid = uid};
+    fc.item = malloc(sizeof(*fc.item));
+    if (fc.item == NULL || !live_each(api, on_find, &fc)) {
+        free(fc.item);
         r->oom = true;
         return;
     }
-    int found = -1;
-    uint32_t id = NS_MERGE_NONE;
-    bool more = true;
-    while (more && found < 0) {
-        uint32_t n = 0;
-        api_lock(api);
-        const ns_merge_t *m = api_merge(api);
-        const ns_inventory_t *inv = api_inventory(api);
-        while (m && n < CHUNK) {
-            id = ns_merge_next(m, id);
-            if (id == NS_MERGE_NONE)
-                break;
-            if (live_copy(m, inv, id, &items[n]))
-                n++;
-        }
-        more = m && id != NS_MERGE_NONE;
-        api_unlock(api);
-        for (uint32_t i = 0; i < n && found < 0; i++)
-            for (uint32_t k = 0; k < items[i].f.n_obs; k++)
-                if (strcmp(items[i].f.obs[k].uid, uid) == 0)
-                    found = (int)i;
-    }
+    int found = fc.found ? 0 : -1;
+    live_item_t *items = fc.item;
     api_out_t o = {.resp = r};
     ns_httpd_resp_printf(r, "{\"uid\":");
     ns_httpd_resp_json_str(r, uid);
@@ -883,63 +910,56 @@ group_add(groups_t *g, const char *label, const ns_flow_rec_t *r)
 
 /* Visit every live flow matching the time window, grouped by `group` (0 host, 1 pair, 2
  * port, 3 service, 4 protocol). */
+typedef struct {
+    int group;
+    uint64_t from_ns, to_ns;
+    groups_t *g;
+} group_ctx_t;
+
+static bool
+on_group(void *ud, const live_item_t *it)
+{
+    group_ctx_t *c = ud;
+    ns_flow_rec_t r;
+    live_rec(&it->f, &r);
+    if (r.last_ns < c->from_ns || (c->to_ns && r.first_ns >= c->to_ns))
+        return true;
+    char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], label[2 * INET6_ADDRSTRLEN + 2], pb[8];
+    switch (c->group) {
+    case 0:
+        addr_text(&r, &r.orig_h, a, sizeof(a));
+        addr_text(&r, &r.resp_h, b, sizeof(b));
+        group_add(c->g, a, &r);
+        if (strcmp(a, b) != 0)
+            group_add(c->g, b, &r);
+        break;
+    case 1:
+        addr_text(&r, &r.orig_h, a, sizeof(a));
+        addr_text(&r, &r.resp_h, b, sizeof(b));
+        snprintf(label, sizeof(label), "%s %s", a, b);
+        group_add(c->g, label, &r);
+        break;
+    case 2:
+        snprintf(label, sizeof(label), "%s/%u", proto_label(r.proto, pb, sizeof(pb)), r.resp_p);
+        group_add(c->g, label, &r);
+        break;
+    case 3:
+        group_add(c->g, r.service[0] ? r.service : "none", &r);
+        break;
+    default:
+        group_add(c->g, proto_label(r.proto, pb, sizeof(pb)), &r);
+        break;
+    }
+    return !c->g->oom;
+}
+
+/* Group every live flow in the time window by `group` (0 host, 1 pair, 2 port, 3 service,
+ * 4 protocol). */
 static bool
 live_groups(ns_api_t *api, int group, uint64_t from_ns, uint64_t to_ns, groups_t *g)
 {
-    live_item_t *items = malloc(CHUNK * sizeof(*items));
-    if (items == NULL)
-        return false;
-    uint32_t id = NS_MERGE_NONE;
-    bool more = true;
-    while (more) {
-        uint32_t n = 0;
-        api_lock(api);
-        const ns_merge_t *m = api_merge(api);
-        while (m && n < CHUNK) {
-            id = ns_merge_next(m, id);
-            if (id == NS_MERGE_NONE)
-                break;
-            if (ns_merge_view(m, id, &items[n].f))
-                n++;
-        }
-        more = m && id != NS_MERGE_NONE;
-        api_unlock(api);
-        for (uint32_t i = 0; i < n; i++) {
-            ns_flow_rec_t r;
-            live_rec(&items[i].f, &r);
-            if (r.last_ns < from_ns || (to_ns && r.first_ns >= to_ns))
-                continue;
-            char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], label[2 * INET6_ADDRSTRLEN + 2], pb[8];
-            switch (group) {
-            case 0:
-                addr_text(&r, &r.orig_h, a, sizeof(a));
-                addr_text(&r, &r.resp_h, b, sizeof(b));
-                group_add(g, a, &r);
-                if (strcmp(a, b) != 0)
-                    group_add(g, b, &r);
-                break;
-            case 1:
-                addr_text(&r, &r.orig_h, a, sizeof(a));
-                addr_text(&r, &r.resp_h, b, sizeof(b));
-                snprintf(label, sizeof(label), "%s %s", a, b);
-                group_add(g, label, &r);
-                break;
-            case 2:
-                snprintf(label, sizeof(label), "%s/%u", proto_label(r.proto, pb, sizeof(pb)),
-                         r.resp_p);
-                group_add(g, label, &r);
-                break;
-            case 3:
-                group_add(g, r.service[0] ? r.service : "none", &r);
-                break;
-            default:
-                group_add(g, proto_label(r.proto, pb, sizeof(pb)), &r);
-                break;
-            }
-        }
-    }
-    free(items);
-    return !g->oom;
+    group_ctx_t c = {.group = group, .from_ns = from_ns, .to_ns = to_ns, .g = g};
+    return live_each(api, on_group, &c) && !g->oom;
 }
 
 static int g_top_by; /* qsort has no context argument: set under top_lock */

@@ -334,6 +334,8 @@ no_unescape(void *cls, struct MHD_Connection *con, char *s)
     return strlen(s);
 }
 
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {

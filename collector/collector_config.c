@@ -112,9 +112,8 @@ ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t e
 }
 
 bool
-ns_collector_config_http(const ns_collector_config_t *c, void *httpd_opts)
+ns_collector_config_http(const ns_collector_config_t *c, ns_httpd_opts_t *o)
 {
-    ns_httpd_opts_t *o = httpd_opts;
     ns_httpd_opts_default(o);
     o->listen = c->http_listen;
     o->token = c->http_token;

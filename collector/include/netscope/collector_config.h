@@ -1,7 +1,7 @@
 /* collector_config.h - netscope-collector's options: defaults, the TOML keys, cross-checks.
  *
  * Every option is a key of /etc/netscope/collector.toml (sections [collector], [output],
- * [merge], [agents]) and can be overridden on the command line (named options for the usual
+ * [merge], [agents], [http]) and can be overridden on the command line (named options for the usual
  * ones, --set section.key=VALUE for all).
  */
 #ifndef NETSCOPE_COLLECTOR_CONFIG_H
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "netscope/config.h"
+#include "netscope/httpd.h"
 
 #define NS_COLLECTOR_CONFIG_DEFAULT "/etc/netscope/collector.toml"
 
@@ -55,10 +56,8 @@ void ns_collector_config_free(ns_collector_config_t *c);
 /* Checks across options (keys unless insecure; an endpoint): false with a sentence. */
 bool ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t errlen);
 
-struct ns_httpd_opts; /* httpd.h */
-
 /* The HTTP server options of `c` (strings point into `c`). False when the API is off
  * (http.listen empty). */
-bool ns_collector_config_http(const ns_collector_config_t *c, void *httpd_opts);
+bool ns_collector_config_http(const ns_collector_config_t *c, ns_httpd_opts_t *o);
 
 #endif /* NETSCOPE_COLLECTOR_CONFIG_H */

@@ -258,6 +258,14 @@ typedef struct {
 } heap_t;
 
 static void
+pick_swap(pick_t *a, pick_t *b)
+{
+    pick_t t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void
 heap_sift_down(heap_t *h, size_t i)
 {
     for (;;) {
@@ -268,9 +276,7 @@ heap_sift_down(heap_t *h, size_t i)
             w = r;
         if (w == i)
             return;
-        pick_t t = h->v[i];
-        h->v[i] = h->v[w];
-        h->v[w] = t;
+        pick_swap(&h->v[i], &h->v[w]);
         i = w;
     }
 }
@@ -291,9 +297,7 @@ heap_push(heap_t *h, const pick_t *p)
         size_t up = (i - 1) / 2;
         if (!pick_before(&h->v[up], &h->v[i]))
             break;
-        pick_t t = h->v[i];
-        h->v[i] = h->v[up];
-        h->v[up] = t;
+        pick_swap(&h->v[i], &h->v[up]);
         i = up;
     }
 }

@@ -283,20 +283,31 @@ rfc3339(const char *s, uint64_t *out_ns)
     return true;
 }
 
+/* Digits at *p (at least one) as a count of seconds no larger than MAX_UNIX_S. */
+static bool
+seconds(const char **p, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (**p < '0' || **p > '9')
+        return false;
+    while (**p >= '0' && **p <= '9') {
+        v = v * 10 + (uint64_t)(**p - '0');
+        if (v > MAX_UNIX_S)
+            return false;
+        (*p)++;
+    }
+    *out = v;
+    return true;
+}
+
 /* "<n><unit>" with unit s, m, h, d, w, or none (seconds) when `bare` is allowed. */
 static bool
 span_s(const char *s, bool bare, uint64_t *out_s)
 {
-    uint64_t v = 0;
+    uint64_t v;
     const char *p = s;
-    if (*p < '0' || *p > '9')
+    if (!seconds(&p, &v))
         return false;
-    while (*p >= '0' && *p <= '9') {
-        v = v * 10 + (uint64_t)(*p - '0');
-        if (v > MAX_UNIX_S)
-            return false;
-        p++;
-    }
     uint64_t mul;
     switch (*p) {
     case 's':
@@ -348,15 +359,9 @@ ns_qs_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
     if (strlen(s) >= 10 && s[4] == '-')
         return rfc3339(s, out_ns);
     const char *p = s;
-    uint64_t v = 0;
-    if (*p < '0' || *p > '9')
+    uint64_t v;
+    if (!seconds(&p, &v))
         return false;
-    while (*p >= '0' && *p <= '9') {
-        v = v * 10 + (uint64_t)(*p - '0');
-        if (v > MAX_UNIX_S)
-            return false;
-        p++;
-    }
     uint64_t frac;
     if (!fraction(&p, &frac) || *p != '\0')
         return false;

@@ -51,6 +51,12 @@ const ns_opt_t ns_agent_opts[] = {
     OPT("export.drain_ms", NS_OPT_UINT, drain_ms, 0, 3600000,
         "at exit: wait this long for final records to be acknowledged, ms"),
     OPT("ring.size_mb", NS_OPT_UINT, ring_mb, 1, 65536, "ring of recent frames, MB"),
+    OPT("metrics.listen", NS_OPT_STRING, metrics_listen, 0, 0,
+        "serve /metrics on ADDR:PORT or [ADDR]:PORT (\"\" = off, the default)"),
+    OPT("metrics.token", NS_OPT_STRING, metrics_token, 0, 0,
+        "/metrics bearer token (needed for a non-loopback address)"),
+    OPT("metrics.no_auth", NS_OPT_BOOL, metrics_no_auth, 0, 0,
+        "serve /metrics on a non-loopback address without a token"),
 };
 
 const size_t ns_agent_nopts = sizeof(ns_agent_opts) / sizeof(ns_agent_opts[0]);

@@ -242,9 +242,29 @@ main(int argc, char **argv)
         ns_agent_config_free(&cfg);
         return 1;
     }
+    /* /metrics (off by default), bound before privileges are dropped */
+    ns_httpd_t *metrics = NULL;
+    if (cfg.metrics_listen && cfg.metrics_listen[0]) {
+        ns_httpd_opts_t ho;
+        ns_httpd_opts_default(&ho);
+        ho.listen = cfg.metrics_listen;
+        ho.token = cfg.metrics_token;
+        ho.no_auth = cfg.metrics_no_auth;
+        ho.threads = 1;
+        metrics = ns_httpd_start(&ho, ns_agent_metrics_handle, agent, err, sizeof(err));
+        if (metrics == NULL) {
+            fprintf(stderr, "netscope-agent: %s\n", err);
+            ns_agent_destroy(&agent);
+            ns_agent_config_free(&cfg);
+            return 1;
+        }
+        ns_httpd_set_ready(metrics, true);
+        ns_log_info("metrics on http://%s/metrics", cfg.metrics_listen);
+    }
     char who[64];
     if (!ns_privs_drop(cfg.user, who, sizeof(who), err, sizeof(err))) {
         fprintf(stderr, "netscope-agent: %s\n", err);
+        ns_httpd_stop(&metrics);
         ns_agent_destroy(&agent);
         ns_agent_config_free(&cfg);
         return 1;
@@ -265,6 +285,7 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     rc = ns_agent_run(agent);
+    ns_httpd_stop(&metrics);
     g_agent = NULL;
     ns_agent_destroy(&agent);
     ns_agent_config_free(&cfg);

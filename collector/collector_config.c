@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "netscope/httpd.h"
 #include "netscope/log.h"
 
 #define OPT(k, t, f, lo, hi, h)                                                                    \
@@ -54,6 +55,21 @@ const ns_opt_t ns_collector_opts[] = {
     OPT("agents.max", NS_OPT_UINT, max_agents, 1, 65536, "agents known at most"),
     OPT("agents.silence", NS_OPT_SECONDS, silence_ns, 1, DAY_S,
         "an agent silent this long is marked disconnected, s"),
+    OPT("http.listen", NS_OPT_STRING, http_listen, 0, 0,
+        "serve the API and /metrics on ADDR:PORT or [ADDR]:PORT (\"\" = off)"),
+    OPT("http.token", NS_OPT_STRING, http_token, 0, 0,
+        "API bearer token (needed to serve a non-loopback address)"),
+    OPT("http.no_auth", NS_OPT_BOOL, http_no_auth, 0, 0,
+        "serve a non-loopback address without a token"),
+    OPT("http.max_connections", NS_OPT_UINT, http_max_connections, 1, 100000,
+        "HTTP connections at most"),
+    OPT("http.per_client", NS_OPT_UINT, http_per_client, 1, 100000,
+        "HTTP connections from one address at most"),
+    OPT("http.idle_timeout", NS_OPT_SECONDS, http_idle_ns, 1, 3600,
+        "close an idle HTTP connection after, s"),
+    OPT("http.max_request", NS_OPT_UINT, http_max_request, 1024, 16u << 20,
+        "largest HTTP request (line, headers, body), bytes"),
+    OPT("http.threads", NS_OPT_UINT, http_threads, 1, 64, "HTTP server threads"),
 };
 
 const size_t ns_collector_nopts = sizeof(ns_collector_opts) / sizeof(ns_collector_opts[0]);
@@ -75,7 +91,14 @@ ns_collector_config_defaults(ns_collector_config_t *c)
     c->keep_1s_ns = 3600ull * 1000000000ull;
     c->keep_1m_ns = 7ull * DAY_S * 1000000000ull;
     c->keep_1h_ns = 365ull * DAY_S * 1000000000ull;
-    return ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "collector.listen",
+    c->http_max_connections = NS_HTTPD_MAX_CONNECTIONS_DEFAULT;
+    c->http_per_client = NS_HTTPD_PER_CLIENT_DEFAULT;
+    c->http_idle_ns = NS_HTTPD_IDLE_TIMEOUT_DEFAULT_S * 1000000000ull;
+    c->http_max_request = NS_HTTPD_MAX_REQUEST_DEFAULT;
+    c->http_threads = NS_HTTPD_THREADS_DEFAULT;
+    return ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "http.listen",
+                                "127.0.0.1:8080") &&
+            ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "collector.listen",
                                 "tcp://*:5556") &&
            ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "collector.log_level",
                                 "info") &&
@@ -113,5 +136,23 @@ ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t e
         snprintf(errbuf, errlen, "storage.commit_interval must be at least 0.001 s");
         return false;
     }
+    ns_httpd_opts_t ho;
+    if (ns_collector_config_http(c, &ho) && !ns_httpd_opts_check(&ho, errbuf, errlen))
+        return false;
     return true;
+}
+
+bool
+ns_collector_config_http(const ns_collector_config_t *c, ns_httpd_opts_t *o)
+{
+    ns_httpd_opts_default(o);
+    o->listen = c->http_listen;
+    o->token = c->http_token;
+    o->no_auth = c->http_no_auth;
+    o->max_connections = (unsigned)c->http_max_connections;
+    o->per_client = (unsigned)c->http_per_client;
+    o->idle_timeout_s = (unsigned)(c->http_idle_ns / 1000000000ull);
+    o->max_request = (size_t)c->http_max_request;
+    o->threads = (unsigned)c->http_threads;
+    return c->http_listen != NULL && c->http_listen[0] != '\0';
 }

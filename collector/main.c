@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "netscope/api.h"
 #include "netscope/collector.h"
 #include "netscope/log.h"
 
@@ -34,6 +35,7 @@ usage(FILE *out)
             "                          [--key NAME.key_secret] [--allowed-keys DIR]\n"
             "                          [--insecure] [--flows-out FILE] [--state-out FILE]\n"
             "                          [--db DIR]\n"
+            "                          [--http ADDR:PORT] [--no-auth]\n"
             "                          [--set SECTION.KEY=VALUE]...\n"
             "\n"
             "Receives flow updates from netscope-agents over ZeroMQ (CurveZMQ), merges them\n"
@@ -51,6 +53,10 @@ usage(FILE *out)
             "      --state-out FILE  where the state goes (default: standard output)\n"
             "      --db DIR          keep history (flows, time series, agents) in an LMDB\n"
             "                        database in DIR (created when missing)\n"
+            "      --http ADDR:PORT  serve the API and /metrics here (default\n"
+            "                        127.0.0.1:8080; \"\" = off); any address but loopback\n"
+            "                        needs http.token or --no-auth\n"
+            "      --no-auth         serve a non-loopback HTTP address without a token\n"
             "      --set KEY=VALUE   any configuration key below\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n"
@@ -63,7 +69,7 @@ usage(FILE *out)
     ns_config_print_keys(ns_collector_opts, ns_collector_nopts, out);
 }
 
-enum { OPT_KEY = 256, OPT_ALLOWED, OPT_INSECURE, OPT_STATE, OPT_SET, OPT_DB };
+enum { OPT_KEY = 256, OPT_ALLOWED, OPT_INSECURE, OPT_STATE, OPT_SET, OPT_DB, OPT_HTTP, OPT_NO_AUTH };
 
 static int
 configure(int argc, char **argv, ns_collector_config_t *c)
@@ -78,6 +84,8 @@ configure(int argc, char **argv, ns_collector_config_t *c)
         {"state-out", required_argument, NULL, OPT_STATE},
         {"db", required_argument, NULL, OPT_DB},
         {"set", required_argument, NULL, OPT_SET},
+        {"http", required_argument, NULL, OPT_HTTP},
+        {"no-auth", no_argument, NULL, OPT_NO_AUTH},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -138,8 +146,14 @@ configure(int argc, char **argv, ns_collector_config_t *c)
         case OPT_DB:
             key = "storage.db";
             break;
+        case OPT_HTTP:
+            key = "http.listen";
+            break;
         case OPT_INSECURE:
             c->insecure = true;
+            continue;
+        case OPT_NO_AUTH:
+            c->http_no_auth = true;
             continue;
         case OPT_SET:
             if (!ns_config_set_arg(ns_collector_opts, ns_collector_nopts, c, optarg, err,
@@ -216,7 +230,19 @@ main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* The API reads the collector's state from its own threads; the store (--db) is wired by
+     * the storage issue: NULL = no database. A port in use is not fatal: ingest matters more
+     * than the API, and the error says what to change. */
+    ns_api_t *api = NULL;
+    ns_httpd_opts_t ho;
+    if (ns_collector_config_http(&cfg, &ho)) {
+        api = ns_api_start(&ho, c, NULL, err, sizeof(err));
+        if (api == NULL)
+            ns_log_error("HTTP API not started: %s", err);
+    }
+
     rc = ns_collector_run(c);
+    ns_api_stop(&api);
     if (!ns_collector_dump(c))
         rc = 1;
     g_collector = NULL;

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "netscope/agent_config.h"
+#include "netscope/httpd.h"
 
 typedef struct ns_agent ns_agent_t;
 
@@ -66,6 +67,14 @@ void ns_agent_set_reloader(ns_agent_t *self, ns_agent_reload_fn fn, void *ud);
 
 /* The counters of the run (valid after ns_agent_run() returned). */
 void ns_agent_summary(const ns_agent_t *self, ns_agent_summary_t *out);
+
+/* The httpd handler of the agent's /metrics (Prometheus text; `ud` is the agent): the run's
+ * counters as ns_agent_summary() gives them. Caveat: they are read while the agent's threads
+ * write them, without synchronisation (plain counters, aligned 64-bit loads on the platforms
+ * we run on; ThreadSanitizer would report it): a value may be a moment stale, and the set is
+ * not one snapshot. Publishing them atomically is left to the agent's owners. Other paths:
+ * 404; other methods: 405. */
+void ns_agent_metrics_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp);
 
 /* Free everything and NULL the pointer. NULL-safe. */
 void ns_agent_destroy(ns_agent_t **self_p);

@@ -52,6 +52,10 @@ typedef struct {
     uint64_t drain_ms; /* at stop: how long to wait for final records to be acknowledged */
     /* [ring] */
     uint64_t ring_mb;
+    /* [metrics] the agent's own /metrics (httpd.h) */
+    char *metrics_listen;  /* "ADDR:PORT"; NULL or "" = off (the default) */
+    char *metrics_token;   /* bearer token; needed for a non-loopback address */
+    bool metrics_no_auth;  /* serve a non-loopback address without a token */
 } ns_agent_config_t;
 
 extern const ns_opt_t ns_agent_opts[];

@@ -1,7 +1,7 @@
 /* collector_config.h - netscope-collector's options: defaults, the TOML keys, cross-checks.
  *
  * Every option is a key of /etc/netscope/collector.toml (sections [collector], [output],
- * [merge], [agents]) and can be overridden on the command line (named options for the usual
+ * [merge], [agents], [http]) and can be overridden on the command line (named options for the usual
  * ones, --set section.key=VALUE for all).
  */
 #ifndef NETSCOPE_COLLECTOR_CONFIG_H
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "netscope/config.h"
+#include "netscope/httpd.h"
 
 #define NS_COLLECTOR_CONFIG_DEFAULT "/etc/netscope/collector.toml"
 
@@ -42,6 +43,15 @@ typedef struct {
     /* [agents] */
     uint64_t max_agents;
     uint64_t silence_ns; /* an agent silent this long is marked disconnected */
+    /* [http] (the API, api.h) */
+    char *http_listen;          /* "ADDR:PORT", "[ADDR]:PORT"; "" = no API */
+    char *http_token;           /* bearer token ("" or NULL: none) */
+    bool http_no_auth;          /* serve a non-loopback address without a token */
+    uint64_t http_max_connections;
+    uint64_t http_per_client;
+    uint64_t http_idle_ns;
+    uint64_t http_max_request;  /* bytes */
+    uint64_t http_threads;
 } ns_collector_config_t;
 
 extern const ns_opt_t ns_collector_opts[];
@@ -52,5 +62,9 @@ void ns_collector_config_free(ns_collector_config_t *c);
 
 /* Checks across options (keys unless insecure; an endpoint): false with a sentence. */
 bool ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t errlen);
+
+/* The HTTP server options of `c` (strings point into `c`). False when the API is off
+ * (http.listen empty). */
+bool ns_collector_config_http(const ns_collector_config_t *c, ns_httpd_opts_t *o);
 
 #endif /* NETSCOPE_COLLECTOR_CONFIG_H */

@@ -602,6 +602,12 @@ ns_chsink_put_rollup(ns_chsink_t *self, const char *series, const ns_store_point
     return enqueue(self, T_ROLLUPS, row, n + (size_t)r, "", 0);
 }
 
+void
+ns_chsink_on_rollup(void *sink, const char *series, const struct ns_store_point *p)
+{
+    (void)ns_chsink_put_rollup(sink, series, p);
+}
+
 /* ---- HTTP -------------------------------------------------------------------------------- */
 
 static int

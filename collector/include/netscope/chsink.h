@@ -95,6 +95,11 @@ ns_err_t ns_chsink_put_flow(ns_chsink_t *self, const ns_flow_rec_t *rec,
  * One thread at a time. */
 ns_err_t ns_chsink_put_rollup(ns_chsink_t *self, const char *series, const ns_store_point_t *p);
 
+/* ns_chsink_put_rollup() in the shape of ns_store_opts_t.on_rollup: set
+ *   opts.on_rollup = ns_chsink_on_rollup; opts.rollup_ud = sink;
+ * (a refused bucket is counted in the sink's stats). */
+void ns_chsink_on_rollup(void *sink, const char *series, const struct ns_store_point *p);
+
 /* Ask the sender to send everything queued now and wait until the queues are empty, at most
  * timeout_ms. True when they are. (Tests; the collector relies on batch_ms.) */
 bool ns_chsink_flush(ns_chsink_t *self, uint32_t timeout_ms);

@@ -1,8 +1,8 @@
 /* collector_config.h - netscope-collector's options: defaults, the TOML keys, cross-checks.
  *
  * Every option is a key of /etc/netscope/collector.toml (sections [collector], [output],
- * [merge], [agents]) and can be overridden on the command line (named options for the usual
- * ones, --set section.key=VALUE for all).
+ * [merge], [agents], [clickhouse]) and can be overridden on the command line (named options
+ * for the usual ones, --set section.key=VALUE for all).
  */
 #ifndef NETSCOPE_COLLECTOR_CONFIG_H
 #define NETSCOPE_COLLECTOR_CONFIG_H
@@ -35,6 +35,15 @@ typedef struct {
     /* [agents] */
     uint64_t max_agents;
     uint64_t silence_ns; /* an agent silent this long is marked disconnected */
+    /* [clickhouse] (chsink.h): off while the url is empty */
+    char *ch_url;
+    char *ch_database;
+    char *ch_user;
+    char *ch_password;
+    uint64_t ch_batch_rows;
+    uint64_t ch_batch_ms;
+    uint64_t ch_queue_mb;
+    uint64_t ch_timeout_ms;
 } ns_collector_config_t;
 
 extern const ns_opt_t ns_collector_opts[];
@@ -43,7 +52,8 @@ extern const size_t ns_collector_nopts;
 bool ns_collector_config_defaults(ns_collector_config_t *c);
 void ns_collector_config_free(ns_collector_config_t *c);
 
-/* Checks across options (keys unless insecure; an endpoint): false with a sentence. */
+/* Checks across options (keys unless insecure; an endpoint; an http:// ClickHouse URL):
+ * false with a sentence. */
 bool ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t errlen);
 
 #endif /* NETSCOPE_COLLECTOR_CONFIG_H */

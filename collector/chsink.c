@@ -862,6 +862,7 @@ send_round(ns_chsink_t *s, char *msg, size_t msglen)
         if (!create_schema(s, msg, msglen)) {
             pthread_mutex_lock(&s->mu);
             s->st.failures++;
+            s->st.connected = false;
             pthread_mutex_unlock(&s->mu);
             return false;
         }
@@ -888,6 +889,7 @@ send_round(ns_chsink_t *s, char *msg, size_t msglen)
             q_consume(&s->q[t], bytes, rows);
             s->q[t].retry = false;
             s->st.batches_sent++;
+            s->st.connected = true;
             if (t == T_FLOWS)
                 s->st.flows_sent += rows;
             else
@@ -896,6 +898,7 @@ send_round(ns_chsink_t *s, char *msg, size_t msglen)
         } else {
             s->q[t].retry = true;
             s->st.failures++;
+            s->st.connected = false;
         }
         pthread_mutex_unlock(&s->mu);
         if (!ok)
@@ -948,14 +951,12 @@ sender(void *arg)
         pthread_mutex_lock(&s->mu);
         now = mono_ms();
         if (ok) {
-            if (!s->st.connected && s->backoff_ms > 0)
+            if (s->backoff_ms > 0)
                 ns_log_info("ClickHouse at %s: sending again", s->url);
-            s->st.connected = true;
             s->backoff_ms = 0;
             next_try = 0;
             last_send = now;
         } else {
-            s->st.connected = false;
             s->schema_ok = false; /* a restarted server or a dropped table: create again */
             s->backoff_ms = s->backoff_ms == 0                      ? s->o.retry_min_ms
                             : s->backoff_ms > s->o.retry_max_ms / 2 ? s->o.retry_max_ms

@@ -113,7 +113,7 @@ typedef struct {
     uint64_t drops;                        /* rows refused (queue full) or lost at destroy */
     uint64_t schema_created;               /* times the CREATE statements all succeeded */
     uint64_t queue_rows, queue_bytes;      /* waiting now */
-    bool connected;                        /* the last request succeeded */
+    bool connected; /* the last INSERT succeeded and no request failed since */
 } ns_chsink_stats_t;
 
 /* Counters, copied under the sink's lock (any thread). */

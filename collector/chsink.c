@@ -524,7 +524,8 @@ enqueue(ns_chsink_t *s, size_t t, const char *a, size_t na, const char *b, size_
             s->st.flows_queued++;
         else
             s->st.rollups_queued++;
-        if (q->rows == s->o.batch_rows) /* a full batch: no need to wait for batch_ms */
+        /* the first row starts the batch_ms clock; a full batch goes at once */
+        if (q->rows == 1 || q->rows == s->o.batch_rows)
             pthread_cond_signal(&s->wake);
     } else {
         s->st.drops++;
@@ -863,6 +864,8 @@ send_round(ns_chsink_t *s, char *msg, size_t msglen)
             pthread_mutex_lock(&s->mu);
             s->st.failures++;
             s->st.connected = false;
+            for (size_t t = 0; t < N_TABLES; t++) /* their next INSERT is a retry */
+                s->q[t].retry = s->q[t].rows > 0;
             pthread_mutex_unlock(&s->mu);
             return false;
         }

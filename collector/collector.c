@@ -548,6 +548,9 @@ ns_collector_run(ns_collector_t *self)
     pthread_mutex_lock(&c->lock);
     flush_and_ack(c);
     pthread_mutex_unlock(&c->lock);
+    /* the exit state then counts what reached ClickHouse (a bounded wait when it is down) */
+    if (c->ch && !ns_chsink_flush(c->ch, 5000))
+        ns_log_warn("ClickHouse: rows still queued at exit (see the clickhouse_* counters)");
     return rc;
 }
 

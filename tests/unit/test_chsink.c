@@ -399,6 +399,24 @@ START_TEST(schema_names_are_netscope_flows_names)
 }
 END_TEST
 
+/* README.md shows the statements as they are run. */
+START_TEST(schema_in_readme)
+{
+    FILE *f = fopen(NS_TEST_SRC "/../README.md", "r");
+    ck_assert_ptr_nonnull(f);
+    static char readme[1 << 20];
+    size_t n = fread(readme, 1, sizeof(readme) - 1, f);
+    fclose(f);
+    readme[n] = '\0';
+    for (size_t i = 0; i < ns_chsink_schema_count(); i++) {
+        char sql[8192], stmt[8200];
+        ck_assert_uint_gt(ns_chsink_schema("netscope", i, sql, sizeof(sql)), 0);
+        snprintf(stmt, sizeof(stmt), "%s;\n", sql);
+        ck_assert_msg(strstr(readme, stmt) != NULL, "README.md lacks: %s", sql);
+    }
+}
+END_TEST
+
 START_TEST(schema_first_then_full_batches)
 {
     fake_t *f = fake_start();
@@ -669,6 +687,7 @@ chsink_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("valid");
     tcase_add_test(tc, schema_names_are_netscope_flows_names);
+    tcase_add_test(tc, schema_in_readme);
     tcase_add_test(tc, schema_first_then_full_batches);
     tcase_add_test(tc, hostile_strings_round_trip);
     suite_add_tcase(s, tc);

@@ -109,7 +109,7 @@ typedef struct {
     uint64_t flows_sent, rollups_sent;     /* rows ClickHouse acknowledged */
     uint64_t batches_sent;                 /* INSERTs acknowledged */
     uint64_t failures;                     /* requests that failed (INSERT or CREATE) */
-    uint64_t retries;                      /* INSERTs of a batch that had failed before */
+    uint64_t retries;                      /* INSERTs of a batch that waited through a failure */
     uint64_t drops;                        /* rows refused (queue full) or lost at destroy */
     uint64_t schema_created;               /* times the CREATE statements all succeeded */
     uint64_t queue_rows, queue_bytes;      /* waiting now */

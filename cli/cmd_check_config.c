@@ -29,7 +29,7 @@ usage(FILE *out)
                  "  --agent       an agent configuration ([agent] [capture] [flows] [export] "
                  "[ring])\n"
                  "  --collector   a collector configuration ([collector] [output] [merge] "
-                 "[agents])\n"
+                 "[agents] [clickhouse])\n"
                  "  -h, --help    this text\n");
 }
 
@@ -37,7 +37,7 @@ usage(FILE *out)
 static const char *
 guess_kind(const char *path)
 {
-    static const char *const collector[] = {"collector", "output", "merge", "agents"};
+    static const char *const collector[] = {"collector", "output", "merge", "agents", "clickhouse"};
     ns_toml_t *doc = ns_toml_parse_file(path, NULL, 0);
     if (doc == NULL)
         return NULL;

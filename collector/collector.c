@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "flow_record.h"
+#include "netscope/chsink.h"
 #include "netscope/codec.h"
 #include "netscope/dump.h"
 #include "netscope/log.h"
@@ -51,6 +52,7 @@ struct ns_collector {
     ns_merge_t *merge;
     ns_txstore_t *txs; /* transactions that came in updates, until their final record */
     FILE *flows;
+    ns_chsink_t *ch; /* the ClickHouse export, NULL when off */
     ns_flow_record_buf_t buf;
     peer_t *peers;
     uint32_t n_peers, cap_peers;
@@ -143,6 +145,22 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
             goto fail;
         }
     }
+    if (cfg->ch_url && cfg->ch_url[0]) {
+        ns_chsink_opts_t ho;
+        ns_chsink_opts_default(&ho);
+        ho.url = cfg->ch_url;
+        ho.database = cfg->ch_database;
+        ho.user = cfg->ch_user;
+        ho.password = cfg->ch_password;
+        ho.batch_rows = (uint32_t)cfg->ch_batch_rows;
+        ho.batch_ms = (uint32_t)cfg->ch_batch_ms;
+        ho.queue_bytes = cfg->ch_queue_mb << 20;
+        ho.timeout_ms = (uint32_t)cfg->ch_timeout_ms;
+        c->ch = ns_chsink_new(&ho, errbuf, errlen);
+        if (c->ch == NULL)
+            goto fail;
+        ns_log_info("exporting flows to ClickHouse at %s", cfg->ch_url);
+    }
     return c;
 fail:
     ns_collector_destroy(&c);
@@ -155,6 +173,7 @@ ns_collector_destroy(ns_collector_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     ns_collector_t *c = *self_p;
+    ns_chsink_destroy(&c->ch); /* sends what is queued first (bounded) */
     ns_link_destroy(&c->link);
     ns_codec_destroy(&c->codec);
     ns_inventory_destroy(&c->inv);
@@ -284,12 +303,19 @@ write_update(ns_collector_t *c, const char *agent, const ns_flow_rec_t *r, uint6
 }
 
 /* The final record of flow r->uid from agent `idx` (named `agent`), with the transactions its
- * updates carried before it, as one line of the flows file. */
+ * updates carried before it, as one line of the flows file and a row for ClickHouse. */
 static void
-write_final(ns_collector_t *c, uint32_t idx, const char *agent, const ns_flow_rec_t *r)
+write_final(ns_collector_t *c, uint32_t idx, const char *agent, const ns_flow_rec_t *r,
+            uint64_t now)
 {
     ns_flow_rec_t whole;
     ns_txstore_take(c->txs, idx, r, &whole);
+    if (c->ch) {
+        /* conn and primary: per agent for now, until the store's connection ids */
+        ns_store_meta_t meta = {.received_ns = now, .conn = 0, .primary = true, .observers = 1};
+        snprintf(meta.agent, sizeof(meta.agent), "%s", agent);
+        (void)ns_chsink_put_flow(c->ch, &whole, &meta); /* a refusal is counted there */
+    }
     if (c->flows == NULL)
         return;
     ns_flow_record_extra_t extra = {.agent = agent};
@@ -323,7 +349,7 @@ batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
             if (c->cfg->updates && c->flows && rc != NS_MERGE_STALE && rc != NS_MERGE_INVALID)
                 write_update(c, a ? a->id : "?", r, now);
         } else if (rc != NS_MERGE_DUP_FINAL && rc != NS_MERGE_INVALID)
-            write_final(c, p->agent, a ? a->id : "?", r);
+            write_final(c, p->agent, a ? a->id : "?", r, now);
     }
 }
 
@@ -522,6 +548,9 @@ ns_collector_run(ns_collector_t *self)
     pthread_mutex_lock(&c->lock);
     flush_and_ack(c);
     pthread_mutex_unlock(&c->lock);
+    /* the exit state then counts what reached ClickHouse (a bounded wait when it is down) */
+    if (c->ch && !ns_chsink_flush(c->ch, 5000))
+        ns_log_warn("ClickHouse: rows still queued at exit (see the clickhouse_* counters)");
     return rc;
 }
 
@@ -573,7 +602,27 @@ ns_collector_dump(ns_collector_t *self)
         {"merge_stale", ms.stale},
         {"merge_duplicate_finals", ms.dup_finals},
         {"merge_evicted", ms.evicted},
+        /* the ClickHouse export (all 0 when it is off) */
+        {"clickhouse_flows_queued", 0},
+        {"clickhouse_rollups_queued", 0},
+        {"clickhouse_flows_sent", 0},
+        {"clickhouse_rollups_sent", 0},
+        {"clickhouse_batches_sent", 0},
+        {"clickhouse_failures", 0},
+        {"clickhouse_retries", 0},
+        {"clickhouse_drops", 0},
+        {"clickhouse_queue_rows", 0},
     };
+    if (c->ch) {
+        ns_chsink_stats_t hs;
+        ns_chsink_stats(c->ch, &hs);
+        const uint64_t v[] = {hs.flows_queued, hs.rollups_queued, hs.flows_sent,
+                              hs.rollups_sent, hs.batches_sent,   hs.failures,
+                              hs.retries,      hs.drops,          hs.queue_rows};
+        size_t first = sizeof(k) / sizeof(k[0]) - sizeof(v) / sizeof(v[0]);
+        for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+            k[first + i].value = v[i];
+    }
     const char *path = c->cfg->state;
     bool to_stdout = path == NULL || path[0] == '\0' || strcmp(path, "-") == 0;
     char tmp[4096];
@@ -605,6 +654,12 @@ const ns_collector_stats_t *
 ns_collector_stats(const ns_collector_t *self)
 {
     return &self->st;
+}
+
+ns_chsink_t *
+ns_collector_chsink(const ns_collector_t *self)
+{
+    return self->ch;
 }
 
 const char *

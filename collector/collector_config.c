@@ -70,6 +70,20 @@ const ns_opt_t ns_collector_opts[] = {
     OPT("http.max_request", NS_OPT_UINT, http_max_request, 1024, 16u << 20,
         "largest HTTP request (line, headers, body), bytes"),
     OPT("http.threads", NS_OPT_UINT, http_threads, 1, 64, "HTTP server threads"),
+    OPT("clickhouse.url", NS_OPT_STRING, ch_url, 0, 0,
+        "send flows and roll-ups to ClickHouse at http://HOST:PORT (\"\" = off)"),
+    OPT("clickhouse.database", NS_OPT_STRING, ch_database, 0, 0,
+        "ClickHouse database, created when missing"),
+    OPT("clickhouse.user", NS_OPT_STRING, ch_user, 0, 0, "ClickHouse user (\"\" = default)"),
+    OPT("clickhouse.password", NS_OPT_STRING, ch_password, 0, 0, "ClickHouse password"),
+    OPT("clickhouse.batch_rows", NS_OPT_UINT, ch_batch_rows, 1, 1000000,
+        "rows per INSERT at most (sent as soon as that many wait)"),
+    OPT("clickhouse.batch_ms", NS_OPT_UINT, ch_batch_ms, 10, 600000,
+        "send what waits at least this often, ms"),
+    OPT("clickhouse.queue_mb", NS_OPT_UINT, ch_queue_mb, 1, 65536,
+        "rows waiting for ClickHouse at most, MB (then new rows are dropped)"),
+    OPT("clickhouse.timeout_ms", NS_OPT_UINT, ch_timeout_ms, 100, 600000,
+        "ClickHouse connect, send and receive timeout, ms"),
 };
 
 const size_t ns_collector_nopts = sizeof(ns_collector_opts) / sizeof(ns_collector_opts[0]);
@@ -96,13 +110,19 @@ ns_collector_config_defaults(ns_collector_config_t *c)
     c->http_idle_ns = NS_HTTPD_IDLE_TIMEOUT_DEFAULT_S * 1000000000ull;
     c->http_max_request = NS_HTTPD_MAX_REQUEST_DEFAULT;
     c->http_threads = NS_HTTPD_THREADS_DEFAULT;
+    c->ch_batch_rows = 10000;
+    c->ch_batch_ms = 1000;
+    c->ch_queue_mb = 64;
+    c->ch_timeout_ms = 10000;
     return ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "http.listen",
                                 "127.0.0.1:8080") &&
             ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "collector.listen",
                                 "tcp://*:5556") &&
            ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "collector.log_level",
                                 "info") &&
-           ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "output.state", "-");
+           ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "output.state", "-") &&
+           ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "clickhouse.database",
+                                "netscope");
 }
 
 void
@@ -139,6 +159,10 @@ ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t e
     ns_httpd_opts_t ho;
     if (ns_collector_config_http(c, &ho) && !ns_httpd_opts_check(&ho, errbuf, errlen))
         return false;
+    if (c->ch_url && c->ch_url[0] && strncmp(c->ch_url, "http://", 7) != 0) {
+        snprintf(errbuf, errlen, "clickhouse.url '%s' is not http://HOST[:PORT]", c->ch_url);
+        return false;
+    }
     return true;
 }
 

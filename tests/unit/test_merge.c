@@ -964,7 +964,7 @@ START_TEST(update_info_deltas)
     ck_assert_int_eq(ns_merge_update_info(m, A, &bad, 104 * SEC, &id), NS_MERGE_INVALID);
     ck_assert_uint_eq(id.id, NS_MERGE_NONE);
     ck_assert_uint_eq(id.serial, 0);
-    ns_merge_destroy(m);
+    ns_merge_destroy(&m);
 }
 END_TEST
 

@@ -12,7 +12,7 @@
  * dropped and counted.
  *
  * The live view and the inventory are written as JSON (dump.h) on request (SIGUSR1) and at
- * exit.
+ * exit. With [clickhouse] url set, final records also go to ClickHouse (chsink.h).
  */
 #ifndef NETSCOPE_COLLECTOR_H
 #define NETSCOPE_COLLECTOR_H
@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netscope/chsink.h"
 #include "netscope/collector_config.h"
 #include "netscope/inventory.h"
 #include "netscope/merge.h"
@@ -72,6 +73,9 @@ const ns_inventory_t *ns_collector_inventory(const ns_collector_t *self); /* und
 void ns_collector_link_stats(const ns_collector_t *self, uint64_t *refused_keys,
                              uint64_t *handshake_failures);
 uint64_t ns_collector_codec_rejects(const ns_collector_t *self);
+/* The ClickHouse export ([clickhouse] url), NULL when off; the collector owns it. Its
+ * counters (ns_chsink_stats()) may be read from any thread without the lock. */
+ns_chsink_t *ns_collector_chsink(const ns_collector_t *self);
 const char *ns_collector_endpoint(const ns_collector_t *self);
 
 void ns_collector_destroy(ns_collector_t **self_p);

@@ -1,8 +1,8 @@
 /* collector_config.h - netscope-collector's options: defaults, the TOML keys, cross-checks.
  *
  * Every option is a key of /etc/netscope/collector.toml (sections [collector], [output],
- * [merge], [agents], [http]) and can be overridden on the command line (named options for the usual
- * ones, --set section.key=VALUE for all).
+ * [merge], [agents], [storage], [http], [clickhouse]) and can be overridden on the command line
+ * (named options for the usual ones, --set section.key=VALUE for all).
  */
 #ifndef NETSCOPE_COLLECTOR_CONFIG_H
 #define NETSCOPE_COLLECTOR_CONFIG_H
@@ -52,6 +52,15 @@ typedef struct {
     uint64_t http_idle_ns;
     uint64_t http_max_request;  /* bytes */
     uint64_t http_threads;
+    /* [clickhouse] (chsink.h): off while the url is empty */
+    char *ch_url;
+    char *ch_database;
+    char *ch_user;
+    char *ch_password;
+    uint64_t ch_batch_rows;
+    uint64_t ch_batch_ms;
+    uint64_t ch_queue_mb;
+    uint64_t ch_timeout_ms;
 } ns_collector_config_t;
 
 extern const ns_opt_t ns_collector_opts[];
@@ -60,7 +69,8 @@ extern const size_t ns_collector_nopts;
 bool ns_collector_config_defaults(ns_collector_config_t *c);
 void ns_collector_config_free(ns_collector_config_t *c);
 
-/* Checks across options (keys unless insecure; an endpoint): false with a sentence. */
+/* Checks across options (keys unless insecure; an endpoint; an http:// ClickHouse URL):
+ * false with a sentence. */
 bool ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t errlen);
 
 /* The HTTP server options of `c` (strings point into `c`). False when the API is off

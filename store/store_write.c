@@ -250,6 +250,25 @@ ns_store_sync(ns_store_t *self, uint32_t timeout_ms)
     return ok;
 }
 
+uint64_t
+ns_store_ticket(ns_store_t *self)
+{
+    /* the second being summed is not waited for: series points are not acknowledged */
+    pthread_mutex_lock(&self->qlock);
+    uint64_t t = self->enq_seq;
+    pthread_mutex_unlock(&self->qlock);
+    return t;
+}
+
+bool
+ns_store_done(ns_store_t *self, uint64_t ticket)
+{
+    pthread_mutex_lock(&self->qlock);
+    bool done = self->done_seq >= ticket;
+    pthread_mutex_unlock(&self->qlock);
+    return done;
+}
+
 /* ---- the writer: deleting flows --------------------------------------------------------- */
 
 static int
@@ -300,16 +319,17 @@ del_flow(ns_store_t *s, MDB_txn *txn, uint64_t fid, const uint8_t *time_key, siz
     return del_key(txn, s->dbi[DB_FLOWS], fk, 8);
 }
 
-/* Delete up to `max` of the oldest flows (by last_ns), those older than `before_ns` only
- * (UINT64_MAX: any). Returns an LMDB code; *deleted counts. */
+/* Delete up to `max` of the flows received first (fid order is arrival order), those received
+ * before `before_ns` only (UINT64_MAX: any). By arrival, not by the flows' own times: a
+ * capture replayed from last year is history kept like today's traffic. Returns an LMDB
+ * code; *deleted counts. */
 static int
 del_oldest(ns_store_t *s, MDB_txn *txn, uint64_t before_ns, uint32_t max, uint64_t *deleted)
 {
     MDB_cursor *c = NULL;
-    int rc = mdb_cursor_open(txn, s->dbi[DB_BY_TIME], &c);
+    int rc = mdb_cursor_open(txn, s->dbi[DB_FLOWS], &c);
     if (rc != 0)
         return rc;
-    uint8_t tk[NS_STORE_KEY_MAX];
     for (uint32_t i = 0; i < max; i++) {
         MDB_val k, v;
         rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
@@ -319,19 +339,19 @@ del_oldest(ns_store_t *s, MDB_txn *txn, uint64_t before_ns, uint32_t max, uint64
         }
         if (rc != 0)
             break;
-        uint64_t t, fid;
-        if (!ns_store_key_tail(k.mv_data, k.mv_size, &t, &fid) || k.mv_size != 16) {
+        if (k.mv_size != 8) {
             rc = mdb_cursor_del(c, 0); /* not a key of ours */
             if (rc != 0)
                 break;
             continue;
         }
-        if (t >= before_ns)
+        uint64_t fid = ns_store_be64_get(k.mv_data);
+        ns_store_vhdr_t h;
+        if (ns_store_vhdr_decode(v.mv_data, v.mv_size, &h) && h.received_ns >= before_ns)
             break;
-        memcpy(tk, k.mv_data, 16);
         /* del_flow deletes through keys, which leaves this cursor unpositioned: the next
          * round starts again at MDB_FIRST. */
-        rc = del_flow(s, txn, fid, tk, 16);
+        rc = del_flow(s, txn, fid, NULL, 0);
         if (rc != 0)
             break;
         (*deleted)++;
@@ -398,12 +418,53 @@ put_empty(MDB_txn *txn, MDB_dbi dbi, uint8_t *k, size_t n)
     return mdb_put(txn, dbi, &key, &val, 0);
 }
 
+/* A record of the same agent with the same uid, kind, last packet and counts is stored. */
+static bool
+already_stored(ns_store_t *s, MDB_txn *txn, const ns_store_vhdr_t *h)
+{
+    if (h->uid[0] == '\0')
+        return false;
+    MDB_cursor *c = NULL;
+    if (mdb_cursor_open(txn, s->dbi[DB_BY_UID], &c) != 0)
+        return false;
+    uint8_t k[NS_STORE_KEY_MAX];
+    size_t n = ns_store_key_str(k, h->uid, NS_FLOW_UID_LEN, 0);
+    size_t prefix = n - 8; /* the uid and its 0 byte */
+    MDB_val key = {n, k}, val;
+    bool found = false;
+    int rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
+    for (int i = 0; rc == 0 && i < 64 && !found; i++) {
+        if (key.mv_size != n || memcmp(key.mv_data, k, prefix) != 0)
+            break;
+        uint8_t fk[8];
+        memcpy(fk, (const uint8_t *)key.mv_data + prefix, 8);
+        MDB_val fkey = {8, fk}, fval;
+        ns_store_vhdr_t o;
+        if (mdb_get(txn, s->dbi[DB_FLOWS], &fkey, &fval) == 0 &&
+            ns_store_vhdr_decode(fval.mv_data, fval.mv_size, &o) && o.kind == h->kind &&
+            o.last_ns == h->last_ns && o.pkts == h->pkts && o.bytes == h->bytes &&
+            strcmp(o.agent, h->agent) == 0)
+            found = true;
+        rc = mdb_cursor_get(c, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    return found;
+}
+
+/* Store one record and its index entries; *dup set (and nothing written) when the same
+ * agent's same record (uid, kind, last packet, counts) is stored already: an agent resends
+ * what a collector killed before acknowledging it had committed. */
 static int
-write_flow(ns_store_t *s, MDB_txn *txn, const uint8_t *v, size_t len)
+write_flow(ns_store_t *s, MDB_txn *txn, const uint8_t *v, size_t len, bool *dup)
 {
     ns_store_vhdr_t h;
+    *dup = false;
     if (!ns_store_vhdr_decode(v, len, &h))
         return 0; /* made by put_flow: cannot happen */
+    if (already_stored(s, txn, &h)) {
+        *dup = true;
+        return 0;
+    }
     uint64_t fid = s->next_fid++, t = h.last_ns;
     uint8_t fk[8], k[NS_STORE_KEY_MAX];
     ns_store_be64_put(fk, fid);
@@ -498,7 +559,7 @@ write_point(ns_store_t *s, MDB_txn *txn, const uint8_t *v, size_t len)
 }
 
 typedef struct {
-    uint64_t records, agents, points, age_flows, age_points;
+    uint64_t records, duplicates, agents, points, age_flows, age_points;
 } batch_counts_t;
 
 /* Write every item of `work`, then a little retention, in `txn`. */
@@ -513,10 +574,15 @@ write_batch(ns_store_t *s, MDB_txn *txn, batch_counts_t *bc)
         memcpy(&len, p + 4, 4);
         const uint8_t *pl = p + QI_HDR;
         switch (p[0]) {
-        case QI_FLOW:
-            rc = write_flow(s, txn, pl, len);
-            bc->records++;
+        case QI_FLOW: {
+            bool dup;
+            rc = write_flow(s, txn, pl, len, &dup);
+            if (dup)
+                bc->duplicates++;
+            else
+                bc->records++;
             break;
+        }
         case QI_POINT:
             rc = write_point(s, txn, pl, len);
             bc->points++;
@@ -691,6 +757,7 @@ commit_work(ns_store_t *s)
     if (ok) {
         s->st.commits++;
         s->st.records_written += bc.records;
+        s->st.duplicates_skipped += bc.duplicates;
         s->st.agents_written += bc.agents;
         s->st.points_written += bc.points;
         s->st.age_deleted_flows += bc.age_flows;

@@ -707,9 +707,11 @@ START_TEST(retention_by_age)
     uint64_t now = now_ns();
     for (uint32_t i = 0; i < 100; i++) {
         ns_flow_rec_t r = gen_rec(i, 0);
-        r.last_ns = i < 60 ? now - 2 * 3600 * SEC + i : now - 60 * SEC + i;
+        /* kept by arrival: the old-received have recent flow times, the new a year-old one */
+        r.last_ns = i < 60 ? now - 60 * SEC + i : now - 365 * 86400 * SEC + i;
         r.first_ns = r.last_ns;
         ns_store_meta_t m = gen_meta(i);
+        m.received_ns = i < 60 ? now - 2 * 3600 * SEC + i : now - 60 * SEC + i;
         m.primary = true;
         ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
     }
@@ -802,6 +804,40 @@ collect_agent(void *ud, const char *id, const void *data, size_t len)
     }
     return true;
 }
+
+/* A resent record (same agent, uid, kind, last packet, counts) is stored once, whether it
+ * comes in the same batch or after a commit; tickets are done once their batch is. */
+START_TEST(resend_stored_once)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_store(dir, NULL);
+    uint64_t t0 = now_ns() - 3600 * SEC;
+    ns_flow_rec_t r = gen_rec(1, t0);
+    ns_store_meta_t m = gen_meta(1);
+    ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
+    ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK); /* same batch */
+    uint64_t ticket = ns_store_ticket(s);
+    ck_assert_uint_eq(ticket, 2);
+    ck_assert(ns_store_sync(s, 10000));
+    ck_assert(ns_store_done(s, ticket));
+    ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK); /* after a commit */
+    ns_flow_rec_t later = r;
+    later.last_ns += SEC; /* the same flow's next record: stored */
+    ck_assert_int_eq(ns_store_put_flow(s, &later, &m), NS_OK);
+    ns_store_meta_t other = m;
+    snprintf(other.agent, sizeof(other.agent), "another"); /* another observer: stored */
+    ck_assert_int_eq(ns_store_put_flow(s, &r, &other), NS_OK);
+    ck_assert(ns_store_sync(s, 10000));
+    ck_assert(ns_store_done(s, ns_store_ticket(s)));
+    ns_store_stats_t st;
+    ns_store_stats(s, &st);
+    ck_assert_uint_eq(st.flows, 3);
+    ck_assert_uint_eq(st.records_written, 3);
+    ck_assert_uint_eq(st.duplicates_skipped, 2);
+    ns_store_close(&s);
+    rm_dir(dir);
+}
+END_TEST
 
 START_TEST(agents_persist)
 {
@@ -1065,6 +1101,7 @@ store_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, retention_by_age);
     tcase_add_test(tc, retention_by_size);
+    tcase_add_test(tc, resend_stored_once);
     tcase_add_test(tc, agents_persist);
     tcase_add_test(tc, readonly_while_writing);
     tcase_add_test(tc, crash_safety);

@@ -35,10 +35,11 @@
  *   "agents"  agent-id string                      -> opaque bytes (the collector's)
  *   "meta"    name string                          -> value (schema version, counters)
  *
- * Retention. Flows older than opts.flow_keep_s and series points older than their
- * resolution's keep time are deleted by the writer (a little per commit, oldest first). The
- * map may grow to opts.max_size; when a commit finds it full (MDB_MAP_FULL) the writer deletes
- * the oldest flows (and their index entries) until a fraction of the map is free, counts the
+ * Retention. Flows received more than opts.flow_keep_s ago (the collector's clock, not the
+ * flow's own times: a replayed old capture is kept like live traffic) and series points older
+ * than their resolution's keep time are deleted by the writer (a little per commit, oldest
+ * first). The map may grow to opts.max_size; when a commit finds it full (MDB_MAP_FULL) the
+ * writer deletes the flows received first (and their index entries) until a fraction of the map is free, counts the
  * event (stats.size_evictions, stats.size_evicted_flows) and commits again: ingest continues.
  *
  * Crash safety. Each batch is one LMDB transaction: after a SIGKILL or a crash the database
@@ -86,7 +87,7 @@ typedef struct {
     uint32_t commit_ms;       /* writer batch interval (default 250) */
     ns_store_sync_t sync;
     uint32_t queue_items;     /* writer queue slots (default 65536) */
-    uint64_t flow_keep_s;     /* flows kept this long (default 7 days; 0: by size only) */
+    uint64_t flow_keep_s;     /* flows kept this long after arrival (default 7 days; 0: size only) */
     uint64_t series_keep_s[NS_STORE_RES_COUNT]; /* default 3600, 7 days, 365 days (0: kept) */
     /* Called by the writer thread, after the commit holding it, for each 1-minute bucket of
      * each series once the minute is over (the ClickHouse sink forwards them). NULL: none.
@@ -158,6 +159,13 @@ ns_err_t ns_store_put_agent(ns_store_t *self, const char *id, const void *data, 
  * thread only: the sums of the second being accounted are queued first (a later part of the
  * same second is added to them). */
 bool ns_store_sync(ns_store_t *self, uint32_t timeout_ms);
+
+/* Acknowledging only what is committed. ns_store_ticket() (producer thread) names everything
+ * queued so far; ns_store_done() (any thread) is true once all of it is committed, or its
+ * batch failed (stats.commit_failures: logged by the writer). The collector acknowledges an
+ * agent's batches when their ticket is done, so an agent resends whatever a crash lost. */
+uint64_t ns_store_ticket(ns_store_t *self);
+bool ns_store_done(ns_store_t *self, uint64_t ticket);
 
 /* ---- reading (any thread) --------------------------------------------------------------- */
 
@@ -293,6 +301,7 @@ typedef struct {
     uint64_t flows;             /* records stored now */
     uint64_t commits, commit_failures;
     uint64_t records_written, agents_written, points_written;
+    uint64_t duplicates_skipped; /* records stored already (an agent's resend): not again */
     uint64_t queue_drops;       /* refused: queue full */
     uint64_t queue_depth;       /* items waiting now */
     uint64_t age_deleted_flows, age_deleted_points;

@@ -322,3 +322,23 @@ ns_bpf_flow_match(const ns_bpf_flow_t *self, const ns_bpf_flow_key_t *k)
     /* A flow on a VLAN matches both "port 80" (as if untagged) and "vlan 10" (tagged). */
     return run(self, k, false) || (k->vlan != 0 && run(self, k, true));
 }
+
+void
+ns_bpf_flow_key_of(const ns_flow_rec_t *rec, ns_bpf_flow_key_t *k)
+{
+    k->ip_ver = rec->ip_ver;
+    k->proto = rec->proto;
+    k->vlan = rec->vlan;
+    memcpy(k->orig_h, rec->orig_h.b, 16);
+    memcpy(k->resp_h, rec->resp_h.b, 16);
+    k->orig_p = rec->orig_p;
+    k->resp_p = rec->resp_p;
+}
+
+bool
+ns_bpf_flow_match_rec(const ns_bpf_flow_t *self, const ns_flow_rec_t *rec)
+{
+    ns_bpf_flow_key_t k;
+    ns_bpf_flow_key_of(rec, &k);
+    return ns_bpf_flow_match(self, &k);
+}

@@ -160,27 +160,13 @@ live_each(ns_api_t *api, bool (*fn)(void *ud, const live_item_t *it), void *ud)
 
 /* ---- matching and writing -------------------------------------------------------------- */
 
-static void
-bpf_key(const ns_flow_rec_t *rec, ns_bpf_flow_key_t *k)
-{
-    k->ip_ver = rec->ip_ver;
-    k->proto = rec->proto;
-    k->vlan = rec->vlan;
-    memcpy(k->orig_h, rec->orig_h.b, 16);
-    memcpy(k->resp_h, rec->resp_h.b, 16);
-    k->orig_p = rec->orig_p;
-    k->resp_p = rec->resp_p;
-}
-
 bool
 api_rec_filter(void *q, const ns_flow_rec_t *rec)
 {
     const api_query_t *qq = q;
     if (qq->filter == NULL)
         return true;
-    ns_bpf_flow_key_t k;
-    bpf_key(rec, &k);
-    return ns_bpf_flow_match(qq->filter, &k);
+    return ns_bpf_flow_match_rec(qq->filter, rec);
 }
 
 bool

@@ -1,5 +1,5 @@
 /* api_int.h - what the files of the API share (api.c routes and live queries, api_json.c
- * documents, api_metrics.c /metrics, api_store.c or api_store_none.c history).
+ * documents, api_metrics.c /metrics, api_store.c history).
  */
 #ifndef NETSCOPE_API_INT_H
 #define NETSCOPE_API_INT_H
@@ -95,7 +95,7 @@ void api_json_obs(ns_httpd_resp_t *r, const ns_merge_obs_t *o, const char *agent
 /* ---- api_metrics.c --------------------------------------------------------------------------- */
 void api_metrics(ns_api_t *api, ns_httpd_resp_t *r);
 
-/* ---- api_store.c (or api_store_none.c without the store library) --------------------------
+/* ---- api_store.c -------------------------------------------------------------------------
  * Each returns 0 when it answered, API_NODB when there is no database (NULL store or no
  * store library), or an HTTP status with a sentence in err. */
 #define API_NODB (-1)

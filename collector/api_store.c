@@ -1,8 +1,7 @@
 /* api_store.c - the API's history answers from the LMDB store (store.h).
  *
- * Built only when the store library is (CMake: if(TARGET netscope_store)); otherwise
- * api_store_none.c answers "no database". Each function opens one read transaction for its
- * answer and ends it before returning.
+ * Without storage.db the store is NULL and every history question answers "no database".
+ * Each function opens one read transaction for its answer and ends it before returning.
  */
 #include <stdio.h>
 #include <string.h>

@@ -22,6 +22,7 @@
 #include "netscope/codec.h"
 #include "netscope/dump.h"
 #include "netscope/log.h"
+#include "netscope/store.h"
 #include "netscope/transport.h"
 #include "netscope/txstore.h"
 
@@ -31,6 +32,9 @@
 #define WAIT_MS 50
 #define PERIODIC_NS (250ull * NS_PER_MS)
 #define FLUSH_CHUNK (256u * 1024u)
+#define AGENTS_SAVE_NS (5ull * NS_PER_S) /* inventory entries that changed go to the store */
+#define AGENT_BLOB_MAGIC 0x4741534eu     /* "NSAG" */
+#define AGENT_BLOB_VERSION 1u
 
 typedef struct {
     uint8_t id[NS_LINK_PEER_MAX];
@@ -39,6 +43,10 @@ typedef struct {
     ns_key_t key;
     uint32_t agent; /* inventory index, NS_INV_NONE until a Hello was accepted */
     bool ack_due;
+    /* With a store, an ack waits for the commit of what it acknowledges: the batch number
+     * to send and the store's ticket at the time (ns_store_ticket()). */
+    bool ack_waiting;
+    uint64_t ack_seq, ack_ticket;
     bool revoked_logged;
     uint64_t cpu_ns, cpu_at; /* the previous heartbeat's CPU time, for a percentage */
     bool in_use;
@@ -53,6 +61,10 @@ struct ns_collector {
     ns_txstore_t *txs; /* transactions that came in updates, until their final record */
     FILE *flows;
     ns_chsink_t *ch; /* the ClickHouse export, NULL when off */
+    ns_store_t *store;     /* history (NULL without storage.db) */
+    uint64_t boot_ns;      /* start time: connection ids are boot_ns + the merge's serial */
+    uint64_t agents_saved_ns;
+    uint64_t store_refused;
     ns_flow_record_buf_t buf;
     peer_t *peers;
     uint32_t n_peers, cap_peers;
@@ -76,6 +88,135 @@ on_refused(void *arg, const char *key_z85, const char *address)
     c->st.refused_keys++;
     ns_log_warn("refused agent key %s from %s: not in %s", key_z85, address[0] ? address : "?",
                 c->cfg->allowed_keys);
+}
+
+/* ---- history ----------------------------------------------------------------------------- */
+
+/* An inventory entry as the store keeps it: a tagged copy of the struct, read back only when
+ * tag, version and size match, and then checked field by field (ns_inventory_restore()). */
+typedef struct {
+    uint32_t magic, version, size, pad;
+    ns_inventory_agent_t agent;
+} agent_blob_t;
+
+/* Save the entries seen since `since_ns` (0: all). */
+static void
+save_agents(ns_collector_t *c, uint64_t since_ns)
+{
+    for (uint32_t i = ns_inventory_next(c->inv, NS_INV_NONE); i != NS_INV_NONE;
+         i = ns_inventory_next(c->inv, i)) {
+        const ns_inventory_agent_t *a = ns_inventory_get(c->inv, i);
+        if (a == NULL || (since_ns && a->last_seen_ns < since_ns))
+            continue;
+        agent_blob_t b;
+        memset(&b, 0, sizeof(b));
+        b.magic = AGENT_BLOB_MAGIC;
+        b.version = AGENT_BLOB_VERSION;
+        b.size = (uint32_t)sizeof(b.agent);
+        b.agent = *a;
+        if (ns_store_put_agent(c->store, a->id, &b, sizeof(b)) != NS_OK)
+            c->store_refused++;
+    }
+}
+
+static bool
+restore_agent(void *ud, const char *id, const void *data, size_t len)
+{
+    ns_collector_t *c = ud;
+    agent_blob_t b;
+    if (len != sizeof(b)) {
+        ns_log_warn("stored agent %s: %zu bytes, not this version's %zu: left out", id, len,
+                    sizeof(b));
+        return true;
+    }
+    memcpy(&b, data, sizeof(b));
+    if (b.magic != AGENT_BLOB_MAGIC || b.version != AGENT_BLOB_VERSION ||
+        b.size != sizeof(b.agent) || ns_inventory_restore(c->inv, &b.agent) != NS_OK)
+        ns_log_warn("stored agent %s is malformed: left out", id);
+    return true;
+}
+
+static bool
+open_store(ns_collector_t *c, char *errbuf, size_t errlen)
+{
+    const ns_collector_config_t *cfg = c->cfg;
+    ns_store_opts_t o;
+    ns_store_opts_default(&o);
+    o.dir = cfg->db;
+    o.max_size = cfg->max_size_mb << 20;
+    o.commit_ms = (uint32_t)(cfg->commit_ns / NS_PER_MS);
+    if (cfg->sync && strcmp(cfg->sync, "full") == 0)
+        o.sync = NS_STORE_SYNC_FULL;
+    else if (cfg->sync && strcmp(cfg->sync, "none") == 0)
+        o.sync = NS_STORE_SYNC_NONE;
+    o.flow_keep_s = cfg->flow_keep_ns / NS_PER_S;
+    o.series_keep_s[NS_STORE_RES_1S] = cfg->keep_1s_ns / NS_PER_S;
+    o.series_keep_s[NS_STORE_RES_1M] = cfg->keep_1m_ns / NS_PER_S;
+    o.series_keep_s[NS_STORE_RES_1H] = cfg->keep_1h_ns / NS_PER_S;
+    if (c->ch) {
+        o.on_rollup = ns_chsink_on_rollup;
+        o.rollup_ud = c->ch;
+    }
+    c->store = ns_store_open(&o, errbuf, errlen);
+    if (c->store == NULL)
+        return false;
+    char err[256];
+    ns_store_read_t *rd = ns_store_read_begin(c->store, err, sizeof(err));
+    if (rd == NULL) {
+        snprintf(errbuf, errlen, "%s: %s", cfg->db, err);
+        return false;
+    }
+    ns_store_agents_each(rd, restore_agent, c);
+    ns_store_read_end(&rd);
+    ns_log_info("history in %s (up to %llu MiB); %u agent(s) known from before", cfg->db,
+                (unsigned long long)cfg->max_size_mb, ns_inventory_count(c->inv));
+    return true;
+}
+
+/* What an applied record adds to the time series, and a final or interim record stored. */
+static void
+store_record(ns_collector_t *c, const char *agent, const ns_flow_rec_t *r,
+             const ns_merge_info_t *mi, ns_merge_rc_t rc, uint64_t now)
+{
+    if (rc != NS_MERGE_NEW && rc != NS_MERGE_JOINED && rc != NS_MERGE_APPLIED)
+        return;
+    ns_store_delta_t d = {.now_ns = now,
+                          .agent = agent,
+                          .iface = r->iface,
+                          .proto = r->proto,
+                          .service = r->service,
+                          .pkts = mi->d_pkts,
+                          .bytes = mi->d_wire_bytes,
+                          .counted = mi->first_observer,
+                          .new_flow = rc == NS_MERGE_NEW,
+                          .ended = r->kind == NS_FLOW_REC_FINAL && mi->first_observer,
+                          .retrans = mi->d_retrans};
+    if (!mi->had_rtt && (r->hs & NS_FLOW_REC_HS_TOTAL))
+        d.rtt_us = (uint32_t)(r->rtt_hs_ns / 1000u > UINT32_MAX ? UINT32_MAX
+                                                                  : r->rtt_hs_ns / 1000u);
+    ns_store_account(c->store, &d);
+}
+
+/* What the history and ClickHouse keep beside a record: when it came, from whom, and the
+ * connection it belongs to across agents (boot_ns + the merge's serial). */
+static ns_store_meta_t
+flow_meta(const ns_collector_t *c, const char *agent, const ns_merge_info_t *mi, uint64_t now)
+{
+    ns_store_meta_t m = {.received_ns = now,
+                         .conn = c->boot_ns + mi->serial,
+                         .primary = mi->first_observer,
+                         .observers = mi->n_obs};
+    snprintf(m.agent, sizeof(m.agent), "%s", agent);
+    return m;
+}
+
+static void
+store_flow(ns_collector_t *c, const char *agent, const ns_flow_rec_t *whole,
+           const ns_merge_info_t *mi, uint64_t now)
+{
+    ns_store_meta_t m = flow_meta(c, agent, mi, now);
+    if (ns_store_put_flow(c->store, whole, &m) != NS_OK)
+        c->store_refused++;
 }
 
 ns_collector_t *
@@ -138,13 +279,7 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "out of memory");
         goto fail;
     }
-    if (cfg->flows && cfg->flows[0]) {
-        c->flows = fopen(cfg->flows, "a");
-        if (c->flows == NULL) {
-            snprintf(errbuf, errlen, "cannot write %s: %s", cfg->flows, strerror(errno));
-            goto fail;
-        }
-    }
+    c->boot_ns = wall_ns();
     if (cfg->ch_url && cfg->ch_url[0]) {
         ns_chsink_opts_t ho;
         ns_chsink_opts_default(&ho);
@@ -161,6 +296,15 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
             goto fail;
         ns_log_info("exporting flows to ClickHouse at %s", cfg->ch_url);
     }
+    if (cfg->db && cfg->db[0] && !open_store(c, errbuf, errlen))
+        goto fail;
+    if (cfg->flows && cfg->flows[0]) {
+        c->flows = fopen(cfg->flows, "a");
+        if (c->flows == NULL) {
+            snprintf(errbuf, errlen, "cannot write %s: %s", cfg->flows, strerror(errno));
+            goto fail;
+        }
+    }
     return c;
 fail:
     ns_collector_destroy(&c);
@@ -173,6 +317,10 @@ ns_collector_destroy(ns_collector_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     ns_collector_t *c = *self_p;
+    if (c->store) {
+        save_agents(c, 0);
+        ns_store_close(&c->store); /* its last roll-ups still go to the sink */
+    }
     ns_chsink_destroy(&c->ch); /* sends what is queued first (bounded) */
     ns_link_destroy(&c->link);
     ns_codec_destroy(&c->codec);
@@ -291,6 +439,8 @@ hello(ns_collector_t *c, const ns_link_msg_t *m, const ns_msg_hello_t *h, uint64
     (void)ns_merge_agent_add(c->merge, idx, all, na);
     ns_log_info("agent %s (%s, key %s, %zu interface(s)) %s", h->agent_id, h->hostname, fpr, n_ifs,
                 ns_inventory_rc_name(rc));
+    if (c->store)
+        save_agents(c, now);
 }
 
 /* An update as a line of the flows file (output.updates), with the time it was received. */
@@ -303,17 +453,18 @@ write_update(ns_collector_t *c, const char *agent, const ns_flow_rec_t *r, uint6
 }
 
 /* The final record of flow r->uid from agent `idx` (named `agent`), with the transactions its
- * updates carried before it, as one line of the flows file and a row for ClickHouse. */
+ * updates carried before it, as one line of the flows file, a record of the history and a row
+ * for ClickHouse. */
 static void
 write_final(ns_collector_t *c, uint32_t idx, const char *agent, const ns_flow_rec_t *r,
-            uint64_t now)
+            const ns_merge_info_t *mi, uint64_t now)
 {
     ns_flow_rec_t whole;
     ns_txstore_take(c->txs, idx, r, &whole);
+    if (c->store)
+        store_flow(c, agent, &whole, mi, now);
     if (c->ch) {
-        /* conn and primary: per agent for now, until the store's connection ids */
-        ns_store_meta_t meta = {.received_ns = now, .conn = 0, .primary = true, .observers = 1};
-        snprintf(meta.agent, sizeof(meta.agent), "%s", agent);
+        ns_store_meta_t meta = flow_meta(c, agent, mi, now);
         (void)ns_chsink_put_flow(c->ch, &whole, &meta); /* a refusal is counted there */
     }
     if (c->flows == NULL)
@@ -343,13 +494,20 @@ batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
     for (uint32_t i = 0; i < b->n_recs; i++) {
         const ns_flow_rec_t *r = &b->recs[i];
         c->st.records++;
-        ns_merge_rc_t rc = ns_merge_update(c->merge, p->agent, r, now, NULL);
+        ns_merge_info_t mi;
+        ns_merge_rc_t rc = ns_merge_update_info(c->merge, p->agent, r, now, &mi);
+        const char *name = a ? a->id : "?";
+        if (c->store)
+            store_record(c, name, r, &mi, rc, now);
         if (r->kind != NS_FLOW_REC_FINAL) {
             ns_txstore_add(c->txs, p->agent, r, now); /* even a stale update's: they come once */
             if (c->cfg->updates && c->flows && rc != NS_MERGE_STALE && rc != NS_MERGE_INVALID)
-                write_update(c, a ? a->id : "?", r, now);
+                write_update(c, name, r, now);
+            if (r->kind == NS_FLOW_REC_INTERIM && c->store && rc != NS_MERGE_STALE &&
+                rc != NS_MERGE_INVALID)
+                store_flow(c, name, r, &mi, now);
         } else if (rc != NS_MERGE_DUP_FINAL && rc != NS_MERGE_INVALID)
-            write_final(c, p->agent, a ? a->id : "?", r, now);
+            write_final(c, p->agent, name, r, &mi, now);
     }
 }
 
@@ -457,20 +615,34 @@ flush_and_ack(ns_collector_t *c)
         c->buf.len = 0;
         fflush(c->flows);
     }
+    /* Without a store an ack goes as soon as the records are written; with one, once the
+     * batch holding them is committed, so that an acknowledged record survives a crash. A
+     * peer waits for one ack at a time (acks are cumulative): a later batch's ack is taken
+     * when the earlier one is sent, so a steady stream cannot push an ack back forever. */
+    uint64_t ticket = c->store ? ns_store_ticket(c->store) : 0;
     for (uint32_t i = 0; i < c->n_peers; i++) {
         peer_t *p = &c->peers[i];
-        if (!p->in_use || !p->ack_due || p->agent == NS_INV_NONE)
+        if (!p->in_use || p->agent == NS_INV_NONE)
             continue;
-        p->ack_due = false;
-        ns_msg_t m = {.type = NS_MSG_ACK};
-        m.u.ack.seq = ns_inventory_ack(c->inv, p->agent);
-        uint8_t buf[64];
-        size_t len;
-        if (ns_codec_encode(c->codec, &m, buf, sizeof(buf), &len) == NS_OK &&
-            ns_link_send_to(c->link, p->id, p->id_len, buf, len) == NS_LINK_OK)
+        for (int round = 0; round < 2; round++) {
+            if (!p->ack_waiting && p->ack_due) {
+                p->ack_due = false;
+                p->ack_waiting = true;
+                p->ack_seq = ns_inventory_ack(c->inv, p->agent);
+                p->ack_ticket = ticket;
+            }
+            if (!p->ack_waiting || (c->store && !ns_store_done(c->store, p->ack_ticket)))
+                break;
+            ns_msg_t m = {.type = NS_MSG_ACK};
+            m.u.ack.seq = p->ack_seq;
+            uint8_t buf[64];
+            size_t len;
+            if (ns_codec_encode(c->codec, &m, buf, sizeof(buf), &len) != NS_OK ||
+                ns_link_send_to(c->link, p->id, p->id_len, buf, len) != NS_LINK_OK)
+                break; /* tried again with the next round */
             c->st.acks_sent++;
-        else
-            p->ack_due = true; /* try again with the next round */
+            p->ack_waiting = false;
+        }
     }
 }
 
@@ -536,6 +708,15 @@ ns_collector_run(ns_collector_t *self)
             ns_merge_expire(c->merge, now, c->cfg->linger_ns);
             if (c->cfg->idle_ns)
                 ns_txstore_expire(c->txs, now, c->cfg->idle_ns);
+            if (c->store) {
+                ns_merge_stats_t ms;
+                ns_merge_stats(c->merge, &ms);
+                ns_store_active(c->store, now, ms.flows);
+                if (now >= c->agents_saved_ns + AGENTS_SAVE_NS) {
+                    save_agents(c, c->agents_saved_ns);
+                    c->agents_saved_ns = now;
+                }
+            }
             uint32_t gone = ns_inventory_expire(c->inv, now, c->cfg->silence_ns);
             if (gone)
                 ns_log_info("%u agent(s) silent for %llu s: marked disconnected", gone,
@@ -544,9 +725,16 @@ ns_collector_run(ns_collector_t *self)
         }
         pthread_mutex_unlock(&c->lock);
     }
-    /* what is written is acknowledged before the socket closes (its linger sends it) */
+    /* what is written is acknowledged before the socket closes (its linger sends it): with a
+     * store, once it is committed */
     pthread_mutex_lock(&c->lock);
     flush_and_ack(c);
+    if (c->store) {
+        save_agents(c, 0);
+        if (!ns_store_sync(c->store, 10000))
+            ns_log_error("history: the last records were not committed (see store_* counters)");
+        flush_and_ack(c);
+    }
     pthread_mutex_unlock(&c->lock);
     /* the exit state then counts what reached ClickHouse (a bounded wait when it is down) */
     if (c->ch && !ns_chsink_flush(c->ch, 5000))
@@ -602,6 +790,10 @@ ns_collector_dump(ns_collector_t *self)
         {"merge_stale", ms.stale},
         {"merge_duplicate_finals", ms.dup_finals},
         {"merge_evicted", ms.evicted},
+        {"store_refused", c->store_refused},
+        {"store_commits", 0},
+        {"store_records_written", 0},
+        {"store_size_evictions", 0},
         /* the ClickHouse export (all 0 when it is off) */
         {"clickhouse_flows_queued", 0},
         {"clickhouse_rollups_queued", 0},
@@ -613,15 +805,22 @@ ns_collector_dump(ns_collector_t *self)
         {"clickhouse_drops", 0},
         {"clickhouse_queue_rows", 0},
     };
+    const size_t n_ch = 9, n_k = sizeof(k) / sizeof(k[0]);
+    if (c->store) {
+        ns_store_stats_t ss;
+        ns_store_stats(c->store, &ss);
+        k[n_k - n_ch - 3].value = ss.commits;
+        k[n_k - n_ch - 2].value = ss.records_written;
+        k[n_k - n_ch - 1].value = ss.size_evictions;
+    }
     if (c->ch) {
         ns_chsink_stats_t hs;
         ns_chsink_stats(c->ch, &hs);
         const uint64_t v[] = {hs.flows_queued, hs.rollups_queued, hs.flows_sent,
                               hs.rollups_sent, hs.batches_sent,   hs.failures,
                               hs.retries,      hs.drops,          hs.queue_rows};
-        size_t first = sizeof(k) / sizeof(k[0]) - sizeof(v) / sizeof(v[0]);
-        for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-            k[first + i].value = v[i];
+        for (size_t i = 0; i < n_ch; i++)
+            k[n_k - n_ch + i].value = v[i];
     }
     const char *path = c->cfg->state;
     bool to_stdout = path == NULL || path[0] == '\0' || strcmp(path, "-") == 0;
@@ -700,6 +899,12 @@ ns_collector_link_stats(const ns_collector_t *self, uint64_t *refused_keys,
     ns_link_stats(self->link, &ls);
     *refused_keys = ls.refused;
     *handshake_failures = ls.handshake_failures;
+}
+
+ns_store_t *
+ns_collector_store(const ns_collector_t *self)
+{
+    return self->store;
 }
 
 uint64_t

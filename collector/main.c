@@ -230,13 +230,13 @@ main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    /* The API reads the collector's state from its own threads; the store (--db) is wired by
-     * the storage issue: NULL = no database. A port in use is not fatal: ingest matters more
-     * than the API, and the error says what to change. */
+    /* The API reads the collector's live state (under its lock) and the history (the store,
+     * NULL without --db) from its own threads. A port in use is not fatal: ingest matters
+     * more than the API, and the error says what to change. */
     ns_api_t *api = NULL;
     ns_httpd_opts_t ho;
     if (ns_collector_config_http(&cfg, &ho)) {
-        api = ns_api_start(&ho, c, NULL, err, sizeof(err));
+        api = ns_api_start(&ho, c, ns_collector_store(c), err, sizeof(err));
         if (api == NULL)
             ns_log_error("HTTP API not started: %s", err);
     }

@@ -4,6 +4,7 @@
  * its raw bytes plus two NULs: the buffer is sized for the longest query accepted.
  */
 #include "netscope/qs.h"
+#include "netscope/timeparse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -180,109 +181,6 @@ ns_qs_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
-/* Read exactly `n` digits at *p. */
-static bool
-digits(const char **p, unsigned n, unsigned *out)
-{
-    unsigned v = 0;
-    for (unsigned i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (unsigned)(c - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static unsigned
-days_in_month(unsigned y, unsigned m)
-{
-    static const unsigned dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
-/* Fraction ".ddd" at *p (up to 9 digits kept, more read and ignored) as ns. */
-static bool
-fraction(const char **p, uint64_t *ns)
-{
-    *ns = 0;
-    if (**p != '.')
-        return true;
-    (*p)++;
-    unsigned n = 0;
-    uint64_t scale = 100000000ull;
-    while (**p >= '0' && **p <= '9') {
-        if (n < 9) {
-            *ns += (uint64_t)(**p - '0') * scale;
-            scale /= 10;
-        }
-        n++;
-        (*p)++;
-        if (n > 32)
-            return false;
-    }
-    return n > 0;
-}
-
-static bool
-rfc3339(const char *s, uint64_t *out_ns)
-{
-    const char *p = s;
-    unsigned y, mo, d, h, mi, sec;
-    if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
-        !digits(&p, 2, &d))
-        return false;
-    if (*p != 'T' && *p != 't' && *p != ' ')
-        return false;
-    p++;
-    if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) || *p++ != ':' ||
-        !digits(&p, 2, &sec))
-        return false;
-    uint64_t frac;
-    if (!fraction(&p, &frac))
-        return false;
-    int64_t off_s = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1;
-        unsigned oh, om;
-        p++;
-        if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) || oh > 23 || om > 59)
-            return false;
-        off_s = sign * (int64_t)(oh * 3600 + om * 60);
-    } else {
-        return false;
-    }
-    if (*p != '\0')
-        return false;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-        mi > 59 || sec > 60)
-        return false;
-    if (sec == 60)
-        sec = 59; /* a leap second: the last second of its minute on a POSIX clock */
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off_s;
-    if (t < 0 || (uint64_t)t > MAX_UNIX_S)
-        return false;
-    *out_ns = (uint64_t)t * NS_PER_S + frac;
-    return true;
-}
-
 /* Digits at *p (at least one) as a count of seconds no larger than MAX_UNIX_S. */
 static bool
 seconds(const char **p, uint64_t *out)
@@ -343,30 +241,10 @@ span_s(const char *s, bool bare, uint64_t *out_s)
 bool
 ns_qs_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
 {
-    if (s == NULL || *s == '\0' || strlen(s) > 64)
+    char err[128];
+    if (s == NULL || strlen(s) > 64)
         return false;
-    if (strcmp(s, "now") == 0) {
-        *out_ns = now_ns;
-        return true;
-    }
-    if (s[0] == '-') {
-        uint64_t back;
-        if (!span_s(s + 1, false, &back))
-            return false;
-        *out_ns = back * NS_PER_S >= now_ns ? 0 : now_ns - back * NS_PER_S;
-        return true;
-    }
-    if (strlen(s) >= 10 && s[4] == '-')
-        return rfc3339(s, out_ns);
-    const char *p = s;
-    uint64_t v;
-    if (!seconds(&p, &v))
-        return false;
-    uint64_t frac;
-    if (!fraction(&p, &frac) || *p != '\0')
-        return false;
-    *out_ns = v * NS_PER_S + frac;
-    return true;
+    return ns_time_parse(s, now_ns, out_ns, err, sizeof(err));
 }
 
 bool

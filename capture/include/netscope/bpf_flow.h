@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netscope/flow_rec.h"
+
 #define NS_BPF_FLOW_EXPR_MAX 1024u /* longest expression accepted, bytes */
 
 /* A flow key, as plain values (IPv4 addresses in the first 4 bytes). */
@@ -44,6 +46,10 @@ ns_bpf_flow_t *ns_bpf_flow_new(const char *expr, char *errbuf, size_t errlen);
 
 /* True when the flow matches in either direction. */
 bool ns_bpf_flow_match(const ns_bpf_flow_t *self, const ns_bpf_flow_key_t *k);
+
+/* The key of a flow record, and ns_bpf_flow_match() on it. */
+void ns_bpf_flow_key_of(const ns_flow_rec_t *rec, ns_bpf_flow_key_t *k);
+bool ns_bpf_flow_match_rec(const ns_bpf_flow_t *self, const ns_flow_rec_t *rec);
 
 /* Free the filter and NULL the pointer. NULL-safe. */
 void ns_bpf_flow_destroy(ns_bpf_flow_t **self_p);

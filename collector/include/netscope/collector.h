@@ -76,6 +76,9 @@ uint64_t ns_collector_codec_rejects(const ns_collector_t *self);
 /* The ClickHouse export ([clickhouse] url), NULL when off; the collector owns it. Its
  * counters (ns_chsink_stats()) may be read from any thread without the lock. */
 ns_chsink_t *ns_collector_chsink(const ns_collector_t *self);
+/* The history store (NULL without storage.db): thread-safe on its own, no lock needed. */
+struct ns_store;
+struct ns_store *ns_collector_store(const ns_collector_t *self);
 const char *ns_collector_endpoint(const ns_collector_t *self);
 
 void ns_collector_destroy(ns_collector_t **self_p);

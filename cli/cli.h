@@ -7,5 +7,6 @@ int ns_cmd_print(int argc, char **argv);
 int ns_cmd_flows(int argc, char **argv);
 int ns_cmd_keygen(int argc, char **argv);
 int ns_cmd_check_config(int argc, char **argv);
+int ns_cmd_history(int argc, char **argv);
 
 #endif /* NETSCOPE_CLI_H */

@@ -15,6 +15,7 @@ usage(FILE *out)
             "  flows    turn packets into flow records (Zeek conn.log fields), JSON or CSV\n"
             "  keygen   write a CURVE key pair for an agent or a collector\n"
             "  check-config  validate a netscope-agent or netscope-collector TOML file\n"
+            "  history  the flows a netscope-collector stored (--db DIR), JSON or CSV\n"
             "\n"
             "'netscope <command> --help' describes a command's options.\n"
             "  -h, --help       this text\n"
@@ -45,6 +46,8 @@ main(int argc, char **argv)
         return ns_cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "check-config") == 0)
         return ns_cmd_check_config(argc - 1, argv + 1);
+    if (strcmp(cmd, "history") == 0)
+        return ns_cmd_history(argc - 1, argv + 1);
     fprintf(stderr, "netscope: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

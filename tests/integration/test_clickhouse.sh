@@ -4,14 +4,16 @@
 #   1. netscope-agents replay captures into a netscope-collector whose [clickhouse] url points
 #      at the server: the rows of `flows` are the final records the collector wrote to
 #      --flows-out, field for field (same count, same uids, same bytes, every other column);
-#      the collector's exit counters say every row was sent and none dropped;
+#      the collector's exit counters say every row was sent and none dropped; the same rows
+#      are the records of the collector's LMDB history (--db) of the run, and the roll-ups the
+#      collector's store reported hold every wire byte of them;
 #   2. roll-ups through the sink (tests/tools/chsink_put; the collector's come from the store's
 #      writer): the rows of `rollups_1m` are the buckets put, hostile series names included;
 #   3. a server that is stopped while the collector runs: the rows wait, are retried, and
 #      arrive once it is back (the schema created again in a fresh data directory).
 # Skips (77) only when clickhouse-server is not installed (scripts/deps.sh installs it).
 set -u
-: "${NS_BUILD:?}" "${NS_SRC:?}" "${NS_PCAPS:?}"
+: "${NS_BIN:?}" "${NS_BUILD:?}" "${NS_SRC:?}" "${NS_PCAPS:?}"
 AGENT=$NS_BUILD/agent/netscope-agent
 COLLECTOR=$NS_BUILD/collector/netscope-collector
 PUT=$NS_BUILD/tests/tools/chsink_put
@@ -150,7 +152,7 @@ if len(cols) < 60:
     sys.exit(f"{db}.flows has {len(cols)} columns")
 rows = query(f"SELECT * FROM {db}.flows FORMAT JSONEachRow")
 want = [json.loads(l) for l in open(jsonl)]
-want = [r for r in want if r.get("record") != "update"]
+want = [r for r in want if r.get("record", "final") == "final"]
 if not want:
     sys.exit("the collector wrote no final record: nothing to compare")
 if len(rows) != len(want):
@@ -178,7 +180,8 @@ for w in want:
             sys.exit(f"{key(w)}: {c} is {have!r} in ClickHouse, {v!r} in the flows file")
     if g["received"] < w["ts"]:
         sys.exit(f"{key(w)}: received {g['received']} before the flow began")
-    if (g["conn"], g["primary"], g["observers"]) != (0, 1, 1):
+    # one agent per capture: each connection's only observer, numbered by the collector
+    if g["conn"] == 0 or (g["primary"], g["observers"]) != (1, 1):
         sys.exit(f"{key(w)}: conn/primary/observers {g['conn']}/{g['primary']}/{g['observers']}")
     bytes_total += w["orig_wire_bytes"] + w["resp_wire_bytes"]
 if bytes_total == 0:
@@ -205,7 +208,7 @@ start_server
 
 # ---- 1. a lab run: ClickHouse's rows are the collector's records ----------------------------
 start_collector run --set clickhouse.url="http://127.0.0.1:$HP" --set clickhouse.database=ns_run \
-  --set clickhouse.batch_rows=25 --set clickhouse.batch_ms=100
+  --set clickhouse.batch_rows=25 --set clickhouse.batch_ms=100 --db "$tmp/run.db"
 n=0
 for f in http.pcapng dns.pcap teams.pcap 443-curl.pcap bad-dns-traffic.pcap; do
   [[ -f $NS_PCAPS/ndpi/$f ]] || continue
@@ -215,6 +218,18 @@ done
 [[ $n -ge 3 ]] && ok || bad "fewer than 3 captures replayed"
 stop_collector && ok || bad "the collector exited non-zero: $(tail -3 "$tmp/run.log")"
 if r=$(python3 "$tmp/compare.py" "$tmp/run.jsonl" ns_run "$HP" 2>&1); then ok; echo "run: $r"; else bad "run: $r"; fi
+# the same rows as the collector's history (LMDB) of the same run
+if "$NS_BIN" history --db "$tmp/run.db" --all-observations >"$tmp/run.hist.jsonl" 2>"$tmp/hist.log" &&
+  h=$(python3 "$tmp/compare.py" "$tmp/run.hist.jsonl" ns_run "$HP" 2>&1); then ok; echo "history: $h"
+else bad "ClickHouse against LMDB: $h $(cat "$tmp/hist.log")"; fi
+# the collector's own roll-ups (the store's writer, each minute once it is over, the rest at
+# exit; a minute reported again carries its new total): series "all" holds every wire byte
+want_bytes=${r##*, }; want_bytes=${want_bytes% wire bytes}
+got_bytes=$(q "SELECT sum(b) FROM (SELECT max(bytes) AS b FROM ns_run.rollups_1m WHERE series = 'all' GROUP BY minute)")
+[[ -n $want_bytes && $got_bytes == "$want_bytes" ]] && ok ||
+  bad "rollups_1m: series all holds $got_bytes bytes, the records $want_bytes"
+[[ $(q "SELECT count() FROM ns_run.rollups_1m WHERE series LIKE 'agent:replay-%'") -ge 3 ]] && ok ||
+  bad "no per-agent roll-ups from the collector: $(q "SELECT DISTINCT series FROM ns_run.rollups_1m")"
 r=$(python3 "$tmp/counters.py" "$tmp/run.state" clickhouse_flows_sent=final_records_written \
   clickhouse_flows_queued=final_records_written clickhouse_drops=0 clickhouse_failures=0 \
   clickhouse_queue_rows=0 'clickhouse_batches_sent>1' 2>&1) && ok || bad "run counters: $r"

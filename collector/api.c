@@ -385,6 +385,61 @@ out:
     return ok;
 }
 
+/* The conn ids of the live flows that match `q`, sorted, into *out (malloc'd; *n of them).
+ * False when out of memory. */
+typedef struct {
+    const api_query_t *q;
+    uint64_t base;
+    uint64_t *v;
+    size_t n, cap;
+    bool oom;
+} conns_ctx_t;
+
+static bool
+on_conn(void *ud, const live_item_t *it)
+{
+    conns_ctx_t *c = ud;
+    ns_flow_rec_t rec;
+    if (!item_match(c->q, it, &rec))
+        return true;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        uint64_t *v = realloc(c->v, cap * sizeof(*v));
+        if (v == NULL) {
+            c->oom = true;
+            return false;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n++] = c->base + it->f.serial;
+    return true;
+}
+
+static int
+cmp_conn(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool
+live_conns(ns_api_t *api, const api_query_t *q, uint64_t **out, size_t *n)
+{
+    conns_ctx_t c = {.q = q, .base = api->collector ? ns_collector_conn_base(api->collector) : 0};
+    *out = NULL;
+    *n = 0;
+    if (!live_each(api, on_conn, &c) || c.oom) {
+        free(c.v);
+        return false;
+    }
+    if (c.n)
+        qsort(c.v, c.n, sizeof(*c.v), cmp_conn);
+    *out = c.v;
+    *n = c.n;
+    return true;
+}
+
 /* ---- parameters -------------------------------------------------------------------------- */
 
 typedef struct {
@@ -596,6 +651,7 @@ get_flows(ns_api_t *api, const ns_httpd_req_t *req, const ns_qs_t *qs, ns_httpd_
 {
     api_query_t q;
     api_out_t o = {.resp = r};
+    uint64_t *conns = NULL;
     if (!flows_query(api, req, qs, &q, e))
         goto out;
     o.csv = q.csv;
@@ -609,6 +665,7 @@ get_flows(ns_api_t *api, const ns_httpd_req_t *req, const ns_qs_t *qs, ns_httpd_
         bad(e, "live", "live is include, only or exclude");
         goto out;
     }
+    bool live_excluded = !want_live;
     /* cursor: "L<offset>" inside the live part, "H<store cursor>" inside history */
     const char *cur = ns_qs_get(qs, "cursor");
     uint64_t offset = 0;
@@ -659,6 +716,13 @@ get_flows(ns_api_t *api, const ns_httpd_req_t *req, const ns_qs_t *qs, ns_httpd_
     }
     if (want_hist && next[0] == '\0' && o.written < q.limit) {
         char hnext[API_CURSOR_MAX] = "", err[256] = "";
+        /* live and history together (not live=exclude): a connection still in the live view
+         * is shown once, by the live part, on whichever page history is read */
+        if (!live_excluded && api->store && !live_conns(api, &q, &conns, &q.n_live_conns)) {
+            r->oom = true;
+            goto out;
+        }
+        q.live_conns = conns;
         int rc = api_store_flows(api, &q, hcur ? hcur : "", q.limit - o.written, &o, hnext,
                                  sizeof(hnext), err, sizeof(err));
         if (rc > 0) {
@@ -685,6 +749,7 @@ get_flows(ns_api_t *api, const ns_httpd_req_t *req, const ns_qs_t *qs, ns_httpd_
         ns_httpd_resp_printf(r, "}\n");
     }
 out:
+    free(conns);
     ns_flow_record_buf_fini(&o.buf);
     ns_bpf_flow_destroy(&q.filter);
 }

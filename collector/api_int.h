@@ -61,6 +61,10 @@ typedef struct {
     api_sort_t sort;
     uint32_t limit;
     bool csv;
+    /* Connections in the live view (sorted conn ids, ns_collector_conn_base() + serial): their
+     * stored records are left out of a live+history list, the live part shows them. */
+    const uint64_t *live_conns;
+    size_t n_live_conns;
 } api_query_t;
 
 /* Output state of a list of records (JSON array members or CSV lines). */

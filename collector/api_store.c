@@ -4,6 +4,7 @@
  * Each function opens one read transaction for its answer and ends it before returning.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_int.h"
@@ -16,12 +17,23 @@ begin(ns_api_t *api, char *err, size_t errlen)
 
 typedef struct {
     api_out_t *o;
+    const api_query_t *q; /* NULL: no live connections to leave out */
 } flow_ctx_t;
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
 
 static bool
 on_flow(void *ud, const ns_store_flow_t *f)
 {
     flow_ctx_t *c = ud;
+    if (c->q && c->q->n_live_conns &&
+        bsearch(&f->meta.conn, c->q->live_conns, c->q->n_live_conns, sizeof(uint64_t), cmp_u64))
+        return true; /* the live part has this connection */
     api_out_rec(c->o, f->rec, f->meta.agent, "history", &f->meta);
     return !c->o->resp->oom;
 }
@@ -55,7 +67,7 @@ api_store_flows(ns_api_t *api, const api_query_t *q, const char *cursor, uint32_
     sq.limit = limit;
     sq.cursor = cursor;
     ns_store_result_t res;
-    flow_ctx_t c = {.o = o};
+    flow_ctx_t c = {.o = o, .q = q};
     ns_err_t rc = ns_store_flows(rd, &sq, on_flow, &c, &res, err, errlen);
     ns_store_read_end(&rd);
     if (rc == NS_EINVAL)

@@ -908,6 +908,12 @@ ns_collector_store(const ns_collector_t *self)
 }
 
 uint64_t
+ns_collector_conn_base(const ns_collector_t *self)
+{
+    return self->boot_ns;
+}
+
+uint64_t
 ns_collector_codec_rejects(const ns_collector_t *self)
 {
     return ns_codec_stats(self->codec)->rejected;

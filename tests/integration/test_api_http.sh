@@ -141,6 +141,66 @@ if [[ -n $got ]] && promtool check metrics <"$tmp/agent_metrics.txt" >"$tmp/prom
 kill -TERM "$APID"; wait "$APID" 2>/dev/null
 kill -TERM "$CPID"; wait "$CPID" || bad "collector exit status"
 
+# ---- history (--db): live + history once each, a restart, series, top -----------------------
+start_collector hist --db "$tmp/db" --set storage.commit_interval=0.1 --flows-out "$tmp/hist.jsonl"
+if ! "$AGENT" --insecure --collector "$EP" --id hist-agent --replay "$tmp/in.pcap" \
+  --replay-speed max 2>"$tmp/agent-hist.log"; then
+  bad "agent replay (history) failed: $(tail -3 "$tmp/agent-hist.log")"
+fi
+sleep 0.5 # a commit
+expect 200 "$BASE/api/v1/flows?limit=1000&live=exclude&from=0"
+cp "$tmp/body" "$tmp/hist_only.json"
+expect 200 "$BASE/api/v1/flows?limit=1000&from=0"
+cp "$tmp/body" "$tmp/both.json"
+python3 - "$tmp/hist_only.json" "$tmp/both.json" "$tmp/hist.jsonl" <<'PY' && ok || bad "history before the restart: see above"
+import json, sys
+hist = json.load(open(sys.argv[1]))["flows"]
+both = json.load(open(sys.argv[2]))["flows"]
+finals = [json.loads(l) for l in open(sys.argv[3])]
+finals = [r for r in finals if r.get("record", "final") == "final"]
+assert finals, "no final record written"
+assert all(f["source"] == "history" for f in hist), "live=exclude returned live flows"
+assert sorted(f["uid"] for f in hist) == sorted(r["uid"] for r in finals), \
+    f"{len(hist)} stored, {len(finals)} final records written"
+uids = [f["uid"] for f in both]
+assert len(uids) == len(set(uids)), "a connection is listed twice (live and history)"
+assert set(uids) >= {r["uid"] for r in finals}, "live+history lacks a final record"
+assert any(f["source"] == "live" for f in both), "nothing live: the overlap was not exercised"
+PY
+kill -TERM "$CPID"; wait "$CPID" || bad "collector (history) exit status"
+start_collector hist2 --db "$tmp/db"
+expect 200 "$BASE/api/v1/agents"
+body_has '"id":"hist-agent"'
+host=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["id.resp_h"])' "$tmp/hist.jsonl")
+uid=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["uid"])' "$tmp/hist.jsonl")
+expect 200 "$BASE/api/v1/flows?host=$host&from=0"
+python3 - "$tmp/body" "$uid" <<'PY' && ok || bad "a query by host after the restart: see above"
+import json, sys
+f = json.load(open(sys.argv[1]))["flows"]
+assert f and all(x["source"] == "history" for x in f), f"{len(f)} flows"
+assert sys.argv[2] in {x["uid"] for x in f}, "the flow from before the restart is missing"
+PY
+expect 200 "$BASE/api/v1/flows/$uid"
+body_has "\"history\":\[{\"ts\""
+expect 200 "$BASE/api/v1/timeseries?metric=all&from=-10m"
+python3 - "$tmp/body" "$tmp/hist.jsonl" <<'PY' && ok || bad "timeseries: see above"
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = sum(p["bytes"] for p in d["points"])
+want = sum(r["orig_wire_bytes"] + r["resp_wire_bytes"] for r in map(json.loads, open(sys.argv[2]))
+           if r.get("record", "final") == "final")
+assert d["resolution"] == "1s" and got == want and want > 0, f"series all: {got} bytes, records {want}"
+PY
+expect 200 "$BASE/api/v1/top?by=bytes&group=host&from=0"
+body_has '"source":"history"'
+body_has "\"label\":\"$host\""
+expect 400 "$BASE/api/v1/timeseries?metric=all&from=-1h&step=often"
+body_has '"parameter":"step"'
+curl -s "$BASE/metrics" >"$tmp/metrics_db.txt"
+if promtool check metrics <"$tmp/metrics_db.txt" >/dev/null 2>&1 &&
+  grep -q '^netscope_store_flows [1-9]' "$tmp/metrics_db.txt"; then ok; else bad "store metrics: $(grep store "$tmp/metrics_db.txt" | head -5)"; fi
+kill -TERM "$CPID"; wait "$CPID" || bad "collector (history, restarted) exit status"
+
 # ---- token auth and 1,000 idle connections ---------------------------------------------------
 start_collector auth --set http.token=s3cret --set http.max_connections=2000 --set http.per_client=2000
 expect 401 "$BASE/api/v1/health"

@@ -79,6 +79,9 @@ ns_chsink_t *ns_collector_chsink(const ns_collector_t *self);
 /* The history store (NULL without storage.db): thread-safe on its own, no lock needed. */
 struct ns_store;
 struct ns_store *ns_collector_store(const ns_collector_t *self);
+/* Stored records' connection ids (ns_store_meta_t.conn) are this plus the live merged flow's
+ * serial for the connections of this run. */
+uint64_t ns_collector_conn_base(const ns_collector_t *self);
 const char *ns_collector_endpoint(const ns_collector_t *self);
 
 void ns_collector_destroy(ns_collector_t **self_p);

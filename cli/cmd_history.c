@@ -44,7 +44,7 @@ usage(FILE *out)
             "  --host ADDR          either end is ADDR (an IP address; names are not resolved)\n"
             "  --port N             either end's port\n"
             "  --proto P            tcp, udp, icmp, icmp6, or an IP protocol number\n"
-            "  --agent ID           records of this agent only\n"
+            "  --agent ID           records of this agent only (every one it observed)\n"
             "  --service S          http, dns, ... (\"\" for flows with none recognised)\n"
             "  --uid UID            one flow's records (every agent's observation)\n"
             "  --filter EXPR        a tcpdump expression over the flows' addresses, ports and\n"
@@ -213,6 +213,7 @@ ns_cmd_history(int argc, char **argv)
             break;
         case O_AGENT:
             q.agent = optarg;
+            q.all_observations = true; /* what that agent saw, first observer or not */
             break;
         case O_SERVICE:
             q.service = optarg;

@@ -59,6 +59,7 @@ api_store_flows(ns_api_t *api, const api_query_t *q, const char *cursor, uint32_
     sq.port = q->port;
     sq.proto = q->proto;
     sq.agent = q->agent;
+    sq.all_observations = q->agent != NULL; /* what that agent saw, first observer or not */
     sq.conn_state = q->conn_state;
     sq.service = q->service;
     sq.match = q->filter ? api_rec_filter : NULL;

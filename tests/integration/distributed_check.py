@@ -6,6 +6,8 @@
     distributed_check.py traffic FLOWS TRAFFIC_JSON AGENT[,AGENT...]
     distributed_check.py merged STATE FLOWS SERVER_AGENT CLIENT_AGENT[,CLIENT_AGENT...]
     distributed_check.py live STATE AGENT HOST
+    distributed_check.py rest STATE REST_FLOWS_JSON
+    distributed_check.py stored REST_FLOWS_JSON FLOWS AGENT
     distributed_check.py count FLOWS... --agent ID [--end-reason R] [--src HOST]
     distributed_check.py dup-uids FLOWS... --agent ID
     distributed_check.py agents FLOWS... [--state STATE]
@@ -226,6 +228,59 @@ def cmd_merged(state, flows, server, clients):
     print(checked)
 
 
+def cmd_rest(state, rest):
+    """The finished flows of the live view (a state dump) against the live flows the REST API
+    listed (GET /api/v1/flows?live=only): the same connections, each once, with the same
+    packets and wire bytes each way and the same number of observers. Prints the flows
+    checked."""
+    view = {}
+    for f in load_state(state)["flows"]:
+        if f["state"] != "final" or touches_collector(f):
+            continue
+        proto = PROTO_NUM.get(f["proto"], -1)
+        view[conn_key(proto, f["id.orig_h"], f["id.orig_p"], f["id.resp_h"], f["id.resp_p"])] = f
+    listed = collections.defaultdict(list)
+    for r in load_state(rest)["flows"]:
+        if r.get("source") != "live" or touches_collector(r):
+            continue
+        proto, orig, resp = rec_ends(r)
+        listed[conn_key(proto, orig[0], orig[1], resp[0], resp[1])].append(r)
+    checked = 0
+    for key, f in view.items():
+        name = f"{f['proto']} {f['id.orig_h']}:{f['id.orig_p']} -> {f['id.resp_h']}:{f['id.resp_p']}"
+        got = listed.get(key, [])
+        if len(got) != 1:
+            print(f"FAIL {name}: listed {len(got)} times by the API, want once")
+            continue
+        r = got[0]
+        want = (list(f["pkts"]), list(f["wire_bytes"]), len(f["observations"]))
+        have = ([r.get("orig_pkts", 0), r.get("resp_pkts", 0)],
+                [r.get("orig_wire_bytes", 0), r.get("resp_wire_bytes", 0)], r.get("observers", 1))
+        if have != want:
+            print(f"FAIL {name}: API packets/bytes/observers {have}, live view {want}")
+            continue
+        checked += 1
+    print(checked)
+
+
+def cmd_stored(rest, flows, agent):
+    """Every final record of AGENT in FLOWS is in the REST answer (from history, same packets).
+    Prints the records found."""
+    listed = {r["uid"]: r for r in load_state(rest)["flows"] if r.get("source") == "history"}
+    found = 0
+    for r in records([flows], agent):
+        if r.get("record", "final") != "final" or touches_collector(r):
+            continue
+        got = listed.get(r["uid"])
+        if got is None:
+            print(f"FAIL {r['uid']} ({r['proto']} {r['id.orig_h']} -> {r['id.resp_h']}): not in history")
+        elif (got["orig_pkts"], got["resp_pkts"]) != (r["orig_pkts"], r["resp_pkts"]):
+            print(f"FAIL {r['uid']}: history packets differ from the record")
+        else:
+            found += 1
+    print(found)
+
+
 def cmd_live(state, agent, host):
     """Flows of the live view that AGENT observes, not yet final, with HOST at one end."""
     n = 0
@@ -317,6 +372,8 @@ def main(argv):
         "traffic": lambda: cmd_traffic(*args),
         "merged": lambda: cmd_merged(*args),
         "live": lambda: cmd_live(*args),
+        "rest": lambda: cmd_rest(*args),
+        "stored": lambda: cmd_stored(*args),
         "count": lambda: cmd_count(args),
         "dup-uids": lambda: cmd_dup_uids(args),
         "agents": lambda: cmd_agents(args),

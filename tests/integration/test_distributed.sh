@@ -6,7 +6,8 @@
 #      interface it captures on (one final record per connection, packets per direction), and
 #      the counts `lab.sh traffic` printed are found again in the records;
 #   2. each of those connections is ONE flow of the collector's live view, observed by both
-#      agents (the client's and h1's), with loss 0;
+#      agents (the client's and h1's), with loss 0; the REST API lists them as the live view
+#      holds them (packets, bytes, observers);
 #   3. an agent whose key is not enrolled is refused (refused_keys) and leaves no trace;
 #   4. a plain-text agent is refused by the CURVE collector (handshake_failures), no trace;
 #   5. a key removed from the allowed directory + SIGHUP: nothing new from that agent, and its
@@ -15,7 +16,8 @@
 #      agent with a 1 MB final-record queue: the agent's resident memory stays within what its
 #      configuration allows, and once the collector is back and the agent stopped, records
 #      delivered (both collector runs' files) + dropped (its summary) = produced = datagrams
-#      sent, with no uid delivered twice.
+#      sent, with no uid delivered twice; the new collector (same --db) answers a query by
+#      host with h3's records of the round, stored before the restart.
 #   7. SIGTERM on an agent: its open flows' final records (end_reason "shutdown", packets equal
 #      to a capture) reach the collector before it exits with status 0.
 # Needs root, `ip netns`, tcpdump, tshark, curl, ping, python3 and the built agent and
@@ -47,7 +49,7 @@ endpoint=tcp://$col_addr:5556
 # within seconds; the collector keeps finished flows in its live view for the whole test.
 lab() {
   LAB_PREFIX=$prefix LAB_DIR=$state LAB_HOSTS=3 NS_CLI=$cli NS_COLLECTOR=$collector_bin \
-    NS_AGENT=$agent_bin NS_COLLECTOR_ARGS="--state-out $tmp/state1.json --set merge.linger=600" \
+    NS_AGENT=$agent_bin NS_COLLECTOR_ARGS="--state-out $tmp/state1.json --set merge.linger=600 --db $tmp/db" \
     NS_AGENT_ARGS="--set flows.idle_timeout=2 --set flows.linger=1 --set export.drain_ms=3000" \
     bash "$lab_sh" "$@"
 }
@@ -215,6 +217,14 @@ out=$(chk merged "$tmp/state-round.json" "$state/flows.out" h1 h2,h3)
 no_fail_lines "live view: one flow, two observations, no loss" "$out"
 eq "live view: connections checked" "$(tail -n 1 <<<"$out")" 16
 cmp_int "merge_flows_two_agents" "$(counter "$tmp/state-round.json" merge_flows_two_agents)" -ge 16
+# The REST API (on the collector's loopback, in col) lists those flows as the live view holds
+# them: each connection once, the same packets and bytes each way, both observers.
+lab exec col curl -s --max-time 10 "http://127.0.0.1:8080/api/v1/flows?live=only&limit=10000" \
+  >"$tmp/rest-round.json" 2>"$tmp/rest-round.err"
+eq "GET /api/v1/flows?live=only" "$?" 0
+out=$(chk rest "$tmp/state-round.json" "$tmp/rest-round.json")
+no_fail_lines "REST flows against the live view" "$out"
+cmp_int "REST flows checked against the live view" "$(tail -n 1 <<<"$out")" -ge 16
 
 # ---- 3 and 4: an agent with a key not enrolled, and a plain-text agent --------------------------
 
@@ -329,10 +339,20 @@ eq "h2-burst running through the outage" "$(running "$burst" && echo yes)" yes
 eq "the stream still runs when the collector comes back" "$(running "$sender" && echo yes)" yes
 start collector2 col "$collector_bin" --listen "$endpoint" --key "$state/keys/col.key_secret" \
   --allowed-keys "$state/allowed-keys" --flows-out "$tmp/flows2.out" --state-out "$tmp/state2.json" \
-  --set merge.linger=600
+  --set merge.linger=600 --db "$tmp/db"
 col2=$started
-until_ok 15 log_has "$tmp/collector2.log" "agent h2-burst (.*) new"
+# the new collector knows it from the database (--db): the same agent instance, reconnected
+until_ok 15 log_has "$tmp/collector2.log" "agent h2-burst (.*) reconnected"
 eq "h2-burst reconnected to the new collector" "$?" 0
+# History survives the restart: h3's records of the traffic round, stored by the first
+# collector, are found by host (h3's address) through the new one's API.
+lab exec col curl -s --max-time 10 \
+  "http://127.0.0.1:8080/api/v1/flows?host=$h3_addr&agent=h3&from=0&live=exclude&limit=10000" \
+  >"$tmp/rest-h3.json" 2>"$tmp/rest-h3.err"
+eq "GET /api/v1/flows?host=h3 after the restart" "$?" 0
+out=$(chk stored "$tmp/rest-h3.json" "$state/flows.out" h3)
+no_fail_lines "h3's records from before the restart, by host" "$out"
+cmp_int "h3's records found after the restart" "$(tail -n 1 <<<"$out")" -ge 8
 until_ok 30 gone "$sender"
 wait "$sender"
 forget "$sender"

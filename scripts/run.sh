@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# run.sh - what `make run` starts: a netscope-collector on 127.0.0.1:5556 and a local
-# netscope-agent feeding it over CurveZMQ (keys made on first run in build/run/keys), then
-# the final flow records as they arrive. The agent captures live on the default interface
+# run.sh - what `make run` starts: a netscope-collector on 127.0.0.1:5556 (history in
+# build/run/db, the API on http://127.0.0.1:8080) and a local netscope-agent feeding it over
+# CurveZMQ (keys made on first run in build/run/keys), then the final flow records as they
+# arrive. The agent captures live on the default interface
 # when this user may capture, otherwise it replays a small generated capture. Ctrl-C stops
 # both (agent first, so its open flows are delivered) and prints the collector's summary.
 set -euo pipefail
@@ -41,15 +42,15 @@ stop() {
   [[ -n ${apid:-} ]] && kill -TERM "$apid" 2>/dev/null && wait "$apid" 2>/dev/null
   [[ -n ${cpid:-} ]] && kill -TERM "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
   [[ -n ${tpid:-} ]] && kill "$tpid" 2>/dev/null
-  echo "make run: stopped; flows in $run/flows.jsonl, the collector's state in $run/state.json," \
-       "logs in $run/*.log" >&2
+  echo "make run: stopped; flows in $run/flows.jsonl and $run/db (netscope history --db $run/db)," \
+       "the collector's state in $run/state.json, logs in $run/*.log" >&2
 }
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
 "$collector" --listen tcp://127.0.0.1:5556 --key "$run/keys/collector.key_secret" \
   --allowed-keys "$run/allowed" --flows-out "$run/flows.jsonl" --state-out "$run/state.json" \
-  2>"$run/collector.log" &
+  --db "$run/db" --http "${NS_HTTP:-127.0.0.1:8080}" 2>"$run/collector.log" &
 cpid=$!
 sleep 0.5
 kill -0 "$cpid" 2>/dev/null || { cat "$run/collector.log" >&2; exit 1; }
@@ -58,6 +59,12 @@ kill -0 "$cpid" 2>/dev/null || { cat "$run/collector.log" >&2; exit 1; }
   --set flows.idle_timeout=15 2>"$run/agent.log" &
 apid=$!
 echo "make run: netscope-collector on tcp://127.0.0.1:5556 (CURVE) <- netscope-agent, $what" >&2
+if grep -q 'HTTP API on' "$run/collector.log"; then
+  echo "make run: API on http://${NS_HTTP:-127.0.0.1:8080}/api/v1/flows (history in $run/db:" \
+       "$cli history --db $run/db)" >&2
+else
+  echo "make run: no HTTP API: $(grep -m1 'HTTP API not started' "$run/collector.log" | sed 's/.*]: //')" >&2
+fi
 echo "make run: final flow records as they arrive (Ctrl-C stops; kill -USR1 $cpid writes the state):" >&2
 tail -n +1 -f "$run/flows.jsonl" &
 tpid=$!

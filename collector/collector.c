@@ -794,6 +794,7 @@ ns_collector_dump(ns_collector_t *self)
         {"store_commits", 0},
         {"store_records_written", 0},
         {"store_size_evictions", 0},
+        {"store_duplicates_skipped", 0},
         /* the ClickHouse export (all 0 when it is off) */
         {"clickhouse_flows_queued", 0},
         {"clickhouse_rollups_queued", 0},
@@ -809,9 +810,10 @@ ns_collector_dump(ns_collector_t *self)
     if (c->store) {
         ns_store_stats_t ss;
         ns_store_stats(c->store, &ss);
-        k[n_k - n_ch - 3].value = ss.commits;
-        k[n_k - n_ch - 2].value = ss.records_written;
-        k[n_k - n_ch - 1].value = ss.size_evictions;
+        k[n_k - n_ch - 4].value = ss.commits;
+        k[n_k - n_ch - 3].value = ss.records_written;
+        k[n_k - n_ch - 2].value = ss.size_evictions;
+        k[n_k - n_ch - 1].value = ss.duplicates_skipped;
     }
     if (c->ch) {
         ns_chsink_stats_t hs;

@@ -39,8 +39,13 @@
  * flow's own times: a replayed old capture is kept like live traffic) and series points older
  * than their resolution's keep time are deleted by the writer (a little per commit, oldest
  * first). The map may grow to opts.max_size; when a commit finds it full (MDB_MAP_FULL) the
- * writer deletes the flows received first (and their index entries) until a fraction of the map is free, counts the
- * event (stats.size_evictions, stats.size_evicted_flows) and commits again: ingest continues.
+ * writer deletes the flows received first (and their index entries) until a fraction of the
+ * map is free, counts the event (stats.size_evictions, stats.size_evicted_flows) and commits
+ * again: ingest continues.
+ *
+ * Resends. A record whose agent, uid, kind, last packet and counts equal a stored record's is
+ * not stored again (stats.duplicates_skipped): an agent resends what a collector killed
+ * before acknowledging it had committed (the collector acknowledges at ns_store_done()).
  *
  * Crash safety. Each batch is one LMDB transaction: after a SIGKILL or a crash the database
  * reopens with every committed batch whole and nothing of the one in flight. Sync modes

@@ -52,6 +52,8 @@ ns_parse_rc_t ns_decode_mpls(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_pppoe(ns_cur_t *c, ns_dec_t *d); /* PPPoE session stage */
 ns_parse_rc_t ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_pbb(ns_cur_t *c, ns_dec_t *d);        /* 802.1ah I-TAG */
+ns_parse_rc_t ns_decode_fabricpath(ns_cur_t *c, ns_dec_t *d); /* Cisco FP tag */
 ns_parse_rc_t ns_decode_erspan2(ns_cur_t *c, ns_dec_t *d); /* GRE 0x88BE with a sequence no. */
 ns_parse_rc_t ns_decode_erspan3(ns_cur_t *c, ns_dec_t *d); /* GRE 0x22EB */
 /* IP payloads */
@@ -82,6 +84,8 @@ ns_parse_rc_t ns_decode_capwap(ns_cur_t *c, ns_dec_t *d);
 #define NS_ETH_MPLS 0x8847u
 #define NS_ETH_MPLS_MC 0x8848u
 #define NS_ETH_PPPOE 0x8864u
+#define NS_ETH_PBB 0x88e7u
+#define NS_ETH_FABRICPATH 0x8903u
 #define NS_ETH_ERSPAN2 0x88beu
 #define NS_ETH_ERSPAN3 0x22ebu
 

@@ -47,6 +47,8 @@ static const ns_dispatch_t ethertype_table[] = {
     {NS_ETH_MPLS, ns_decode_mpls, NS_LAYER_MPLS},
     {NS_ETH_MPLS_MC, ns_decode_mpls, NS_LAYER_MPLS},
     {NS_ETH_PPPOE, ns_decode_pppoe, NS_LAYER_PPP},
+    {NS_ETH_PBB, ns_decode_pbb, NS_LAYER_VLAN},
+    {NS_ETH_FABRICPATH, ns_decode_fabricpath, NS_LAYER_ETH},
     {NS_ETH_ERSPAN2, ns_decode_erspan2, NS_LAYER_ERSPAN},
     {NS_ETH_ERSPAN3, ns_decode_erspan3, NS_LAYER_ERSPAN},
 };

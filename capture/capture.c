@@ -7,6 +7,8 @@
  */
 #include "netscope/capture.h"
 
+#include "pcapng.h"
+
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -20,6 +22,11 @@
 
 struct ns_capture {
     pcap_t *pcap;
+    ns_pcapng_t *ng;        /* instead of pcap: a pcapng file libpcap refuses (pcapng.h) */
+    char *path;             /* files: where to reopen it with ng */
+    bool filtered;          /* files: a BPF filter was given (ng cannot apply it) */
+    uint64_t frames;        /* files: frames handed out so far */
+    uint32_t linktype;      /* LINKTYPE_* of the source (of its first interface for ng) */
     bool live;
     bool nano;              /* timestamps come in nanoseconds (else microseconds) */
     uint32_t last_recv, last_drop, last_ifdrop; /* libpcap's 32-bit counters, last read */
@@ -91,6 +98,26 @@ open_file(const char *path, char *errbuf, size_t errlen)
     return p;
 }
 
+/* libpcap refuses a pcapng file whose interfaces differ in link type or snapshot length
+ * ("an interface has a type/snapshot length ... different from ..."): open it with our own
+ * reader, each packet with its own interface's link type. */
+static ns_pcapng_t *
+open_pcapng_fallback(const char *path, const char *pcap_err, char *errbuf, size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        set_err(errbuf, errlen, "%s (%s): %s", pcap_err, path, strerror(errno));
+        return NULL;
+    }
+    char nerr[256];
+    ns_pcapng_t *ng = ns_pcapng_open(fp, nerr, sizeof(nerr));
+    if (ng == NULL) {
+        fclose(fp);
+        set_err(errbuf, errlen, "%s (%s): %s", pcap_err, path, nerr);
+    }
+    return ng;
+}
+
 static pcap_t *
 open_live(const ns_capture_opts_t *o, bool *nano, char *errbuf, size_t errlen)
 {
@@ -159,12 +186,25 @@ ns_capture_open(const ns_capture_opts_t *opts, char *errbuf, size_t errlen)
     self->nano = true; /* files are opened with nanosecond precision, libpcap scales */
     self->pcap = self->live ? open_live(opts, &self->nano, errbuf, errlen)
                             : open_file(opts->file, errbuf, errlen);
+    if (!self->live && self->pcap != NULL) {
+        self->path = strdup(opts->file);
+        self->filtered = opts->filter != NULL && opts->filter[0] != '\0';
+        if (self->path == NULL) {
+            set_err(errbuf, errlen, "out of memory");
+            ns_capture_destroy(&self);
+            return NULL;
+        }
+    }
     if (self->live && self->pcap && !self->nano)
         self->nano = pcap_get_tstamp_precision(self->pcap) == PCAP_TSTAMP_PRECISION_NANO;
     if (self->pcap == NULL || !apply_filter(self->pcap, opts->filter, errbuf, errlen)) {
         ns_capture_destroy(&self);
         return NULL;
     }
+    /* pcap_datalink() gives DLT_ values; files store LINKTYPE_ values. Map back so the
+     * decoder sees one numbering (they differ for DLT_RAW and a few others). */
+    int dlt = pcap_datalink(self->pcap);
+    self->linktype = dlt == DLT_RAW ? 101u : (uint32_t)dlt;
     return self;
 }
 
@@ -176,8 +216,38 @@ ns_capture_destroy(ns_capture_t **self_p)
     ns_capture_t *self = *self_p;
     if (self->pcap)
         pcap_close(self->pcap);
+    ns_pcapng_destroy(&self->ng);
+    free(self->path);
     free(self);
     *self_p = NULL;
+}
+
+/* libpcap met an interface whose link type or snapshot length differs from the first's (it
+ * reads interface blocks as they come, so this shows only now): reopen the file with our
+ * reader, skip the frames already handed out, and go on from there. */
+static int
+switch_to_pcapng(ns_capture_t *self, ns_frame_t *frame)
+{
+    char why[PCAP_ERRBUF_SIZE];
+    snprintf(why, sizeof(why), "%.*s", PCAP_ERRBUF_SIZE - 1, self->err);
+    if (self->filtered || self->path == NULL || strcmp(self->path, "-") == 0) {
+        snprintf(self->err, sizeof(self->err),
+                 "%s; reading such a file needs a path (not stdin) and no filter", why);
+        return NS_CAPTURE_ERROR;
+    }
+    self->ng = open_pcapng_fallback(self->path, why, self->err, sizeof(self->err));
+    if (self->ng == NULL)
+        return NS_CAPTURE_ERROR;
+    pcap_close(self->pcap);
+    self->pcap = NULL;
+    for (uint64_t i = 0; i < self->frames; i++) {
+        int rc = ns_pcapng_next(self->ng, frame);
+        if (rc != NS_CAPTURE_FRAME) {
+            snprintf(self->err, sizeof(self->err), "%s changed while being read", self->path);
+            return NS_CAPTURE_ERROR;
+        }
+    }
+    return ns_capture_next(self, frame);
 }
 
 int
@@ -185,6 +255,14 @@ ns_capture_next(ns_capture_t *self, ns_frame_t *frame)
 {
     if (self->stop)
         return NS_CAPTURE_END;
+    if (self->ng != NULL) {
+        int nrc = ns_pcapng_next(self->ng, frame);
+        if (nrc == NS_CAPTURE_END)
+            self->cut_short = ns_pcapng_cut_short(self->ng);
+        else if (nrc == NS_CAPTURE_ERROR)
+            snprintf(self->err, sizeof(self->err), "%s", ns_pcapng_error(self->ng));
+        return nrc;
+    }
     struct pcap_pkthdr *hdr;
     const u_char *data;
     int rc = pcap_next_ex(self->pcap, &hdr, &data);
@@ -194,6 +272,8 @@ ns_capture_next(ns_capture_t *self, ns_frame_t *frame)
         frame->wire_len = hdr->len < hdr->caplen ? hdr->caplen : hdr->len;
         frame->ts_ns = ns_capture_ts_ns((int64_t)hdr->ts.tv_sec, (int64_t)hdr->ts.tv_usec,
                                         self->nano);
+        frame->linktype = self->linktype;
+        self->frames++;
         return NS_CAPTURE_FRAME;
     }
     if (rc == 0)
@@ -201,6 +281,8 @@ ns_capture_next(ns_capture_t *self, ns_frame_t *frame)
     if (rc == PCAP_ERROR_BREAK)
         return NS_CAPTURE_END;
     snprintf(self->err, sizeof(self->err), "%s", pcap_geterr(self->pcap));
+    if (!self->live && strstr(self->err, "different from") != NULL)
+        return switch_to_pcapng(self, frame);
     /* A file whose last record is incomplete (a copy cut short, a capture still being
      * written): everything before it was read, so end there and let the caller warn. */
     if (!self->live && strstr(self->err, "truncated dump file") != NULL) {
@@ -213,28 +295,21 @@ ns_capture_next(ns_capture_t *self, ns_frame_t *frame)
 uint32_t
 ns_capture_linktype(const ns_capture_t *self)
 {
-    /* pcap_datalink() gives DLT_ values; files store LINKTYPE_ values. Map back so the
-     * decoder sees one numbering (they differ for DLT_RAW and a few others). */
-    int dlt = pcap_datalink(self->pcap);
-    switch (dlt) {
-    case DLT_RAW:
-        return 101;
-    default:
-        return (uint32_t)dlt;
-    }
+    return self->linktype;
 }
 
 int
 ns_capture_snaplen(const ns_capture_t *self)
 {
-    return pcap_snapshot(self->pcap);
+    return self->ng != NULL ? (int)ns_pcapng_snaplen(self->ng) : pcap_snapshot(self->pcap);
 }
 
 void
 ns_capture_break(ns_capture_t *self)
 {
     self->stop = 1;
-    pcap_breakloop(self->pcap);
+    if (self->pcap != NULL)
+        pcap_breakloop(self->pcap);
 }
 
 const char *
@@ -287,6 +362,8 @@ bool
 ns_capture_set_nonblock(ns_capture_t *self, char *errbuf, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE];
+    if (self->pcap == NULL)
+        return true; /* a file: reads never block */
     if (pcap_setnonblock(self->pcap, 1, perr) != 0) {
         set_err(errbuf, errlen, "cannot make the capture non-blocking: %s", perr);
         return false;
@@ -297,8 +374,16 @@ ns_capture_set_nonblock(ns_capture_t *self, char *errbuf, size_t errlen)
 bool
 ns_capture_set_filter(ns_capture_t *self, const char *filter, char *errbuf, size_t errlen)
 {
+    if (self->pcap == NULL) {
+        set_err(errbuf, errlen, "this capture's interfaces differ in link type or snapshot "
+                                "length: no filter can apply to all of them");
+        return false;
+    }
     /* "" compiles to a program that accepts every packet: it replaces the old filter */
-    return compile_filter(self->pcap, filter ? filter : "", errbuf, errlen);
+    if (!compile_filter(self->pcap, filter ? filter : "", errbuf, errlen))
+        return false;
+    self->filtered = filter != NULL && filter[0] != '\0';
+    return true;
 }
 
 bool
@@ -362,8 +447,9 @@ ns_dumper_open(const ns_capture_t *cap, const char *path, char *errbuf, size_t e
         set_err(errbuf, errlen, "out of memory");
         return NULL;
     }
-    self->dead = pcap_open_dead_with_tstamp_precision(pcap_datalink(cap->pcap),
-                                                      pcap_snapshot(cap->pcap),
+    /* A pcap file has one link type: a capture whose interfaces differ writes the first's. */
+    int dlt = cap->pcap != NULL ? pcap_datalink(cap->pcap) : (int)cap->linktype;
+    self->dead = pcap_open_dead_with_tstamp_precision(dlt, ns_capture_snaplen(cap),
                                                       PCAP_TSTAMP_PRECISION_NANO);
     if (self->dead)
         self->dump = pcap_dump_open(self->dead, path);

@@ -372,7 +372,7 @@ ns_cmd_flows(int argc, char **argv)
             out_flush(&o);
             continue;
         }
-        ns_pipeline_frame(pipe, 0, linktype, fr.data, fr.cap_len, fr.wire_len, fr.ts_ns);
+        ns_pipeline_frame(pipe, 0, fr.linktype, fr.data, fr.cap_len, fr.wire_len, fr.ts_ns);
     }
     ns_pipeline_finish(pipe, NS_FLOW_END_END_OF_INPUT, 0);
     out_flush(&o);

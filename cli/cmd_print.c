@@ -230,7 +230,7 @@ ns_cmd_print(int argc, char **argv)
             continue;
         }
         pkt->ts_ns = fr.ts_ns;
-        ns_decode_frame(linktype, fr.data, fr.cap_len, fr.wire_len, pkt, o.json ? &fields : NULL,
+        ns_decode_frame(fr.linktype, fr.data, fr.cap_len, fr.wire_len, pkt, o.json ? &fields : NULL,
                         &stats);
         if (o.json) {
             json_t *j = ns_pktfmt_json(pkt, &fields, n);

@@ -17,6 +17,8 @@ typedef enum {
     NS_NEXT_IPPROTO,    /* d->next_val is an IP protocol number */
     NS_NEXT_APP,        /* an L4 payload: the dispatcher picks DNS/HTTP by port and content */
     NS_NEXT_ETH,        /* a whole Ethernet frame (VXLAN, GRE bridging) */
+    NS_NEXT_WLAN,       /* a whole IEEE 802.11 frame (radiotap, PPI, CAPWAP); next_val 0 or
+                         * NS_WLAN_FC_SWAPPED */
 } ns_next_t;
 
 typedef struct {
@@ -25,6 +27,10 @@ typedef struct {
     uint8_t next;         /* ns_next_t */
     uint16_t next_val;
 } ns_dec_t;
+
+/* next_val of NS_NEXT_WLAN: the two frame control bytes arrive swapped (Cisco access points
+ * over CAPWAP; Wireshark's capwap.swap_frame_control, on by default). */
+#define NS_WLAN_FC_SWAPPED 1u
 
 typedef ns_parse_rc_t (*ns_decoder_fn)(ns_cur_t *c, ns_dec_t *d);
 
@@ -37,12 +43,19 @@ ns_parse_rc_t ns_decode_loop_be(ns_cur_t *c, ns_dec_t *d); /* DLT_LOOP: network 
 ns_parse_rc_t ns_decode_raw(ns_cur_t *c, ns_dec_t *d);    /* version nibble picks v4/v6 */
 ns_parse_rc_t ns_decode_chdlc(ns_cur_t *c, ns_dec_t *d);  /* Cisco HDLC */
 ns_parse_rc_t ns_decode_ppp(ns_cur_t *c, ns_dec_t *d);    /* PPP, or C-HDLC by its first byte */
+ns_parse_rc_t ns_decode_radiotap(ns_cur_t *c, ns_dec_t *d); /* radiotap.c */
+ns_parse_rc_t ns_decode_ppi(ns_cur_t *c, ns_dec_t *d);      /* radiotap.c */
+ns_parse_rc_t ns_decode_wlan(ns_cur_t *c, ns_dec_t *d);     /* IEEE 802.11 + LLC/SNAP */
 /* Ethertype payloads */
 ns_parse_rc_t ns_decode_vlan(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_mpls(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_pppoe(ns_cur_t *c, ns_dec_t *d); /* PPPoE session stage */
 ns_parse_rc_t ns_decode_ipv4(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_pbb(ns_cur_t *c, ns_dec_t *d);        /* 802.1ah I-TAG */
+ns_parse_rc_t ns_decode_fabricpath(ns_cur_t *c, ns_dec_t *d); /* Cisco FP tag */
+ns_parse_rc_t ns_decode_erspan2(ns_cur_t *c, ns_dec_t *d); /* GRE 0x88BE with a sequence no. */
+ns_parse_rc_t ns_decode_erspan3(ns_cur_t *c, ns_dec_t *d); /* GRE 0x22EB */
 /* IP payloads */
 ns_parse_rc_t ns_decode_tcp(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_udp(ns_cur_t *c, ns_dec_t *d);
@@ -56,6 +69,10 @@ ns_parse_rc_t ns_decode_http(ns_cur_t *c, ns_dec_t *d);
 /* UDP tunnels (tunnel.c) */
 ns_parse_rc_t ns_decode_vxlan(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_gtpu(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_geneve(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_teredo(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_ayiya(ns_cur_t *c, ns_dec_t *d);
+ns_parse_rc_t ns_decode_capwap(ns_cur_t *c, ns_dec_t *d);
 
 /* Ethertypes */
 #define NS_ETH_IPV4 0x0800u
@@ -67,6 +84,10 @@ ns_parse_rc_t ns_decode_gtpu(ns_cur_t *c, ns_dec_t *d);
 #define NS_ETH_MPLS 0x8847u
 #define NS_ETH_MPLS_MC 0x8848u
 #define NS_ETH_PPPOE 0x8864u
+#define NS_ETH_PBB 0x88e7u
+#define NS_ETH_FABRICPATH 0x8903u
+#define NS_ETH_ERSPAN2 0x88beu
+#define NS_ETH_ERSPAN3 0x22ebu
 
 /* IP protocols */
 #define NS_IPPROTO_HOPOPTS 0

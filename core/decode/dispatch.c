@@ -29,7 +29,13 @@ static const ns_dispatch_t link_table[] = {
     {NS_LINKTYPE_IPV6, ns_decode_raw, NS_LAYER_RAW},
     {12, ns_decode_raw, NS_LAYER_RAW}, /* DLT_RAW as some BSDs number it */
     {14, ns_decode_raw, NS_LAYER_RAW},
+    {NS_LINKTYPE_IEEE802_11_RADIOTAP, ns_decode_radiotap, NS_LAYER_RADIO},
+    {NS_LINKTYPE_IEEE802_11, ns_decode_wlan, NS_LAYER_WLAN},
+    {NS_LINKTYPE_PPI, ns_decode_ppi, NS_LAYER_RADIO},
 };
+
+/* What NS_NEXT_WLAN hands on to. */
+static const ns_dispatch_t wlan_entry = {0, ns_decode_wlan, NS_LAYER_WLAN};
 
 /* IPv4 and IPv6 first: the walk in lookup() finds them in one or two steps. */
 static const ns_dispatch_t ethertype_table[] = {
@@ -41,6 +47,10 @@ static const ns_dispatch_t ethertype_table[] = {
     {NS_ETH_MPLS, ns_decode_mpls, NS_LAYER_MPLS},
     {NS_ETH_MPLS_MC, ns_decode_mpls, NS_LAYER_MPLS},
     {NS_ETH_PPPOE, ns_decode_pppoe, NS_LAYER_PPP},
+    {NS_ETH_PBB, ns_decode_pbb, NS_LAYER_VLAN},
+    {NS_ETH_FABRICPATH, ns_decode_fabricpath, NS_LAYER_ETH},
+    {NS_ETH_ERSPAN2, ns_decode_erspan2, NS_LAYER_ERSPAN},
+    {NS_ETH_ERSPAN3, ns_decode_erspan3, NS_LAYER_ERSPAN},
 };
 
 /* Indexed by the protocol number itself: one load per packet. */
@@ -110,6 +120,24 @@ dns_shaped(const ns_cur_t *c, bool first_fragment)
     return rc == NS_PARSE_OK && ns_cur_ok(&m) && ns_cur_left(&m) == 0;
 }
 
+/* The rarer UDP tunnels, by their registered ports (either side). Out of line: one call for
+ * UDP payloads on ports nothing else claimed, nothing for other packets. */
+static NS_OUT_OF_LINE const ns_dispatch_t *
+udp_tunnel(const ns_pkt_t *pkt)
+{
+    static const ns_dispatch_t tunnels[] = {
+        {6081, ns_decode_geneve, NS_LAYER_GENEVE}, /* RFC 8926 */
+        {3544, ns_decode_teredo, NS_LAYER_TEREDO}, /* RFC 4380 */
+        {4754, ns_decode_gre, NS_LAYER_GRE},       /* GRE-in-UDP, RFC 8086 */
+        {5072, ns_decode_ayiya, NS_LAYER_AYIYA},
+        {5247, ns_decode_capwap, NS_LAYER_CAPWAP}, /* CAPWAP data, RFC 5415 */
+    };
+    for (uint32_t i = 0; i < COUNT_OF(tunnels); i++)
+        if (pkt->dport == tunnels[i].key || pkt->sport == tunnels[i].key)
+            return &tunnels[i];
+    return NULL;
+}
+
 /* Application decoder for an L4 payload: DNS by port, HTTP by port or by its first bytes. */
 static const ns_dispatch_t *
 app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
@@ -131,6 +159,9 @@ app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
             return &vxlan;
         if (pkt->dport == 2152 || pkt->sport == 2152)
             return &gtpu;
+        const ns_dispatch_t *tun = udp_tunnel(pkt);
+        if (tun != NULL)
+            return tun;
         /* NetBIOS name service shares DNS's wire format but is another protocol. */
         bool netbios = pkt->sport == 137 || pkt->dport == 137;
         if (!netbios && dns_shaped(c, (pkt->ip_flags & NS_IP_FRAG) != 0))
@@ -275,6 +306,8 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
             e = lookup(ethertype_table, COUNT_OF(ethertype_table), d.next_val);
         else if (next == NS_NEXT_ETH)
             e = &link_table[0]; /* Ethernet */
+        else if (next == NS_NEXT_WLAN)
+            e = &wlan_entry;
         else
             e = app_lookup(pkt, &c);
         if (e == NULL) {
@@ -308,7 +341,9 @@ ns_layer_name(ns_layer_t layer)
     static const char *const names[] = {"eth",  "sll",  "loop", "raw",    "vlan",
                                         "mpls", "ip",   "ipv6", "tcp",    "udp",
                                         "icmp", "icmpv6", "dns", "http",
-                                        "vxlan", "gtp", "ppp", "gre"};
+                                        "vxlan", "gtp", "ppp", "gre",
+                                        "geneve", "teredo", "ayiya", "capwap",
+                                        "erspan", "wlan", "radio"};
     _Static_assert(sizeof(names) / sizeof(names[0]) == NS_LAYER_COUNT, "one name per layer");
     return (unsigned)layer < NS_LAYER_COUNT ? names[layer] : "frame";
 }

@@ -39,6 +39,7 @@
  * fixed bits. A checksum is verified for the protocol tree only (gre.checksum.status; the fast
  * path skips the sum) and a bad one is not an error: senders offload it like UDP's. The inner
  * packet becomes the summary's packet; the inner IP decoder counts the level in pkt->encap.
+ * GRE also arrives in UDP (RFC 8086, port 4754): the same decoder, over the UDP payload.
  */
 #include "decode_int.h"
 
@@ -53,6 +54,7 @@
 
 #define GRE_PROTO_TEB 0x6558u /* transparent Ethernet bridging */
 #define GRE_PROTO_PPP 0x880bu
+#define GRE_PROTO_ERSPAN 0x88beu /* ERSPAN type I (no sequence number) or II (erspan.c) */
 
 /* Wireshark's gre.checksum.status values. */
 #define CKSUM_BAD 0u
@@ -176,7 +178,10 @@ ns_decode_gre(ns_cur_t *c, ns_dec_t *d)
     /* The IP payload was this header and nothing more: nothing inside, not a truncation. */
     if (ns_cur_left(c) == 0 && c->off - start >= d->pkt->payload_len)
         return NS_PARSE_OK;
-    d->next = proto == GRE_PROTO_TEB ? NS_NEXT_ETH : NS_NEXT_ETHERTYPE;
+    /* ERSPAN type I has no header of its own and no sequence number (draft-foschiano-erspan
+     * section 4.1): the mirrored frame follows; type II (with S) goes to erspan.c. */
+    bool frame = proto == GRE_PROTO_TEB || (proto == GRE_PROTO_ERSPAN && !(fv & GRE_S));
+    d->next = frame ? NS_NEXT_ETH : NS_NEXT_ETHERTYPE;
     d->next_val = proto;
     return NS_PARSE_OK;
 }

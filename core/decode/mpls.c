@@ -16,8 +16,9 @@
  *
  * MPLS does not say what it carries. The explicit-null labels do (RFC 3032 2.1: 0 is IPv4, 2 is
  * IPv6); otherwise, like every router and analyzer, we look at the first nibble after the
- * stack: 4 is IPv4, 6 is IPv6. Anything else (0: a pseudowire control word, 1: a G-ACh
- * channel header, or Ethernet over MPLS without a control word) is UNSUPPORTED. When the capture
+ * stack: 4 is IPv4, 6 is IPv6, 0 is a pseudowire control word followed by an Ethernet frame.
+ * Anything else (1: a G-ACh channel header, or Ethernet over MPLS without a control word) is
+ * UNSUPPORTED. When the capture
  * ends right after the stack the payload cannot be named: TRUNCATED.
  */
 #include "decode_int.h"
@@ -26,6 +27,30 @@
 #define MPLS_MAX_LABELS 32u /* far beyond any real stack (segment routing uses ~10) */
 #define MPLS_LABEL_IPV4_NULL 0u
 #define MPLS_LABEL_IPV6_NULL 2u
+
+/* RFC 4385 section 3: the generic pseudowire control word, first nibble 0.
+ *
+ *    0 0 0 0 | Flags (4) | FRG (2) | Length (6) | Sequence Number (16)
+ *
+ * Followed here, as Wireshark's default heuristic does, by an Ethernet frame (RFC 4448, the
+ * Ethernet pseudowire, by far the most common with a control word). A fragment (FRG not 0)
+ * is not reassembled: UNSUPPORTED. */
+static ns_parse_rc_t
+pw_control_word(ns_cur_t *c, ns_dec_t *d)
+{
+    uint32_t at = c->off;
+    uint32_t cw = ns_cur_be32(c);
+    if (!ns_cur_ok(c))
+        return NS_PARSE_TRUNCATED;
+    int32_t node = ns_field_open(d->f, "pwach", at);
+    ns_field_hex(d->f, "pwethcw.flags", at, 1, (cw >> 24) & 0xfu);
+    ns_field_uint(d->f, "pwethcw.sequence_number", at + 2, 2, cw & 0xffffu);
+    ns_field_close(d->f, node, c->off);
+    if (((cw >> 22) & 0x3u) != 0)
+        return NS_PARSE_UNSUPPORTED;
+    d->next = NS_NEXT_ETH;
+    return NS_PARSE_OK;
+}
 
 ns_parse_rc_t
 ns_decode_mpls(ns_cur_t *c, ns_dec_t *d)
@@ -68,8 +93,10 @@ ns_decode_mpls(ns_cur_t *c, ns_dec_t *d)
             type = NS_ETH_IPV4;
         else if (version == 6)
             type = NS_ETH_IPV6;
+        else if (version == 0)
+            return pw_control_word(c, d);
         else
-            return NS_PARSE_UNSUPPORTED; /* pseudowire, G-ACh, ...: not decoded */
+            return NS_PARSE_UNSUPPORTED; /* G-ACh (1), or no control word: not decoded */
     }
     pkt->ethertype = type;
     d->next = NS_NEXT_ETHERTYPE;

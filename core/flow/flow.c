@@ -59,6 +59,25 @@ ns_flow_history(const ns_flow_view_t *v, char *out, size_t outlen)
     if (v->f.proto == IPPROTO_TCP_ && v->is_tcp) {
         n = tcp->hist_len < outlen - 1 ? tcp->hist_len : outlen - 1;
         memcpy(out, tcp->hist, n);
+    } else if (v->f.proto == IPPROTO_UDP_) {
+        /* Zeek's UDPAnalyzer::DeliverPacket: CheckHistory(HIST_ORIG_DATA_PKT, 'D') for every
+         * datagram of the originator (payload or not), 'd' for the responder's; each letter
+         * once (the conn.log "history" field, base/protocols/conn/main.zeek). */
+        char l[2];
+        size_t k = 0;
+        uint8_t h = v->f.uhist;
+        if (h & NS_FLOW_UH_RESP_FIRST) {
+            l[k++] = 'd';
+            if (h & NS_FLOW_UH_ORIG)
+                l[k++] = 'D';
+        } else {
+            if (h & NS_FLOW_UH_ORIG)
+                l[k++] = 'D';
+            if (h & NS_FLOW_UH_RESP)
+                l[k++] = 'd';
+        }
+        n = k < outlen - 1 ? k : outlen - 1;
+        memcpy(out, l, n);
     }
     out[n] = '\0';
     return n;

@@ -21,6 +21,20 @@
 #define NS_PER_S 1000000000ull
 
 #define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+/* Zeek's UDP history (flow.h, NS_FLOW_UH_*): a datagram whose UDP header was read marks its
+ * direction; a later fragment does not (Zeek reassembles first: one datagram, one letter). */
+static void
+udp_history(ns_flow_t *f, unsigned dir)
+{
+    uint8_t bit = dir ? NS_FLOW_UH_RESP : NS_FLOW_UH_ORIG;
+    if (f->uhist & bit)
+        return;
+    if (dir && !(f->uhist & NS_FLOW_UH_ORIG))
+        f->uhist |= NS_FLOW_UH_RESP_FIRST;
+    f->uhist |= bit;
+}
 
 struct ns_flow_engine {
     ns_flow_table_t *table;
@@ -515,6 +529,9 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
 
     if (tcp && f->proto == IPPROTO_TCP_)
         ns_flow_tcp_update(e->table, idx, dir, pkt, now);
+    else if (pkt->ip_proto == IPPROTO_UDP_ && !later_frag && (pkt->layers & NS_HAS(NS_LAYER_UDP)) &&
+             !(pkt->err_layer == NS_LAYER_UDP && pkt->err_rc == NS_PARSE_TRUNCATED))
+        udp_history(f, dir);
     if (e->app && !later_frag && (pkt->payload_len > 0 || pkt->app != NS_APP_NONE))
         ns_app_update(e->app, &f->app, pkt, frame, dir, now);
 

@@ -104,7 +104,7 @@ update_history(ns_flow_tcp_t *t, unsigned dir, unsigned flags, uint32_t rel_seq,
 
 /* Endpoint state machine, after Zeek's TCPSessionAdapter::Update*State. */
 static void
-update_state(ns_flow_t *f, unsigned dir, unsigned flags)
+update_state(ns_flow_t *f, unsigned dir, unsigned flags, uint32_t len, bool peer_fin)
 {
     uint8_t *e = &f->state[dir], *p = &f->state[dir ^ 1u];
     bool syn = flags & NS_TCP_SYN, ack = flags & NS_TCP_ACK;
@@ -124,6 +124,12 @@ update_state(ns_flow_t *f, unsigned dir, unsigned flags)
             *e = NS_TCP_EP_RESET;
         } else if (fin) {
             *e = NS_TCP_EP_CLOSED;
+        } else if (dir == 1 && len == 0 && *p == NS_TCP_EP_SYN_SENT) {
+            /* Zeek's UpdateInactiveState: "some eccentric TCP's will ack an initial SYN prior
+             * to sending a SYN reply"; such an ACK does not make the connection partial. */
+        } else if (ack && *p == NS_TCP_EP_ESTABLISHED) {
+            /* ... and an ACK after the peer's SYN-ACK (the SYN was missed) establishes it. */
+            *e = NS_TCP_EP_ESTABLISHED;
         } else {
             *e = NS_TCP_EP_PARTIAL;
         }
@@ -141,15 +147,25 @@ update_state(ns_flow_t *f, unsigned dir, unsigned flags)
         break;
     case NS_TCP_EP_PARTIAL:
     case NS_TCP_EP_ESTABLISHED:
-        if (rst)
+        if (rst) {
             *e = NS_TCP_EP_RESET;
-        else if (fin)
+        } else if (fin) {
             *e = NS_TCP_EP_CLOSED;
+            /* Zeek's UpdateEstablishedState: a peer that sent a FIN and then a RST is turned
+             * back to CLOSED when this side's FIN arrives ("this was actually normal
+             * termination"). Zeek keeps the peer's previous state; its FIN count says the
+             * same here. */
+            if (*p == NS_TCP_EP_RESET && peer_fin)
+                *p = NS_TCP_EP_CLOSED;
+        }
         else if (syn && !ack && *e == NS_TCP_EP_PARTIAL && *p == NS_TCP_EP_INACTIVE)
             *e = NS_TCP_EP_SYN_SENT;
         break;
     case NS_TCP_EP_CLOSED:
-        if (rst)
+        /* Zeek's UpdateClosedState: once both sides have sent a FIN, a RST does not change
+         * the state ("this connection has already seen a FIN exchange"), so conn_state
+         * stays SF. */
+        if (rst && *p != NS_TCP_EP_CLOSED)
             *e = NS_TCP_EP_RESET;
         break;
     default:
@@ -348,7 +364,7 @@ ns_flow_tcp_update(ns_flow_table_t *tab, uint32_t idx, unsigned dir, const ns_pk
     /* Relative sequence number against the previous SYN (or start) for history repeats. */
     uint32_t rel = (e->dfl & NS_TCPD_SEQ) ? pkt->seq - e->isn : 0;
     update_history(t, dir, flags, rel, len);
-    update_state(f, dir, flags);
+    update_state(f, dir, flags, len, t->d[dir ^ 1u].fin > 0);
 
     uint32_t seglen = len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
     update_seq(tab, idx, f, t, dir, pkt, seglen, now_ns);

@@ -1,7 +1,11 @@
 /* test_capture.c - the capture module's own logic: timestamps of either precision and before
- * 1970, the kernel ring size bound, filters replaced on an open capture, counters of files. */
+ * 1970, the kernel ring size bound, filters replaced on an open capture, counters of files;
+ * pcapng files whose interfaces differ in link type and snapshot length (pcapng.c). */
 #include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "netscope/capture.h"
 #include "runner.h"
@@ -84,6 +88,191 @@ START_TEST(filter_replaced_and_removed)
 }
 END_TEST
 
+/* ---- pcapng with interfaces that differ --------------------------------------------------- */
+
+typedef struct {
+    uint8_t b[1024];
+    size_t n;
+} blk_t;
+
+static void
+put32(blk_t *b, uint32_t v)
+{
+    memcpy(b->b + b->n, &v, 4); /* host order: the section's magic says which */
+    b->n += 4;
+}
+
+static void
+put16(blk_t *b, uint16_t v)
+{
+    memcpy(b->b + b->n, &v, 2);
+    b->n += 2;
+}
+
+/* A block of `type` with `body` (padded to 4), framed by its total length. */
+static void
+block(blk_t *b, uint32_t type, const void *body, size_t len)
+{
+    size_t padded = (len + 3) & ~(size_t)3;
+    uint32_t total = (uint32_t)(12 + padded);
+    put32(b, type);
+    put32(b, total);
+    memcpy(b->b + b->n, body, len);
+    memset(b->b + b->n + len, 0, padded - len);
+    b->n += padded;
+    put32(b, total);
+}
+
+/* Section header; interface 0 Ethernet (snaplen 65535, µs), interface 1 raw IP (snaplen 128,
+ * ns); an enhanced packet on each; a simple packet (interface 0). */
+static void
+mixed_pcapng(blk_t *f)
+{
+    f->n = 0;
+    blk_t t = {.n = 0};
+    put32(&t, 0x1a2b3c4d);
+    put16(&t, 1);
+    put16(&t, 0);
+    put32(&t, 0xffffffffu);
+    put32(&t, 0xffffffffu);
+    block(f, 0x0a0d0d0a, t.b, t.n);
+    t.n = 0;
+    put16(&t, 1);
+    put16(&t, 0);
+    put32(&t, 65535);
+    block(f, 1, t.b, t.n);
+    t.n = 0;
+    put16(&t, 101);
+    put16(&t, 0);
+    put32(&t, 128);
+    put16(&t, 9); /* if_tsresol: 10^-9 */
+    put16(&t, 1);
+    put32(&t, 9);
+    put32(&t, 0); /* opt_endofopt */
+    block(f, 1, t.b, t.n);
+    /* EPB, interface 0: 1700000000.000001 s, 60 of 70 bytes */
+    t.n = 0;
+    uint64_t us = 1700000000000001ull;
+    put32(&t, 0);
+    put32(&t, (uint32_t)(us >> 32));
+    put32(&t, (uint32_t)us);
+    put32(&t, 60);
+    put32(&t, 70);
+    memset(t.b + t.n, 0xab, 60);
+    t.n += 60;
+    block(f, 6, t.b, t.n);
+    /* EPB, interface 1: 1700000000.123456789 s, 28 bytes */
+    t.n = 0;
+    uint64_t ns = 1700000000123456789ull;
+    put32(&t, 1);
+    put32(&t, (uint32_t)(ns >> 32));
+    put32(&t, (uint32_t)ns);
+    put32(&t, 28);
+    put32(&t, 28);
+    memset(t.b + t.n, 0x45, 28);
+    t.n += 28;
+    block(f, 6, t.b, t.n);
+    /* SPB (interface 0): 42 bytes */
+    t.n = 0;
+    put32(&t, 42);
+    memset(t.b + t.n, 0xcd, 42);
+    t.n += 42;
+    block(f, 3, t.b, t.n);
+}
+
+/* Write `n` bytes to a new temporary file; its path goes to `path` (unlink it after). */
+static void
+write_tmp(const uint8_t *b, size_t n, char path[64])
+{
+    snprintf(path, 64, "/tmp/ns_test_pcapng_XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+    close(fd);
+}
+
+START_TEST(pcapng_interfaces_that_differ)
+{
+    blk_t f;
+    mixed_pcapng(&f);
+    char path[64], err[256] = "";
+    write_tmp(f.b, f.n, path);
+    ns_capture_opts_t o = {.file = path};
+    ns_capture_t *c = ns_capture_open(&o, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(ns_capture_linktype(c), 1);
+    ck_assert_int_eq(ns_capture_snaplen(c), 65535);
+    ns_frame_t fr;
+    int rc = ns_capture_next(c, &fr);
+    ck_assert_msg(rc == NS_CAPTURE_FRAME, "%d %s", rc, ns_capture_error(c));
+    ck_assert_uint_eq(fr.linktype, 1);
+    ck_assert_uint_eq(fr.cap_len, 60);
+    ck_assert_uint_eq(fr.wire_len, 70);
+    ck_assert_uint_eq(fr.ts_ns, 1700000000000001000ull);
+    ck_assert_uint_eq(fr.data[59], 0xab);
+    ck_assert_int_eq(ns_capture_next(c, &fr), NS_CAPTURE_FRAME);
+    ck_assert_uint_eq(fr.linktype, 101);
+    ck_assert_uint_eq(fr.cap_len, 28);
+    ck_assert_uint_eq(fr.ts_ns, 1700000000123456789ull);
+    ck_assert_int_eq(ns_capture_next(c, &fr), NS_CAPTURE_FRAME);
+    ck_assert_uint_eq(fr.linktype, 1);
+    ck_assert_uint_eq(fr.cap_len, 42);
+    ck_assert_int_eq(ns_capture_next(c, &fr), NS_CAPTURE_END);
+    ck_assert_ptr_null(ns_capture_warning(c));
+    /* no filter can apply to interfaces of different link types */
+    ck_assert(!ns_capture_set_filter(c, "udp", err, sizeof(err)));
+    ns_capture_destroy(&c);
+    /* libpcap reads the first interface only at open: with a filter, the second one ends
+     * the file with an error that says why */
+    o.filter = "udp";
+    c = ns_capture_open(&o, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(ns_capture_next(c, &fr), NS_CAPTURE_ERROR);
+    ck_assert_msg(strstr(ns_capture_error(c), "no filter") != NULL, "%s", ns_capture_error(c));
+    ns_capture_destroy(&c);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(pcapng_cut_and_corrupt)
+{
+    blk_t f;
+    mixed_pcapng(&f);
+    char path[64], err[256] = "";
+    /* the last block cut short: the packets before it, then a warning */
+    write_tmp(f.b, f.n - 10, path);
+    ns_capture_opts_t o = {.file = path};
+    ns_capture_t *c = ns_capture_open(&o, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(count_frames(c), 2);
+    ck_assert_ptr_nonnull(ns_capture_warning(c));
+    ns_capture_destroy(&c);
+    unlink(path);
+    /* the second packet's block with a trailing length that disagrees: an error */
+    size_t second = 28 + 20 + 32 + (32 + 60);
+    f.b[second + 56] ^= 0x04; /* its trailing total length */
+    write_tmp(f.b, f.n, path);
+    c = ns_capture_open(&o, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ns_frame_t fr;
+    ck_assert_int_eq(ns_capture_next(c, &fr), NS_CAPTURE_FRAME);
+    ck_assert_int_eq(ns_capture_next(c, &fr), NS_CAPTURE_ERROR);
+    ck_assert_msg(strstr(ns_capture_error(c), "disagree") != NULL, "%s", ns_capture_error(c));
+    ns_capture_destroy(&c);
+    unlink(path);
+    /* a packet of an interface never described */
+    mixed_pcapng(&f);
+    f.b[second + 8] = 7;
+    write_tmp(f.b, f.n, path);
+    c = ns_capture_open(&o, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(ns_capture_next(c, &fr), NS_CAPTURE_FRAME);
+    ck_assert_int_eq(ns_capture_next(c, &fr), NS_CAPTURE_ERROR);
+    ns_capture_destroy(&c);
+    unlink(path);
+}
+END_TEST
+
 static Suite *
 capture_suite(void)
 {
@@ -91,10 +280,12 @@ capture_suite(void)
     TCase *tc = tcase_create("valid");
     tcase_add_test(tc, timestamps_of_either_precision);
     tcase_add_test(tc, filter_replaced_and_removed);
+    tcase_add_test(tc, pcapng_interfaces_that_differ);
     suite_add_tcase(s, tc);
     tc = tcase_create("invalid");
     tcase_add_test(tc, timestamps_before_1970_are_zero);
     tcase_add_test(tc, ring_size_beyond_int_is_refused);
+    tcase_add_test(tc, pcapng_cut_and_corrupt);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -567,6 +567,34 @@ START_TEST(truncation_sweep)
 }
 END_TEST
 
+/* DNS in the first fragment of a fragmented datagram (IPv4, MF set, offset 0): the header and
+ * the records that fit are decoded, the rest is marked truncated, as tshark shows it. */
+START_TEST(first_fragment)
+{
+    enum { CUT = 67 }; /* the fragment ends after the A answer, before the AAAA */
+    uint16_t ulen = (uint16_t)(8 + sizeof(dns_resp));
+    uint8_t f[14 + 20 + 8 + CUT] = {
+        0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00, /* Ethernet, IPv4 */
+        0x45, 0, 0, 20 + 8 + CUT, 0x12, 0x34, 0x20, 0x00,    /* IPv4: MF, offset 0 */
+        64,   17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,            /* UDP, 10.0.0.2 -> 10.0.0.1 */
+        0, 53, 0x9c, 0x40, (uint8_t)(ulen >> 8), (uint8_t)ulen, 0, 0, /* 53 -> 40000 */
+    };
+    memcpy(f + 42, dns_resp, CUT);
+    tu_result_t *r = tu_decode(NS_LINKTYPE_ETHERNET, f, sizeof(f));
+    ck_assert_int_eq(r->rc, NS_PARSE_TRUNCATED);
+    ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_DNS);
+    ck_assert_uint_eq(r->pkt.app, NS_APP_DNS);
+    ck_assert_uint_eq(r->pkt.dns.id, 0xbeef);
+    ck_assert_uint_eq(r->pkt.dns.ancount, 3);
+    ck_assert_str_eq(r->pkt.dns.qname, "www.example.com");
+    ck_assert_uint_eq(r->pkt.dns.n_answers, 2); /* CNAME and A; the AAAA is in the next */
+    ck_assert_uint_eq(r->pkt.payload_len, sizeof(dns_resp));
+    ck_assert_ptr_nonnull(tu_field(r, "dns.qry.name", 0));
+    ck_assert_ptr_nonnull(tu_field(r, "dns.flags.rcode", 0));
+    tu_free(r);
+}
+END_TEST
+
 START_TEST(parse_reports_truncated)
 {
     /* ns_dns_parse itself cannot tell a short capture from a lying count: TRUNCATED. */
@@ -820,6 +848,7 @@ dns_suite(void)
     tc = tcase_create("truncated");
     tcase_add_test(tc, truncation_sweep);
     tcase_add_test(tc, parse_reports_truncated);
+    tcase_add_test(tc, first_fragment);
     suite_add_tcase(s, tc);
     tc = tcase_create("invalid");
     tcase_add_test(tc, pointer_to_self);

@@ -421,6 +421,70 @@ END_TEST
 
 /* ---- table -------------------------------------------------------------------------------- */
 
+/* ---- Zeek history of UDP and ICMP flows ----------------------------------------------------- */
+
+/* Zeek's UDP analyzer: 'D' for the originator's datagrams, 'd' for the responder's, once each
+ * and in order, with or without payload; ICMP has no letters. */
+START_TEST(udp_and_icmp_history)
+{
+    seen_t s;
+    ns_flow_engine_t *e = engine(&s, false, false);
+    add(e, udp(true, 1000, T0));
+    add(e, udp(true, 1000, T0 + 1));
+    add(e, udp(false, 1000, T0 + 2));
+    add(e, udp(true, 1000, T0 + 3));
+    ns_pkt_t z = udp(true, 2000, T0 + 4); /* empty datagram: still 'D' */
+    z.payload_len = z.payload_cap = 0;
+    add(e, z);
+    ns_pkt_t tr = udp(true, 3000, T0 + 5); /* header cut short: no letter */
+    tr.err_layer = NS_LAYER_UDP;
+    tr.err_rc = NS_PARSE_TRUNCATED;
+    add(e, tr);
+    ns_pkt_t ic = ft_tcp(true, 0, 0, 0, 20, T0 + 6);
+    ic.ip_proto = 1;
+    ic.layers = NS_HAS(NS_LAYER_IPV4) | NS_HAS(NS_LAYER_ICMP);
+    ic.sport = 8;
+    ic.dport = 0;
+    add(e, ic);
+    ns_flow_engine_flush(e, NS_FLOW_END_END_OF_INPUT, T0 + 10);
+    ck_assert_int_eq(s.n, 4);
+    int seen = 0;
+    for (int i = 0; i < s.n; i++) {
+        if (s.r[i].proto == 17 && s.r[i].pkts[0] == 3) {
+            ck_assert_str_eq(s.r[i].history, "Dd");
+            ck_assert_str_eq(s.r[i].conn_state, "SF");
+            seen |= 1;
+        } else if (s.r[i].proto == 17 && s.r[i].payload_bytes[0] == 0 && s.r[i].pkts[0] == 1 &&
+                   s.r[i].ip_bytes[0] == 60) {
+            ck_assert_str_eq(s.r[i].history, "D");
+            seen |= 2;
+        } else if (s.r[i].proto == 17) {
+            ck_assert_str_eq(s.r[i].history, "");
+            seen |= 4;
+        } else {
+            ck_assert_uint_eq(s.r[i].proto, 1);
+            ck_assert_str_eq(s.r[i].history, "");
+            seen |= 8;
+        }
+    }
+    ck_assert_int_eq(seen, 15);
+    ns_flow_engine_destroy(&e);
+
+    /* the originator's first datagram unreadable, the responder's first letter: "dD" */
+    e = engine(&s, false, false);
+    tr = udp(true, 1000, T0);
+    tr.err_layer = NS_LAYER_UDP;
+    tr.err_rc = NS_PARSE_TRUNCATED;
+    add(e, tr);
+    add(e, udp(false, 1000, T0 + 1));
+    add(e, udp(true, 1000, T0 + 2));
+    ns_flow_engine_flush(e, NS_FLOW_END_END_OF_INPUT, T0 + 10);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_str_eq(s.r[0].history, "dD");
+    ns_flow_engine_destroy(&e);
+}
+END_TEST
+
 START_TEST(deleting_an_absent_index_aborts)
 {
     ns_flow_table_t *t = ns_flow_table_new(8, 1);
@@ -454,6 +518,7 @@ flow_engine_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("key");
     tcase_add_test(tc, interface_is_part_of_the_key);
+    tcase_add_test(tc, udp_and_icmp_history);
     suite_add_tcase(s, tc);
     tc = tcase_create("invalid");
     tcase_add_test_raise_signal(tc, deleting_an_absent_index_aborts, SIGABRT);

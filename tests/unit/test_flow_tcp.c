@@ -198,6 +198,97 @@ START_TEST(midstream_oth)
 }
 END_TEST
 
+/* Zeek's UpdateClosedState: after both FINs a RST leaves the states alone (SF, not RSTO). */
+START_TEST(rst_after_both_fins_is_sf)
+{
+    ns_pkt_t p[] = {
+        ft_tcp(true, SYN, C, 0, 0, 0),
+        ft_tcp(false, SYN | ACK, S, C + 1, 0, FT_MS),
+        ft_tcp(true, ACK, C + 1, S + 1, 0, 2 * FT_MS),
+        ft_tcp(true, ACK | FIN, C + 1, S + 1, 0, 3 * FT_MS),
+        ft_tcp(false, ACK | FIN, S + 1, C + 2, 0, 4 * FT_MS),
+        ft_tcp(true, RST, C + 2, 0, 0, 5 * FT_MS),
+    };
+    result_t r;
+    run(p, 6, &r);
+    ck_assert_str_eq(r.state, "SF");
+    ck_assert_str_eq(r.hist, "ShAFfR");
+    /* one FIN only, then the RST: still a reset by the originator */
+    ns_pkt_t q[] = {p[0], p[1], p[2], p[3], ft_tcp(true, RST, C + 2, 0, 0, 5 * FT_MS)};
+    run(q, 5, &r);
+    ck_assert_str_eq(r.state, "RSTO");
+}
+END_TEST
+
+/* Zeek's UpdateEstablishedState: FIN then RST from one side, then the peer's FIN: the RST side
+ * goes back to CLOSED ("this was actually normal termination"). */
+START_TEST(fin_rst_then_peer_fin_is_sf)
+{
+    ns_pkt_t p[] = {
+        ft_tcp(true, SYN, C, 0, 0, 0),
+        ft_tcp(false, SYN | ACK, S, C + 1, 0, FT_MS),
+        ft_tcp(true, ACK, C + 1, S + 1, 0, 2 * FT_MS),
+        ft_tcp(true, ACK | FIN, C + 1, S + 1, 0, 3 * FT_MS),
+        ft_tcp(true, RST, C + 2, 0, 0, 4 * FT_MS),
+        ft_tcp(false, ACK | FIN, S + 1, C + 2, 0, 5 * FT_MS),
+    };
+    result_t r;
+    run(p, 6, &r);
+    ck_assert_str_eq(r.state, "SF");
+    /* without the FIN first, the RST stays: RSTO */
+    ns_pkt_t q[] = {p[0], p[1], p[2], ft_tcp(true, RST, C + 1, 0, 0, 4 * FT_MS),
+                    ft_tcp(false, ACK | FIN, S + 1, C + 1, 0, 5 * FT_MS)};
+    run(q, 5, &r);
+    ck_assert_str_eq(r.state, "RSTO");
+}
+END_TEST
+
+/* Zeek's UpdateInactiveState: the missed-SYN case (SYN-ACK, then the originator's ACK) is
+ * established, not partial; ACKs alone are partial on both sides (OTH); a connection that
+ * starts with a FIN has a CLOSED originator (SH). */
+START_TEST(ack_only_midstream_and_fin_first)
+{
+    ns_pkt_t p[] = {
+        ft_tcp(false, SYN | ACK, S, C + 1, 0, 0),
+        ft_tcp(true, ACK, C + 1, S + 1, 0, FT_MS),
+    };
+    result_t r;
+    run(p, 2, &r);
+    ck_assert_str_eq(r.state, "S1");
+    ck_assert_str_eq(r.hist, "^hA");
+
+    ns_pkt_t a[] = {
+        ft_tcp(true, ACK, C + 1, S + 1, 0, 0),
+        ft_tcp(false, ACK, S + 1, C + 1, 0, FT_MS),
+    };
+    run(a, 2, &r);
+    ck_assert_str_eq(r.state, "OTH");
+    ck_assert_str_eq(r.hist, "Aa");
+
+    ns_pkt_t f[] = {
+        ft_tcp(true, FIN | ACK, C + 1, S + 1, 0, 0),
+        ft_tcp(false, ACK, S + 1, C + 2, 0, FT_MS),
+    };
+    run(f, 2, &r);
+    ck_assert_str_eq(r.state, "SH");
+    ck_assert_str_eq(r.hist, "Fa");
+}
+END_TEST
+
+/* A responder's bare ACK before its SYN-ACK does not make the connection partial. */
+START_TEST(ack_before_synack_stays_inactive)
+{
+    ns_pkt_t p[] = {
+        ft_tcp(true, SYN, C, 0, 0, 0),
+        ft_tcp(false, ACK, S, C + 1, 0, FT_MS),
+    };
+    result_t r;
+    run(p, 2, &r);
+    ck_assert_uint_eq(r.v.f.state[1], NS_TCP_EP_INACTIVE);
+    ck_assert_str_eq(r.state, "S0");
+}
+END_TEST
+
 START_TEST(established_s1)
 {
     ns_pkt_t p[] = {
@@ -324,6 +415,10 @@ main(void)
     tcase_add_test(tc, half_open_sh_shr);
     tcase_add_test(tc, midstream_oth);
     tcase_add_test(tc, established_s1);
+    tcase_add_test(tc, rst_after_both_fins_is_sf);
+    tcase_add_test(tc, fin_rst_then_peer_fin_is_sf);
+    tcase_add_test(tc, ack_only_midstream_and_fin_first);
+    tcase_add_test(tc, ack_before_synack_stays_inactive);
     tcase_add_test(tc, retransmission_vs_out_of_order);
     tcase_add_test(tc, gap_never_filled_is_missed);
     tcase_add_test(tc, scaled_history_and_zero_window);

@@ -164,7 +164,7 @@ START_TEST(test_truncation_sweep)
 {
     tu_truncation_sweep(NS_LINKTYPE_ETHERNET, mpls_one, sizeof(mpls_one), 18 + 20);
     tu_truncation_sweep(NS_LINKTYPE_ETHERNET, mpls_three, sizeof(mpls_three), 26 + 40);
-    tu_truncation_sweep(NS_LINKTYPE_ETHERNET, mpls_pw, sizeof(mpls_pw), sizeof(mpls_pw));
+    tu_truncation_sweep(NS_LINKTYPE_ETHERNET, mpls_pw, sizeof(mpls_pw), 14 + 8 + 4 + 14 + 20);
 }
 END_TEST
 
@@ -188,14 +188,33 @@ END_TEST
 
 /* ---- unsupported ------------------------------------------------------------------------- */
 
-START_TEST(test_pseudowire_not_decoded)
+START_TEST(test_pseudowire_control_word)
 {
+    /* RFC 4385 control word, then the Ethernet pseudowire's frame (RFC 4448) */
+    static const uint8_t inner_mac[6] = {2, 0, 0, 0, 0, 3};
     tu_result_t *r = DECODE(mpls_pw);
-    ck_assert_int_eq(r->rc, NS_PARSE_UNSUPPORTED);
-    ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_MPLS);
+    ck_assert_int_eq(r->rc, NS_PARSE_OK);
     ck_assert_uint_eq(r->pkt.mpls_n, 2);
     ck_assert_uint_eq(r->pkt.mpls[1], 299);
+    ck_assert_uint_eq(r->pkt.ip_ver, 4);
+    ck_assert_uint_eq(r->pkt.l3_off, 14 + 8 + 4 + 14);
+    ck_assert_mem_eq(r->pkt.eth_src, inner_mac, 6);
+    ck_assert_uint_eq(tu_uint(r, "pwethcw.sequence_number"), 1);
+    tu_free(r);
+    /* a fragmented pseudowire payload (FRG set) is not reassembled */
+    uint8_t frag[sizeof(mpls_pw)];
+    memcpy(frag, mpls_pw, sizeof(frag));
+    frag[14 + 8 + 1] = 0x40;
+    r = DECODE(frag);
+    ck_assert_int_eq(r->rc, NS_PARSE_UNSUPPORTED);
+    ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_MPLS);
     ck_assert_uint_eq(r->pkt.ip_ver, 0);
+    tu_free(r);
+    /* a G-ACh header (first nibble 1) stays undecoded */
+    memcpy(frag, mpls_pw, sizeof(frag));
+    frag[14 + 8] = 0x10;
+    r = DECODE(frag);
+    ck_assert_int_eq(r->rc, NS_PARSE_UNSUPPORTED);
     tu_free(r);
 }
 END_TEST
@@ -245,7 +264,7 @@ mpls_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("unsupported");
-    tcase_add_test(tc, test_pseudowire_not_decoded);
+    tcase_add_test(tc, test_pseudowire_control_word);
     tcase_add_test(tc, test_stack_without_bottom);
     suite_add_tcase(s, tc);
     return s;

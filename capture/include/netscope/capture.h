@@ -22,6 +22,8 @@ typedef struct {
     uint32_t cap_len;
     uint32_t wire_len;
     uint64_t ts_ns;
+    uint32_t linktype; /* LINKTYPE_* of this frame: the capture's, or in a pcapng file whose
+                        * interfaces differ, its own interface's */
 } ns_frame_t;
 
 /* Largest kernel ring ns_capture_open() accepts: libpcap takes the size as an int of bytes. */
@@ -73,7 +75,8 @@ void ns_capture_destroy(ns_capture_t **self_p);
 /* Next frame, see NS_CAPTURE_*. */
 int ns_capture_next(ns_capture_t *self, ns_frame_t *frame);
 
-/* The source's link type (LINKTYPE_* value), e.g. 1 for Ethernet. */
+/* The source's link type (LINKTYPE_* value), e.g. 1 for Ethernet; for a pcapng file whose
+ * interfaces differ, the first interface's (each frame carries its own: ns_frame_t). */
 uint32_t ns_capture_linktype(const ns_capture_t *self);
 
 /* Snapshot length in force. */

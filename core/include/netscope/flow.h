@@ -105,8 +105,14 @@ typedef struct {
     uint8_t quality;       /* NS_FLOW_Q_* */
     uint8_t tcp_flags[2];  /* OR of the TCP flags sent per direction (low 8 bits) */
     uint8_t state[2];      /* TCP endpoint state per direction (ns_tcp_ep_t) */
-    uint8_t pad_;
+    uint8_t uhist;         /* UDP: Zeek's history letters seen (NS_FLOW_UH_*) */
 } ns_flow_t;
+
+/* Bits of ns_flow_t.uhist. Zeek's UDP analyzer logs 'D' (originator) and 'd' (responder) once
+ * each, in the order they first occur; two bits and the order say it all. */
+#define NS_FLOW_UH_ORIG 0x01u       /* 'D' */
+#define NS_FLOW_UH_RESP 0x02u       /* 'd' */
+#define NS_FLOW_UH_RESP_FIRST 0x04u /* 'd' came before 'D' */
 
 /* Per-direction TCP state kept for every TCP flow. Sequence numbers are absolute. */
 typedef struct {
@@ -186,8 +192,9 @@ typedef struct {
 /* Zeek's conn_state of a flow at this moment: "S0", "SF", ... (static string). */
 const char *ns_flow_conn_state(const ns_flow_view_t *v);
 
-/* Zeek's history string of a TCP flow into `out` (NUL-terminated, at most outlen-1 chars);
- * returns its length. Non-TCP flows have an empty history. */
+/* Zeek's history string of a flow into `out` (NUL-terminated, at most outlen-1 chars);
+ * returns its length. TCP: the letters of flow_tcp.c; UDP: 'D'/'d'; ICMP and other
+ * protocols: empty, as Zeek's ICMP analyzer records no history letters. */
 size_t ns_flow_history(const ns_flow_view_t *v, char *out, size_t outlen);
 
 /* Zeek's orig_bytes (dir 0) / resp_bytes (dir 1): for TCP the payload sequence space spanned

@@ -52,6 +52,13 @@ typedef enum {
     NS_LAYER_GTP,
     NS_LAYER_PPP, /* PPP, PPPoE, Cisco HDLC */
     NS_LAYER_GRE,
+    NS_LAYER_GENEVE,
+    NS_LAYER_TEREDO,
+    NS_LAYER_AYIYA,
+    NS_LAYER_CAPWAP,
+    NS_LAYER_ERSPAN,
+    NS_LAYER_WLAN,  /* IEEE 802.11 and its LLC/SNAP header */
+    NS_LAYER_RADIO, /* radiotap, PPI */
     NS_LAYER_COUNT
 } ns_layer_t;
 

@@ -710,6 +710,7 @@ field_value(const ns_field_t *x, const uint8_t *buf)
     case NS_FT_STR:
         return json_text(x->str ? x->str : "", x->str ? x->str_len : 0);
     case NS_FT_PROTO:
+    case NS_FT_COUNT:
         break;
     }
     return NULL;

@@ -88,8 +88,8 @@ main(int argc, char **argv)
         ns_decode_frame(linktype, fr.data, fr.cap_len, fr.wire_len, pkt, &fields, NULL);
         printf("{\"n\":%llu,\"linktype\":%u,\"cap_len\":%u,\"wire_len\":%u,\"fnv\":\"%08x\","
                "\"outcome\":\"%s\",\"layer\":\"%s\",\"truncated\":%d,\"fields\":[",
-               (unsigned long long)n, linktype, fr.cap_len, fr.wire_len,
-               fnv1a(fr.data, fr.cap_len), ns_parse_rc_name((ns_parse_rc_t)pkt->err_rc),
+               (unsigned long long)n, linktype, fr.cap_len, fr.wire_len, fnv1a(fr.data, fr.cap_len),
+               ns_parse_rc_name((ns_parse_rc_t)pkt->err_rc),
                ns_layer_name((ns_layer_t)pkt->err_layer), fields.truncated ? 1 : 0);
         for (uint32_t i = 0; i < fields.n; i++) {
             const ns_field_t *x = &fields.v[i];

@@ -73,8 +73,14 @@ START_TEST(addresses_and_bytes)
         {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1},
     };
     static const char *const want[] = {
-        "2001:db8::1",          "::",        "::1", "fe80::211:22ff:fe33:4455",
-        "::ffff:192.0.2.1",     "::192.0.2.1", "2001:db8:0:1::1", "2001:db8::1:0:0:1",
+        "2001:db8::1",
+        "::",
+        "::1",
+        "fe80::211:22ff:fe33:4455",
+        "::ffff:192.0.2.1",
+        "::192.0.2.1",
+        "2001:db8:0:1::1",
+        "2001:db8::1:0:0:1",
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         ck_assert_str_eq(ipv6_text(v6[i]), want[i]);

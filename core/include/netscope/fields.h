@@ -183,6 +183,11 @@ ns_field_close(ns_fields_t *f, int32_t idx, uint32_t end_off)
         ns_field_close_node(f, idx, end_off);
 }
 
+/* Capacities of a field list shown to a person (`netscope print --json`, the WebAssembly
+ * inspector): one definition, so both show the same list for a frame with very many fields. */
+#define NS_FIELDS_VIEW_MAX 4096u
+#define NS_FIELDS_VIEW_ARENA 65536u
+
 /* Room for any value ns_field_text() writes when given this much (longer values are cut). */
 #define NS_FIELD_TEXT_MAX 4096
 

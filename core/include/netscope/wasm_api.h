@@ -38,14 +38,16 @@
 
 #include <stdint.h>
 
+#include "netscope/fields.h"
+
 /* Bumped whenever a function below changes meaning. */
 #define NS_WASM_ABI_VERSION 1
 
 /* Capacities: the largest frame (libpcap's maximum snapshot length), the fields of one frame
  * and the decoded-text arena (DNS names), as `netscope print --json` has them. */
 #define NS_WASM_FRAME_MAX 262144u
-#define NS_WASM_FIELDS_MAX 4096u
-#define NS_WASM_ARENA_MAX 65536u
+#define NS_WASM_FIELDS_MAX NS_FIELDS_VIEW_MAX
+#define NS_WASM_ARENA_MAX NS_FIELDS_VIEW_ARENA
 
 /* NS_WASM_ABI_VERSION. */
 uint32_t ns_wasm_abi_version(void);

@@ -19,8 +19,8 @@
 #include "netscope/capture.h"
 #include "netscope/decode.h"
 
-#define PRINT_MAX_FIELDS 4096
-#define PRINT_ARENA 65536
+#define PRINT_MAX_FIELDS NS_FIELDS_VIEW_MAX /* the WebAssembly inspector's too */
+#define PRINT_ARENA NS_FIELDS_VIEW_ARENA
 
 static ns_capture_t *volatile g_capture; /* for the signal handler only */
 

@@ -660,10 +660,10 @@ json_text(const char *s, size_t n)
     return json_stringn(tmp, b.n);
 }
 
+/* Text values come from ns_field_text(), the formatter the WebAssembly inspector shows too. */
 static json_t *
-field_value(const ns_field_t *x, const uint8_t *buf)
+field_value(const ns_field_t *x, const uint8_t *buf, uint32_t buf_len)
 {
-    char tmp[64];
     switch ((ns_ftype_t)x->type) {
     case NS_FT_UINT:
         return json_integer((json_int_t)x->u);
@@ -671,45 +671,22 @@ field_value(const ns_field_t *x, const uint8_t *buf)
         return json_integer((json_int_t)x->i);
     case NS_FT_BOOL:
         return json_boolean(x->u != 0);
-    case NS_FT_HEX:
-        snprintf(tmp, sizeof(tmp), "0x%0*llx", x->len ? (int)(x->len * 2) : 1,
-                 (unsigned long long)x->u);
-        return json_string(tmp);
     case NS_FT_MAC:
-        if (x->len != 6 || buf == NULL)
-            return json_null();
-        snprintf(tmp, sizeof(tmp), "%02x:%02x:%02x:%02x:%02x:%02x", buf[x->off],
-                 buf[x->off + 1], buf[x->off + 2], buf[x->off + 3], buf[x->off + 4],
-                 buf[x->off + 5]);
-        return json_string(tmp);
     case NS_FT_IPV4:
-    case NS_FT_IPV6: {
-        unsigned ver = x->type == NS_FT_IPV4 ? 4 : 6;
-        if (buf == NULL || x->len != (ver == 4 ? 4u : 16u))
-            return json_null();
-        ns_addr_t a = {{0}};
-        memcpy(a.b, buf + x->off, x->len);
-        ns_pktfmt_addr(tmp, &a, ver);
-        return json_string(tmp);
-    }
-    case NS_FT_BYTES: {
+    case NS_FT_IPV6:
+    case NS_FT_BYTES:
         if (buf == NULL)
             return json_null();
-        size_t n = x->len > 1024 ? 1024 : x->len;
-        char hex[1024 * 3 + 1];
-        static const char digits[] = "0123456789abcdef";
-        size_t o = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                hex[o++] = ':';
-            hex[o++] = digits[buf[x->off + i] >> 4];
-            hex[o++] = digits[buf[x->off + i] & 15];
-        }
-        return json_stringn(hex, o);
+        /* fall through */
+    case NS_FT_HEX: {
+        char tmp[NS_FIELD_TEXT_MAX];
+        size_t n = ns_field_text(x, buf, buf_len, tmp, sizeof(tmp));
+        return n || x->type == NS_FT_BYTES ? json_stringn(tmp, n) : json_null();
     }
     case NS_FT_STR:
         return json_text(x->str ? x->str : "", x->str ? x->str_len : 0);
     case NS_FT_PROTO:
+    case NS_FT_COUNT:
         break;
     }
     return NULL;
@@ -760,7 +737,7 @@ ns_pktfmt_json(const ns_pkt_t *pkt, const ns_fields_t *fields, uint64_t number)
     json_object_set_new(o, "frame.protocols", json_string(protos));
     for (uint32_t i = 0; fields && i < fields->n; i++) {
         const ns_field_t *x = &fields->v[i];
-        json_t *v = x->type == NS_FT_PROTO ? NULL : field_value(x, fields->buf);
+        json_t *v = x->type == NS_FT_PROTO ? NULL : field_value(x, fields->buf, pkt->cap_len);
         if (v)
             json_add(o, x->name, v);
     }

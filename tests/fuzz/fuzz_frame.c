@@ -1,8 +1,9 @@
 /* fuzz_frame.c - libFuzzer target for the frame decoder and the packet formatters.
  *
  * Input: one byte choosing the link type, then the frame. Each input is decoded twice (fast
- * path and with a protocol tree: the outcome must not differ) and then formatted as text and
- * as JSON, so everything `netscope print` does with hostile bytes runs here.
+ * path and with a protocol tree: the outcome must not differ), every field's value is written
+ * as text (ns_field_text, what the WebAssembly API hands out), and the packet is formatted as
+ * text and as JSON, so everything `netscope print` does with hostile bytes runs here.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -49,6 +50,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (uint32_t i = 0; i < fields.n; i++)
         if ((uint64_t)fields.v[i].off + fields.v[i].len > len && fields.v[i].type != NS_FT_STR)
             abort(); /* every field lies inside the captured bytes */
+    /* Every value as the WebAssembly inspector gets it: printable ASCII, NUL-terminated. */
+    static char text[NS_FIELD_TEXT_MAX];
+    for (uint32_t i = 0; i < fields.n; i++) {
+        size_t tl = ns_field_text(&fields.v[i], frame, (uint32_t)len, text, sizeof(text));
+        if (tl >= sizeof(text) || text[tl] != '\0')
+            abort();
+        for (size_t k = 0; k < tl; k++)
+            if (text[k] < 0x20 || text[k] > 0x7e)
+                abort();
+    }
 
     char line[NS_PKTFMT_LINE_MAX + 1];
     size_t n = ns_pktfmt_text(&pkt, frame, line);

@@ -1,6 +1,7 @@
 /* test_udp.c - unit tests for the UDP decoder (core/decode/udp.c). */
 #include "testutil_l4.h"
 #include "runner.h"
+#include "frame_dns.h"
 
 /* ---- fixtures --------------------------------------------------------------------------- */
 
@@ -13,21 +14,6 @@ static const uint8_t udp_dns[] = {
     0x07, 'e',  'x',  'a',  'm',  'p',  'l',  'e',              /* "example" */
     0x03, 'c',  'o',  'm',  0x00,                               /* "com", root */
     0x00, 0x01, 0x00, 0x01,                                     /* A, IN */
-};
-
-/* Ethernet + IPv4 + the datagram above, plus 3 bytes of Ethernet padding. */
-static const uint8_t frame_dns[] = {
-    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, /* eth */
-    0x08, 0x00,                                                             /* IPv4 */
-    0x45, 0x00, 0x00, 0x39, 0x00, 0x02, 0x00, 0x00, /* IPv4, total length 57 */
-    0x40, 0x11, 0x00, 0x00,                         /* TTL 64, UDP */
-    0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x35, /* 10.0.0.1 -> 10.0.0.53 */
-    0xd4, 0x31, 0x00, 0x35, 0x00, 0x25, 0xab, 0xcd, /* UDP 54321 -> 53, length 37 */
-    0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, /* DNS header */
-    0x00, 0x00, 0x00, 0x00,                         /* */
-    0x07, 'e',  'x',  'a',  'm',  'p',  'l',  'e',  0x03, 'c', 'o', 'm', 0x00, /* qname */
-    0x00, 0x01, 0x00, 0x01,                         /* A, IN */
-    0x00, 0x00, 0x00,                               /* Ethernet padding */
 };
 
 /* ---- valid ------------------------------------------------------------------------------ */

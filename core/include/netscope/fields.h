@@ -29,6 +29,7 @@ typedef enum {
     NS_FT_IPV6,      /* 16 bytes at [off, off+16) */
     NS_FT_BYTES,     /* raw bytes at [off, off+len) */
     NS_FT_STR,       /* text: `str`/`str_len` (packet bytes or arena; not NUL-terminated) */
+    NS_FT_COUNT
 } ns_ftype_t;
 
 typedef struct {
@@ -181,5 +182,28 @@ ns_field_close(ns_fields_t *f, int32_t idx, uint32_t end_off)
     if (f)
         ns_field_close_node(f, idx, end_off);
 }
+
+/* Capacities of a field list shown to a person (`netscope print --json`, the WebAssembly
+ * inspector): one definition, so both show the same list for a frame with very many fields. */
+#define NS_FIELDS_VIEW_MAX 4096u
+#define NS_FIELDS_VIEW_ARENA 65536u
+
+/* Room for any value ns_field_text() writes when given this much (longer values are cut). */
+#define NS_FIELD_TEXT_MAX 4096
+
+/* Write the value of `x` as text into `out` (`cap` bytes, NUL-terminated when cap > 0) and
+ * return its length (at most cap - 1). `buf`/`buf_len` are the frame the field's offsets refer
+ * to (fields->buf and the captured length); bytes outside it are never read, and a MAC/address
+ * field that does not lie inside it is written as "". Text is printable ASCII: numbers in
+ * decimal, NS_FT_HEX as 0x with two digits per byte of the field, booleans "true"/"false",
+ * MACs aa:bb:cc:dd:ee:ff, IPv6 as RFC 5952, bytes as colon-separated hex pairs, and packet
+ * text with `\` for a backslash and \xNN for each byte outside 0x20-0x7e; protocol nodes
+ * have "". A value that does not fit ends in "...". Freestanding (core/decode/field_text.c). */
+size_t ns_field_text(const ns_field_t *x, const uint8_t *buf, uint32_t buf_len, char *out,
+                     size_t cap);
+
+/* The type's short name ("proto", "uint", "int", "bool", "hex", "mac", "ipv4", "ipv6", "bytes",
+ * "str"; "?" for anything else), static. */
+const char *ns_field_type_name(uint32_t type);
 
 #endif /* NETSCOPE_FIELDS_H */

@@ -44,8 +44,9 @@
 #   NS_BENCH_INGEST_INSTR_SECONDS [8], NS_BENCH_E2E_PPS [250], NS_BENCH_E2E_SECONDS [20],
 #   NS_BENCH_E2E_RUNS [3], NS_BENCH_LIVE_RATES ["100000 200000 300000 400000 500000 700000"],
 #   NS_BENCH_LIVE_SECONDS [5], NS_BENCH_LIVE_RUNS [2]
-#   and for (i): NS_BENCH_STORE_FLOWS [10000000] (about 10 GB of disk while it runs, LMDB
-#   and ClickHouse together; ~15 min at 10 million)
+#   and for (i): NS_BENCH_STORE_FLOWS [10000000] (about 13 GB of disk while it runs, LMDB
+#   and ClickHouse together; ~30 min at 10 million), NS_BENCH_STORE_ROUNDS [200] rounds of
+#   the host query on each engine (the top-10 query: 20 at most)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -444,7 +445,8 @@ ch_stop() {
 }
 
 store_section() {
-    local n=${NS_BENCH_STORE_FLOWS:-10000000} rc=0 dir ch=() chv=none load line
+    local n=${NS_BENCH_STORE_FLOWS:-10000000} r=${NS_BENCH_STORE_ROUNDS:-200} rc=0 dir ch=()
+    local chv=none load line
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     log "(i) history store: $n flow records, then queries (LMDB, and ClickHouse if installed)"
     dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_store.XXXXXX")
@@ -452,14 +454,14 @@ store_section() {
         ch=(-c "http://127.0.0.1:$CH_PORT")
         chv=$(curl -s "http://127.0.0.1:$CH_PORT/?query=SELECT%20version()")
     fi
-    "$BUILD/bench/bench_store" -n "$n" -d "$dir/db" "${ch[@]}" >"$TMP/store.txt" 2>&1 || rc=$?
+    "$BUILD/bench/bench_store" -n "$n" -r "$r" -d "$dir/db" "${ch[@]}" >"$TMP/store.txt" 2>&1 || rc=$?
     ch_stop
     rm -rf "$dir"
     emit "## (i) History store: $n final flow records into LMDB, then queries"
     emit ""
     emit "Measured $(date -u '+%Y-%m-%d %H:%M UTC'), load average $load at the start and"
     emit "$(cut -d' ' -f1-3 /proc/loadavg) at the end (2 cores shared with other jobs):"
-    emit "\`bench_store -n $n -d DIR ${ch[*]}\` (exit $rc). One producer"
+    emit "\`bench_store -n $n -r $r -d DIR ${ch[*]}\` (exit $rc). One producer"
     emit "thread puts records as the collector's ingest does; the writer commits every 250 ms"
     emit "(sync meta). Goals: 500,000 records/s; p99 < 20 ms (host), < 50 ms (top 10)."
     if ((${#ch[@]})); then

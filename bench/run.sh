@@ -379,68 +379,26 @@ memory_section() {
 }
 
 # ---- (i) history store ----------------------------------------------------------------------
-# ch_server DIR: Debian's clickhouse-server on loopback for (i), on fresh ports, with its own
-# configuration and data under DIR, as tests/integration/test_clickhouse.sh starts it. Sets
-# CH_PORT and CH_PID; false when it is not installed or did not start.
+# ch_server DIR: Debian's clickhouse-server on loopback for (i), configuration and data in DIR,
+# started as tests/integration/test_clickhouse.sh starts it; sets CH_PORT and CH_PID. False
+# when it is not installed or did not start.
+# shellcheck source=tests/integration/clickhouse_server.sh
+source "$ROOT/tests/integration/clickhouse_server.sh"
 CH_PID=
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 ch_server() {
-    local d=$1 bin= b tcp_port
+    local bin= b
     for b in /usr/bin/clickhouse-server /usr/sbin/clickhouse-server; do
         [[ -x $b ]] && { bin=$b; break; }
     done
     [[ -n $bin ]] || return 1
-    mkdir -p "$d/data" "$d/tmp" "$d/user_files" "$d/format_schemas"
-    for _ in 1 2 3; do
-        CH_PORT=$(free_port)
-        tcp_port=$(free_port)
-        [[ $CH_PORT != "$tcp_port" ]] || continue
-        cat >"$d/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$d/server.log</log><errorlog>$d/server.err.log</errorlog><size>10M</size><count>1</count></logger>
-  <listen_host>127.0.0.1</listen_host>
-  <http_port>$CH_PORT</http_port>
-  <tcp_port>$tcp_port</tcp_port>
-  <path>$d/data/</path>
-  <tmp_path>$d/tmp/</tmp_path>
-  <user_files_path>$d/user_files/</user_files_path>
-  <format_schema_path>$d/format_schemas/</format_schema_path>
-  <users_config>$d/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>268435456</mark_cache_size>
-  <uncompressed_cache_size>0</uncompressed_cache_size>
-  <timezone>UTC</timezone>
-</yandex>
-EOF
-        cat >"$d/users.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
-  <quotas><default></default></quotas>
-</yandex>
-EOF
-        "$bin" --config-file="$d/config.xml" >"$d/stdout.log" 2>&1 &
-        CH_PID=$!
-        for _ in $(seq 400); do
-            [[ $(curl -s "http://127.0.0.1:$CH_PORT/?query=SELECT%201" 2>/dev/null) == 1 ]] && return 0
-            kill -0 "$CH_PID" 2>/dev/null || break
-            sleep 0.05
-        done
-        ch_stop
-    done
-    log "clickhouse-server did not start: $(tail -n 3 "$d/server.err.log" "$d/stdout.log" 2>/dev/null | tr '\n' ' ')"
-    return 1
+    if ! ns_ch_start "$1" "$bin"; then
+        log "clickhouse-server did not start: $(tail -n 3 "$1/server.err.log" "$1/stdout.log" 2>/dev/null | tr '\n' ' ')"
+        return 1
+    fi
+    CH_PORT=$NS_CH_PORT CH_PID=$NS_CH_PID
 }
 ch_stop() {
-    [[ -n $CH_PID ]] || return 0
-    kill -TERM "$CH_PID" 2>/dev/null
-    wait "$CH_PID" 2>/dev/null || true
+    ns_ch_stop
     CH_PID=
 }
 

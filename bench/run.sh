@@ -21,7 +21,9 @@
 #       latency and the live capture rate without drops (network namespaces, send_udp);
 #   (i) the collector's history store (bench_store): write rate of final flow records
 #       through its queue and writer thread, database bytes per flow, and query latency
-#       (one host's flows, top 10 talkers, last hour) over NS_BENCH_STORE_FLOWS records.
+#       (one host's flows, top 10 talkers, last hour) over NS_BENCH_STORE_FLOWS records;
+#       side by side, the same records loaded through the collector's ClickHouse sink into a
+#       clickhouse-server started here on loopback, and the same queries as SQL over HTTP.
 # In (b), (c) and (e) the commands run interleaved (round 1 of every command, then round 2,
 # ...), so a burst of load on this shared machine hits all of them rather than one; each
 # command is timed by wall clock and by CPU time (user + sys from /usr/bin/time), medians
@@ -42,7 +44,9 @@
 #   NS_BENCH_INGEST_INSTR_SECONDS [8], NS_BENCH_E2E_PPS [250], NS_BENCH_E2E_SECONDS [20],
 #   NS_BENCH_E2E_RUNS [3], NS_BENCH_LIVE_RATES ["100000 200000 300000 400000 500000 700000"],
 #   NS_BENCH_LIVE_SECONDS [5], NS_BENCH_LIVE_RUNS [2]
-#   and for (i): NS_BENCH_STORE_FLOWS [10000000] (about 8 GB of disk while it runs)
+#   and for (i): NS_BENCH_STORE_FLOWS [10000000] (about 13 GB of disk while it runs, LMDB
+#   and ClickHouse together; ~30 min at 10 million), NS_BENCH_STORE_ROUNDS [200] rounds of
+#   the host query on each engine (the top-10 query: 20 at most)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -67,7 +71,7 @@ MIX=$OUT/mix.pcap
 HS=$OUT/handshakes.pcap
 CONC=$OUT/concurrent_1M.pcap
 TMP=$(mktemp -d)
-trap 'pipeline_cleanup; rm -rf "$TMP"' EXIT
+trap 'pipeline_cleanup; ch_stop; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 START_S=$SECONDS
 SECTIONS=(decode print flows memory export ingest e2e live store)
@@ -375,20 +379,68 @@ memory_section() {
 }
 
 # ---- (i) history store ----------------------------------------------------------------------
+# ch_server DIR: Debian's clickhouse-server on loopback for (i), configuration and data in DIR,
+# started as tests/integration/test_clickhouse.sh starts it; sets CH_PORT and CH_PID. False
+# when it is not installed or did not start.
+# shellcheck source=tests/integration/clickhouse_server.sh
+source "$ROOT/tests/integration/clickhouse_server.sh"
+CH_PID=
+ch_server() {
+    local bin= b
+    for b in /usr/bin/clickhouse-server /usr/sbin/clickhouse-server; do
+        [[ -x $b ]] && { bin=$b; break; }
+    done
+    [[ -n $bin ]] || return 1
+    if ! ns_ch_start "$1" "$bin"; then
+        log "clickhouse-server did not start: $(tail -n 3 "$1/server.err.log" "$1/stdout.log" 2>/dev/null | tr '\n' ' ')"
+        return 1
+    fi
+    CH_PORT=$NS_CH_PORT CH_PID=$NS_CH_PID
+}
+ch_stop() {
+    ns_ch_stop
+    CH_PID=
+}
+
 store_section() {
-    local n=${NS_BENCH_STORE_FLOWS:-10000000} rc=0 dir
-    log "(i) history store: $n flow records, then queries"
+    local n=${NS_BENCH_STORE_FLOWS:-10000000} r=${NS_BENCH_STORE_ROUNDS:-200} rc=0 dir ch=()
+    local chv=none load line
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    log "(i) history store: $n flow records, then queries (LMDB, and ClickHouse if installed)"
     dir=$(mktemp -d "${TMPDIR:-/tmp}/bench_store.XXXXXX")
-    "$BUILD/bench/bench_store" -n "$n" -d "$dir/db" >"$TMP/store.txt" 2>&1 || rc=$?
+    if ch_server "$dir/ch"; then
+        ch=(-c "http://127.0.0.1:$CH_PORT")
+        chv=$(curl -s "http://127.0.0.1:$CH_PORT/?query=SELECT%20version()")
+    fi
+    "$BUILD/bench/bench_store" -n "$n" -r "$r" -d "$dir/db" "${ch[@]}" >"$TMP/store.txt" 2>&1 || rc=$?
+    ch_stop
     rm -rf "$dir"
     emit "## (i) History store: $n final flow records into LMDB, then queries"
     emit ""
-    emit "Measured $(date -u '+%Y-%m-%d %H:%M UTC'): \`bench_store -n $n\` (exit $rc). One producer"
+    emit "Measured $(date -u '+%Y-%m-%d %H:%M UTC'), load average $load at the start and"
+    emit "$(cut -d' ' -f1-3 /proc/loadavg) at the end (2 cores shared with other jobs):"
+    emit "\`bench_store -n $n -r $r -d DIR ${ch[*]}\` (exit $rc). One producer"
     emit "thread puts records as the collector's ingest does; the writer commits every 250 ms"
     emit "(sync meta). Goals: 500,000 records/s; p99 < 20 ms (host), < 50 ms (top 10)."
+    if ((${#ch[@]})); then
+        emit "Then the same records (same generator, same times) go through the collector's"
+        emit "ClickHouse sink into clickhouse-server $chv, started on loopback for the run (its"
+        emit "own data directory, fresh ports, stopped by PID), and the same two queries run there"
+        emit "as SQL over HTTP from bench_store (a new connection per query, timed from connect to"
+        emit "the last byte of the answer), as many rounds, for the same hosts. LMDB's times are"
+        emit "in process (no HTTP). \"Exact window\" selects on the record's end as the store does"
+        emit "(\`ts + duration\`, no index); \"window on ts\" on the flow's start, the table's sort"
+        emit "key (a flow that straddles the hour's start may differ)."
+    else
+        emit "clickhouse-server is not installed (Debian package clickhouse-server): ClickHouse not measured."
+    fi
     emit ""
+    if grep -q '^|' "$TMP/store.txt"; then
+        while IFS= read -r line; do emit "$line"; done < <(grep '^|' "$TMP/store.txt")
+        emit ""
+    fi
     emit '```'
-    while IFS= read -r line; do emit "$line"; done <"$TMP/store.txt"
+    while IFS= read -r line; do emit "$line"; done < <(grep -v '^|' "$TMP/store.txt")
     emit '```'
     emit ""
 }

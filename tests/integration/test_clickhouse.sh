@@ -53,55 +53,15 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- the server ----------------------------------------------------------------------------
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=tests/integration/clickhouse_server.sh
+source "$NS_SRC/tests/integration/clickhouse_server.sh"
 # start_server: a server on fresh ports over $tmp/ch (kept across restarts); sets HP and SPID
 start_server() {
-  local d=$tmp/ch
-  mkdir -p "$d/data" "$d/tmp" "$d/user_files" "$d/format_schemas"
-  for attempt in 1 2 3; do
-    HP=$(free_port) TP=$(free_port)
-    [[ $HP != "$TP" ]] || continue
-    cat >"$d/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>information</level><log>$d/server.log</log><errorlog>$d/server.err.log</errorlog><size>10M</size><count>1</count></logger>
-  <listen_host>127.0.0.1</listen_host>
-  <http_port>$HP</http_port>
-  <tcp_port>$TP</tcp_port>
-  <path>$d/data/</path>
-  <tmp_path>$d/tmp/</tmp_path>
-  <user_files_path>$d/user_files/</user_files_path>
-  <format_schema_path>$d/format_schemas/</format_schema_path>
-  <users_config>$d/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>268435456</mark_cache_size>
-  <uncompressed_cache_size>0</uncompressed_cache_size>
-  <timezone>UTC</timezone>
-</yandex>
-EOF
-    cat >"$d/users.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
-  <quotas><default></default></quotas>
-</yandex>
-EOF
-    "${server[@]}" --config-file="$d/config.xml" >"$d/stdout.log" 2>&1 &
-    SPID=$!
-    for _ in $(seq 200); do
-      [[ $(curl -s "http://127.0.0.1:$HP/?query=SELECT%201" 2>/dev/null) == 1 ]] && return 0
-      kill -0 "$SPID" 2>/dev/null || break
-      sleep 0.05
-    done
-    kill -TERM "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
-  done
-  echo "FAIL: clickhouse-server did not start: $(tail -5 "$d/server.err.log" "$d/stdout.log" 2>/dev/null)"
-  exit 1
+  ns_ch_start "$tmp/ch" "${server[@]}" || {
+    echo "FAIL: clickhouse-server did not start: $(tail -5 "$tmp/ch/server.err.log" "$tmp/ch/stdout.log" 2>/dev/null)"
+    exit 1
+  }
+  HP=$NS_CH_PORT SPID=$NS_CH_PID
 }
 stop_server() {
   kill -TERM "$SPID"; wait "$SPID" 2>/dev/null; SPID=

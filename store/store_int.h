@@ -30,13 +30,14 @@ enum {
     DB_BY_CONN,
     DB_SERIES,
     DB_AGENTS,
+    DB_ALERTS,
     DB_META,
     DB_COUNT
 };
 
 /* Queue items: a type byte, three zero bytes, the payload length (host order), the payload,
  * padding to 8 bytes. */
-enum { QI_FLOW = 1, QI_POINT, QI_AGENT };
+enum { QI_FLOW = 1, QI_POINT, QI_AGENT, QI_ALERT };
 #define QI_HDR 8u
 
 typedef struct {

@@ -140,6 +140,36 @@ ns_store_agents_each(ns_store_read_t *rd,
     mdb_cursor_close(c);
 }
 
+void
+ns_store_alerts_each(ns_store_read_t *rd, uint64_t before_id,
+                     bool (*fn)(void *ud, uint64_t id, const void *data, size_t len), void *ud)
+{
+    MDB_cursor *c = NULL;
+    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_ALERTS], &c) != 0)
+        return;
+    MDB_val k, v;
+    uint8_t kb[8];
+    int rc;
+    if (before_id == 0) {
+        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    } else {
+        ns_store_be64_put(kb, before_id);
+        k.mv_size = 8;
+        k.mv_data = kb;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); /* the first >= before_id */
+        rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : mdb_cursor_get(c, &k, &v, MDB_LAST);
+    }
+    for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+        if (k.mv_size != 8) {
+            rd->corrupt++;
+            continue;
+        }
+        if (!fn(ud, ns_store_be64_get(k.mv_data), v.mv_data, v.mv_size))
+            break;
+    }
+    mdb_cursor_close(c);
+}
+
 /* ---- the planner ------------------------------------------------------------------------ */
 
 ns_store_index_t

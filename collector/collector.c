@@ -20,8 +20,10 @@
 #include "flow_record.h"
 #include "netscope/chsink.h"
 #include "netscope/codec.h"
+#include "netscope/detect.h"
 #include "netscope/dump.h"
 #include "netscope/log.h"
+#include "netscope/notify.h"
 #include "netscope/store.h"
 #include "netscope/transport.h"
 #include "netscope/txstore.h"
@@ -62,6 +64,8 @@ struct ns_collector {
     FILE *flows;
     ns_chsink_t *ch; /* the ClickHouse export, NULL when off */
     ns_store_t *store;     /* history (NULL without storage.db) */
+    ns_detect_t *det;      /* anomaly detectors (detect.h) */
+    ns_notify_t *notify;   /* alert notifications (notify.h) */
     uint64_t boot_ns;      /* start time: connection ids are boot_ns + the merge's serial */
     uint64_t agents_saved_ns;
     uint64_t store_refused;
@@ -219,6 +223,53 @@ store_flow(ns_collector_t *c, const char *agent, const ns_flow_rec_t *whole,
         c->store_refused++;
 }
 
+/* ---- detection ------------------------------------------------------------------------------ */
+
+/* An alert changed (or, ongoing, was refreshed): its latest state to the store, and a
+ * notification when its state changed. */
+static void
+on_alert(void *ud, const ns_alert_t *a, bool changed)
+{
+    ns_collector_t *c = ud;
+    if (c->store) {
+        uint8_t b[NS_ALERT_PACKED];
+        size_t n = ns_alert_pack(a, b, sizeof(b));
+        if (n == 0 || ns_store_put_alert(c->store, a->id, b, n) != NS_OK)
+            c->store_refused++;
+    }
+    if (!changed)
+        return;
+    ns_log_info("alert %llu %s %s: %s (value %llu, threshold %llu)", (unsigned long long)a->id,
+                ns_detect_kind_name(a->kind), ns_alert_state_name(a->state), a->subject,
+                (unsigned long long)a->value, (unsigned long long)a->threshold);
+    if (c->notify)
+        ns_notify_alert(c->notify, a);
+}
+
+static bool
+detect_open(ns_collector_t *c, char *errbuf, size_t errlen)
+{
+    const ns_collector_config_t *cfg = c->cfg;
+    ns_detect_opts_t d = {.id_base = (c->boot_ns / NS_PER_S) << 20}; /* ids grow across runs */
+    if (getrandom(&d.seed, sizeof(d.seed), 0) != (ssize_t)sizeof(d.seed)) {
+        snprintf(errbuf, errlen, "no random seed: %s", strerror(errno));
+        return false;
+    }
+    char err[256];
+    c->det = ns_detect_new(&cfg->detect, &d, err, sizeof(err));
+    if (c->det == NULL) {
+        snprintf(errbuf, errlen, "detectors: %s", err);
+        return false;
+    }
+    ns_notify_opts_t no = {.webhook = cfg->alerts_webhook,
+                           .syslog = cfg->alerts_syslog,
+                           .queue = (uint32_t)cfg->alerts_queue,
+                           .retries = (uint32_t)cfg->alerts_retries,
+                           .timeout_ms = (uint32_t)cfg->alerts_timeout_ms};
+    c->notify = ns_notify_new(&no, errbuf, errlen);
+    return c->notify != NULL;
+}
+
 ns_collector_t *
 ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
 {
@@ -280,6 +331,8 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
         goto fail;
     }
     c->boot_ns = wall_ns();
+    if (!detect_open(c, errbuf, errlen))
+        goto fail;
     if (cfg->ch_url && cfg->ch_url[0]) {
         ns_chsink_opts_t ho;
         ns_chsink_opts_default(&ho);
@@ -322,6 +375,8 @@ ns_collector_destroy(ns_collector_t **self_p)
         ns_store_close(&c->store); /* its last roll-ups still go to the sink */
     }
     ns_chsink_destroy(&c->ch); /* sends what is queued first (bounded) */
+    ns_detect_destroy(&c->det);
+    ns_notify_destroy(&c->notify, 2000);
     ns_link_destroy(&c->link);
     ns_codec_destroy(&c->codec);
     ns_inventory_destroy(&c->inv);
@@ -499,6 +554,7 @@ batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
         const char *name = a ? a->id : "?";
         if (c->store)
             store_record(c, name, r, &mi, rc, now);
+        ns_detect_update(c->det, name, r, rc, &mi, now);
         if (r->kind != NS_FLOW_REC_FINAL) {
             ns_txstore_add(c->txs, p->agent, r, now); /* even a stale update's: they come once */
             if (c->cfg->updates && c->flows && rc != NS_MERGE_STALE && rc != NS_MERGE_INVALID)
@@ -650,6 +706,15 @@ static void
 do_reload(ns_collector_t *c)
 {
     c->reload = 0;
+    char derr[512];
+    ns_detect_config_t dc;
+    if (!ns_collector_config_detect_reload(c->cfg, &dc, derr, sizeof(derr)) ||
+        !ns_detect_configure(c->det, &dc, derr, sizeof(derr)))
+        ns_log_error("SIGHUP: detectors not reconfigured, the old settings stay: %s", derr);
+    else
+        ns_log_info("SIGHUP: detectors reconfigured from %s",
+                    c->cfg->config_file ? c->cfg->config_file : "the defaults");
+    ns_collector_config_detect_free(&dc);
     if (c->cfg->insecure) {
         ns_log_info("SIGHUP: plain text, no allowed keys to reload");
         return;
@@ -706,6 +771,7 @@ ns_collector_run(ns_collector_t *self)
         uint64_t now = wall_ns();
         if (now >= next_periodic) {
             ns_merge_expire(c->merge, now, c->cfg->linger_ns);
+            ns_detect_tick(c->det, now, on_alert, c);
             if (c->cfg->idle_ns)
                 ns_txstore_expire(c->txs, now, c->cfg->idle_ns);
             if (c->store) {
@@ -899,6 +965,18 @@ ns_collector_link_stats(const ns_collector_t *self, uint64_t *refused_keys,
     ns_link_stats(self->link, &ls);
     *refused_keys = ls.refused;
     *handshake_failures = ls.handshake_failures;
+}
+
+const ns_detect_t *
+ns_collector_detect(const ns_collector_t *self)
+{
+    return self->det;
+}
+
+void
+ns_collector_notify_stats(const ns_collector_t *self, ns_notify_stats_t *out)
+{
+    ns_notify_stats(self->notify, out);
 }
 
 ns_store_t *

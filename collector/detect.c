@@ -1078,3 +1078,52 @@ ns_alert_json(const ns_alert_t *a, char *buf, size_t len)
     jput(&j, "],\"pcap\":false}}");
     return j.ok ? j.len : 0;
 }
+
+/* ---- stored form ----------------------------------------------------------------------------- */
+
+#define ALERT_MAGIC 0x4c41534eu /* "NSAL" */
+#define ALERT_VERSION 1u
+
+size_t
+ns_alert_pack(const ns_alert_t *a, void *buf, size_t len)
+{
+    if (len < NS_ALERT_PACKED)
+        return 0;
+    uint32_t h[4] = {ALERT_MAGIC, ALERT_VERSION, (uint32_t)sizeof(*a), 0};
+    memcpy(buf, h, sizeof(h));
+    memcpy((uint8_t *)buf + sizeof(h), a, sizeof(*a));
+    return NS_ALERT_PACKED;
+}
+
+static bool
+terminated(const char *s, size_t n)
+{
+    return memchr(s, '\0', n) != NULL;
+}
+
+bool
+ns_alert_unpack(const void *buf, size_t len, ns_alert_t *out)
+{
+    uint32_t h[4];
+    if (len != NS_ALERT_PACKED)
+        return false;
+    memcpy(h, buf, sizeof(h));
+    if (h[0] != ALERT_MAGIC || h[1] != ALERT_VERSION || h[2] != sizeof(*out))
+        return false;
+    memcpy(out, (const uint8_t *)buf + sizeof(h), sizeof(*out));
+    if ((unsigned)out->kind >= NS_DETECT_COUNT || (unsigned)out->state > NS_ALERT_CLEARED ||
+        out->severity < NS_ALERT_LOW || out->severity > NS_ALERT_HIGH ||
+        out->n_uids > NS_ALERT_UIDS || out->n_agents > NS_ALERT_AGENTS ||
+        !terminated(out->subject, sizeof(out->subject)) ||
+        !terminated(out->victim, sizeof(out->victim)) ||
+        !terminated(out->source, sizeof(out->source)) ||
+        !terminated(out->detail, sizeof(out->detail)))
+        return false;
+    for (uint32_t i = 0; i < out->n_uids; i++)
+        if (!terminated(out->uids[i], sizeof(out->uids[i])))
+            return false;
+    for (uint32_t i = 0; i < out->n_agents; i++)
+        if (!terminated(out->agents[i], sizeof(out->agents[i])))
+            return false;
+    return true;
+}

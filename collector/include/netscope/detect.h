@@ -133,6 +133,13 @@ const char *ns_alert_severity_name(ns_alert_severity_t s);
  * not fit. Times as unix seconds (float). */
 size_t ns_alert_json(const ns_alert_t *a, char *buf, size_t len);
 
+/* The alert as bytes to store (a tagged copy: magic, version, size): returns the length
+ * written, 0 when `len` is too small. ns_alert_unpack() accepts only bytes of this version,
+ * and checks them (strings terminated, counts and enums in range): false otherwise. */
+#define NS_ALERT_PACKED (16u + sizeof(ns_alert_t))
+size_t ns_alert_pack(const ns_alert_t *a, void *buf, size_t len);
+bool ns_alert_unpack(const void *buf, size_t len, ns_alert_t *out);
+
 /* ---- the detectors ------------------------------------------------------------------------- */
 
 typedef struct ns_detect ns_detect_t;

@@ -1,6 +1,6 @@
 /* store.c - the store's environment: open, close, counters and read transactions.
  *
- * Design: one LMDB environment in opts.dir with twelve named sub-databases (store.h lists
+ * Design: one LMDB environment in opts.dir with thirteen named sub-databases (store.h lists
  * their keys; store_write.c writes them, store_read.c reads them). Every environment is
  * opened with MDB_NOTLS, so a read transaction belongs to its ns_store_read_t, not to a
  * thread slot, and readers never wait for the writer. The map starts small and the writer
@@ -25,7 +25,7 @@
 
 static const char *const db_names[DB_COUNT] = {
     "flows", "by_time", "by_host", "by_port", "by_agent", "by_cid",
-    "by_uid", "by_conn", "series", "agents", "alerts", "meta",
+    "by_uid", "by_conn", "series", "agents", "alerts", "alert_pcaps", "meta",
 };
 
 void

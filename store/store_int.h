@@ -31,13 +31,14 @@ enum {
     DB_SERIES,
     DB_AGENTS,
     DB_ALERTS,
+    DB_ALERT_PCAPS,
     DB_META,
     DB_COUNT
 };
 
 /* Queue items: a type byte, three zero bytes, the payload length (host order), the payload,
  * padding to 8 bytes. */
-enum { QI_FLOW = 1, QI_POINT, QI_AGENT, QI_ALERT };
+enum { QI_FLOW = 1, QI_POINT, QI_AGENT, QI_ALERT, QI_ALERT_PCAP };
 #define QI_HDR 8u
 
 typedef struct {

@@ -170,6 +170,19 @@ ns_store_alerts_each(ns_store_read_t *rd, uint64_t before_id,
     mdb_cursor_close(c);
 }
 
+bool
+ns_store_alert_pcap(ns_store_read_t *rd, uint64_t id,
+                    void (*fn)(void *ud, const void *data, size_t len), void *ud)
+{
+    uint8_t kb[8];
+    ns_store_be64_put(kb, id);
+    MDB_val k = {8, kb}, v;
+    if (mdb_get(rd->txn, rd->s->dbi[DB_ALERT_PCAPS], &k, &v) != 0)
+        return false;
+    fn(ud, v.mv_data, v.mv_size);
+    return true;
+}
+
 /* ---- the planner ------------------------------------------------------------------------ */
 
 ns_store_index_t

@@ -126,6 +126,17 @@ ns_store_put_alert(ns_store_t *self, uint64_t id, const void *data, size_t len)
     return enqueue(self, QI_ALERT, self->scratch, 8 + len) ? NS_OK : NS_EFULL;
 }
 
+ns_err_t
+ns_store_put_alert_pcap(ns_store_t *self, uint64_t id, const void *data, size_t len)
+{
+    if (self == NULL || self->o.readonly || id == 0 || len == 0 || len > NS_STORE_PCAP_MAX ||
+        data == NULL || 8 + len > self->scratch_cap)
+        return NS_EINVAL;
+    ns_store_be64_put(self->scratch, id);
+    memcpy(self->scratch + 8, data, len);
+    return enqueue(self, QI_ALERT_PCAP, self->scratch, 8 + len) ? NS_OK : NS_EFULL;
+}
+
 /* ---- per-second series sums (producer side) --------------------------------------------- */
 
 /* Queue the second being summed (one item per series) and start afresh. */
@@ -609,6 +620,11 @@ write_batch(ns_store_t *s, MDB_txn *txn, batch_counts_t *bc)
             /* "alerts": id(8) -> the collector's bytes (made by put_alert: len > 8) */
             MDB_val k = {8, (void *)pl}, v = {len - 8u, (void *)(pl + 8)};
             rc = mdb_put(txn, s->dbi[DB_ALERTS], &k, &v, 0);
+            break;
+        }
+        case QI_ALERT_PCAP: {
+            MDB_val k = {8, (void *)pl}, v = {len - 8u, (void *)(pl + 8)};
+            rc = mdb_put(txn, s->dbi[DB_ALERT_PCAPS], &k, &v, 0);
             break;
         }
         default:

@@ -6,6 +6,8 @@
  * last change or 5-second refresh). A listing takes the active ones first, then the stored
  * ones newest first, skipping ids already listed. Without a database only active alerts exist.
  *
+ * /alerts/{id}/pcap is the evidence pcap stored with the alert (evidence.h), 404 without one.
+ *
  * Query: state=active|cleared|all (default all), detector=NAME, host=ADDR (the alert's victim
  * or source), from/to (raised within, the usual time forms), limit (1..1000, default 100).
  */
@@ -77,6 +79,7 @@ matches(const alert_query_t *q, const ns_alert_t *a)
 typedef struct {
     const alert_query_t *q;
     const alerts_t *active;
+    ns_store_read_t *rd; /* NULL without a database */
     ns_httpd_resp_t *r;
     uint32_t written;
     uint64_t want_id; /* one alert by id (0: a listing) */
@@ -85,10 +88,18 @@ typedef struct {
 } walk_t;
 
 static void
-emit(walk_t *w, const ns_alert_t *a)
+ignore_bytes(void *ud, const void *data, size_t len)
 {
+    (void)ud, (void)data, (void)len;
+}
+
+static void
+emit(walk_t *w, const ns_alert_t *alert)
+{
+    ns_alert_t a = *alert;
+    a.pcap = w->rd && ns_store_alert_pcap(w->rd, a.id, ignore_bytes, NULL);
     char buf[4096];
-    size_t n = ns_alert_json(a, buf, sizeof(buf));
+    size_t n = ns_alert_json(&a, buf, sizeof(buf));
     if (n == 0)
         return;
     if (w->written++)
@@ -186,19 +197,17 @@ api_alerts(ns_api_t *api, const ns_qs_t *qs, ns_httpd_resp_t *r)
         return;
     }
     walk_t w = {.q = &q, .active = &act, .r = r};
+    bool stored = api->store != NULL;
+    char err[256];
+    if (stored)
+        w.rd = ns_store_read_begin(api->store, err, sizeof(err));
     ns_httpd_resp_printf(r, "{\"alerts\":[");
     for (uint32_t i = 0; i < act.n && w.written < q.limit; i++)
         if (matches(&q, &act.v[i]))
             emit(&w, &act.v[i]);
-    bool stored = api->store != NULL;
-    if (stored && w.written < q.limit) {
-        char err[256];
-        ns_store_read_t *rd = ns_store_read_begin(api->store, err, sizeof(err));
-        if (rd) {
-            ns_store_alerts_each(rd, 0, on_stored, &w);
-            ns_store_read_end(&rd);
-        }
-    }
+    if (w.rd && w.written < q.limit)
+        ns_store_alerts_each(w.rd, 0, on_stored, &w);
+    ns_store_read_end(&w.rd);
     ns_httpd_resp_printf(r, "],\"count\":%u,\"history\":%s}", w.written,
                          stored ? "true" : "false");
     free(act.v);
@@ -233,6 +242,12 @@ alert_find(ns_api_t *api, uint64_t id, ns_alert_t *out)
     return w.have;
 }
 
+static void
+pcap_body(void *ud, const void *data, size_t len)
+{
+    ns_httpd_resp_append(ud, data, len);
+}
+
 void
 api_alert(ns_api_t *api, const char *rest, ns_httpd_resp_t *r)
 {
@@ -256,19 +271,29 @@ api_alert(ns_api_t *api, const char *rest, ns_httpd_resp_t *r)
         ns_httpd_resp_error(r, 404, "no such alert", NULL);
         return;
     }
+    char err[256];
+    ns_store_read_t *rd = api->store ? ns_store_read_begin(api->store, err, sizeof(err)) : NULL;
     if (pcap) {
-        /* The agents keep recent frames (GetPackets over the agent protocol), but the
-         * collector does not yet ask for them when it raises an alert. */
-        ns_httpd_resp_error(r, 404,
-                            "no evidence packets kept for this alert: fetching the first "
-                            "packets from the agents' rings is not implemented yet; the "
-                            "evidence flows are listed in evidence.uids",
-                            NULL);
-        return;
+        /* asked from the agents when the alert was raised (collector.c, evidence.c) */
+        if (rd && ns_store_alert_pcap(rd, id, pcap_body, r)) {
+            snprintf(r->content_type, sizeof(r->content_type), "application/vnd.tcpdump.pcap");
+            char cd[64];
+            snprintf(cd, sizeof(cd), "attachment; filename=\"alert-%llu.pcap\"",
+                     (unsigned long long)id);
+            ns_httpd_resp_header(r, "Content-Disposition", cd);
+        } else {
+            ns_httpd_resp_error(r, 404,
+                                "no evidence packets stored for this alert: no database, no "
+                                "agent answered, or its ring no longer held the flows",
+                                NULL);
+        }
+    } else {
+        a.pcap = rd && ns_store_alert_pcap(rd, id, ignore_bytes, NULL);
+        char buf[4096];
+        size_t len = ns_alert_json(&a, buf, sizeof(buf));
+        ns_httpd_resp_append(r, buf, len);
     }
-    char buf[4096];
-    size_t len = ns_alert_json(&a, buf, sizeof(buf));
-    ns_httpd_resp_append(r, buf, len);
+    ns_store_read_end(&rd);
 }
 
 void

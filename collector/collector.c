@@ -22,6 +22,7 @@
 #include "netscope/codec.h"
 #include "netscope/detect.h"
 #include "netscope/dump.h"
+#include "netscope/evidence.h"
 #include "netscope/log.h"
 #include "netscope/notify.h"
 #include "netscope/store.h"
@@ -66,6 +67,7 @@ struct ns_collector {
     ns_store_t *store;     /* history (NULL without storage.db) */
     ns_detect_t *det;      /* anomaly detectors (detect.h) */
     ns_notify_t *notify;   /* alert notifications (notify.h) */
+    ns_evidence_t *ev;     /* packets of alerts asked from agents (NULL without a store) */
     uint64_t boot_ns;      /* start time: connection ids are boot_ns + the merge's serial */
     uint64_t agents_saved_ns;
     uint64_t store_refused;
@@ -225,12 +227,68 @@ store_flow(ns_collector_t *c, const char *agent, const ns_flow_rec_t *whole,
 
 /* ---- detection ------------------------------------------------------------------------------ */
 
+#define EVIDENCE_FLOWS 4u                      /* flows whose packets an alert asks for */
+#define EVIDENCE_TIMEOUT_NS (5ull * NS_PER_S) /* then the pcap is kept with what came */
+
+static void
+on_pcap(void *ud, uint64_t alert_id, const uint8_t *data, size_t len)
+{
+    ns_collector_t *c = ud;
+    if (ns_store_put_alert_pcap(c->store, alert_id, data, len) != NS_OK)
+        c->store_refused++;
+}
+
+static peer_t *
+peer_of_agent(ns_collector_t *c, const char *id)
+{
+    for (uint32_t i = 0; i < c->n_peers; i++) {
+        peer_t *p = &c->peers[i];
+        const ns_inventory_agent_t *a =
+            p->in_use && p->agent != NS_INV_NONE ? ns_inventory_get(c->inv, p->agent) : NULL;
+        if (a && strcmp(a->id, id) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Ask the agents of an alert's first evidence flows for their packets (GetPackets). Replies
+ * are read by this same thread later, so none can complete the alert while it asks. */
+static void
+request_evidence(ns_collector_t *c, const ns_alert_t *a, uint64_t now)
+{
+    for (uint32_t i = 0, n = 0; i < a->n_uids && n < EVIDENCE_FLOWS; i++) {
+        const ns_alert_flow_t *f = &a->flows[i];
+        peer_t *p = f->agent < a->n_agents ? peer_of_agent(c, a->agents[f->agent]) : NULL;
+        uint32_t id = p ? ns_evidence_request(c->ev, a->id, now) : 0;
+        if (id == 0)
+            continue;
+        n++;
+        ns_msg_t m = {.type = NS_MSG_GET_PACKETS};
+        m.u.get_packets = (ns_msg_get_packets_t){.request_id = id,
+                                                 .ip_ver = f->ip_ver,
+                                                 .proto = f->proto,
+                                                 .vlan = f->vlan,
+                                                 .iface = f->iface,
+                                                 .addr = {f->addr[0], f->addr[1]},
+                                                 .port = {f->port[0], f->port[1]},
+                                                 .from_ns = f->first_ns,
+                                                 .max_frames = NS_EVIDENCE_FRAMES};
+        uint8_t buf[512];
+        size_t len;
+        if (ns_codec_encode(c->codec, &m, buf, sizeof(buf), &len) != NS_OK ||
+            ns_link_send_to(c->link, p->id, p->id_len, buf, len) != NS_LINK_OK)
+            ns_evidence_cancel(c->ev, id);
+    }
+}
+
 /* An alert changed (or, ongoing, was refreshed): its latest state to the store, and a
- * notification when its state changed. */
+ * notification when its state changed. A new alert asks for its evidence packets. */
 static void
 on_alert(void *ud, const ns_alert_t *a, bool changed)
 {
     ns_collector_t *c = ud;
+    if (changed && a->state == NS_ALERT_RAISED && c->ev)
+        request_evidence(c, a, a->updated_ns);
     if (c->store) {
         uint8_t b[NS_ALERT_PACKED];
         size_t n = ns_alert_pack(a, b, sizeof(b));
@@ -268,6 +326,15 @@ detect_open(ns_collector_t *c, char *errbuf, size_t errlen)
                            .timeout_ms = (uint32_t)cfg->alerts_timeout_ms};
     c->notify = ns_notify_new(&no, errbuf, errlen);
     return c->notify != NULL;
+}
+
+static bool
+evidence_open(ns_collector_t *c, char *errbuf, size_t errlen)
+{
+    c->ev = ns_evidence_new(64, NS_STORE_PCAP_MAX, EVIDENCE_TIMEOUT_NS);
+    if (c->ev == NULL)
+        snprintf(errbuf, errlen, "out of memory");
+    return c->ev != NULL;
 }
 
 ns_collector_t *
@@ -349,7 +416,7 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
             goto fail;
         ns_log_info("exporting flows to ClickHouse at %s", cfg->ch_url);
     }
-    if (cfg->db && cfg->db[0] && !open_store(c, errbuf, errlen))
+    if (cfg->db && cfg->db[0] && (!open_store(c, errbuf, errlen) || !evidence_open(c, errbuf, errlen)))
         goto fail;
     if (cfg->flows && cfg->flows[0]) {
         c->flows = fopen(cfg->flows, "a");
@@ -376,6 +443,7 @@ ns_collector_destroy(ns_collector_t **self_p)
     }
     ns_chsink_destroy(&c->ch); /* sends what is queued first (bounded) */
     ns_detect_destroy(&c->det);
+    ns_evidence_destroy(&c->ev);
     ns_notify_destroy(&c->notify, 2000);
     ns_link_destroy(&c->link);
     ns_codec_destroy(&c->codec);
@@ -653,8 +721,9 @@ take(ns_collector_t *c, const ns_link_msg_t *m, uint64_t now)
                     msg->u.filter_result.ok ? "ok" : msg->u.filter_result.error);
         break;
     case NS_MSG_PACKETS:
-        ns_log_info("packets reply %u: %u frames", msg->u.packets.request_id,
-                    msg->u.packets.n_frames);
+        if (c->ev == NULL || !ns_evidence_reply(c->ev, &msg->u.packets, on_pcap, c))
+            ns_log_info("packets reply %u: %u frames", msg->u.packets.request_id,
+                        msg->u.packets.n_frames);
         break;
     default:
         break;
@@ -772,6 +841,8 @@ ns_collector_run(ns_collector_t *self)
         if (now >= next_periodic) {
             ns_merge_expire(c->merge, now, c->cfg->linger_ns);
             ns_detect_tick(c->det, now, on_alert, c);
+            if (c->ev)
+                ns_evidence_expire(c->ev, now, on_pcap, c);
             if (c->cfg->idle_ns)
                 ns_txstore_expire(c->txs, now, c->cfg->idle_ns);
             if (c->store) {

@@ -404,19 +404,33 @@ static void
 evidence(cand_t *c, const ev_t *ev, uint64_t seed)
 {
     ns_alert_t *a = &c->a;
-    if (ev->rec && ev->rec->uid[0]) {
+    uint32_t agent = NS_ALERT_AGENTS;
+    if (ev->agent && ev->agent[0]) {
+        for (uint32_t i = 0; i < a->n_agents && agent == NS_ALERT_AGENTS; i++)
+            if (strcmp(a->agents[i], ev->agent) == 0)
+                agent = i;
+        if (agent == NS_ALERT_AGENTS && a->n_agents < NS_ALERT_AGENTS) {
+            agent = a->n_agents++;
+            snprintf(a->agents[agent], sizeof(a->agents[0]), "%s", ev->agent);
+        }
+    }
+    const ns_flow_rec_t *r = ev->rec;
+    if (r && r->uid[0]) {
         bool have = false;
         for (uint32_t i = 0; i < a->n_uids && !have; i++)
-            have = strcmp(a->uids[i], ev->rec->uid) == 0;
-        if (!have && a->n_uids < NS_ALERT_UIDS)
-            snprintf(a->uids[a->n_uids++], sizeof(a->uids[0]), "%s", ev->rec->uid);
-    }
-    if (ev->agent && ev->agent[0]) {
-        bool have = false;
-        for (uint32_t i = 0; i < a->n_agents && !have; i++)
-            have = strcmp(a->agents[i], ev->agent) == 0;
-        if (!have && a->n_agents < NS_ALERT_AGENTS)
-            snprintf(a->agents[a->n_agents++], sizeof(a->agents[0]), "%s", ev->agent);
+            have = strcmp(a->uids[i], r->uid) == 0;
+        if (!have && a->n_uids < NS_ALERT_UIDS) {
+            ns_alert_flow_t *f = &a->flows[a->n_uids];
+            *f = (ns_alert_flow_t){.ip_ver = r->ip_ver,
+                                   .proto = r->proto,
+                                   .iface = r->iface,
+                                   .agent = (uint8_t)agent,
+                                   .vlan = r->vlan,
+                                   .port = {r->orig_p, r->resp_p},
+                                   .addr = {r->orig_h, r->resp_h},
+                                   .first_ns = r->first_ns};
+            snprintf(a->uids[a->n_uids++], sizeof(a->uids[0]), "%s", r->uid);
+        }
     }
     if (ev->src)
         ns_hll_add_hash(&c->src, ns_sketch_hash(ev->src, 16, seed));
@@ -1075,7 +1089,7 @@ ns_alert_json(const ns_alert_t *a, char *buf, size_t len)
         jput(&j, i ? "," : "");
         jstr(&j, a->agents[i]);
     }
-    jput(&j, "],\"pcap\":false}}");
+    jput(&j, "]},\"pcap\":%s}", a->pcap ? "true" : "false");
     return j.ok ? j.len : 0;
 }
 
@@ -1120,7 +1134,8 @@ ns_alert_unpack(const void *buf, size_t len, ns_alert_t *out)
         !terminated(out->detail, sizeof(out->detail)))
         return false;
     for (uint32_t i = 0; i < out->n_uids; i++)
-        if (!terminated(out->uids[i], sizeof(out->uids[i])))
+        if (!terminated(out->uids[i], sizeof(out->uids[i])) ||
+            out->flows[i].agent > NS_ALERT_AGENTS)
             return false;
     for (uint32_t i = 0; i < out->n_agents; i++)
         if (!terminated(out->agents[i], sizeof(out->agents[i])))

@@ -12,8 +12,8 @@
 #      is turned on;
 #   4. nmap -sn -PE --send-ip over the lab's /24 -> one sweep alert naming h2; it clears;
 #   5. every change reached the webhook (raised and cleared for each alert) and /metrics counts
-#      them; the cleared alerts come from the store (history); the evidence pcap answers 404
-#      with a sentence (not fetched from the agents yet).
+#      them; the cleared alerts come from the store (history); the SYN flood's evidence pcap
+#      (fetched from the agents' packet rings) opens in tshark and holds SYNs to the victim.
 # Needs root, `ip netns`, hping3, nmap, iperf3, curl, jq, python3 and the built binaries:
 # otherwise skipped (77). Artifacts of a failed run: $NS_BUILD/test_detect_lab.failed.
 set -u
@@ -23,7 +23,7 @@ cli=${NS_BIN:-$NS_BUILD/cli/netscope}
 agent_bin=$NS_BUILD/agent/netscope-agent
 collector_bin=$NS_BUILD/collector/netscope-collector
 [[ $(id -u) -eq 0 ]] || { echo "skip: needs root"; exit 77; }
-for tool in ip hping3 nmap iperf3 curl jq python3; do
+for tool in ip hping3 nmap iperf3 curl jq python3 tshark; do
   command -v "$tool" >/dev/null || { echo "skip: needs $tool"; exit 77; }
 done
 for bin in "$cli" "$agent_bin" "$collector_bin"; do
@@ -218,10 +218,14 @@ eq "sweep: exactly one alert" "$(n_alerts detector=sweep)" 1
 # ---- 5: history, notifications, metrics, pcap -----------------------------------------------------
 eq "three alerts in all, all cleared (from the store)" "$(n_alerts state=cleared)" 3
 eq "no active alert" "$(n_alerts state=active)" 0
-id=$(jq -r '.alerts[0].id' "$tmp/alerts.json")
+id=$(alerts detector=syn_flood | jq -r '.alerts[0].id')
 eq "one alert by id" "$(api "/api/v1/alerts/$id" | jq -r .id)" "$id"
-code=$(in_ns col curl -s -o "$tmp/pcap.out" -w '%{http_code}' "http://127.0.0.1:8080/api/v1/alerts/$id/pcap")
-eq "evidence pcap: 404 with a sentence (not fetched yet)" "$code:$(jq -r '.error | length > 0' "$tmp/pcap.out")" "404:true"
+eq "the SYN flood alert has a pcap" "$(api "/api/v1/alerts/$id" | jq -r .pcap)" true
+code=$(in_ns col curl -s -o "$tmp/evidence.pcap" -w '%{http_code}' "http://127.0.0.1:8080/api/v1/alerts/$id/pcap")
+eq "evidence pcap: served" "$code" 200
+syns=$(tshark -r "$tmp/evidence.pcap" -Y "ip.dst == $h1_addr && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0" 2>/dev/null | wc -l)
+[[ $syns -ge 1 ]]
+eq "evidence pcap: opens in tshark with SYNs to the victim ($syns)" "$?" 0
 for d in syn_flood port_scan sweep; do
   for st in raised cleared; do
     until_ok 10 grep -q "\"detector\":\"$d\",\"state\":\"$st\"" "$tmp/hook.jsonl"

@@ -498,6 +498,7 @@ START_TEST(alert_json)
     ck_assert_ptr_nonnull(strstr(buf, "\"raised\":1700000000.500000"));
     ck_assert_ptr_nonnull(strstr(buf, "\"cleared\":null"));
     ck_assert_ptr_nonnull(strstr(buf, "[\"we\\\"ird\"]"));
+    ck_assert_ptr_nonnull(strstr(buf, "]},\"pcap\":false}")); /* top level, last */
     ck_assert_uint_eq(ns_alert_json(&a, buf, 20), 0); /* too small: 0, never cut */
 }
 END_TEST

@@ -15,7 +15,7 @@
  *   /api/v1/alerts                 active alerts, then past ones (history): state=active|
  *                                  cleared|all, detector, host, from, to, limit (api_alerts.c)
  *   /api/v1/alerts/{id}            one alert; /api/v1/alerts/{id}/pcap: its evidence packets
- *                                  (404 for now: not fetched from the agents yet)
+ *                                  as a pcap file (404 when none were stored)
  *   /metrics                       Prometheus text format
  * Unknown parameters, malformed values -> 400 naming the parameter; unknown paths -> 404;
  * other methods -> 405 with Allow; unclean paths (%-escapes, "//", dot segments) -> 400.

@@ -105,6 +105,16 @@ bool ns_detect_kind_parse(const char *name, ns_detect_kind_t *out);
 #define NS_ALERT_AGENT_MAX 65u /* agent id, NUL included */
 
 typedef enum { NS_ALERT_RAISED = 0, NS_ALERT_ONGOING, NS_ALERT_CLEARED } ns_alert_state_t;
+
+/* An evidence flow as its agent knows it: enough to ask that agent for its packets. */
+typedef struct {
+    uint8_t ip_ver, proto, iface;
+    uint8_t agent;       /* index into ns_alert_t.agents; NS_ALERT_AGENTS: not kept */
+    uint16_t vlan;
+    uint16_t port[2];    /* originator, responder */
+    ns_addr_t addr[2];
+    uint64_t first_ns;   /* the flow's first packet, the agent's clock */
+} ns_alert_flow_t;
 typedef enum { NS_ALERT_LOW = 1, NS_ALERT_MEDIUM, NS_ALERT_HIGH } ns_alert_severity_t;
 
 typedef struct {
@@ -122,7 +132,9 @@ typedef struct {
     uint64_t sources;             /* distinct sources estimated (floods; 0 otherwise) */
     uint32_t n_uids, n_agents;
     char uids[NS_ALERT_UIDS][NS_FLOW_UID_LEN + 1];
+    ns_alert_flow_t flows[NS_ALERT_UIDS]; /* the flow of each uid */
     char agents[NS_ALERT_AGENTS][NS_ALERT_AGENT_MAX];
+    bool pcap;                    /* evidence packets are stored (set by the collector) */
 } ns_alert_t;
 
 /* "raised", "ongoing", "cleared"; "low", "medium", "high". */

@@ -30,6 +30,7 @@
 #define BLOOM_BITS (1ull << 20) /* per generation: 128 KiB */
 #define BLOOM_K 3u
 #define REFRESH_NS (5ull * NS_PER_S) /* an ongoing alert is handed out again this often */
+#define NOISE_SIGMAS 5.0              /* see det_threshold() */
 #define EXCLUDE_MAX 64u
 #define SPIKE_SLOTS 256u        /* agent interfaces followed */
 #define SPIKE_WARMUP_S 30u
@@ -436,6 +437,22 @@ evidence(cand_t *c, const ev_t *ev, uint64_t seed)
         ns_hll_add_hash(&c->src, ns_sketch_hash(ev->src, 16, seed));
 }
 
+/* The threshold in force: the configured one, raised to NOISE_SIGMAS times the sketch's
+ * current noise (ns_cms_noise()). Under a flood of many small keys the estimates of
+ * count-mean-min scatter by about sqrt(events in the window / width); a threshold within a
+ * few of those would alert on random subjects. So a flood raises the bar for the other
+ * subjects of the same detector rather than filling the table with false alerts (counted in
+ * stats.threshold_raised). */
+static uint64_t
+det_threshold(ns_detect_t *s, const det_t *d)
+{
+    double floor = NOISE_SIGMAS * ns_cms_noise(d->win);
+    if (floor <= (double)d->rule.threshold)
+        return d->rule.threshold;
+    s->st.threshold_raised[d->kind]++;
+    return (uint64_t)floor;
+}
+
 /* Count `n` for `ckey`; give `subj` a candidate when the estimate reaches the threshold. */
 static void
 det_count(ns_detect_t *s, det_t *d, const dkey_t *ckey, const dkey_t *subj, int32_t n,
@@ -449,8 +466,10 @@ det_count(ns_detect_t *s, det_t *d, const dkey_t *ckey, const dkey_t *subj, int3
     if (n <= 0)
         return;
     uint32_t est = ns_cms_query_cmm_hash(d->win, h);
+    if (est < d->rule.threshold)
+        return; /* neither a new candidate nor news for one (ticks re-read the estimate) */
     cand_t *c = cand_find(d, subj);
-    if (c == NULL && est < d->rule.threshold)
+    if (c == NULL && est < det_threshold(s, d))
         return;
     if (c == NULL && (c = cand_add(s, d, subj, now)) == NULL)
         return;
@@ -536,7 +555,7 @@ det_tick(ns_detect_t *s, det_t *d, uint64_t now, ns_detect_alert_fn fn, void *ud
     if (d->win == NULL)
         return;
     det_advance(d, now);
-    uint64_t thr = d->rule.threshold;
+    uint64_t thr = det_threshold(s, d);
     for (uint32_t i = 0; i < d->n_cand; i++) {
         cand_t *c = &d->cand[i];
         if (!c->used)
@@ -863,8 +882,12 @@ new_flow(ns_detect_t *s, const ns_flow_rec_t *r, const ev_t *ev, uint64_t now)
             det_count(s, d, &ck, &ck, 1, r->resp_p, ev, now);
         }
     }
-    if ((tcp_syn || udp || echo) && counting(s, NS_DETECT_SWEEP) &&
-        !skip(s, NS_DETECT_SWEEP, r, !echo)) {
+    /* a sweep counts probes that found nobody (a scanner mostly hits empty addresses and
+     * closed ports; a client mostly reaches its servers: web clients touch dozens of hosts on
+     * 443 a minute): TCP SYNs not completed, UDP without a reply in the first record, and
+     * ICMP echo requests (answered or not: ping sweeps of live subnets count too) */
+    bool probe = (tcp_syn && !orig_completed(r)) || (udp && r->pkts[1] == 0) || echo;
+    if (probe && counting(s, NS_DETECT_SWEEP) && !skip(s, NS_DETECT_SWEEP, r, !echo)) {
         det_t *d = &s->det[NS_DETECT_SWEEP];
         det_advance(d, now);
         dkey_t t = key_triple(r, echo ? 8 : r->resp_p);
@@ -905,6 +928,15 @@ ns_detect_update(ns_detect_t *self, const char *agent, const ns_flow_rec_t *r, n
         ck.proto = IPPROTO_TCP_;
         ck.port = r->resp_p;
         det_count(s, d, &ck, &ck, -1, r->resp_p, &ev, now);
+        if (counting(s, NS_DETECT_SWEEP) && !skip(s, NS_DETECT_SWEEP, r, true)) {
+            /* nor a sweep's probe (if it was counted as one: otherwise the count of this
+             * source and port comes out one low, which only errs towards no alert) */
+            d = &s->det[NS_DETECT_SWEEP];
+            det_advance(d, now);
+            ck = key_triple(r, r->resp_p);
+            memset(ck.b, 0, 16);
+            det_count(s, d, &ck, &ck, -1, r->resp_p, &ev, now);
+        }
     }
     if (mi->first_observer && mi->d_pkts > 0) {
         ns_detect_kind_t k = r->proto == IPPROTO_UDP_ ? NS_DETECT_UDP_FLOOD

@@ -1,8 +1,8 @@
 /* sketch.c - count-min, Bloom filter and HyperLogLog (see sketch.h for the error bounds).
  *
- * One 64-bit hash per key; the rows of the count-min sketch and the probes of the Bloom filter
- * are derived from its two halves (h1 + i * h2, Kirsch & Mitzenmacher 2006), which keeps the
- * bounds of independent hashes for these uses at the cost of one hash per key.
+ * One 64-bit hash per key; the rows of the count-min sketch come from it by multiply-shift
+ * with a multiplier per row, the probes of the Bloom filter from its two halves (h1 + i * h2,
+ * Kirsch & Mitzenmacher 2006, over 64-bit values).
  */
 #include "netscope/sketch.h"
 
@@ -46,7 +46,7 @@ ns_sketch_hash(const void *key, size_t len, uint64_t seed)
 /* ---- count-min ---------------------------------------------------------------------------- */
 
 struct ns_cms {
-    uint32_t width, depth, mask;
+    uint32_t width, depth, mask, shift;
     uint64_t seed;
     int64_t total; /* sum of every update: the noise estimate of count-mean-min */
     int32_t *c;    /* depth rows of width */
@@ -68,6 +68,7 @@ ns_cms_new(uint32_t width, uint32_t depth, uint64_t seed)
     s->width = width;
     s->depth = depth;
     s->mask = width - 1;
+    s->shift = 64u - (uint32_t)__builtin_ctz(width);
     s->seed = seed;
     return s;
 }
@@ -82,11 +83,19 @@ ns_cms_destroy(ns_cms_t **self_p)
     *self_p = NULL;
 }
 
+/* Row r's counter: multiply-shift hashing (Dietzfelbinger et al.) of the key's hash with an
+ * odd multiplier per row. Deriving rows as h1 + r * h2 instead would fix every row's index by
+ * ~2 x log2(width) bits of the hash: with width 4096, one key in 8 million would share all its
+ * counters with a heavy key, which a flood of random keys finds. */
+static const uint64_t row_mult[8] = {
+    0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull,
+    0xff51afd7ed558ccdull, 0xc4ceb9fe1a85ec53ull, 0x94d049bb133111ebull, 0xbf58476d1ce4e5b9ull,
+};
+
 static inline uint32_t
 cms_idx(const ns_cms_t *s, uint64_t h, uint32_t row)
 {
-    uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1u;
-    return row * s->width + ((h1 + row * h2) & s->mask);
+    return row * s->width + (uint32_t)((h * row_mult[row]) >> s->shift);
 }
 
 void
@@ -165,6 +174,12 @@ ns_cms_clear(ns_cms_t *self)
 {
     memset(self->c, 0, (size_t)self->width * self->depth * sizeof(*self->c));
     self->total = 0;
+}
+
+double
+ns_cms_noise(const ns_cms_t *self)
+{
+    return self->total > 0 ? sqrt((double)self->total / (double)self->width) : 0.0;
 }
 
 uint64_t

@@ -11,15 +11,19 @@
  *               completed later; distinct sources estimated (HyperLogLog)
  *   port_scan   per (source, destination): distinct destination ports opened (TCP SYN or UDP)
  *               in the window - vertical scans, REJ and S0 alike
- *   sweep       per source: distinct destinations on one (protocol, port), ICMP echo included
- *               (port 8): horizontal sweeps. One alert per source whatever the ports
+ *   sweep       per source: distinct destinations on one (protocol, port) probed without
+ *               success - TCP SYNs not completed (a completion later takes it back), UDP
+ *               without a reply in the flow's first record - and ICMP echo requests (port
+ *               8): horizontal sweeps. One alert per source whatever the ports
  *   icmp_flood  per victim address: ICMP packets of flows to it (both directions)
  *   udp_flood   per victim address: UDP packets of flows to it (both directions)
  *   dns_errors  per client: DNS answers NXDOMAIN or SERVFAIL
  *   spike       per agent interface: wire bytes per second against a learned baseline (an
  *               EWMA with time constant `window`): raised when a second's rate exceeds both
  *               `factor` x the baseline and `threshold` bytes/s, after a warm-up of 30 s
- * Connection counts use the primary observation only (a connection seen by two agents counts
+ * Under a flood of many small keys each counting detector raises its threshold to 5 times
+ * the sketch's current noise (sketch.h), so that random subjects do not alert; the alert's
+ * `threshold` says what was in force. Connection counts use the primary observation only (a connection seen by two agents counts
  * once); the spike detector counts what each agent saw.
  *
  * Memory is fixed at ns_detect_new() and does not grow with the addresses seen. Per counting
@@ -169,6 +173,8 @@ typedef struct {
     uint32_t active[NS_DETECT_COUNT];       /* alerts raised or ongoing now */
     uint64_t subjects_dropped[NS_DETECT_COUNT]; /* candidate table full */
     uint64_t excluded[NS_DETECT_COUNT];     /* events left out by exclude lists */
+    uint64_t threshold_raised[NS_DETECT_COUNT]; /* checks where the sketch's noise raised the
+                                                 * threshold (a flood of small keys) */
 } ns_detect_stats_t;
 
 /* Detectors for config `cfg` (copied; the excludes parsed). Returns NULL with a sentence in

@@ -59,6 +59,9 @@ uint32_t ns_cms_query_cmm_hash(const ns_cms_t *self, uint64_t h);
  * sketch per time bucket and one for the whole window, and subtract a bucket that leaves. */
 void ns_cms_sub(ns_cms_t *self, const ns_cms_t *other);
 void ns_cms_clear(ns_cms_t *self);
+/* sqrt(N / width), N = the sketch's total: the standard error of one row of count-mean-min
+ * when the counts come from many small keys. */
+double ns_cms_noise(const ns_cms_t *self);
 uint64_t ns_cms_seed(const ns_cms_t *self);
 size_t ns_cms_bytes(const ns_cms_t *self);
 

@@ -65,6 +65,20 @@ listener(uint16_t *port)
     return fd;
 }
 
+/* A listener answering `a` then `b`, served from thread *t; its URL (with `path`) in url. */
+static void
+server_start(server_t *s, int a, int b, pthread_t *t, char *url, size_t len, const char *path)
+{
+    uint16_t port;
+    memset(s, 0, sizeof(*s));
+    s->statuses[0] = a;
+    s->statuses[1] = b;
+    s->n = 2;
+    s->fd = listener(&port);
+    pthread_create(t, NULL, serve, s);
+    snprintf(url, len, "http://127.0.0.1:%u%s", port, path);
+}
+
 static ns_alert_t
 alert(uint64_t id)
 {
@@ -79,13 +93,10 @@ alert(uint64_t id)
 
 START_TEST(post_and_retry)
 {
-    uint16_t port;
-    server_t s = {.statuses = {500, 200}, .n = 2};
-    s.fd = listener(&port);
+    server_t s;
     pthread_t t;
-    pthread_create(&t, NULL, serve, &s);
     char url[64], err[256];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", port);
+    server_start(&s, 500, 200, &t, url, sizeof(url), "/hook");
     ns_notify_opts_t o = {.webhook = url, .queue = 4, .retries = 2, .timeout_ms = 2000};
     ns_notify_t *n = ns_notify_new(&o, err, sizeof(err));
     ck_assert_msg(n != NULL, "%s", err);
@@ -102,13 +113,10 @@ END_TEST
 
 START_TEST(stats_and_queue_bound)
 {
-    uint16_t port;
-    server_t s = {.statuses = {500, 200}, .n = 2};
-    s.fd = listener(&port);
+    server_t s;
     pthread_t t;
-    pthread_create(&t, NULL, serve, &s);
     char url[64], err[256];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
+    server_start(&s, 500, 200, &t, url, sizeof(url), "/");
     ns_notify_opts_t o = {.webhook = url, .queue = 2, .retries = 1, .timeout_ms = 2000};
     ns_notify_t *n = ns_notify_new(&o, err, sizeof(err));
     ck_assert_ptr_nonnull(n);

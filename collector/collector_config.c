@@ -176,6 +176,9 @@ ns_collector_config_free(ns_collector_config_t *c)
 bool
 ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t errlen)
 {
+    /* first: a file's mistake, where the checks below are often completed on the command line */
+    if (!ns_detect_config_check(&c->detect, errbuf, errlen))
+        return false;
     if (c->listen == NULL || c->listen[0] == '\0') {
         snprintf(errbuf, errlen, "no endpoint to listen on (--listen tcp://ADDR:PORT)");
         return false;

@@ -722,11 +722,11 @@ spike_roll(ns_detect_t *s, spike_t *x, uint64_t sec, ns_detect_alert_fn fn, void
 
 /* ---- the public functions ---------------------------------------------------------------------- */
 
+/* Parse and check `cfg` into ex/nex (per detector). */
 static bool
-apply_config(ns_detect_t *s, const ns_detect_config_t *cfg, char *errbuf, size_t errlen)
+parse_config(const ns_detect_config_t *cfg, excl_t ex[][EXCLUDE_MAX], uint32_t *nex,
+             char *errbuf, size_t errlen)
 {
-    excl_t ex[NS_DETECT_COUNT][EXCLUDE_MAX];
-    uint32_t nex[NS_DETECT_COUNT];
     for (int k = 0; k < NS_DETECT_COUNT; k++) {
         char e[160];
         if (!parse_excludes(&cfg->rule[k].exclude, ex[k], &nex[k], e, sizeof(e))) {
@@ -738,6 +738,35 @@ apply_config(ns_detect_t *s, const ns_detect_config_t *cfg, char *errbuf, size_t
             return false;
         }
     }
+    uint64_t w = cfg->sketch_width;
+    if (w < 16 || w > (1u << 24) || (w & (w - 1))) {
+        snprintf(errbuf, errlen, "detect.sketch_width must be a power of two, 16 .. 2^24");
+        return false;
+    }
+    return true;
+}
+
+bool
+ns_detect_config_check(const ns_detect_config_t *cfg, char *errbuf, size_t errlen)
+{
+    excl_t(*ex)[EXCLUDE_MAX] = malloc(NS_DETECT_COUNT * sizeof(*ex));
+    uint32_t nex[NS_DETECT_COUNT];
+    if (ex == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return false;
+    }
+    bool ok = parse_config(cfg, ex, nex, errbuf, errlen);
+    free(ex);
+    return ok;
+}
+
+static bool
+apply_config(ns_detect_t *s, const ns_detect_config_t *cfg, char *errbuf, size_t errlen)
+{
+    excl_t ex[NS_DETECT_COUNT][EXCLUDE_MAX];
+    uint32_t nex[NS_DETECT_COUNT];
+    if (!parse_config(cfg, ex, nex, errbuf, errlen))
+        return false;
     s->cfg = *cfg;
     for (int k = 0; k < NS_DETECT_COUNT; k++) {
         det_t *d = &s->det[k];
@@ -763,12 +792,7 @@ ns_detect_new(const ns_detect_config_t *cfg, const ns_detect_opts_t *o, char *er
     }
     s->o = *o;
     s->max_cand = (uint32_t)(cfg->max_subjects ? cfg->max_subjects : 1024);
-    s->width = (uint32_t)cfg->sketch_width;
-    if (s->width < 16 || s->width > (1u << 24) || (s->width & (s->width - 1))) {
-        snprintf(errbuf, errlen, "detect.sketch_width must be a power of two, 16 .. 2^24");
-        free(s);
-        return NULL;
-    }
+    s->width = (uint32_t)cfg->sketch_width; /* checked by apply_config() */
     if (!apply_config(s, cfg, errbuf, errlen)) {
         free(s);
         return NULL;

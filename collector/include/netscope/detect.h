@@ -96,6 +96,10 @@ typedef struct {
 /* Defaults (and why) are in detect.c next to the values. Strings: none. */
 void ns_detect_config_default(ns_detect_config_t *c);
 
+/* Check `cfg` as ns_detect_new() would (exclude entries, windows, sketch width): false with
+ * a sentence naming the key. */
+bool ns_detect_config_check(const ns_detect_config_t *cfg, char *errbuf, size_t errlen);
+
 /* "syn_flood", "port_scan", "sweep", "icmp_flood", "udp_flood", "dns_errors", "spike". */
 const char *ns_detect_kind_name(ns_detect_kind_t k);
 /* The kind named `name`; false when none is. */

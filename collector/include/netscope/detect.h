@@ -51,8 +51,8 @@
  * threshold, window, exclude (a list of "ADDR", "ADDR/LEN" or "port N": events whose source
  * or destination is in a listed network, or whose destination port is listed, are not
  * counted); spike also has factor. ns_detect_configure() applies a new configuration at any
- * time (SIGHUP): counts are kept; a detector turned off forgets its state and its alerts
- * clear at the next tick.
+ * time (SIGHUP): counts are kept (a changed window starts empty); a detector turned off
+ * stops counting and its alerts clear at the next tick.
  */
 #ifndef NETSCOPE_DETECT_H
 #define NETSCOPE_DETECT_H

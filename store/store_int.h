@@ -76,6 +76,7 @@ struct ns_store {
     char path[4096];
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
+    bool has_alerts; /* false: a read-only open of a store written before alerts existed */
     size_t psize;
 
     /* Readers hold it shared during a transaction; the writer takes it exclusively to grow

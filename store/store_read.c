@@ -145,7 +145,7 @@ ns_store_alerts_each(ns_store_read_t *rd, uint64_t before_id,
                      bool (*fn)(void *ud, uint64_t id, const void *data, size_t len), void *ud)
 {
     MDB_cursor *c = NULL;
-    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_ALERTS], &c) != 0)
+    if (!rd->s->has_alerts || mdb_cursor_open(rd->txn, rd->s->dbi[DB_ALERTS], &c) != 0)
         return;
     MDB_val k, v;
     uint8_t kb[8];
@@ -177,7 +177,7 @@ ns_store_alert_pcap(ns_store_read_t *rd, uint64_t id,
     uint8_t kb[8];
     ns_store_be64_put(kb, id);
     MDB_val k = {8, kb}, v;
-    if (mdb_get(rd->txn, rd->s->dbi[DB_ALERT_PCAPS], &k, &v) != 0)
+    if (!rd->s->has_alerts || mdb_get(rd->txn, rd->s->dbi[DB_ALERT_PCAPS], &k, &v) != 0)
         return false;
     fn(ud, v.mv_data, v.mv_size);
     return true;

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <lmdb.h> /* only to make a store as an older build left it (alerts_absent_in_old_store) */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -946,6 +947,52 @@ START_TEST(alerts_persist)
 }
 END_TEST
 
+/* A store last written before alerts existed (no "alerts" nor "alert_pcaps") opens read-only
+ * without them; a writable open creates them. */
+START_TEST(alerts_absent_in_old_store)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_store(dir, NULL);
+    ns_store_close(&s);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi d;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    ck_assert_int_eq(mdb_env_open(env, dir, 0, 0640), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "alerts", 0, &d), 0);
+    ck_assert_int_eq(mdb_drop(txn, d, 1), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "alert_pcaps", 0, &d), 0);
+    ck_assert_int_eq(mdb_drop(txn, d, 1), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    ns_store_opts_t o;
+    ns_store_opts_default(&o);
+    o.readonly = true;
+    s = open_store(dir, &o);
+    ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
+    alerts_got_t g;
+    memset(&g, 0, sizeof(g));
+    ns_store_alerts_each(rd, 0, collect_alert, &g);
+    ck_assert_uint_eq(g.n, 0);
+    size_t n = 0;
+    ck_assert(!ns_store_alert_pcap(rd, 1, pcap_len, &n));
+    ns_store_read_end(&rd);
+    ns_store_close(&s);
+    s = open_store(dir, NULL); /* writable: created again */
+    ck_assert_int_eq(ns_store_put_alert(s, 3, "x", 1), NS_OK);
+    ck_assert(ns_store_sync(s, 10000));
+    rd = ns_store_read_begin(s, NULL, 0);
+    ns_store_alerts_each(rd, 0, collect_alert, &g);
+    ck_assert_uint_eq(g.n, 1);
+    ns_store_read_end(&rd);
+    ns_store_close(&s);
+    rm_dir(dir);
+}
+END_TEST
+
 /* Counts all stored observations through a read-only store; -1 on failure. */
 static int
 count_readonly(const char *dir)
@@ -1167,6 +1214,7 @@ store_suite(void)
     tcase_add_test(tc, resend_stored_once);
     tcase_add_test(tc, agents_persist);
     tcase_add_test(tc, alerts_persist);
+    tcase_add_test(tc, alerts_absent_in_old_store);
     tcase_add_test(tc, readonly_while_writing);
     tcase_add_test(tc, crash_safety);
     suite_add_tcase(s, tc);

@@ -37,7 +37,8 @@ usage(FILE *out)
 static const char *
 guess_kind(const char *path)
 {
-    static const char *const collector[] = {"collector", "output", "merge", "agents", "clickhouse"};
+    static const char *const collector[] = {"collector", "output", "merge",  "agents",
+                                            "clickhouse", "detect", "alerts"};
     ns_toml_t *doc = ns_toml_parse_file(path, NULL, 0);
     if (doc == NULL)
         return NULL;

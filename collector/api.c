@@ -1158,6 +1158,8 @@ typedef enum {
     R_TOP,
     R_PROTOCOLS,
     R_METRICS,
+    R_ALERTS,
+    R_ALERT,
 } route_t;
 
 static route_t
@@ -1167,7 +1169,8 @@ route_of(const char *path, const char **rest)
         const char *name;
         route_t r;
     } routes[] = {{"health", R_HEALTH},         {"agents", R_AGENTS}, {"flows", R_FLOWS},
-                  {"timeseries", R_TIMESERIES}, {"top", R_TOP},       {"protocols", R_PROTOCOLS}};
+                  {"timeseries", R_TIMESERIES}, {"top", R_TOP},       {"protocols", R_PROTOCOLS},
+                  {"alerts", R_ALERTS}};
     *rest = NULL;
     if (strcmp(path, "/metrics") == 0)
         return R_METRICS;
@@ -1181,6 +1184,10 @@ route_of(const char *path, const char **rest)
         *rest = p + 6;
         return R_FLOW;
     }
+    if (strncmp(p, "alerts/", 7) == 0 && p[7]) {
+        *rest = p + 7;
+        return R_ALERT;
+    }
     return R_NONE;
 }
 
@@ -1192,6 +1199,8 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
     static const char *const time_params[] = {"from", "to", NULL};
     static const char *const series_params[] = {"metric", "from", "to", "step", NULL};
     static const char *const top_params[] = {"by", "group", "from", "to", "n", NULL};
+    static const char *const alert_params[] = {"state", "detector", "host", "from",
+                                               "to",    "limit",    NULL};
     api_err_t e = {0};
     ns_qs_t *qs = NULL;
     if (!ns_qs_path_ok(req->path)) {
@@ -1227,6 +1236,8 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
         known = top_params;
     else if (rt == R_PROTOCOLS)
         known = time_params;
+    else if (rt == R_ALERTS)
+        known = alert_params;
     const char *unknown = ns_qs_unknown(qs, known);
     if (unknown) {
         ns_httpd_resp_error(resp, 400, "unknown parameter", unknown);
@@ -1256,6 +1267,12 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
         break;
     case R_METRICS:
         api_metrics(api, resp);
+        break;
+    case R_ALERTS:
+        api_alerts(api, qs, resp);
+        break;
+    case R_ALERT:
+        api_alert(api, rest, resp);
         break;
     case R_NONE:
         break;

@@ -99,6 +99,12 @@ void api_json_obs(ns_httpd_resp_t *r, const ns_merge_obs_t *o, const char *agent
 /* ---- api_metrics.c --------------------------------------------------------------------------- */
 void api_metrics(ns_api_t *api, ns_httpd_resp_t *r);
 
+/* ---- api_alerts.c ---------------------------------------------------------------------------- */
+void api_alerts(ns_api_t *api, const ns_qs_t *qs, ns_httpd_resp_t *r);
+/* /alerts/{rest}: "ID" or "ID/pcap". */
+void api_alert(ns_api_t *api, const char *rest, ns_httpd_resp_t *r);
+void api_alert_metrics(ns_api_t *api, ns_httpd_resp_t *r);
+
 /* ---- api_store.c -------------------------------------------------------------------------
  * Each returns 0 when it answered, API_NODB when there is no database (NULL store or no
  * store library), or an HTTP status with a sentence in err. */

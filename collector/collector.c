@@ -20,8 +20,11 @@
 #include "flow_record.h"
 #include "netscope/chsink.h"
 #include "netscope/codec.h"
+#include "netscope/detect.h"
 #include "netscope/dump.h"
+#include "netscope/evidence.h"
 #include "netscope/log.h"
+#include "netscope/notify.h"
 #include "netscope/store.h"
 #include "netscope/transport.h"
 #include "netscope/txstore.h"
@@ -62,6 +65,9 @@ struct ns_collector {
     FILE *flows;
     ns_chsink_t *ch; /* the ClickHouse export, NULL when off */
     ns_store_t *store;     /* history (NULL without storage.db) */
+    ns_detect_t *det;      /* anomaly detectors (detect.h) */
+    ns_notify_t *notify;   /* alert notifications (notify.h) */
+    ns_evidence_t *ev;     /* packets of alerts asked from agents (NULL without a store) */
     uint64_t boot_ns;      /* start time: connection ids are boot_ns + the merge's serial */
     uint64_t agents_saved_ns;
     uint64_t store_refused;
@@ -219,6 +225,118 @@ store_flow(ns_collector_t *c, const char *agent, const ns_flow_rec_t *whole,
         c->store_refused++;
 }
 
+/* ---- detection ------------------------------------------------------------------------------ */
+
+#define EVIDENCE_FLOWS 4u                      /* flows whose packets an alert asks for */
+#define EVIDENCE_TIMEOUT_NS (5ull * NS_PER_S) /* then the pcap is kept with what came */
+
+static void
+on_pcap(void *ud, uint64_t alert_id, const uint8_t *data, size_t len)
+{
+    ns_collector_t *c = ud;
+    if (ns_store_put_alert_pcap(c->store, alert_id, data, len) != NS_OK)
+        c->store_refused++;
+}
+
+static peer_t *
+peer_of_agent(ns_collector_t *c, const char *id)
+{
+    for (uint32_t i = 0; i < c->n_peers; i++) {
+        peer_t *p = &c->peers[i];
+        const ns_inventory_agent_t *a =
+            p->in_use && p->agent != NS_INV_NONE ? ns_inventory_get(c->inv, p->agent) : NULL;
+        if (a && strcmp(a->id, id) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Ask the agents of an alert's first evidence flows for their packets (GetPackets). Replies
+ * are read by this same thread later, so none can complete the alert while it asks. */
+static void
+request_evidence(ns_collector_t *c, const ns_alert_t *a, uint64_t now)
+{
+    for (uint32_t i = 0, n = 0; i < a->n_uids && n < EVIDENCE_FLOWS; i++) {
+        const ns_alert_flow_t *f = &a->flows[i];
+        peer_t *p = f->agent < a->n_agents ? peer_of_agent(c, a->agents[f->agent]) : NULL;
+        uint32_t id = p ? ns_evidence_request(c->ev, a->id, now) : 0;
+        if (id == 0)
+            continue;
+        n++;
+        ns_msg_t m = {.type = NS_MSG_GET_PACKETS};
+        m.u.get_packets = (ns_msg_get_packets_t){.request_id = id,
+                                                 .ip_ver = f->ip_ver,
+                                                 .proto = f->proto,
+                                                 .vlan = f->vlan,
+                                                 .iface = f->iface,
+                                                 .addr = {f->addr[0], f->addr[1]},
+                                                 .port = {f->port[0], f->port[1]},
+                                                 .from_ns = f->first_ns,
+                                                 .max_frames = NS_EVIDENCE_FRAMES};
+        uint8_t buf[512];
+        size_t len;
+        if (ns_codec_encode(c->codec, &m, buf, sizeof(buf), &len) != NS_OK ||
+            ns_link_send_to(c->link, p->id, p->id_len, buf, len) != NS_LINK_OK)
+            ns_evidence_cancel(c->ev, id);
+    }
+}
+
+/* An alert changed (or, ongoing, was refreshed): its latest state to the store, and a
+ * notification when its state changed. A new alert asks for its evidence packets. */
+static void
+on_alert(void *ud, const ns_alert_t *a, bool changed)
+{
+    ns_collector_t *c = ud;
+    if (changed && a->state == NS_ALERT_RAISED && c->ev)
+        request_evidence(c, a, a->updated_ns);
+    if (c->store) {
+        uint8_t b[NS_ALERT_PACKED];
+        size_t n = ns_alert_pack(a, b, sizeof(b));
+        if (n == 0 || ns_store_put_alert(c->store, a->id, b, n) != NS_OK)
+            c->store_refused++;
+    }
+    if (!changed)
+        return;
+    ns_log_info("alert %llu %s %s: %s (value %llu, threshold %llu)", (unsigned long long)a->id,
+                ns_detect_kind_name(a->kind), ns_alert_state_name(a->state), a->subject,
+                (unsigned long long)a->value, (unsigned long long)a->threshold);
+    if (c->notify)
+        ns_notify_alert(c->notify, a);
+}
+
+static bool
+detect_open(ns_collector_t *c, char *errbuf, size_t errlen)
+{
+    const ns_collector_config_t *cfg = c->cfg;
+    ns_detect_opts_t d = {.id_base = (c->boot_ns / NS_PER_S) << 20}; /* ids grow across runs */
+    if (getrandom(&d.seed, sizeof(d.seed), 0) != (ssize_t)sizeof(d.seed)) {
+        snprintf(errbuf, errlen, "no random seed: %s", strerror(errno));
+        return false;
+    }
+    char err[256];
+    c->det = ns_detect_new(&cfg->detect, &d, err, sizeof(err));
+    if (c->det == NULL) {
+        snprintf(errbuf, errlen, "detectors: %s", err);
+        return false;
+    }
+    ns_notify_opts_t no = {.webhook = cfg->alerts_webhook,
+                           .syslog = cfg->alerts_syslog,
+                           .queue = (uint32_t)cfg->alerts_queue,
+                           .retries = (uint32_t)cfg->alerts_retries,
+                           .timeout_ms = (uint32_t)cfg->alerts_timeout_ms};
+    c->notify = ns_notify_new(&no, errbuf, errlen);
+    return c->notify != NULL;
+}
+
+static bool
+evidence_open(ns_collector_t *c, char *errbuf, size_t errlen)
+{
+    c->ev = ns_evidence_new(64, NS_STORE_PCAP_MAX, EVIDENCE_TIMEOUT_NS);
+    if (c->ev == NULL)
+        snprintf(errbuf, errlen, "out of memory");
+    return c->ev != NULL;
+}
+
 ns_collector_t *
 ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
 {
@@ -280,6 +398,8 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
         goto fail;
     }
     c->boot_ns = wall_ns();
+    if (!detect_open(c, errbuf, errlen))
+        goto fail;
     if (cfg->ch_url && cfg->ch_url[0]) {
         ns_chsink_opts_t ho;
         ns_chsink_opts_default(&ho);
@@ -296,7 +416,7 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
             goto fail;
         ns_log_info("exporting flows to ClickHouse at %s", cfg->ch_url);
     }
-    if (cfg->db && cfg->db[0] && !open_store(c, errbuf, errlen))
+    if (cfg->db && cfg->db[0] && (!open_store(c, errbuf, errlen) || !evidence_open(c, errbuf, errlen)))
         goto fail;
     if (cfg->flows && cfg->flows[0]) {
         c->flows = fopen(cfg->flows, "a");
@@ -322,6 +442,9 @@ ns_collector_destroy(ns_collector_t **self_p)
         ns_store_close(&c->store); /* its last roll-ups still go to the sink */
     }
     ns_chsink_destroy(&c->ch); /* sends what is queued first (bounded) */
+    ns_detect_destroy(&c->det);
+    ns_evidence_destroy(&c->ev);
+    ns_notify_destroy(&c->notify, 2000);
     ns_link_destroy(&c->link);
     ns_codec_destroy(&c->codec);
     ns_inventory_destroy(&c->inv);
@@ -499,6 +622,7 @@ batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
         const char *name = a ? a->id : "?";
         if (c->store)
             store_record(c, name, r, &mi, rc, now);
+        ns_detect_update(c->det, name, r, rc, &mi, now);
         if (r->kind != NS_FLOW_REC_FINAL) {
             ns_txstore_add(c->txs, p->agent, r, now); /* even a stale update's: they come once */
             if (c->cfg->updates && c->flows && rc != NS_MERGE_STALE && rc != NS_MERGE_INVALID)
@@ -597,8 +721,9 @@ take(ns_collector_t *c, const ns_link_msg_t *m, uint64_t now)
                     msg->u.filter_result.ok ? "ok" : msg->u.filter_result.error);
         break;
     case NS_MSG_PACKETS:
-        ns_log_info("packets reply %u: %u frames", msg->u.packets.request_id,
-                    msg->u.packets.n_frames);
+        if (c->ev == NULL || !ns_evidence_reply(c->ev, &msg->u.packets, on_pcap, c))
+            ns_log_info("packets reply %u: %u frames", msg->u.packets.request_id,
+                        msg->u.packets.n_frames);
         break;
     default:
         break;
@@ -650,6 +775,15 @@ static void
 do_reload(ns_collector_t *c)
 {
     c->reload = 0;
+    char derr[512];
+    ns_detect_config_t dc;
+    if (!ns_collector_config_detect_reload(c->cfg, &dc, derr, sizeof(derr)) ||
+        !ns_detect_configure(c->det, &dc, derr, sizeof(derr)))
+        ns_log_error("SIGHUP: detectors not reconfigured, the old settings stay: %s", derr);
+    else
+        ns_log_info("SIGHUP: detectors reconfigured from %s",
+                    c->cfg->config_file ? c->cfg->config_file : "the defaults");
+    ns_collector_config_detect_free(&dc);
     if (c->cfg->insecure) {
         ns_log_info("SIGHUP: plain text, no allowed keys to reload");
         return;
@@ -706,6 +840,9 @@ ns_collector_run(ns_collector_t *self)
         uint64_t now = wall_ns();
         if (now >= next_periodic) {
             ns_merge_expire(c->merge, now, c->cfg->linger_ns);
+            ns_detect_tick(c->det, now, on_alert, c);
+            if (c->ev)
+                ns_evidence_expire(c->ev, now, on_pcap, c);
             if (c->cfg->idle_ns)
                 ns_txstore_expire(c->txs, now, c->cfg->idle_ns);
             if (c->store) {
@@ -901,6 +1038,18 @@ ns_collector_link_stats(const ns_collector_t *self, uint64_t *refused_keys,
     ns_link_stats(self->link, &ls);
     *refused_keys = ls.refused;
     *handshake_failures = ls.handshake_failures;
+}
+
+const ns_detect_t *
+ns_collector_detect(const ns_collector_t *self)
+{
+    return self->det;
+}
+
+void
+ns_collector_notify_stats(const ns_collector_t *self, ns_notify_stats_t *out)
+{
+    ns_notify_stats(self->notify, out);
 }
 
 ns_store_t *

@@ -2,6 +2,7 @@
 #include "netscope/collector_config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netscope/httpd.h"
@@ -12,6 +13,16 @@
         k, t, offsetof(ns_collector_config_t, f), lo, hi, h                                        \
     }
 #define DAY_S 86400u
+/* One detector's keys: [detect.NAME] enabled, threshold, window, exclude. */
+#define DETECT_OPTS(name, k, unit)                                                                 \
+    OPT("detect." name ".enabled", NS_OPT_BOOL, detect.rule[k].enabled, 0, 0,                      \
+        "run the " name " detector"),                                                              \
+        OPT("detect." name ".threshold", NS_OPT_UINT, detect.rule[k].threshold, 1,                 \
+            UINT32_MAX, name ": alert at this many " unit " within the window"),                  \
+        OPT("detect." name ".window", NS_OPT_SECONDS, detect.rule[k].window_ns, 1, DAY_S,          \
+            name ": sliding window, s"),                                                           \
+        OPT("detect." name ".exclude", NS_OPT_STRLIST, detect.rule[k].exclude, 0, 0,               \
+            name ": not counted: [\"ADDR\", \"ADDR/LEN\", \"port N\"]")
 
 const ns_opt_t ns_collector_opts[] = {
     OPT("collector.listen", NS_OPT_STRING, listen, 0, 0, "endpoint to listen on tcp://ADDR:PORT"),
@@ -84,6 +95,32 @@ const ns_opt_t ns_collector_opts[] = {
         "rows waiting for ClickHouse at most, MB (then new rows are dropped)"),
     OPT("clickhouse.timeout_ms", NS_OPT_UINT, ch_timeout_ms, 100, 600000,
         "ClickHouse connect, send and receive timeout, ms"),
+    OPT("detect.enabled", NS_OPT_BOOL, detect.enabled, 0, 0, "run the anomaly detectors"),
+    OPT("detect.clear_after", NS_OPT_SECONDS, detect.clear_ns, 0, DAY_S,
+        "an alert clears after its value stayed below the threshold this long, s"),
+    OPT("detect.max_subjects", NS_OPT_UINT, detect.max_subjects, 16, 1u << 20,
+        "subjects over a threshold followed per detector (fixed memory)"),
+    OPT("detect.sketch_width", NS_OPT_UINT, detect.sketch_width, 16, 1u << 24,
+        "count-min counters per row (a power of two; error e/width of the window's events)"),
+    DETECT_OPTS("syn_flood", NS_DETECT_SYN_FLOOD, "half-open SYNs to one address and port"),
+    DETECT_OPTS("port_scan", NS_DETECT_PORT_SCAN, "distinct ports one source opens on one host"),
+    DETECT_OPTS("sweep", NS_DETECT_SWEEP, "distinct hosts one source probes on one port"),
+    DETECT_OPTS("icmp_flood", NS_DETECT_ICMP_FLOOD, "ICMP packets to one address"),
+    DETECT_OPTS("udp_flood", NS_DETECT_UDP_FLOOD, "UDP packets to one address"),
+    DETECT_OPTS("dns_errors", NS_DETECT_DNS_ERRORS, "NXDOMAIN/SERVFAIL answers to one client"),
+    DETECT_OPTS("spike", NS_DETECT_SPIKE, "bytes/s (the floor; see factor)"),
+    OPT("detect.spike.factor", NS_OPT_DOUBLE, detect.rule[NS_DETECT_SPIKE].factor, 1, 1000,
+        "spike: alert above this many times the learned baseline"),
+    OPT("alerts.webhook", NS_OPT_STRING, alerts_webhook, 0, 0,
+        "POST each alert state change as JSON to http://HOST[:PORT]/PATH (\"\" = none)"),
+    OPT("alerts.syslog", NS_OPT_BOOL, alerts_syslog, 0, 0,
+        "log each alert state change to syslog (LOG_DAEMON)"),
+    OPT("alerts.webhook_queue", NS_OPT_UINT, alerts_queue, 1, 100000,
+        "notifications waiting for the webhook at most (then the oldest are dropped)"),
+    OPT("alerts.webhook_retries", NS_OPT_UINT, alerts_retries, 0, 100,
+        "tries after the first failed POST (backoff 0.5 s doubling)"),
+    OPT("alerts.webhook_timeout_ms", NS_OPT_UINT, alerts_timeout_ms, 100, 600000,
+        "webhook connect, send and receive timeout, ms"),
 };
 
 const size_t ns_collector_nopts = sizeof(ns_collector_opts) / sizeof(ns_collector_opts[0]);
@@ -114,6 +151,11 @@ ns_collector_config_defaults(ns_collector_config_t *c)
     c->ch_batch_ms = 1000;
     c->ch_queue_mb = 64;
     c->ch_timeout_ms = 10000;
+    ns_detect_config_default(&c->detect);
+    c->alerts_syslog = true;
+    c->alerts_queue = 1000;
+    c->alerts_retries = 3;
+    c->alerts_timeout_ms = 5000;
     return ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "http.listen",
                                 "127.0.0.1:8080") &&
             ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "collector.listen",
@@ -134,6 +176,9 @@ ns_collector_config_free(ns_collector_config_t *c)
 bool
 ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t errlen)
 {
+    /* first: a file's mistake, where the checks below are often completed on the command line */
+    if (!ns_detect_config_check(&c->detect, errbuf, errlen))
+        return false;
     if (c->listen == NULL || c->listen[0] == '\0') {
         snprintf(errbuf, errlen, "no endpoint to listen on (--listen tcp://ADDR:PORT)");
         return false;
@@ -164,6 +209,41 @@ ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t e
         return false;
     }
     return true;
+}
+
+bool
+ns_collector_config_detect_reload(const ns_collector_config_t *c, ns_detect_config_t *out,
+                                  char *errbuf, size_t errlen)
+{
+    ns_collector_config_t fresh;
+    if (!ns_collector_config_defaults(&fresh)) {
+        snprintf(errbuf, errlen, "out of memory");
+        return false;
+    }
+    bool ok = c->config_file == NULL ||
+              ns_config_load(ns_collector_opts, ns_collector_nopts, &fresh, c->config_file,
+                             errbuf, errlen);
+    *out = fresh.detect;
+    /* the exclude lists move to `out`; the rest of `fresh` is freed */
+    for (int k = 0; k < NS_DETECT_COUNT; k++)
+        memset(&fresh.detect.rule[k].exclude, 0, sizeof(fresh.detect.rule[k].exclude));
+    ns_collector_config_free(&fresh);
+    if (!ok)
+        ns_collector_config_detect_free(out);
+    return ok;
+}
+
+void
+ns_collector_config_detect_free(ns_detect_config_t *d)
+{
+    for (int k = 0; k < NS_DETECT_COUNT; k++) {
+        ns_strlist_t *l = &d->rule[k].exclude;
+        for (size_t i = 0; i < l->n; i++)
+            free(l->v[i]);
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+    }
 }
 
 bool

@@ -62,7 +62,8 @@ usage(FILE *out)
             "  -V, --version         print the version\n"
             "\n"
             "Signals: SIGTERM/SIGINT stop (records written and acknowledged first), SIGHUP\n"
-            "re-reads the allowed keys, SIGUSR1 writes the state.\n"
+            "re-reads the allowed keys and the [detect] keys of the configuration file,\n"
+            "SIGUSR1 writes the state.\n"
             "\n"
             "Configuration keys (TOML sections and keys; --set KEY=VALUE):\n",
             NS_COLLECTOR_CONFIG_DEFAULT);
@@ -119,6 +120,7 @@ configure(int argc, char **argv, ns_collector_config_t *c)
     }
     if (config == NULL && access(NS_COLLECTOR_CONFIG_DEFAULT, F_OK) == 0)
         config = NS_COLLECTOR_CONFIG_DEFAULT;
+    c->config_file = config; /* SIGHUP re-reads its [detect] keys */
     if (config &&
         !ns_config_load(ns_collector_opts, ns_collector_nopts, c, config, err, sizeof(err))) {
         fprintf(stderr, "netscope-collector: %s\n", err);

@@ -1,6 +1,6 @@
 /* store.c - the store's environment: open, close, counters and read transactions.
  *
- * Design: one LMDB environment in opts.dir with eleven named sub-databases (store.h lists
+ * Design: one LMDB environment in opts.dir with thirteen named sub-databases (store.h lists
  * their keys; store_write.c writes them, store_read.c reads them). Every environment is
  * opened with MDB_NOTLS, so a read transaction belongs to its ns_store_read_t, not to a
  * thread slot, and readers never wait for the writer. The map starts small and the writer
@@ -25,7 +25,7 @@
 
 static const char *const db_names[DB_COUNT] = {
     "flows", "by_time", "by_host", "by_port", "by_agent", "by_cid",
-    "by_uid", "by_conn", "series", "agents", "meta",
+    "by_uid", "by_conn", "series", "agents", "alerts", "alert_pcaps", "meta",
 };
 
 void
@@ -67,6 +67,8 @@ ns_store_data_pages(ns_store_t *s, MDB_txn *txn)
     MDB_stat st;
     uint64_t pages = 0;
     for (int i = 0; i < DB_COUNT; i++) {
+        if (!s->has_alerts && (i == DB_ALERTS || i == DB_ALERT_PCAPS))
+            continue; /* stand-ins (open_dbs()) */
         if (mdb_stat(txn, s->dbi[i], &st) == 0)
             pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
     }
@@ -165,8 +167,16 @@ open_dbs(ns_store_t *s, char *errbuf, size_t errlen)
         ns_store_errf(errbuf, errlen, "store: %s: %s", s->path, mdb_strerror(rc));
         return false;
     }
+    s->has_alerts = true;
     for (int i = 0; i < DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_names[i], s->o.readonly ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && (i == DB_ALERTS || i == DB_ALERT_PCAPS)) {
+            /* a store last written before alerts existed: readable, without alerts (the
+             * collector's next writable open creates both) */
+            s->has_alerts = false;
+            s->dbi[i] = s->dbi[DB_AGENTS]; /* opened already; never read: see has_alerts */
+            continue;
+        }
         if (rc != 0) {
             ns_store_errf(errbuf, errlen,
                           rc == MDB_NOTFOUND

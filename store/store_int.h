@@ -30,13 +30,15 @@ enum {
     DB_BY_CONN,
     DB_SERIES,
     DB_AGENTS,
+    DB_ALERTS,
+    DB_ALERT_PCAPS,
     DB_META,
     DB_COUNT
 };
 
 /* Queue items: a type byte, three zero bytes, the payload length (host order), the payload,
  * padding to 8 bytes. */
-enum { QI_FLOW = 1, QI_POINT, QI_AGENT };
+enum { QI_FLOW = 1, QI_POINT, QI_AGENT, QI_ALERT, QI_ALERT_PCAP };
 #define QI_HDR 8u
 
 typedef struct {
@@ -74,6 +76,7 @@ struct ns_store {
     char path[4096];
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
+    bool has_alerts; /* false: a read-only open of a store written before alerts existed */
     size_t psize;
 
     /* Readers hold it shared during a transaction; the writer takes it exclusively to grow

@@ -140,6 +140,49 @@ ns_store_agents_each(ns_store_read_t *rd,
     mdb_cursor_close(c);
 }
 
+void
+ns_store_alerts_each(ns_store_read_t *rd, uint64_t before_id,
+                     bool (*fn)(void *ud, uint64_t id, const void *data, size_t len), void *ud)
+{
+    MDB_cursor *c = NULL;
+    if (!rd->s->has_alerts || mdb_cursor_open(rd->txn, rd->s->dbi[DB_ALERTS], &c) != 0)
+        return;
+    MDB_val k, v;
+    uint8_t kb[8];
+    int rc;
+    if (before_id == 0) {
+        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    } else {
+        ns_store_be64_put(kb, before_id);
+        k.mv_size = 8;
+        k.mv_data = kb;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); /* the first >= before_id */
+        rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : mdb_cursor_get(c, &k, &v, MDB_LAST);
+    }
+    for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+        if (k.mv_size != 8) {
+            rd->corrupt++;
+            continue;
+        }
+        if (!fn(ud, ns_store_be64_get(k.mv_data), v.mv_data, v.mv_size))
+            break;
+    }
+    mdb_cursor_close(c);
+}
+
+bool
+ns_store_alert_pcap(ns_store_read_t *rd, uint64_t id,
+                    void (*fn)(void *ud, const void *data, size_t len), void *ud)
+{
+    uint8_t kb[8];
+    ns_store_be64_put(kb, id);
+    MDB_val k = {8, kb}, v;
+    if (!rd->s->has_alerts || mdb_get(rd->txn, rd->s->dbi[DB_ALERT_PCAPS], &k, &v) != 0)
+        return false;
+    fn(ud, v.mv_data, v.mv_size);
+    return true;
+}
+
 /* ---- the planner ------------------------------------------------------------------------ */
 
 ns_store_index_t

@@ -116,6 +116,27 @@ ns_store_put_agent(ns_store_t *self, const char *id, const void *data, size_t le
     return enqueue(self, QI_AGENT, p, 1 + idn + len) ? NS_OK : NS_EFULL;
 }
 
+ns_err_t
+ns_store_put_alert(ns_store_t *self, uint64_t id, const void *data, size_t len)
+{
+    if (self == NULL || self->o.readonly || id == 0 || len == 0 || len > 65536 || data == NULL)
+        return NS_EINVAL;
+    ns_store_be64_put(self->scratch, id);
+    memcpy(self->scratch + 8, data, len);
+    return enqueue(self, QI_ALERT, self->scratch, 8 + len) ? NS_OK : NS_EFULL;
+}
+
+ns_err_t
+ns_store_put_alert_pcap(ns_store_t *self, uint64_t id, const void *data, size_t len)
+{
+    if (self == NULL || self->o.readonly || id == 0 || len == 0 || len > NS_STORE_PCAP_MAX ||
+        data == NULL || 8 + len > self->scratch_cap)
+        return NS_EINVAL;
+    ns_store_be64_put(self->scratch, id);
+    memcpy(self->scratch + 8, data, len);
+    return enqueue(self, QI_ALERT_PCAP, self->scratch, 8 + len) ? NS_OK : NS_EFULL;
+}
+
 /* ---- per-second series sums (producer side) --------------------------------------------- */
 
 /* Queue the second being summed (one item per series) and start afresh. */
@@ -593,6 +614,17 @@ write_batch(ns_store_t *s, MDB_txn *txn, batch_counts_t *bc)
             MDB_val k = {pl[0], (void *)(pl + 1)}, v = {len - 1u - pl[0], (void *)(pl + 1 + pl[0])};
             rc = mdb_put(txn, s->dbi[DB_AGENTS], &k, &v, 0);
             bc->agents++;
+            break;
+        }
+        case QI_ALERT: {
+            /* "alerts": id(8) -> the collector's bytes (made by put_alert: len > 8) */
+            MDB_val k = {8, (void *)pl}, v = {len - 8u, (void *)(pl + 8)};
+            rc = mdb_put(txn, s->dbi[DB_ALERTS], &k, &v, 0);
+            break;
+        }
+        case QI_ALERT_PCAP: {
+            MDB_val k = {8, (void *)pl}, v = {len - 8u, (void *)(pl + 8)};
+            rc = mdb_put(txn, s->dbi[DB_ALERT_PCAPS], &k, &v, 0);
             break;
         }
         default:

@@ -3,9 +3,12 @@
 #include <check.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netscope/api.h"
+#include "netscope/detect.h"
+#include "netscope/store.h"
 #include "runner.h"
 
 #define SEC 1000000000ull
@@ -217,6 +220,84 @@ expect_error(const char *method, const char *target, int status, const char *par
     json_decref(j);
 }
 
+/* /alerts, /alerts/{id} and /alerts/{id}/pcap over a store holding two cleared alerts (no
+ * collector: nothing active), one with an evidence pcap. */
+START_TEST(valid_alerts)
+{
+    char dir[] = "/tmp/ns_test_api_alerts_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ns_store_opts_t so;
+    ns_store_opts_default(&so);
+    so.dir = dir;
+    char err[256];
+    ns_store_t *store = ns_store_open(&so, err, sizeof(err));
+    ck_assert_msg(store != NULL, "%s", err);
+    for (uint64_t id = 5; id <= 6; id++) {
+        ns_alert_t a;
+        memset(&a, 0, sizeof(a));
+        a.id = id;
+        a.kind = id == 5 ? NS_DETECT_SYN_FLOOD : NS_DETECT_PORT_SCAN;
+        a.state = NS_ALERT_CLEARED;
+        a.severity = NS_ALERT_LOW;
+        a.raised_ns = NOW - (id == 5 ? 20 : 4) * SEC;
+        a.cleared_ns = NOW;
+        snprintf(a.victim, sizeof(a.victim), "10.0.0.2");
+        if (id == 6)
+            snprintf(a.source, sizeof(a.source), "10.0.0.5");
+        uint8_t b[NS_ALERT_PACKED];
+        ck_assert_uint_eq(ns_alert_pack(&a, b, sizeof(b)), sizeof(b));
+        ck_assert_int_eq(ns_store_put_alert(store, id, b, sizeof(b)), NS_OK);
+    }
+    ck_assert_int_eq(ns_store_put_alert_pcap(store, 6, "PCAPBYTES", 9), NS_OK);
+    ck_assert(ns_store_sync(store, 10000));
+    ns_api_t *live = api;
+    api = ns_api_new(NULL, store);
+    ns_api_set_now(api, NOW);
+    json_t *j;
+    ck_assert_int_eq(get("GET", "/api/v1/alerts", NULL, &j), 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "count")), 2);
+    json_t *first = json_array_get(json_object_get(j, "alerts"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(first, "id")), 6); /* newest first */
+    ck_assert_str_eq(jstr(first, "detector"), "port_scan");
+    ck_assert(json_is_true(json_object_get(first, "pcap")));
+    json_decref(j);
+    static const struct {
+        const char *q;
+        int n;
+    } cases[] = {{"detector=syn_flood", 1}, {"state=active", 0}, {"state=cleared", 2},
+                 {"host=10.0.0.5", 1},     {"host=10.0.0.2", 2}, {"limit=1", 1},
+                 {"from=-6s", 1}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char t[128];
+        snprintf(t, sizeof(t), "/api/v1/alerts?%s", cases[i].q);
+        ck_assert_int_eq(get("GET", t, NULL, &j), 200);
+        ck_assert_msg(json_integer_value(json_object_get(j, "count")) == cases[i].n, "%s",
+                      cases[i].q);
+        json_decref(j);
+    }
+    ck_assert_int_eq(get("GET", "/api/v1/alerts?detector=nope", NULL, NULL), 400);
+    ck_assert_int_eq(get("GET", "/api/v1/alerts?state=open", NULL, NULL), 400);
+    ck_assert_int_eq(get("GET", "/api/v1/alerts?bogus=1", NULL, NULL), 400);
+    ck_assert_int_eq(get("GET", "/api/v1/alerts/5", NULL, &j), 200);
+    ck_assert(json_is_false(json_object_get(j, "pcap")));
+    json_decref(j);
+    ck_assert_int_eq(get("GET", "/api/v1/alerts/6/pcap", NULL, NULL), 200);
+    ck_assert_str_eq(resp.content_type, "application/vnd.tcpdump.pcap");
+    ck_assert_uint_eq(resp.len, 9);
+    ck_assert_int_eq(memcmp(resp.body, "PCAPBYTES", 9), 0);
+    ck_assert_int_eq(get("GET", "/api/v1/alerts/5/pcap", NULL, NULL), 404);
+    ck_assert_int_eq(get("GET", "/api/v1/alerts/99", NULL, NULL), 404);
+    ck_assert_int_eq(get("GET", "/api/v1/alerts/6/other", NULL, NULL), 404);
+    ck_assert_int_eq(get("GET", "/api/v1/alerts/x", NULL, NULL), 404);
+    ns_api_stop(&api);
+    api = live;
+    ns_store_close(&store);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(invalid_requests)
 {
     expect_error("GET", "/api/v1/flows?bogus=1", 400, "bogus");
@@ -294,6 +375,7 @@ api_suite(void)
     tcase_add_test(v, valid_flows);
     tcase_add_test(v, valid_csv_metrics);
     tcase_add_test(v, valid_httpd_helpers);
+    tcase_add_test(v, valid_alerts);
     suite_add_tcase(s, v);
     TCase *i = tcase_create("invalid");
     tcase_add_checked_fixture(i, setup, teardown);

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <lmdb.h> /* only to make a store as an older build left it (alerts_absent_in_old_store) */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -883,6 +884,115 @@ START_TEST(agents_persist)
 }
 END_TEST
 
+typedef struct {
+    uint32_t n;
+    uint64_t ids[8];
+    char data[8][16];
+} alerts_got_t;
+
+static bool
+collect_alert(void *ud, uint64_t id, const void *data, size_t len)
+{
+    alerts_got_t *g = ud;
+    if (g->n == 8)
+        return false;
+    g->ids[g->n] = id;
+    snprintf(g->data[g->n++], sizeof(g->data[0]), "%.*s", (int)len, (const char *)data);
+    return true;
+}
+
+static void
+pcap_len(void *ud, const void *data, size_t len)
+{
+    (void)data;
+    *(size_t *)ud = len;
+}
+
+START_TEST(alerts_persist)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_store(dir, NULL);
+    ck_assert_int_eq(ns_store_put_alert(s, 7, "raised", 6), NS_OK);
+    ck_assert_int_eq(ns_store_put_alert(s, 9, "raised", 6), NS_OK);
+    ck_assert_int_eq(ns_store_put_alert(s, 7, "cleared", 7), NS_OK); /* replaces */
+    ck_assert_int_eq(ns_store_put_alert(s, 0, "x", 1), NS_EINVAL);
+    static uint8_t pcap[NS_STORE_PCAP_MAX + 1];
+    ck_assert_int_eq(ns_store_put_alert_pcap(s, 7, pcap, 1000), NS_OK);
+    ck_assert_int_eq(ns_store_put_alert_pcap(s, 9, pcap, sizeof(pcap)), NS_EINVAL);
+    ns_store_close(&s);
+
+    s = open_store(dir, NULL);
+    ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
+    alerts_got_t g;
+    memset(&g, 0, sizeof(g));
+    ns_store_alerts_each(rd, 0, collect_alert, &g); /* newest first */
+    ck_assert_uint_eq(g.n, 2);
+    ck_assert_uint_eq(g.ids[0], 9);
+    ck_assert_uint_eq(g.ids[1], 7);
+    ck_assert_str_eq(g.data[1], "cleared");
+    memset(&g, 0, sizeof(g));
+    ns_store_alerts_each(rd, 9, collect_alert, &g); /* below 9 */
+    ck_assert_uint_eq(g.n, 1);
+    ck_assert_uint_eq(g.ids[0], 7);
+    memset(&g, 0, sizeof(g));
+    ns_store_alerts_each(rd, 100, collect_alert, &g); /* past the newest */
+    ck_assert_uint_eq(g.n, 2);
+    size_t n = 0;
+    ck_assert(ns_store_alert_pcap(rd, 7, pcap_len, &n));
+    ck_assert_uint_eq(n, 1000);
+    ck_assert(!ns_store_alert_pcap(rd, 9, pcap_len, &n));
+    ns_store_read_end(&rd);
+    ns_store_close(&s);
+    rm_dir(dir);
+}
+END_TEST
+
+/* A store last written before alerts existed (no "alerts" nor "alert_pcaps") opens read-only
+ * without them; a writable open creates them. */
+START_TEST(alerts_absent_in_old_store)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_store(dir, NULL);
+    ns_store_close(&s);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi d;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    ck_assert_int_eq(mdb_env_open(env, dir, 0, 0640), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "alerts", 0, &d), 0);
+    ck_assert_int_eq(mdb_drop(txn, d, 1), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "alert_pcaps", 0, &d), 0);
+    ck_assert_int_eq(mdb_drop(txn, d, 1), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    ns_store_opts_t o;
+    ns_store_opts_default(&o);
+    o.readonly = true;
+    s = open_store(dir, &o);
+    ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
+    alerts_got_t g;
+    memset(&g, 0, sizeof(g));
+    ns_store_alerts_each(rd, 0, collect_alert, &g);
+    ck_assert_uint_eq(g.n, 0);
+    size_t n = 0;
+    ck_assert(!ns_store_alert_pcap(rd, 1, pcap_len, &n));
+    ns_store_read_end(&rd);
+    ns_store_close(&s);
+    s = open_store(dir, NULL); /* writable: created again */
+    ck_assert_int_eq(ns_store_put_alert(s, 3, "x", 1), NS_OK);
+    ck_assert(ns_store_sync(s, 10000));
+    rd = ns_store_read_begin(s, NULL, 0);
+    ns_store_alerts_each(rd, 0, collect_alert, &g);
+    ck_assert_uint_eq(g.n, 1);
+    ns_store_read_end(&rd);
+    ns_store_close(&s);
+    rm_dir(dir);
+}
+END_TEST
+
 /* Counts all stored observations through a read-only store; -1 on failure. */
 static int
 count_readonly(const char *dir)
@@ -1103,6 +1213,8 @@ store_suite(void)
     tcase_add_test(tc, retention_by_size);
     tcase_add_test(tc, resend_stored_once);
     tcase_add_test(tc, agents_persist);
+    tcase_add_test(tc, alerts_persist);
+    tcase_add_test(tc, alerts_absent_in_old_store);
     tcase_add_test(tc, readonly_while_writing);
     tcase_add_test(tc, crash_safety);
     suite_add_tcase(s, tc);

@@ -12,6 +12,10 @@
  *   /api/v1/timeseries             metric=SERIES&from&to&step (the store's series)
  *   /api/v1/top                    by=bytes|packets|flows&group=host|pair|port|service&from&to&n
  *   /api/v1/protocols              traffic per IP protocol and per service
+ *   /api/v1/alerts                 active alerts, then past ones (history): state=active|
+ *                                  cleared|all, detector, host, from, to, limit (api_alerts.c)
+ *   /api/v1/alerts/{id}            one alert; /api/v1/alerts/{id}/pcap: its evidence packets
+ *                                  as a pcap file (404 when none were stored)
  *   /metrics                       Prometheus text format
  * Unknown parameters, malformed values -> 400 naming the parameter; unknown paths -> 404;
  * other methods -> 405 with Allow; unclean paths (%-escapes, "//", dot segments) -> 400.

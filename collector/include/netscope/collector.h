@@ -25,6 +25,7 @@
 #include "netscope/collector_config.h"
 #include "netscope/inventory.h"
 #include "netscope/merge.h"
+#include "netscope/notify.h"
 
 typedef struct ns_collector ns_collector_t;
 
@@ -76,6 +77,10 @@ uint64_t ns_collector_codec_rejects(const ns_collector_t *self);
 /* The ClickHouse export ([clickhouse] url), NULL when off; the collector owns it. Its
  * counters (ns_chsink_stats()) may be read from any thread without the lock. */
 ns_chsink_t *ns_collector_chsink(const ns_collector_t *self);
+/* The detectors (detect.h): read them under the lock. */
+const ns_detect_t *ns_collector_detect(const ns_collector_t *self);
+/* Notification counters (notify.h): thread-safe, no lock needed. */
+void ns_collector_notify_stats(const ns_collector_t *self, ns_notify_stats_t *out);
 /* The history store (NULL without storage.db): thread-safe on its own, no lock needed. */
 struct ns_store;
 struct ns_store *ns_collector_store(const ns_collector_t *self);

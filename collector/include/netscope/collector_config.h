@@ -1,7 +1,8 @@
 /* collector_config.h - netscope-collector's options: defaults, the TOML keys, cross-checks.
  *
  * Every option is a key of /etc/netscope/collector.toml (sections [collector], [output],
- * [merge], [agents], [storage], [http], [clickhouse]) and can be overridden on the command line
+ * [merge], [agents], [storage], [http], [clickhouse], [detect], [detect.NAME] per detector
+ * and [alerts]) and can be overridden on the command line
  * (named options for the usual ones, --set section.key=VALUE for all).
  */
 #ifndef NETSCOPE_COLLECTOR_CONFIG_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "netscope/config.h"
+#include "netscope/detect.h"
 #include "netscope/httpd.h"
 
 #define NS_COLLECTOR_CONFIG_DEFAULT "/etc/netscope/collector.toml"
@@ -61,6 +63,16 @@ typedef struct {
     uint64_t ch_batch_ms;
     uint64_t ch_queue_mb;
     uint64_t ch_timeout_ms;
+    /* [detect], [detect.NAME] (detect.h): re-read from config_file on SIGHUP */
+    ns_detect_config_t detect;
+    /* [alerts] (notify.h) */
+    char *alerts_webhook;      /* http://HOST[:PORT]/PATH ("" = none) */
+    bool alerts_syslog;
+    uint64_t alerts_queue;     /* notifications waiting for the webhook at most */
+    uint64_t alerts_retries;
+    uint64_t alerts_timeout_ms;
+    /* not an option: the file the options came from (argv's; NULL when none), for SIGHUP */
+    const char *config_file;
 } ns_collector_config_t;
 
 extern const ns_opt_t ns_collector_opts[];
@@ -72,6 +84,13 @@ void ns_collector_config_free(ns_collector_config_t *c);
 /* Checks across options (keys unless insecure; an endpoint; an http:// ClickHouse URL):
  * false with a sentence. */
 bool ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t errlen);
+
+/* Re-read the [detect] keys of c->config_file into `out` (defaults first; command-line
+ * overrides are not re-applied). False with a sentence; true with the defaults without a file.
+ * Free `out`'s exclude lists with ns_collector_config_detect_free(). */
+bool ns_collector_config_detect_reload(const ns_collector_config_t *c, ns_detect_config_t *out,
+                                       char *errbuf, size_t errlen);
+void ns_collector_config_detect_free(ns_detect_config_t *d);
 
 /* The HTTP server options of `c` (strings point into `c`). False when the API is off
  * (http.listen empty). */

@@ -1,4 +1,5 @@
-/* store.h - the collector's history: flows, time series and the agent inventory in LMDB.
+/* store.h - the collector's history: flows, time series, alerts and the agent inventory in
+ * LMDB.
  *
  * The one module that includes lmdb.h (store/store.c and its helpers in store/). Embedded, no
  * server: a directory holding LMDB's data.mdb and lock.mdb.
@@ -33,6 +34,11 @@
  *   "by_conn" conn(8) fid(8)                       -> ""
  *   "series"  res(1) series-name-len(1) name bucket_start_s(8) -> ns_store_point_t
  *   "agents"  agent-id string                      -> opaque bytes (the collector's)
+ *   "alerts"  alert-id(8)                          -> opaque bytes (the collector's: the
+ *                                                     alert's latest state, ns_alert_pack(),
+ *                                                     ~1.8 KB); not aged out
+ *   "alert_pcaps" alert-id(8)                      -> a pcap file: the alert's evidence
+ *                                                     packets (at most NS_STORE_PCAP_MAX)
  *   "meta"    name string                          -> value (schema version, counters)
  *
  * Retention. Flows received more than opts.flow_keep_s ago (the collector's clock, not the
@@ -159,6 +165,15 @@ void ns_store_active(ns_store_t *self, uint64_t now_ns, uint64_t active_flows);
  * NS_EINVAL. */
 ns_err_t ns_store_put_agent(ns_store_t *self, const char *id, const void *data, size_t len);
 
+/* Queue the latest state of alert `id` (opaque bytes, at most 64 KiB), replacing what was
+ * stored under that id. NS_OK, NS_EFULL, NS_EINVAL. */
+ns_err_t ns_store_put_alert(ns_store_t *self, uint64_t id, const void *data, size_t len);
+
+/* Queue the evidence pcap of alert `id` (at most NS_STORE_PCAP_MAX bytes). NS_OK, NS_EFULL,
+ * NS_EINVAL. */
+#define NS_STORE_PCAP_MAX (256u * 1024u)
+ns_err_t ns_store_put_alert_pcap(ns_store_t *self, uint64_t id, const void *data, size_t len);
+
 /* Wait until everything queued before this call is committed, at most timeout_ms. True when
  * it is (false too when that batch could not be committed: stats.commit_failures). Producer
  * thread only: the sums of the second being accounted are queued first (a later part of the
@@ -185,6 +200,17 @@ void ns_store_read_end(ns_store_read_t **rd_p);
 void ns_store_agents_each(ns_store_read_t *rd,
                           bool (*fn)(void *ud, const char *id, const void *data, size_t len),
                           void *ud);
+
+/* Call `fn` for stored alerts, newest (highest id) first, starting below `before_id` (0: from
+ * the newest); stops when fn returns false. `data` is valid during the call. */
+void ns_store_alerts_each(ns_store_read_t *rd, uint64_t before_id,
+                          bool (*fn)(void *ud, uint64_t id, const void *data, size_t len),
+                          void *ud);
+
+/* The evidence pcap of alert `id`: `fn` gets its bytes (valid during the call). False when
+ * none is stored. */
+bool ns_store_alert_pcap(ns_store_read_t *rd, uint64_t id,
+                         void (*fn)(void *ud, const void *data, size_t len), void *ud);
 
 /* A stored record as readers see it: valid during the callback. */
 typedef struct {

@@ -1160,6 +1160,7 @@ typedef enum {
     R_METRICS,
     R_ALERTS,
     R_ALERT,
+    R_ANALYSIS,
 } route_t;
 
 static route_t
@@ -1188,6 +1189,10 @@ route_of(const char *path, const char **rest)
         *rest = p + 7;
         return R_ALERT;
     }
+    if (strncmp(p, "analysis/", 9) == 0 && p[9] && strchr(p + 9, '/') == NULL) {
+        *rest = p + 9;
+        return R_ANALYSIS;
+    }
     return R_NONE;
 }
 
@@ -1201,6 +1206,7 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
     static const char *const top_params[] = {"by", "group", "from", "to", "n", NULL};
     static const char *const alert_params[] = {"state", "detector", "host", "from",
                                                "to",    "limit",    NULL};
+    static const char *const analysis_params[] = {"by", "sort", "limit", NULL};
     api_err_t e = {0};
     ns_qs_t *qs = NULL;
     if (!ns_qs_path_ok(req->path)) {
@@ -1238,6 +1244,8 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
         known = time_params;
     else if (rt == R_ALERTS)
         known = alert_params;
+    else if (rt == R_ANALYSIS)
+        known = analysis_params;
     const char *unknown = ns_qs_unknown(qs, known);
     if (unknown) {
         ns_httpd_resp_error(resp, 400, "unknown parameter", unknown);
@@ -1273,6 +1281,9 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
         break;
     case R_ALERT:
         api_alert(api, rest, resp);
+        break;
+    case R_ANALYSIS:
+        api_analysis(api, rest, qs, resp);
         break;
     case R_NONE:
         break;

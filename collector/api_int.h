@@ -99,6 +99,11 @@ void api_json_obs(ns_httpd_resp_t *r, const ns_merge_obs_t *o, const char *agent
 /* ---- api_metrics.c --------------------------------------------------------------------------- */
 void api_metrics(ns_api_t *api, ns_httpd_resp_t *r);
 
+/* ---- api_analysis.c -------------------------------------------------------------------------- */
+/* GET /api/v1/analysis/{which}; and the analyses' /metrics lines */
+void api_analysis(ns_api_t *api, const char *which, const ns_qs_t *qs, ns_httpd_resp_t *r);
+void api_analysis_metrics(ns_api_t *api, ns_httpd_resp_t *r);
+
 /* ---- api_alerts.c ---------------------------------------------------------------------------- */
 void api_alerts(ns_api_t *api, const ns_qs_t *qs, ns_httpd_resp_t *r);
 /* /alerts/{rest}: "ID" or "ID/pcap". */

@@ -136,6 +136,7 @@ api_metrics(ns_api_t *api, ns_httpd_resp_t *r)
         "Agent handshakes that failed.", handshakes);
     api_store_metrics(api, r);
     api_alert_metrics(api, r);
+    api_analysis_metrics(api, r);
     family(r, "netscope_http_requests_total", "counter", "HTTP responses sent, by status.");
     if (api->httpd)
         ns_httpd_status_counts(api->httpd, status_line, r);

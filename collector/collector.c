@@ -66,6 +66,7 @@ struct ns_collector {
     ns_chsink_t *ch; /* the ClickHouse export, NULL when off */
     ns_store_t *store;     /* history (NULL without storage.db) */
     ns_detect_t *det;      /* anomaly detectors (detect.h) */
+    ns_analysis_t *an;     /* RTT, retransmission and loss analyses (analysis.h) */
     ns_notify_t *notify;   /* alert notifications (notify.h) */
     ns_evidence_t *ev;     /* packets of alerts asked from agents (NULL without a store) */
     uint64_t boot_ns;      /* start time: connection ids are boot_ns + the merge's serial */
@@ -337,6 +338,17 @@ evidence_open(ns_collector_t *c, char *errbuf, size_t errlen)
     return c->ev != NULL;
 }
 
+/* A merged flow leaves the view (closed and lingered, idle, or evicted): where two agents saw
+ * it, the loss between them goes to the analyses. */
+static void
+on_flow_end(void *ud, const ns_merge_flow_t *f, ns_merge_end_t why)
+{
+    (void)why;
+    ns_collector_t *c = ud;
+    if (c->an)
+        ns_analysis_flow_end(c->an, f, f->update_ns);
+}
+
 ns_collector_t *
 ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
 {
@@ -389,9 +401,16 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "no random seed: %s", strerror(errno));
         goto fail;
     }
-    c->merge = ns_merge_new(&mo, NULL, NULL, errbuf, errlen);
+    c->merge = ns_merge_new(&mo, on_flow_end, c, errbuf, errlen);
     if (c->merge == NULL)
         goto fail;
+    ns_analysis_opts_t ao;
+    ns_analysis_opts_default(&ao);
+    c->an = ns_analysis_new(&ao);
+    if (c->an == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        goto fail;
+    }
     c->txs = ns_txstore_new(0);
     if (c->txs == NULL) {
         snprintf(errbuf, errlen, "out of memory");
@@ -443,6 +462,7 @@ ns_collector_destroy(ns_collector_t **self_p)
     }
     ns_chsink_destroy(&c->ch); /* sends what is queued first (bounded) */
     ns_detect_destroy(&c->det);
+    ns_analysis_destroy(&c->an);
     ns_evidence_destroy(&c->ev);
     ns_notify_destroy(&c->notify, 2000);
     ns_link_destroy(&c->link);
@@ -623,6 +643,7 @@ batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
         if (c->store)
             store_record(c, name, r, &mi, rc, now);
         ns_detect_update(c->det, name, r, rc, &mi, now);
+        ns_analysis_update(c->an, r, rc, &mi, now);
         if (r->kind != NS_FLOW_REC_FINAL) {
             ns_txstore_add(c->txs, p->agent, r, now); /* even a stale update's: they come once */
             if (c->cfg->updates && c->flows && rc != NS_MERGE_STALE && rc != NS_MERGE_INVALID)
@@ -841,6 +862,7 @@ ns_collector_run(ns_collector_t *self)
         if (now >= next_periodic) {
             ns_merge_expire(c->merge, now, c->cfg->linger_ns);
             ns_detect_tick(c->det, now, on_alert, c);
+            ns_analysis_tick(c->an, now);
             if (c->ev)
                 ns_evidence_expire(c->ev, now, on_pcap, c);
             if (c->cfg->idle_ns)
@@ -1044,6 +1066,12 @@ const ns_detect_t *
 ns_collector_detect(const ns_collector_t *self)
 {
     return self->det;
+}
+
+const ns_analysis_t *
+ns_collector_analysis(const ns_collector_t *self)
+{
+    return self->an;
 }
 
 void

@@ -522,6 +522,7 @@ obs_fill(ns_merge_obs_t *o, const ns_flow_rec_t *r, unsigned os, uint64_t now_ns
         o->retrans[s] = r->retrans[d];
     }
     o->rtt_hs_ns = (r->hs & NS_FLOW_REC_HS_TOTAL) ? r->rtt_hs_ns : 0;
+    o->rtt_n = r->rtt_n;
     copy_str(o->conn_state, sizeof(o->conn_state), r->conn_state, sizeof(r->conn_state));
     copy_str(o->history, sizeof(o->history), r->history, sizeof(r->history));
 }
@@ -665,7 +666,8 @@ ns_merge_update_info(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec,
     ns_merge_rc_t rc;
     /* the observation's counts before the record (zero for a new observation) */
     uint64_t p_pkts = 0, p_bytes = 0;
-    uint32_t p_retrans = 0;
+    uint32_t p_retrans = 0, p_rtt_n = 0;
+    uint64_t p_dir[2] = {0, 0}, p_rt_dir[2] = {0, 0}; /* in the record's orientation */
     bool p_rtt = false;
     memset(info, 0, sizeof(*info));
     self->st.updates++;
@@ -696,6 +698,11 @@ ns_merge_update_info(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec,
             p_bytes = ob->o.wire_bytes[0] + ob->o.wire_bytes[1];
             p_retrans = ob->o.retrans[0] + ob->o.retrans[1];
             p_rtt = ob->o.rtt_hs_ns != 0;
+            p_rtt_n = ob->o.rtt_n;
+            for (unsigned d = 0; d < 2; d++) {
+                p_dir[d] = ob->o.pkts[os ^ d];
+                p_rt_dir[d] = ob->o.retrans[os ^ d];
+            }
             apply(self, fi, ob, rec, os, now_ns);
             rc = NS_MERGE_APPLIED;
         }
@@ -732,6 +739,11 @@ out:
             info->d_wire_bytes = sub_sat(rec->wire_bytes[0] + rec->wire_bytes[1], p_bytes);
             uint64_t rt = (uint64_t)rec->retrans[0] + rec->retrans[1];
             info->d_retrans = (uint32_t)sub_sat(rt, p_retrans);
+            for (unsigned d = 0; d < 2; d++) {
+                info->d_pkts_dir[d] = sub_sat(rec->pkts[d], p_dir[d]);
+                info->d_retrans_dir[d] = (uint32_t)sub_sat(rec->retrans[d], p_rt_dir[d]);
+            }
+            info->d_rtt_n = (uint32_t)sub_sat(rec->rtt_n, p_rtt_n);
         }
     }
     return rc;

@@ -1,4 +1,5 @@
-/* sketch.c - count-min, Bloom filter and HyperLogLog (see sketch.h for the error bounds).
+/* sketch.c - count-min, Bloom filter, HyperLogLog and log-bucket quantiles (see sketch.h for
+ * the error bounds).
  *
  * One 64-bit hash per key; the rows of the count-min sketch come from it by multiply-shift
  * with a multiplier per row, the probes of the Bloom filter from its two halves (h1 + i * h2,
@@ -308,4 +309,71 @@ ns_hll_count(const ns_hll_t *h)
     if (e <= 2.5 * m && zeros > 0)
         e = m * log(m / (double)zeros); /* linear counting for small sets */
     return e;
+}
+
+/* ---- quantiles ------------------------------------------------------------------------------ */
+
+#define QSK_GAMMA ((1.0 + NS_QSK_ALPHA) / (1.0 - NS_QSK_ALPHA))
+
+void
+ns_qsk_init(ns_qsketch_t *q)
+{
+    memset(q, 0, sizeof(*q));
+}
+
+static uint32_t
+qsk_bucket(uint64_t v)
+{
+    if (v <= 1)
+        return 0;
+    double i = ceil(log((double)v) / log(QSK_GAMMA));
+    if (!(i < (double)(NS_QSK_BUCKETS - 1)))
+        return NS_QSK_BUCKETS - 1;
+    return i < 1.0 ? 1u : (uint32_t)i;
+}
+
+void
+ns_qsk_add(ns_qsketch_t *q, uint64_t value, uint32_t weight)
+{
+    uint32_t b = qsk_bucket(value);
+    uint64_t c = (uint64_t)q->c[b] + weight;
+    q->c[b] = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+    q->n += weight;
+}
+
+void
+ns_qsk_merge(ns_qsketch_t *into, const ns_qsketch_t *from)
+{
+    for (uint32_t i = 0; i < NS_QSK_BUCKETS; i++) {
+        uint64_t c = (uint64_t)into->c[i] + from->c[i];
+        into->c[i] = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+    }
+    into->n += from->n;
+}
+
+double
+ns_qsk_quantile(const ns_qsketch_t *q, double phi)
+{
+    if (q->n == 0)
+        return 0;
+    if (phi < 0)
+        phi = 0;
+    if (phi > 1)
+        phi = 1;
+    /* the rank of the sample wanted, 1-based: the smallest with phi of the samples at or below */
+    uint64_t rank = (uint64_t)ceil(phi * (double)q->n);
+    if (rank == 0)
+        rank = 1;
+    uint64_t seen = 0;
+    uint32_t b = 0;
+    for (; b < NS_QSK_BUCKETS; b++) {
+        seen += q->c[b];
+        if (seen >= rank)
+            break;
+    }
+    if (b >= NS_QSK_BUCKETS)
+        b = NS_QSK_BUCKETS - 1;
+    if (b == 0)
+        return 1;
+    return 2.0 * pow(QSK_GAMMA, (double)b) / (QSK_GAMMA + 1.0);
 }

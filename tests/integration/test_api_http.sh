@@ -94,6 +94,41 @@ body_has "\"uid\":\"$uid\""
 expect 200 "$BASE/api/v1/flows?filter=tcp%20port%20443&from=-1d"
 expect 200 "$BASE/api/v1/top?by=bytes&group=port"
 expect 200 "$BASE/api/v1/protocols"
+# the analyses: the capture's one TCP connection, as `netscope flows` measures it
+if [[ -n ${NS_BIN:-} && -x ${NS_BIN:-} ]]; then
+  "$NS_BIN" flows -r "$tmp/in.pcap" >"$tmp/flows.jsonl" 2>/dev/null
+  expect 200 "$BASE/api/v1/analysis/rtt?by=pair"
+  python3 - "$tmp/body" "$tmp/flows.jsonl" <<'PY' && ok || bad "analysis/rtt by pair: $(head -c 400 "$tmp/body")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [json.loads(l) for l in open(sys.argv[2])]
+hs = [x for x in f if "rtt_handshake_us" in x]
+assert len(d["rows"]) == len({(x["id.orig_h"], x["id.resp_h"]) for x in f}), d
+row = d["rows"][0]
+assert row["handshake"]["samples"] == len(hs), row
+want = hs[0]["rtt_handshake_us"] / 1000
+assert abs(row["handshake"]["p50_ms"] - want) <= 0.05 * want, (row, want)
+assert row["running"]["samples"] == sum(x.get("rtt_samples", 0) for x in f), row
+PY
+  expect 200 "$BASE/api/v1/analysis/rtt?by=service&limit=5"
+  body_has '"service":"tcp/443"'
+  expect 200 "$BASE/api/v1/analysis/retrans?by=host&sort=rate"
+  python3 - "$tmp/body" "$tmp/flows.jsonl" <<'PY' && ok || bad "analysis/retrans by host: $(head -c 400 "$tmp/body")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [json.loads(l) for l in open(sys.argv[2])]
+hosts = {x["id.orig_h"] for x in f} | {x["id.resp_h"] for x in f}
+assert {r["host"] for r in d["rows"]} == hosts, d
+assert sum(r["retrans"] for r in d["rows"]) == sum(x["retrans_orig"] + x["retrans_resp"] for x in f)
+assert sum(r["packets"] for r in d["rows"]) == sum(x["orig_pkts"] + x["resp_pkts"] for x in f)
+PY
+  expect 200 "$BASE/api/v1/analysis/loss"
+  body_has '"rows":\[\]'
+fi
+expect 400 "$BASE/api/v1/analysis/rtt?by=host"
+body_has '"parameter":"by"'
+expect 400 "$BASE/api/v1/analysis/retrans?limit=0"
+expect 404 "$BASE/api/v1/analysis/nope"
 
 # ---- errors ---------------------------------------------------------------------------------
 expect 400 "$BASE/api/v1/flows?colour=red"

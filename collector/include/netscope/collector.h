@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netscope/analysis.h"
 #include "netscope/chsink.h"
 #include "netscope/collector_config.h"
 #include "netscope/inventory.h"
@@ -79,6 +80,8 @@ uint64_t ns_collector_codec_rejects(const ns_collector_t *self);
 ns_chsink_t *ns_collector_chsink(const ns_collector_t *self);
 /* The detectors (detect.h): read them under the lock. */
 const ns_detect_t *ns_collector_detect(const ns_collector_t *self);
+/* The analyses (read under ns_collector_lock()). */
+const ns_analysis_t *ns_collector_analysis(const ns_collector_t *self);
 /* Notification counters (notify.h): thread-safe, no lock needed. */
 void ns_collector_notify_stats(const ns_collector_t *self, ns_notify_stats_t *out);
 /* The history store (NULL without storage.db): thread-safe on its own, no lock needed. */

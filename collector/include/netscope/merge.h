@@ -137,6 +137,7 @@ typedef struct {
     uint8_t tcp_flags[2];
     uint32_t retrans[2];
     uint64_t rtt_hs_ns;           /* handshake RTT as this agent measured it (0: none) */
+    uint32_t rtt_n;               /* running RTT samples the agent took */
     char conn_state[NS_FLOW_STATE_MAX];
     char history[NS_FLOW_HISTORY_MAX];
 } ns_merge_obs_t;
@@ -241,6 +242,9 @@ typedef struct {
     uint64_t d_pkts;         /* packets added since the observation's previous state, both ways */
     uint64_t d_wire_bytes;   /* wire bytes, the same */
     uint32_t d_retrans;      /* retransmissions, the same */
+    uint64_t d_pkts_dir[2];  /* d_pkts per direction, in the RECORD's orientation */
+    uint32_t d_retrans_dir[2];
+    uint32_t d_rtt_n;        /* running RTT samples added */
     bool had_rtt;            /* the observation had a handshake RTT before this record */
 } ns_merge_info_t;
 

@@ -1,4 +1,5 @@
-/* sketch.h - fixed-memory summaries for the detectors: count-min, Bloom filter, HyperLogLog.
+/* sketch.h - fixed-memory summaries for the detectors and analyses: count-min, Bloom filter,
+ * HyperLogLog, and a log-bucket quantile sketch.
  *
  * Detectors count per subject (a victim, a scanner) where the subjects come from addresses an
  * attacker chooses, so exact per-subject state would grow with the attacker's address space.
@@ -93,5 +94,30 @@ void ns_hll_init(ns_hll_t *h);
 void ns_hll_add_hash(ns_hll_t *h, uint64_t hash);
 /* The estimated number of distinct elements added. */
 double ns_hll_count(const ns_hll_t *h);
+
+/* ---- quantiles (log buckets) -------------------------------------------------------------- */
+
+/* Values (e.g. RTTs in microseconds) in buckets whose bounds grow by a factor
+ * gamma = (1 + a) / (1 - a), a = NS_QSK_ALPHA = 5%: bucket i holds (gamma^(i-1), gamma^i], so a
+ * quantile read as its bucket's midpoint 2 gamma^i / (gamma + 1) is within a relative 5% of
+ * the sample at that rank (the scheme of DDSketch, Masson et al. 2019). Values 0 and 1 share
+ * bucket 0; values past gamma^(NS_QSK_BUCKETS-1) (about 2^32, 71 minutes in us) go to the last
+ * bucket. Mergeable by adding counts: the sketch of a union is the sum of the sketches. Fixed
+ * size (NS_QSK_BUCKETS 32-bit counts, 920 bytes), no allocation. */
+#define NS_QSK_ALPHA 0.05
+#define NS_QSK_BUCKETS 230u
+
+typedef struct {
+    uint64_t n;
+    uint32_t c[NS_QSK_BUCKETS];
+} ns_qsketch_t;
+
+void ns_qsk_init(ns_qsketch_t *q);
+/* Add `value` `weight` times. */
+void ns_qsk_add(ns_qsketch_t *q, uint64_t value, uint32_t weight);
+/* into += from */
+void ns_qsk_merge(ns_qsketch_t *into, const ns_qsketch_t *from);
+/* The value at quantile `phi` (0..1; 0 when empty), within NS_QSK_ALPHA relative. */
+double ns_qsk_quantile(const ns_qsketch_t *q, double phi);
 
 #endif /* NETSCOPE_SKETCH_H */

@@ -235,11 +235,12 @@ count(entry_t *e, uint64_t sec, uint64_t pkts, uint32_t retrans, unsigned dir, u
     e->last_ns = now_ns;
 }
 
+/* `hs_now`: this record is the one to take the handshake RTT from (see the callers). */
 static void
 rtt_samples(table_t *t, uint32_t i, const ns_flow_rec_t *r, const ns_merge_info_t *mi,
-            uint64_t *samples)
+            bool hs_now, uint64_t *samples)
 {
-    if (!mi->had_rtt && (r->hs & NS_FLOW_REC_HS_TOTAL) && r->rtt_hs_ns) {
+    if (hs_now && (r->hs & NS_FLOW_REC_HS_TOTAL) && r->rtt_hs_ns) {
         ns_qsk_add(&t->hs[i], r->rtt_hs_ns / 1000u, 1);
         (*samples)++;
     }
@@ -278,7 +279,7 @@ ns_analysis_update(ns_analysis_t *self, const ns_flow_rec_t *r, ns_merge_rc_t rc
         e->flows += new_obs;
         for (unsigned d = 0; d < 2; d++)
             count(e, sec, mi->d_pkts_dir[d], mi->d_retrans_dir[d], d, now_ns);
-        rtt_samples(t, i, r, mi, &self->st.rtt_samples);
+        rtt_samples(t, i, r, mi, !mi->had_rtt, &self->st.rtt_samples);
     }
 
     /* each host, for what it sent */
@@ -296,7 +297,11 @@ ns_analysis_update(ns_analysis_t *self, const ns_flow_rec_t *r, ns_merge_rc_t rc
         count(&t->e[i], sec, mi->d_pkts_dir[d], mi->d_retrans_dir[d], 0, now_ns);
     }
 
-    /* the service */
+    /* the service: a flow's is often recognised only after its first packets, so the flow
+     * and its handshake RTT are counted from its final record, under the service it ended
+     * with; packets, retransmissions and running RTT samples as they come, under the service
+     * known then */
+    bool final = r->kind == NS_FLOW_REC_FINAL;
     memset(&k, 0, sizeof(k));
     service_key(&k, r);
     t = &self->t[NS_AN_SERVICE];
@@ -304,9 +309,9 @@ ns_analysis_update(ns_analysis_t *self, const ns_flow_rec_t *r, ns_merge_rc_t rc
     if (i == NONE) {
         self->st.untracked[NS_AN_SERVICE]++;
     } else {
-        t->e[i].flows += new_obs;
+        t->e[i].flows += final;
         count(&t->e[i], sec, mi->d_pkts, mi->d_retrans, 0, now_ns);
-        rtt_samples(t, i, r, mi, &self->st.rtt_samples);
+        rtt_samples(t, i, r, mi, final, &self->st.rtt_samples);
     }
 }
 

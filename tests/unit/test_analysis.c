@@ -178,11 +178,28 @@ START_TEST(rtt_once_per_observation_and_weighted_running)
     ck_assert(fabs(ns_qsk_quantile(&rows[0].rtt_run, 0.95) - 10000) <= 10000 * NS_QSK_ALPHA);
     ck_assert_uint_eq(rows[0].flows, 1);
     ck_assert_uint_eq(rows[0].pkts[0], 43);
-    /* the service: no name, so tcp/443 */
+    /* the service: no name yet, so tcp/443, which has the running samples but neither the
+     * flow nor its handshake: those wait for the final record */
     n = ns_analysis_top(rg.a, NS_AN_SERVICE, NS_AN_SORT_RTT_P95, rows, 4);
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(rows[0].service, "tcp/443");
-    ck_assert_uint_eq(rows[0].rtt_hs.n, 1);
+    ck_assert_uint_eq(rows[0].rtt_hs.n, 0);
+    ck_assert_uint_eq(rows[0].rtt_run.n, 20);
+    ck_assert_uint_eq(rows[0].flows, 0);
+    /* the final names the service: the flow and its handshake go there, once */
+    snprintf(r.service, sizeof(r.service), "ssl");
+    r.kind = NS_FLOW_REC_FINAL;
+    r.pkts[0] += 1;
+    feed(&rg, 0, &r, T0 + 5 * S);
+    n = ns_analysis_top(rg.a, NS_AN_SERVICE, NS_AN_SORT_RTT_P95, rows, 4);
+    ck_assert_uint_eq(n, 2);
+    const ns_analysis_row_t *ssl = strcmp(rows[0].service, "ssl") == 0 ? &rows[0] : &rows[1];
+    ck_assert_str_eq(ssl->service, "ssl");
+    ck_assert_uint_eq(ssl->flows, 1);
+    ck_assert_uint_eq(ssl->rtt_hs.n, 1);
+    ck_assert_uint_eq(ssl->rtt_run.n, 0);
+    n = ns_analysis_top(rg.a, NS_AN_PAIR, NS_AN_SORT_RTT_P95, rows, 4);
+    ck_assert_uint_eq(rows[0].rtt_hs.n, 1); /* the pair still counts it once */
     rig_free(&rg);
 }
 END_TEST

@@ -8,7 +8,9 @@
  * configured number of subjects; a subject that finds its table full is not followed and is
  * counted (untracked), and subjects idle for two windows are forgotten on ns_analysis_tick().
  *
- * RTT samples: a handshake RTT once per observation (the first record that carries one), and
+ * RTT samples: a handshake RTT once per observation (per pair: the first record that carries
+ * one; per service: the final record, as a service is often recognised only after the first
+ * packets, and a service's `flows` are counted at the final record too), and
  * the running RTT (the record's last RTT sample, weighted by the samples taken since the
  * observation's previous record). Distributions are log-bucket sketches (sketch.h:
  * quantiles within 5% relative, mergeable), never sorted lists.
@@ -65,7 +67,8 @@ typedef struct {
     ns_addr_t a, b;                     /* PAIR: orig, resp; HOST: a */
     char service[NS_ANALYSIS_SERVICE_MAX]; /* SERVICE */
     uint32_t agent_a, agent_b;          /* PATH: sender, receiver (inventory indexes) */
-    uint64_t flows;                     /* observations (PATH: flows with exact loss) */
+    uint64_t flows;                     /* observations (SERVICE: ended ones; PATH: flows
+                                         * with exact loss) */
     ns_qsketch_t rtt_hs, rtt_run;       /* PAIR and SERVICE; microseconds */
     uint64_t pkts[2], retrans[2];       /* since start; HOST and SERVICE use [0] */
     uint64_t win_pkts, win_retrans;     /* the last whole window, both directions */

@@ -28,9 +28,10 @@ typedef struct {
 
 typedef struct {
     akey_t k;
-    uint64_t flows, pkts[2], retrans[2];
+    uint64_t flows, pkts[2], bytes[2], retrans[2];
     uint64_t cur_pkts, cur_retrans, win_pkts, win_retrans;
-    uint64_t sec, sec_pkts, sec_retrans; /* the second being counted (collector seconds) */
+    uint64_t sec, sec_pkts, sec_bytes, sec_retrans; /* the second being counted (collector s) */
+    uint64_t prev_sec, prev_pkts, prev_bytes;       /* the second before it */
     uint32_t cur_burst_max, burst_max;
     uint64_t burst_seconds, lost;
     uint64_t last_ns;
@@ -214,19 +215,25 @@ service_key(akey_t *k, const ns_flow_rec_t *r)
         (void)snprintf(k->service, sizeof(k->service), "ip/%u", (unsigned)r->proto);
 }
 
-/* Count packets and retransmissions (direction 0 or 1) into entry e at second `sec`. */
+/* Count packets, bytes and retransmissions (direction 0 or 1) into entry e at second `sec`. */
 static void
-count(entry_t *e, uint64_t sec, uint64_t pkts, uint32_t retrans, unsigned dir, uint64_t now_ns)
+count(entry_t *e, uint64_t sec, uint64_t pkts, uint64_t bytes, uint32_t retrans, unsigned dir,
+      uint64_t now_ns)
 {
     if (e->sec != sec) {
+        e->prev_sec = e->sec;
+        e->prev_pkts = e->sec_pkts;
+        e->prev_bytes = e->sec_bytes;
         if (e->sec_retrans >= NS_ANALYSIS_BURST_MIN && e->sec_retrans * 10 >= e->sec_pkts)
             e->burst_seconds++;
         if (e->sec_retrans > e->cur_burst_max)
             e->cur_burst_max = (uint32_t)(e->sec_retrans > UINT32_MAX ? UINT32_MAX : e->sec_retrans);
         e->sec = sec;
-        e->sec_pkts = e->sec_retrans = 0;
+        e->sec_pkts = e->sec_bytes = e->sec_retrans = 0;
     }
     e->sec_pkts += pkts;
+    e->sec_bytes += bytes;
+    e->bytes[dir] += bytes;
     e->sec_retrans += retrans;
     e->pkts[dir] += pkts;
     e->retrans[dir] += retrans;
@@ -278,7 +285,7 @@ ns_analysis_update(ns_analysis_t *self, const ns_flow_rec_t *r, ns_merge_rc_t rc
         entry_t *e = &t->e[i];
         e->flows += new_obs;
         for (unsigned d = 0; d < 2; d++)
-            count(e, sec, mi->d_pkts_dir[d], mi->d_retrans_dir[d], d, now_ns);
+            count(e, sec, mi->d_pkts_dir[d], mi->d_bytes_dir[d], mi->d_retrans_dir[d], d, now_ns);
         rtt_samples(t, i, r, mi, !mi->had_rtt, &self->st.rtt_samples);
     }
 
@@ -294,7 +301,8 @@ ns_analysis_update(ns_analysis_t *self, const ns_flow_rec_t *r, ns_merge_rc_t rc
             continue;
         }
         t->e[i].flows += new_obs;
-        count(&t->e[i], sec, mi->d_pkts_dir[d], mi->d_retrans_dir[d], 0, now_ns);
+        count(&t->e[i], sec, mi->d_pkts_dir[d], mi->d_bytes_dir[d], mi->d_retrans_dir[d], 0,
+              now_ns);
     }
 
     /* the service: a flow's is often recognised only after its first packets, so the flow
@@ -310,7 +318,7 @@ ns_analysis_update(ns_analysis_t *self, const ns_flow_rec_t *r, ns_merge_rc_t rc
         self->st.untracked[NS_AN_SERVICE]++;
     } else {
         t->e[i].flows += final;
-        count(&t->e[i], sec, mi->d_pkts, mi->d_retrans, 0, now_ns);
+        count(&t->e[i], sec, mi->d_pkts, mi->d_wire_bytes, mi->d_retrans, 0, now_ns);
         rtt_samples(t, i, r, mi, final, &self->st.rtt_samples);
     }
 }
@@ -379,8 +387,24 @@ ns_analysis_tick(ns_analysis_t *self, uint64_t now_ns)
 
 /* ---- reading -------------------------------------------------------------------------------- */
 
+/* The packets and bytes of the last whole second before now_ns. */
 static void
-row_of(const ns_analysis_t *self, ns_analysis_by_t by, uint32_t i, ns_analysis_row_t *row)
+last_second(const entry_t *e, uint64_t now_ns, uint64_t *pkts, uint64_t *bytes)
+{
+    uint64_t want = now_ns / NS_PER_S - 1;
+    *pkts = *bytes = 0;
+    if (e->sec == want) {
+        *pkts = e->sec_pkts;
+        *bytes = e->sec_bytes;
+    } else if (e->prev_sec == want && e->sec == want + 1) {
+        *pkts = e->prev_pkts;
+        *bytes = e->prev_bytes;
+    }
+}
+
+static void
+row_of(const ns_analysis_t *self, ns_analysis_by_t by, uint32_t i, uint64_t now_ns,
+       ns_analysis_row_t *row)
 {
     const table_t *t = &self->t[by];
     const entry_t *e = &t->e[i];
@@ -399,6 +423,11 @@ row_of(const ns_analysis_t *self, ns_analysis_by_t by, uint32_t i, ns_analysis_r
     }
     memcpy(row->pkts, e->pkts, sizeof(row->pkts));
     memcpy(row->retrans, e->retrans, sizeof(row->retrans));
+    memcpy(row->bytes, e->bytes, sizeof(row->bytes));
+    uint64_t p, b;
+    last_second(e, now_ns, &p, &b);
+    row->pps = (double)p;
+    row->bps = 8.0 * (double)b;
     row->win_pkts = e->win_pkts;
     row->win_retrans = e->win_retrans;
     row->burst_seconds = e->burst_seconds;
@@ -408,7 +437,8 @@ row_of(const ns_analysis_t *self, ns_analysis_by_t by, uint32_t i, ns_analysis_r
 }
 
 static double
-sort_value(const ns_analysis_t *self, ns_analysis_by_t by, uint32_t i, ns_analysis_sort_t s)
+sort_value(const ns_analysis_t *self, ns_analysis_by_t by, uint32_t i, ns_analysis_sort_t s,
+           uint64_t now_ns)
 {
     const table_t *t = &self->t[by];
     const entry_t *e = &t->e[i];
@@ -423,6 +453,11 @@ sort_value(const ns_analysis_t *self, ns_analysis_by_t by, uint32_t i, ns_analys
         return e->win_pkts ? (double)e->win_retrans / (double)e->win_pkts : 0;
     case NS_AN_SORT_LOST:
         return (double)e->lost;
+    case NS_AN_SORT_BPS: {
+        uint64_t p, b;
+        last_second(e, now_ns, &p, &b);
+        return (double)b + (double)(e->bytes[0] + e->bytes[1]) * 1e-15; /* ties: the total */
+    }
     }
     return 0;
 }
@@ -434,7 +469,7 @@ typedef struct {
 
 size_t
 ns_analysis_top(const ns_analysis_t *self, ns_analysis_by_t by, ns_analysis_sort_t sort,
-                ns_analysis_row_t *out, size_t max)
+                uint64_t now_ns, ns_analysis_row_t *out, size_t max)
 {
     if (by >= NS_AN_KINDS || max == 0)
         return 0;
@@ -445,7 +480,7 @@ ns_analysis_top(const ns_analysis_t *self, ns_analysis_by_t by, ns_analysis_sort
     for (uint32_t i = 0; i < t->cap; i++) {
         if (!t->used[i])
             continue;
-        double v = sort_value(self, by, i, sort);
+        double v = sort_value(self, by, i, sort, now_ns);
         if (n == cap && v <= best[n - 1].v)
             continue;
         size_t at = n < cap ? n++ : n - 1;
@@ -456,7 +491,7 @@ ns_analysis_top(const ns_analysis_t *self, ns_analysis_by_t by, ns_analysis_sort
         best[at] = (pick_t){v, i};
     }
     for (size_t k = 0; k < n; k++)
-        row_of(self, by, best[k].i, &out[k]);
+        row_of(self, by, best[k].i, now_ns, &out[k]);
     return n;
 }
 

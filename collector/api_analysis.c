@@ -6,6 +6,9 @@
  *                                              retransmissions in the last whole window and
  *                                              since start, bursts; a host's are what it sent,
  *                                              a pair's are per direction
+ *   /analysis/throughput?by=host|pair|service&limit=N
+ *                                              bits and packets per second over the last whole
+ *                                              second (a host's: what it sent), busiest first
  *   /analysis/loss?limit=N                     packets lost between two agents (sender ->
  *                                              receiver), most first
  * limit: 1..256, default 20. The rows are copied under the collector's lock, written after.
@@ -92,6 +95,7 @@ static void
 write_rows(ns_api_t *api, ns_httpd_resp_t *r, const char *what, ns_analysis_by_t by,
            ns_analysis_sort_t sort, uint32_t limit)
 {
+    uint64_t now = api_now_ns(api);
     ns_analysis_row_t *rows = malloc(limit * sizeof(*rows));
     char (*agent)[2][NS_INV_ID_MAX] = calloc(limit, sizeof(*agent));
     if (rows == NULL || agent == NULL) {
@@ -105,7 +109,7 @@ write_rows(ns_api_t *api, ns_httpd_resp_t *r, const char *what, ns_analysis_by_t
     api_lock(api);
     const ns_analysis_t *an = api->collector ? ns_collector_analysis(api->collector) : NULL;
     if (an) {
-        n = ns_analysis_top(an, by, sort, rows, limit);
+        n = ns_analysis_top(an, by, sort, now, rows, limit);
         ns_analysis_stats(an, &st);
         const ns_inventory_t *inv = api_inventory(api);
         for (size_t i = 0; by == NS_AN_PATH && i < n; i++) {
@@ -133,6 +137,11 @@ write_rows(ns_api_t *api, ns_httpd_resp_t *r, const char *what, ns_analysis_by_t
                                  (unsigned long long)w->lost,
                                  w->pkts[0] ? (double)w->lost / (double)w->pkts[0] : 0.0);
             api_json_time(r, "last_update", w->last_ns, false);
+        } else if (strcmp(what, "throughput") == 0) {
+            subject(r, w);
+            ns_httpd_resp_printf(r, ",\"bps\":%.0f,\"pps\":%.0f,\"bytes\":%llu,\"packets\":%llu",
+                                 w->bps, w->pps, (unsigned long long)(w->bytes[0] + w->bytes[1]),
+                                 (unsigned long long)(w->pkts[0] + w->pkts[1]));
         } else if (strcmp(what, "rtt") == 0) {
             subject(r, w);
             ns_httpd_resp_printf(r, ",");
@@ -190,6 +199,12 @@ api_analysis(ns_api_t *api, const char *which, const ns_qs_t *qs, ns_httpd_resp_
         }
         write_rows(api, r, "retrans", by,
                    s && strcmp(s, "rate") == 0 ? NS_AN_SORT_RATE : NS_AN_SORT_RETRANS, limit);
+    } else if (strcmp(which, "throughput") == 0) {
+        if (!parse_by(ns_qs_get(qs, "by"), &by, true)) {
+            ns_httpd_resp_error(r, 400, "by must be host, pair or service", "by");
+            return;
+        }
+        write_rows(api, r, "throughput", by, NS_AN_SORT_BPS, limit);
     } else if (strcmp(which, "loss") == 0) {
         write_rows(api, r, "loss", NS_AN_PATH, NS_AN_SORT_LOST, limit);
     } else {

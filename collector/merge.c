@@ -667,7 +667,7 @@ ns_merge_update_info(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec,
     /* the observation's counts before the record (zero for a new observation) */
     uint64_t p_pkts = 0, p_bytes = 0;
     uint32_t p_retrans = 0, p_rtt_n = 0;
-    uint64_t p_dir[2] = {0, 0}, p_rt_dir[2] = {0, 0}; /* in the record's orientation */
+    uint64_t p_dir[2] = {0, 0}, p_by_dir[2] = {0, 0}, p_rt_dir[2] = {0, 0}; /* record's way */
     bool p_rtt = false;
     memset(info, 0, sizeof(*info));
     self->st.updates++;
@@ -701,6 +701,7 @@ ns_merge_update_info(ns_merge_t *self, uint32_t agent, const ns_flow_rec_t *rec,
             p_rtt_n = ob->o.rtt_n;
             for (unsigned d = 0; d < 2; d++) {
                 p_dir[d] = ob->o.pkts[os ^ d];
+                p_by_dir[d] = ob->o.wire_bytes[os ^ d];
                 p_rt_dir[d] = ob->o.retrans[os ^ d];
             }
             apply(self, fi, ob, rec, os, now_ns);
@@ -741,6 +742,7 @@ out:
             info->d_retrans = (uint32_t)sub_sat(rt, p_retrans);
             for (unsigned d = 0; d < 2; d++) {
                 info->d_pkts_dir[d] = sub_sat(rec->pkts[d], p_dir[d]);
+                info->d_bytes_dir[d] = sub_sat(rec->wire_bytes[d], p_by_dir[d]);
                 info->d_retrans_dir[d] = (uint32_t)sub_sat(rec->retrans[d], p_rt_dir[d]);
             }
             info->d_rtt_n = (uint32_t)sub_sat(rec->rtt_n, p_rtt_n);

@@ -122,6 +122,15 @@ assert {r["host"] for r in d["rows"]} == hosts, d
 assert sum(r["retrans"] for r in d["rows"]) == sum(x["retrans_orig"] + x["retrans_resp"] for x in f)
 assert sum(r["packets"] for r in d["rows"]) == sum(x["orig_pkts"] + x["resp_pkts"] for x in f)
 PY
+  expect 200 "$BASE/api/v1/analysis/throughput?by=host"
+  python3 - "$tmp/body" "$tmp/flows.jsonl" <<'PY' && ok || bad "analysis/throughput by host: $(head -c 400 "$tmp/body")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [json.loads(l) for l in open(sys.argv[2])]
+want = sum(x["orig_wire_bytes"] + x["resp_wire_bytes"] for x in f)
+assert sum(r["bytes"] for r in d["rows"]) == want, (d, want)
+assert all("bps" in r and "pps" in r for r in d["rows"]), d
+PY
   expect 200 "$BASE/api/v1/analysis/loss"
   body_has '"rows":\[\]'
 fi

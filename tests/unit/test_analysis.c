@@ -170,7 +170,7 @@ START_TEST(rtt_once_per_observation_and_weighted_running)
         feed(&rg, 0, &r, T0 + (uint64_t)k * (uint64_t)S);
     }
     ns_analysis_row_t rows[4];
-    size_t n = ns_analysis_top(rg.a, NS_AN_PAIR, NS_AN_SORT_RTT_P95, rows, 4);
+    size_t n = ns_analysis_top(rg.a, NS_AN_PAIR, NS_AN_SORT_RTT_P95, T0 + 3600 * S, rows, 4);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(rows[0].rtt_hs.n, 1);
     ck_assert(fabs(ns_qsk_quantile(&rows[0].rtt_hs, 0.5) - 2000) <= 2000 * NS_QSK_ALPHA);
@@ -180,7 +180,7 @@ START_TEST(rtt_once_per_observation_and_weighted_running)
     ck_assert_uint_eq(rows[0].pkts[0], 43);
     /* the service: no name yet, so tcp/443, which has the running samples but neither the
      * flow nor its handshake: those wait for the final record */
-    n = ns_analysis_top(rg.a, NS_AN_SERVICE, NS_AN_SORT_RTT_P95, rows, 4);
+    n = ns_analysis_top(rg.a, NS_AN_SERVICE, NS_AN_SORT_RTT_P95, T0 + 3600 * S, rows, 4);
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(rows[0].service, "tcp/443");
     ck_assert_uint_eq(rows[0].rtt_hs.n, 0);
@@ -191,14 +191,14 @@ START_TEST(rtt_once_per_observation_and_weighted_running)
     r.kind = NS_FLOW_REC_FINAL;
     r.pkts[0] += 1;
     feed(&rg, 0, &r, T0 + 5 * S);
-    n = ns_analysis_top(rg.a, NS_AN_SERVICE, NS_AN_SORT_RTT_P95, rows, 4);
+    n = ns_analysis_top(rg.a, NS_AN_SERVICE, NS_AN_SORT_RTT_P95, T0 + 3600 * S, rows, 4);
     ck_assert_uint_eq(n, 2);
     const ns_analysis_row_t *ssl = strcmp(rows[0].service, "ssl") == 0 ? &rows[0] : &rows[1];
     ck_assert_str_eq(ssl->service, "ssl");
     ck_assert_uint_eq(ssl->flows, 1);
     ck_assert_uint_eq(ssl->rtt_hs.n, 1);
     ck_assert_uint_eq(ssl->rtt_run.n, 0);
-    n = ns_analysis_top(rg.a, NS_AN_PAIR, NS_AN_SORT_RTT_P95, rows, 4);
+    n = ns_analysis_top(rg.a, NS_AN_PAIR, NS_AN_SORT_RTT_P95, T0 + 3600 * S, rows, 4);
     ck_assert_uint_eq(rows[0].rtt_hs.n, 1); /* the pair still counts it once */
     rig_free(&rg);
 }
@@ -227,7 +227,7 @@ START_TEST(retrans_side_window_and_bursts)
     }
     ns_analysis_tick(rg.a, T0 + 10 * S); /* the window closes */
     ns_analysis_row_t rows[4];
-    size_t n = ns_analysis_top(rg.a, NS_AN_HOST, NS_AN_SORT_RETRANS, rows, 4);
+    size_t n = ns_analysis_top(rg.a, NS_AN_HOST, NS_AN_SORT_RETRANS, T0 + 3600 * S, rows, 4);
     ck_assert_uint_eq(n, 2);
     const ns_analysis_row_t *srv = find_pair(rows, n, "10.0.0.6");
     const ns_analysis_row_t *cli = find_pair(rows, n, "10.0.0.5");
@@ -243,22 +243,63 @@ START_TEST(retrans_side_window_and_bursts)
     ck_assert_uint_eq(srv->burst_seconds, 2);
     ck_assert_uint_eq(srv->burst_max, 20);
     /* the pair keeps both directions apart */
-    n = ns_analysis_top(rg.a, NS_AN_PAIR, NS_AN_SORT_RATE, rows, 4);
+    n = ns_analysis_top(rg.a, NS_AN_PAIR, NS_AN_SORT_RATE, T0 + 3600 * S, rows, 4);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(rows[0].retrans[0], 0);
     ck_assert_uint_eq(rows[0].retrans[1], want_rt);
     ck_assert_uint_eq(rows[0].win_pkts, 1500);
     /* a quiet window after it: the last whole window is empty, totals stay */
     ns_analysis_tick(rg.a, T0 + 20 * S);
-    n = ns_analysis_top(rg.a, NS_AN_HOST, NS_AN_SORT_RETRANS, rows, 4);
+    n = ns_analysis_top(rg.a, NS_AN_HOST, NS_AN_SORT_RETRANS, T0 + 3600 * S, rows, 4);
     srv = find_pair(rows, n, "10.0.0.6");
     ck_assert_ptr_nonnull(srv);
     ck_assert_uint_eq(srv->win_retrans, 0);
     ck_assert_uint_eq(srv->retrans[0], want_rt);
     /* idle for two windows: forgotten */
     ns_analysis_tick(rg.a, T0 + 40 * S);
-    n = ns_analysis_top(rg.a, NS_AN_HOST, NS_AN_SORT_RETRANS, rows, 4);
+    n = ns_analysis_top(rg.a, NS_AN_HOST, NS_AN_SORT_RETRANS, T0 + 3600 * S, rows, 4);
     ck_assert_uint_eq(n, 0);
+    rig_free(&rg);
+}
+END_TEST
+
+START_TEST(throughput_of_the_last_whole_second)
+{
+    ns_analysis_opts_t o;
+    ns_analysis_opts_default(&o);
+    rig_t rg;
+    rig_new(&rg, &o);
+    ns_flow_rec_t r;
+    rec_init(&r, "C3", "10.0.0.7", 40002, "10.0.0.8", 9000);
+    /* second 5: the client sends 100 packets of 1000 bytes in two records; second 6: 10 */
+    r.pkts[0] = 40;
+    r.wire_bytes[0] = 40000;
+    feed(&rg, 0, &r, T0 + 5 * S + 100);
+    r.pkts[0] = 100;
+    r.wire_bytes[0] = 100000;
+    r.pkts[1] = 1;
+    r.wire_bytes[1] = 60;
+    feed(&rg, 0, &r, T0 + 5 * S + S / 2);
+    ns_analysis_row_t rows[4];
+    size_t n = ns_analysis_top(rg.a, NS_AN_HOST, NS_AN_SORT_BPS, T0 + 6 * S + 1, rows, 4);
+    ck_assert_uint_eq(n, 2);
+    ck_assert(find_pair(rows, n, "10.0.0.7") == &rows[0]);
+    ck_assert(rows[0].bps == 800000.0 && rows[0].pps == 100.0);
+    ck_assert(rows[1].bps == 480.0 && rows[1].pps == 1.0);
+    r.pkts[0] = 110;
+    r.wire_bytes[0] = 110000;
+    feed(&rg, 0, &r, T0 + 6 * S + S / 2);
+    /* during second 7, second 6 is the last whole one; second 5 is still readable in 6 */
+    n = ns_analysis_top(rg.a, NS_AN_HOST, NS_AN_SORT_BPS, T0 + 7 * S + 1, rows, 4);
+    ck_assert(rows[0].bps == 80000.0 && rows[0].pps == 10.0);
+    n = ns_analysis_top(rg.a, NS_AN_HOST, NS_AN_SORT_BPS, T0 + 6 * S + 7, rows, 4);
+    ck_assert(rows[0].bps == 800000.0);
+    /* nothing in second 8: 0 at second 9 */
+    n = ns_analysis_top(rg.a, NS_AN_PAIR, NS_AN_SORT_BPS, T0 + 9 * S, rows, 4);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(rows[0].bps == 0.0);
+    ck_assert_uint_eq(rows[0].bytes[0], 110000);
+    ck_assert_uint_eq(rows[0].bytes[1], 60);
     rig_free(&rg);
 }
 END_TEST
@@ -325,7 +366,7 @@ START_TEST(loss_between_two_agents)
     feed(&rg, 1, &b, T0 + S);
     ns_merge_flush(rg.m); /* the flow leaves the view: on_emit */
     ns_analysis_row_t rows[4];
-    size_t n = ns_analysis_top(rg.a, NS_AN_PATH, NS_AN_SORT_LOST, rows, 4);
+    size_t n = ns_analysis_top(rg.a, NS_AN_PATH, NS_AN_SORT_LOST, T0 + 3600 * S, rows, 4);
     ck_assert_uint_ge(n, 1);
     ck_assert_uint_eq(rows[0].agent_a, 0);
     ck_assert_uint_eq(rows[0].agent_b, 1);
@@ -344,6 +385,7 @@ analysis_suite(void)
     tcase_add_test(tc, qsk_merge_is_union_and_edges);
     tcase_add_test(tc, rtt_once_per_observation_and_weighted_running);
     tcase_add_test(tc, retrans_side_window_and_bursts);
+    tcase_add_test(tc, throughput_of_the_last_whole_second);
     tcase_add_test(tc, tables_hold_their_cap);
     tcase_add_test(tc, loss_between_two_agents);
     suite_add_tcase(s, tc);

@@ -15,6 +15,9 @@
  * observation's previous record). Distributions are log-bucket sketches (sketch.h:
  * quantiles within 5% relative, mergeable), never sorted lists.
  *
+ * Throughput: wire bytes and packets per subject (a host's: what it sent), as rates over the
+ * last whole second of collector time before the `now` a reader gives.
+ *
  * Retransmissions: per record, the retransmitted segments and packets added since the
  * observation's previous state, per direction. A host's counts are those of the packets it
  * sent (the side that retransmits); a pair's keep both directions. Rates: over the last whole
@@ -70,7 +73,8 @@ typedef struct {
     uint64_t flows;                     /* observations (SERVICE: ended ones; PATH: flows
                                          * with exact loss) */
     ns_qsketch_t rtt_hs, rtt_run;       /* PAIR and SERVICE; microseconds */
-    uint64_t pkts[2], retrans[2];       /* since start; HOST and SERVICE use [0] */
+    uint64_t pkts[2], bytes[2], retrans[2]; /* since start; HOST and SERVICE use [0] */
+    double bps, pps;                    /* the last whole second before the reader's now */
     uint64_t win_pkts, win_retrans;     /* the last whole window, both directions */
     uint64_t burst_seconds;             /* since start */
     uint32_t burst_max;                 /* most retransmissions in one second, last window */
@@ -101,12 +105,14 @@ typedef enum {
     NS_AN_SORT_RTT_P95, /* handshake RTT p95 (running RTT's where no handshake was seen) */
     NS_AN_SORT_RETRANS, /* retransmissions in the last window */
     NS_AN_SORT_RATE,    /* retransmitted share of packets in the last window */
-    NS_AN_SORT_LOST     /* PATH: packets lost */
+    NS_AN_SORT_LOST,    /* PATH: packets lost */
+    NS_AN_SORT_BPS      /* bits per second, the last whole second */
 } ns_analysis_sort_t;
 
-/* The best `max` subjects of table `by` by `sort` into out[], best first; returns how many. */
+/* The best `max` subjects of table `by` by `sort` into out[], best first, rates as of now_ns;
+ * returns how many. */
 size_t ns_analysis_top(const ns_analysis_t *self, ns_analysis_by_t by, ns_analysis_sort_t sort,
-                       ns_analysis_row_t *out, size_t max);
+                       uint64_t now_ns, ns_analysis_row_t *out, size_t max);
 void ns_analysis_stats(const ns_analysis_t *self, ns_analysis_stats_t *out);
 
 #endif /* NETSCOPE_ANALYSIS_H */

@@ -243,6 +243,7 @@ typedef struct {
     uint64_t d_wire_bytes;   /* wire bytes, the same */
     uint32_t d_retrans;      /* retransmissions, the same */
     uint64_t d_pkts_dir[2];  /* d_pkts per direction, in the RECORD's orientation */
+    uint64_t d_bytes_dir[2]; /* d_wire_bytes, the same */
     uint32_t d_retrans_dir[2];
     uint32_t d_rtt_n;        /* running RTT samples added */
     bool had_rtt;            /* the observation had a handshake RTT before this record */

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "api_int.h"
+#include "netscope/live.h"
 #include "netscope/log.h"
 
 #define CHUNK 256u
@@ -925,26 +926,6 @@ groups_get(groups_t *g, const char *label)
     return &g->v[j];
 }
 
-static const char *
-proto_label(uint8_t proto, char *buf, size_t len)
-{
-    switch (proto) {
-    case 6:
-        return "tcp";
-    case 17:
-        return "udp";
-    case 1:
-        return "icmp";
-    case 58:
-        return "icmp6";
-    case 132:
-        return "sctp";
-    default:
-        snprintf(buf, len, "%u", proto);
-        return buf;
-    }
-}
-
 static void
 addr_text(const ns_flow_rec_t *r, const ns_addr_t *a, char *out, size_t len)
 {
@@ -995,14 +976,15 @@ on_group(void *ud, const live_item_t *it)
         group_add(c->g, label, &r);
         break;
     case 2:
-        snprintf(label, sizeof(label), "%s/%u", proto_label(r.proto, pb, sizeof(pb)), r.resp_p);
+        snprintf(label, sizeof(label), "%s/%u", ns_live_proto_name(r.proto, pb, sizeof(pb)),
+                 r.resp_p);
         group_add(c->g, label, &r);
         break;
     case 3:
         group_add(c->g, r.service[0] ? r.service : "none", &r);
         break;
     default:
-        group_add(c->g, proto_label(r.proto, pb, sizeof(pb)), &r);
+        group_add(c->g, ns_live_proto_name(r.proto, pb, sizeof(pb)), &r);
         break;
     }
     return !c->g->oom;

@@ -131,15 +131,39 @@ ns_httpd_resp_printf(ns_httpd_resp_t *r, const char *fmt, ...)
     free(big);
 }
 
+/* Length of the valid UTF-8 sequence at s (s[0] >= 0x80), 0 when it is not one (overlong
+ * forms, surrogates, past U+10FFFF and truncated sequences are not). */
+static size_t
+utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
 void
 ns_httpd_resp_json_str(ns_httpd_resp_t *r, const char *s)
 {
+    const unsigned char *u = (const unsigned char *)s;
     ns_httpd_resp_append(r, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0;; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch != '\0' && ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f) {
+    size_t run = 0, i = 0;
+    for (;;) {
+        unsigned char ch = u[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\' && ch < 0x7f) {
             run++;
+            i++;
+            continue;
+        }
+        size_t n = ch >= 0x80 ? utf8_len(u + i) : 0;
+        if (n) {
+            run += n;
+            i += n;
             continue;
         }
         ns_httpd_resp_append(r, s + i - run, run);
@@ -148,8 +172,11 @@ ns_httpd_resp_json_str(ns_httpd_resp_t *r, const char *s)
             break;
         if (ch == '"' || ch == '\\')
             ns_httpd_resp_printf(r, "\\%c", ch);
+        else if (ch >= 0x80)
+            ns_httpd_resp_append(r, "\\ufffd", 6);
         else
             ns_httpd_resp_printf(r, "\\u%04x", ch);
+        i++;
     }
     ns_httpd_resp_append(r, "\"", 1);
 }
@@ -387,7 +414,8 @@ send_resp(ns_httpd_t *self, struct MHD_Connection *con, ns_httpd_resp_t *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+                            r->csp ? r->csp
+                                   : "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     if (!cache_set)

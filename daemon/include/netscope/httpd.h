@@ -69,6 +69,8 @@ typedef struct {
     char *body;
     size_t len, cap;
     bool oom;                  /* an append failed: the server answers 500 instead */
+    const char *csp;           /* replaces the default Content-Security-Policy (NULL: the
+                                * default); not copied: must outlive the response */
     unsigned n_headers;
     struct {
         char name[32];
@@ -119,7 +121,8 @@ void ns_httpd_resp_reset(ns_httpd_resp_t *r);
 void ns_httpd_resp_append(ns_httpd_resp_t *r, const void *data, size_t len);
 void ns_httpd_resp_printf(ns_httpd_resp_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Append `s` as a JSON string literal (quotes included; control characters escaped). */
+/* Append `s` as a JSON string literal (quotes included; control characters escaped; bytes
+ * that are not valid UTF-8 become U+FFFD, so the output is always valid JSON text). */
 void ns_httpd_resp_json_str(ns_httpd_resp_t *r, const char *s);
 /* Add a header (false when the table is full or the text too long). */
 bool ns_httpd_resp_header(ns_httpd_resp_t *r, const char *name, const char *value);

@@ -384,11 +384,6 @@ ns_live_update(ns_live_t *self, const ns_live_update_t *u, uint64_t now_ns)
     if (cur < l->newest_s)
         cur = l->newest_s; /* the clock stepped back: count it now (live.h) */
     l->newest_s = cur;
-    ring_add(&l->total, cur, u->d_bytes, u->d_pkts, u->new_flow);
-    if (u->d_retrans)
-        ring_add(&l->retrans, cur, 0, u->d_retrans, 0);
-    if (u->rtt_ns)
-        rtt_add(l, cur, u->rtt_ns);
     if (u->agent < l->o.max_agents) {
         agent_t *a = &l->agents[u->agent];
         unsigned i = (unsigned)(cur % 2);
@@ -399,6 +394,13 @@ ns_live_update(ns_live_t *self, const ns_live_update_t *u, uint64_t now_ns)
         a->bytes[i] += u->d_bytes;
         a->pkts[i] += u->d_pkts;
     }
+    if (!u->counted)
+        return;
+    ring_add(&l->total, cur, u->d_bytes, u->d_pkts, u->new_flow);
+    if (u->d_retrans)
+        ring_add(&l->retrans, cur, 0, u->d_retrans, 0);
+    if (u->rtt_ns)
+        rtt_add(l, cur, u->rtt_ns);
     if (u->ip_ver != 4 && u->ip_ver != 6)
         return;
     ring_add(&proto_get(l, u->proto, u->service)->r, cur, u->d_bytes, u->d_pkts, u->new_flow);

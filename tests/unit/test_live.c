@@ -37,7 +37,8 @@ static ns_live_update_t
 upd(ns_addr_t o, ns_addr_t r, uint64_t bytes, uint64_t pkts)
 {
     return (ns_live_update_t){.agent = 0, .ip_ver = 4, .proto = 6, .orig_h = o, .resp_h = r,
-                              .service = "http", .d_pkts = pkts, .d_bytes = bytes};
+                              .service = "http", .counted = true, .d_pkts = pkts,
+                              .d_bytes = bytes};
 }
 
 START_TEST(rates_whole_second_boundaries)
@@ -64,6 +65,14 @@ START_TEST(rates_whole_second_boundaries)
     ns_live_rate_t ar = ns_live_agent_rate(l, 0, 6 * S);
     ck_assert_double_eq(ar.bps, 8000.0);
     ck_assert_double_eq(ns_live_agent_rate(l, 1, 6 * S).bps, 0.0);
+    /* a second agent's view of the same connection: its rate, not the totals */
+    u = upd(v4(10, 0, 0, 1), v4(10, 0, 0, 2), 1000, 10);
+    u.agent = 1;
+    u.counted = false;
+    ns_live_update(l, &u, 5 * S + 1);
+    ns_live_snapshot(l, 6 * S, s);
+    ck_assert_double_eq(s->bps, 1000 * 8.0);
+    ck_assert_double_eq(ns_live_agent_rate(l, 1, 6 * S).bps, 8000.0);
     ns_live_snapshot(l, 7 * S, s); /* nothing in second 6 */
     ck_assert_double_eq(s->bps, 0.0);
     ck_assert_double_eq(ns_live_agent_rate(l, 0, 7 * S).pps, 0.0);

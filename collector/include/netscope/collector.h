@@ -24,6 +24,7 @@
 #include "netscope/chsink.h"
 #include "netscope/collector_config.h"
 #include "netscope/inventory.h"
+#include "netscope/live.h"
 #include "netscope/merge.h"
 #include "netscope/notify.h"
 
@@ -88,6 +89,35 @@ struct ns_store *ns_collector_store(const ns_collector_t *self);
  * serial for the connections of this run. */
 uint64_t ns_collector_conn_base(const ns_collector_t *self);
 const char *ns_collector_endpoint(const ns_collector_t *self);
+/* The live analyses (live.h), fed with every applied record: read them under the lock. */
+const ns_live_t *ns_collector_live(const ns_collector_t *self);
+
+/* ---- packets for the live stream ----------------------------------------------------------
+ * A request for the recent frames of one flow from one agent's packet ring: the collector's
+ * GetPackets path (the one alerts' evidence takes), answered asynchronously. */
+typedef struct {
+    char agent[NS_INV_ID_MAX]; /* the agent's id */
+    uint8_t ip_ver, proto;
+    uint16_t vlan;
+    uint8_t iface;
+    ns_addr_t addr[2];
+    uint16_t port[2];
+    uint64_t from_ns;          /* frames from this time on (the agent's clock) */
+    uint64_t tag;              /* the caller's (below 2^63): handed back with the answer */
+} ns_collector_pkt_ask_t;
+
+/* The answer to one request: a classic pcap (`data`, `len`, valid during the call), or data
+ * NULL with a sentence in `error`. A request whose agent sent no frame gets no call at all
+ * (the caller times it out). Called on the ingest thread with the lock held: copy, return. */
+typedef void (*ns_collector_pkt_fn)(void *ud, uint64_t tag, const uint8_t *data, size_t len,
+                                    const char *error);
+
+/* Set the answer callback (under the lock, or before ns_collector_run()). */
+void ns_collector_packets_fn(ns_collector_t *self, ns_collector_pkt_fn fn, void *ud);
+
+/* Queue a request (under the lock); the ingest loop sends it within WAIT_MS. False when the
+ * queue is full or the tag has its top bit set. */
+bool ns_collector_packets_ask(ns_collector_t *self, const ns_collector_pkt_ask_t *ask);
 
 void ns_collector_destroy(ns_collector_t **self_p);
 

@@ -57,6 +57,9 @@ typedef struct {
     const char *service; /* "" or NULL: none */
     uint64_t d_pkts, d_bytes; /* added since the observation's previous state, both ways */
     uint32_t d_retrans;
+    bool counted;        /* false: another agent's view of a connection already counted
+                          * (ns_merge_info_t.first_observer false): only the agent's rates
+                          * take it, so totals count each connection once */
     bool new_flow;       /* the record started a merged flow */
     uint64_t rtt_ns;     /* a new handshake RTT sample (0: none) */
 } ns_live_update_t;

@@ -27,11 +27,6 @@
 #define API_PREFIX "/api/v1/"
 #define NS_PER_S 1000000000ull
 
-typedef struct {
-    ns_merge_flow_t f;
-    char agent[NS_MERGE_OBS_MAX][NS_INV_ID_MAX];
-} live_item_t;
-
 /* ---- live state -------------------------------------------------------------------------- */
 
 uint64_t
@@ -72,7 +67,7 @@ api_inventory(const ns_api_t *api)
 
 /* Copy flow `id` and its observers' ids (under the lock). */
 static bool
-live_copy(const ns_merge_t *m, const ns_inventory_t *inv, uint32_t id, live_item_t *it)
+live_copy(const ns_merge_t *m, const ns_inventory_t *inv, uint32_t id, api_live_item_t *it)
 {
     if (!ns_merge_view(m, id, &it->f))
         return false;
@@ -84,8 +79,8 @@ live_copy(const ns_merge_t *m, const ns_inventory_t *inv, uint32_t id, live_item
 }
 
 /* The merged flow as one record (see the file comment). */
-static void
-live_rec(const ns_merge_flow_t *f, ns_flow_rec_t *r)
+void
+api_live_rec(const ns_merge_flow_t *f, ns_flow_rec_t *r)
 {
     memset(r, 0, sizeof(*r));
     const ns_merge_obs_t *o = f->n_obs ? &f->obs[0] : NULL;
@@ -128,10 +123,10 @@ live_rec(const ns_merge_flow_t *f, ns_flow_rec_t *r)
 
 /* Call fn for every live flow, copied CHUNK at a time under the lock and handed to fn after
  * it is let go; fn returns false to stop. False when out of memory. */
-static bool
-live_each(ns_api_t *api, bool (*fn)(void *ud, const live_item_t *it), void *ud)
+bool
+api_live_each(ns_api_t *api, bool (*fn)(void *ud, const api_live_item_t *it), void *ud)
 {
-    live_item_t *items = malloc(CHUNK * sizeof(*items));
+    api_live_item_t *items = malloc(CHUNK * sizeof(*items));
     if (items == NULL)
         return false;
     uint32_t id = NS_MERGE_NONE;
@@ -315,9 +310,9 @@ sort_key(api_sort_t s, const ns_flow_rec_t *r)
 }
 
 static bool
-item_match(const api_query_t *q, const live_item_t *it, ns_flow_rec_t *rec)
+item_match(const api_query_t *q, const api_live_item_t *it, ns_flow_rec_t *rec)
 {
-    live_rec(&it->f, rec);
+    api_live_rec(&it->f, rec);
     if (q->agent) {
         bool seen = false;
         for (uint32_t i = 0; i < it->f.n_obs && !seen; i++)
@@ -335,7 +330,7 @@ typedef struct {
 } scan_ctx_t;
 
 static bool
-on_scan(void *ud, const live_item_t *it)
+on_scan(void *ud, const api_live_item_t *it)
 {
     scan_ctx_t *c = ud;
     ns_flow_rec_t rec;
@@ -355,8 +350,8 @@ live_flows(ns_api_t *api, const api_query_t *q, uint32_t offset, uint32_t limit,
 {
     scan_ctx_t c = {.q = q, .heap = {.cap = (size_t)offset + limit}};
     c.heap.v = malloc(c.heap.cap * sizeof(*c.heap.v) + 1);
-    live_item_t *it = malloc(sizeof(*it));
-    bool ok = c.heap.v && it && live_each(api, on_scan, &c);
+    api_live_item_t *it = malloc(sizeof(*it));
+    bool ok = c.heap.v && it && api_live_each(api, on_scan, &c);
     *total = c.total;
     if (!ok)
         goto out;
@@ -372,7 +367,7 @@ live_flows(ns_api_t *api, const api_query_t *q, uint32_t offset, uint32_t limit,
         if (!got)
             continue; /* gone since the scan */
         ns_flow_rec_t rec;
-        live_rec(&it->f, &rec);
+        api_live_rec(&it->f, &rec);
         api_out_rec(o, &rec, it->agent[0], "live", NULL);
         if (!o->csv && it->f.n_obs > 1) {
             /* "observers" for flows seen by several agents: replace the closing brace */
@@ -397,7 +392,7 @@ typedef struct {
 } conns_ctx_t;
 
 static bool
-on_conn(void *ud, const live_item_t *it)
+on_conn(void *ud, const api_live_item_t *it)
 {
     conns_ctx_t *c = ud;
     ns_flow_rec_t rec;
@@ -430,7 +425,7 @@ live_conns(ns_api_t *api, const api_query_t *q, uint64_t **out, size_t *n)
     conns_ctx_t c = {.q = q, .base = api->collector ? ns_collector_conn_base(api->collector) : 0};
     *out = NULL;
     *n = 0;
-    if (!live_each(api, on_conn, &c) || c.oom) {
+    if (!api_live_each(api, on_conn, &c) || c.oom) {
         free(c.v);
         return false;
     }
@@ -607,11 +602,16 @@ get_health(ns_api_t *api, ns_httpd_resp_t *r)
     ns_httpd_resp_printf(r,
                          "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%llu,"
                          "\"agents\":%u,\"agents_connected\":%u,\"flows_live\":%u,"
-                         "\"database\":%s}\n",
+                         "\"database\":%s,\"stream\":",
                          NS_VERSION,
                          (unsigned long long)((now > api->start_ns ? now - api->start_ns : 0) /
                                               NS_PER_S),
                          known, connected, flows, api->store ? "true" : "false");
+    if (api->ws)
+        ns_httpd_resp_json_str(r, ns_ws_url(api->ws));
+    else
+        ns_httpd_resp_printf(r, "null");
+    ns_httpd_resp_printf(r, "}\n");
 }
 
 static void
@@ -769,12 +769,12 @@ uid_ok(const char *s)
 
 typedef struct {
     const char *uid;
-    live_item_t *item; /* the flow found */
+    api_live_item_t *item; /* the flow found */
     bool found;
 } find_ctx_t;
 
 static bool
-on_find(void *ud, const live_item_t *it)
+on_find(void *ud, const api_live_item_t *it)
 {
     find_ctx_t *c = ud;
     for (uint32_t k = 0; k < it->f.n_obs; k++)
@@ -796,21 +796,21 @@ get_flow(ns_api_t *api, const char *uid, ns_httpd_resp_t *r, api_err_t *e)
     }
     find_ctx_t fc = {.uid = uid};
     fc.item = malloc(sizeof(*fc.item));
-    if (fc.item == NULL || !live_each(api, on_find, &fc)) {
+    if (fc.item == NULL || !api_live_each(api, on_find, &fc)) {
         free(fc.item);
         r->oom = true;
         return;
     }
     int found = fc.found ? 0 : -1;
-    live_item_t *items = fc.item;
+    api_live_item_t *items = fc.item;
     api_out_t o = {.resp = r};
     ns_httpd_resp_printf(r, "{\"uid\":");
     ns_httpd_resp_json_str(r, uid);
     ns_httpd_resp_printf(r, ",\"live\":");
     if (found >= 0) {
-        const live_item_t *it = &items[found];
+        const api_live_item_t *it = &items[found];
         ns_flow_rec_t rec;
-        live_rec(&it->f, &rec);
+        api_live_rec(&it->f, &rec);
         api_out_rec(&o, &rec, it->agent[0], "live", NULL);
         ns_httpd_resp_printf(r, ",\"observations\":[");
         for (uint32_t k = 0; k < it->f.n_obs; k++) {
@@ -953,11 +953,11 @@ typedef struct {
 } group_ctx_t;
 
 static bool
-on_group(void *ud, const live_item_t *it)
+on_group(void *ud, const api_live_item_t *it)
 {
     group_ctx_t *c = ud;
     ns_flow_rec_t r;
-    live_rec(&it->f, &r);
+    api_live_rec(&it->f, &r);
     if (r.last_ns < c->from_ns || (c->to_ns && r.first_ns >= c->to_ns))
         return true;
     char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], label[2 * INET6_ADDRSTRLEN + 2], pb[8];
@@ -996,7 +996,7 @@ static bool
 live_groups(ns_api_t *api, int group, uint64_t from_ns, uint64_t to_ns, groups_t *g)
 {
     group_ctx_t c = {.group = group, .from_ns = from_ns, .to_ns = to_ns, .g = g};
-    return live_each(api, on_group, &c) && !g->oom;
+    return api_live_each(api, on_group, &c) && !g->oom;
 }
 
 static int g_top_by; /* qsort has no context argument: set under top_lock */
@@ -1192,7 +1192,8 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
     const char *rest;
     route_t rt = route_of(req->path, &rest);
     if (rt == R_NONE) {
-        ns_httpd_resp_error(resp, 404, "no such resource", NULL);
+        if (!api_ui_serve(api, req, resp))
+            ns_httpd_resp_error(resp, 404, "no such resource", NULL);
         return;
     }
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
@@ -1307,6 +1308,7 @@ ns_api_stop(ns_api_t **self_p)
     if (self == NULL)
         return;
     ns_httpd_stop(&self->httpd);
+    free(self->ui_root);
     pthread_mutex_destroy(&self->rate_lock);
     free(self);
     *self_p = NULL;
@@ -1317,6 +1319,18 @@ ns_api_set_live(ns_api_t *self, const ns_merge_t *merge, const ns_inventory_t *i
 {
     self->merge = merge;
     self->inv = inv;
+}
+
+void
+ns_api_set_stream(ns_api_t *self, const struct ns_ws *ws)
+{
+    self->ws = ws;
+}
+
+bool
+ns_api_set_ui(ns_api_t *self, const char *dir)
+{
+    return api_ui_set(self, dir, self->ws ? ns_ws_url(self->ws) : NULL);
 }
 
 void

@@ -559,7 +559,8 @@ scratch_hosts(struct ns_live_scratch *sc, uint32_t n)
         sc->node_of_host = v;
         sc->hosts_cap = n;
     }
-    memset(sc->node_of_host, 0, (size_t)n * sizeof(uint32_t));
+    if (n) /* NULL until the first host */
+        memset(sc->node_of_host, 0, (size_t)n * sizeof(uint32_t));
     return true;
 }
 

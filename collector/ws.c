@@ -120,7 +120,7 @@ typedef struct {
     bool flows_full, graph_full;
     ns_bpf_flow_t *filter;
     set_t flows, nodes, edges;
-    uint64_t flows_at_ns;
+    uint64_t flows_at_ns, flows_total;
     char rx[RX_MAX];
     size_t rx_len;
     bool rx_overflow;
@@ -680,7 +680,11 @@ static bool
 write_flows(ns_ws_t *w, client_t *c, uint64_t now)
 {
     if (!c->flows_full && now < c->flows_at_ns + FLOWS_PERIOD_NS) {
-        ns_httpd_resp_printf(&w->frame, ",\"flows\":{\"upsert\":[],\"removed\":[],\"full\":false}");
+        /* between two recomputations the delta is empty: the list is not stale for long */
+        ns_httpd_resp_printf(&w->frame,
+                             ",\"flows\":{\"upsert\":[],\"removed\":[],\"full\":false,"
+                             "\"total\":%llu}",
+                             (unsigned long long)c->flows_total);
         return true;
     }
     c->flows_at_ns = now;
@@ -714,6 +718,7 @@ write_flows(ns_ws_t *w, client_t *c, uint64_t now)
     memcpy(c->flows.v, w->cur.v, (size_t)w->cur.n * sizeof(item_t));
     c->flows.n = w->cur.n;
     c->flows_full = false;
+    c->flows_total = p.total;
     return true;
 }
 

@@ -177,7 +177,7 @@ START_TEST(memory_bound_under_flood)
     size_t before = ns_live_bytes(l);
     ns_live_update_t big = upd(v4(192, 168, 0, 1), v4(192, 168, 0, 2), 1u << 20, 100);
     ns_live_update(l, &big, 300 * S);
-    for (uint32_t i = 0; i < 100000; i++) {
+    for (uint32_t i = 0; i < 20000; i++) {
         ns_live_update_t u =
             upd(v4(1, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i), v4(10, 9, 9, 9), 60, 1);
         char svc[8] = {'s', (char)('a' + i % 26), (char)('a' + i / 26 % 26), 0};
@@ -187,7 +187,7 @@ START_TEST(memory_bound_under_flood)
     ck_assert_uint_eq(ns_live_bytes(l), before);
     ns_live_stats_t st;
     ns_live_stats(l, &st);
-    ck_assert_uint_gt(st.evicted_hosts, 90000);
+    ck_assert_uint_gt(st.evicted_hosts, 19000);
     ck_assert_uint_gt(st.other_protos, 0);
     ns_live_snapshot(l, 301 * S, s);
     /* the sampled eviction only removes small hosts: the big pair survives the flood */

@@ -111,7 +111,8 @@ ring_sum(const ring_t *r, uint64_t cur, uint32_t w)
     return t;
 }
 
-/* ---- the host and pair tables ------------------------------------------------------------------ */
+/* ---- the host and pair tables ------------------------------------------------------------------
+ */
 
 static bool
 table_init(table_t *t, uint32_t cap)
@@ -261,7 +262,8 @@ rtt_quantiles(const ns_live_t *l, uint64_t cur, double *p50, double *p95)
     }
 }
 
-/* ---- lifecycle ----------------------------------------------------------------------------------- */
+/* ---- lifecycle
+ * ----------------------------------------------------------------------------------- */
 
 void
 ns_live_opts_default(ns_live_opts_t *o)
@@ -311,8 +313,7 @@ ns_live_bytes(const ns_live_t *self)
 {
     size_t tb = (size_t)(self->hosts.mask + 1 + self->edges.mask + 1) * sizeof(uint32_t);
     return sizeof(*self) + tb + (size_t)self->hosts.cap * sizeof(entry_t) +
-           (size_t)self->edges.cap * sizeof(entry_t) +
-           (size_t)self->o.max_agents * sizeof(agent_t);
+           (size_t)self->edges.cap * sizeof(entry_t) + (size_t)self->o.max_agents * sizeof(agent_t);
 }
 
 void
@@ -321,7 +322,8 @@ ns_live_stats(const ns_live_t *self, ns_live_stats_t *out)
     *out = self->st;
 }
 
-/* ---- updates ---------------------------------------------------------------------------------- */
+/* ---- updates ----------------------------------------------------------------------------------
+ */
 
 const char *
 ns_live_proto_name(uint8_t proto, char *buf, size_t len)
@@ -429,7 +431,8 @@ ns_live_agent_rate(const ns_live_t *self, uint32_t agent, uint64_t now_ns)
     return r;
 }
 
-/* ---- snapshots --------------------------------------------------------------------------------- */
+/* ---- snapshots ---------------------------------------------------------------------------------
+ */
 
 typedef struct {
     uint64_t bytes;
@@ -505,7 +508,7 @@ host_of(uint8_t ver, const uint8_t a[16])
 }
 
 struct ns_live_scratch {
-    pick_t *picks; /* max(max_nodes, max_edges, NS_LIVE_TALKERS) */
+    pick_t *picks;          /* max(max_nodes, max_edges, NS_LIVE_TALKERS) */
     uint32_t *node_of_host; /* host index -> 1 + node position, 0: not a node */
     uint32_t hosts_cap;
 };

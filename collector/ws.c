@@ -33,14 +33,14 @@
 #define WS_PROTOCOL "netscope.v1"
 #define NS_PER_S 1000000000ull
 #define NS_PER_MS 1000000ull
-#define RX_MAX 4096u          /* a client message, bytes */
-#define ERR_QUEUE 8u          /* error frames waiting per client */
-#define PKT_PENDING 4u        /* get_packets requests in flight per client */
+#define RX_MAX 4096u                     /* a client message, bytes */
+#define ERR_QUEUE 8u                     /* error frames waiting per client */
+#define PKT_PENDING 4u                   /* get_packets requests in flight per client */
 #define PKT_TIMEOUT_NS (7ull * NS_PER_S) /* the collector gives up on an agent after 5 s */
 #define PKT_MAX_BYTES (16u << 20)
 #define MBOX_MAX 16u
-#define FLOWS_MAX 500u        /* live flows listed per client */
-#define GRAPH_MAX 2000u       /* graph nodes and edges */
+#define FLOWS_MAX 500u                       /* live flows listed per client */
+#define GRAPH_MAX 2000u                      /* graph nodes and edges */
 #define FLOWS_PERIOD_NS (250ull * NS_PER_MS) /* flow lists are recomputed this often at most */
 #define ORIGIN_MAX 256u
 
@@ -179,10 +179,10 @@ struct ns_ws {
     uint32_t n_clients;
     uint64_t next_serial;
     shared_t sh;
-    ns_httpd_resp_t frame;       /* the frame being built (LWS_PRE bytes first) */
-    api_live_item_t *picks;      /* the flow list being built (FLOWS_MAX) */
+    ns_httpd_resp_t frame;  /* the frame being built (LWS_PRE bytes first) */
+    api_live_item_t *picks; /* the flow list being built (FLOWS_MAX) */
     uint32_t n_picks;
-    set_t cur;                   /* the current set being diffed */
+    set_t cur; /* the current set being diffed */
     pthread_mutex_t mbox_lock;
     answer_t mbox[MBOX_MAX];
     uint32_t n_mbox;
@@ -493,8 +493,8 @@ send_hello(ns_ws_t *w, client_t *c)
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);
     frame_begin(w, c, "hello");
-    ns_httpd_resp_printf(&w->frame, ",\"version\":\"%s\",\"rate_hz\":%u,\"collector\":",
-                         NS_VERSION, w->rate_hz);
+    ns_httpd_resp_printf(&w->frame, ",\"version\":\"%s\",\"rate_hz\":%u,\"collector\":", NS_VERSION,
+                         w->rate_hz);
     ns_httpd_resp_json_str(&w->frame, host);
     c->hello_done = true;
     return frame_end(w, c);
@@ -711,8 +711,8 @@ write_flows(ns_ws_t *w, client_t *c, uint64_t now)
     ns_flow_record_buf_fini(&fw.out.buf);
     ns_httpd_resp_printf(&w->frame, "],\"removed\":[");
     set_diff(old, &w->cur, ignore_item, flow_removed, &fw);
-    ns_httpd_resp_printf(&w->frame, "],\"full\":%s,\"total\":%llu}", c->flows_full ? "true" : "false",
-                         (unsigned long long)p.total);
+    ns_httpd_resp_printf(&w->frame, "],\"full\":%s,\"total\":%llu}",
+                         c->flows_full ? "true" : "false", (unsigned long long)p.total);
     if (!set_reserve(&c->flows, w->cur.n ? w->cur.n : 1))
         return false;
     memcpy(c->flows.v, w->cur.v, (size_t)w->cur.n * sizeof(item_t));
@@ -739,8 +739,7 @@ write_agents(ns_ws_t *w)
         api_json_u64(r, "kernel_drops", a->kernel_drops, true);
         api_json_u64(r, "lost_batches", a->lost_batches, true);
         if (a->clock_known)
-            ns_httpd_resp_printf(r, ",\"clock_offset_ms\":%.3f",
-                                 (double)a->clock_offset_ns / 1e6);
+            ns_httpd_resp_printf(r, ",\"clock_offset_ms\":%.3f", (double)a->clock_offset_ns / 1e6);
         else
             ns_httpd_resp_printf(r, ",\"clock_offset_ms\":null");
         api_json_u64(r, "flows_active", a->flows_active, true);
@@ -861,7 +860,8 @@ refresh_shared(ns_ws_t *w, uint64_t now)
     ns_collector_unlock(w->collector);
 }
 
-/* ---- packets ---------------------------------------------------------------------------------- */
+/* ---- packets ----------------------------------------------------------------------------------
+ */
 
 /* The collector's answer (ingest thread, its lock held): copy into the mailbox, wake the loop. */
 static void
@@ -1132,8 +1132,8 @@ filter_connection(ns_ws_t *w, struct lws *wsi)
 {
     char path[64];
     int n = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI);
-    if (n <= 0 || n >= (int)sizeof(path) || lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 ||
-        strcmp(path, WS_PATH) != 0)
+    if (n <= 0 || n >= (int)sizeof(path) ||
+        lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0 || strcmp(path, WS_PATH) != 0)
         return refuse(w, wsi, HTTP_STATUS_NOT_FOUND, "no such stream");
     if (!origin_ok(w, wsi))
         return refuse(w, wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
@@ -1259,7 +1259,8 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* ---- lifecycle ---------------------------------------------------------------------------------- */
+/* ---- lifecycle ----------------------------------------------------------------------------------
+ */
 
 static void
 on_lws_log(int level, const char *line)
@@ -1325,8 +1326,7 @@ origins_init(ns_ws_t *w, const ns_ws_opts_t *o)
     if (o->http_listen && ns_httpd_parse_listen(o->http_listen, &fam, addr, &port, &loop)) {
         char host[INET6_ADDRSTRLEN], origin[ORIGIN_MAX];
         inet_ntop(fam == 6 ? AF_INET6 : AF_INET, addr, host, sizeof(host));
-        snprintf(origin, sizeof(origin), fam == 6 ? "http://[%s]:%u" : "http://%s:%u", host,
-                 port);
+        snprintf(origin, sizeof(origin), fam == 6 ? "http://[%s]:%u" : "http://%s:%u", host, port);
         if (!add_origin(w, origin))
             return false;
         snprintf(origin, sizeof(origin), "http://localhost:%u", port);
@@ -1350,8 +1350,7 @@ service_main(void *arg)
 }
 
 ns_ws_t *
-ns_ws_start(const ns_ws_opts_t *o, ns_collector_t *c, ns_api_t *api, char *errbuf,
-            size_t errlen)
+ns_ws_start(const ns_ws_opts_t *o, ns_collector_t *c, ns_api_t *api, char *errbuf, size_t errlen)
 {
     if (!ns_ws_opts_check(o, errbuf, errlen))
         return NULL;
@@ -1375,8 +1374,8 @@ ns_ws_start(const ns_ws_opts_t *o, ns_collector_t *c, ns_api_t *api, char *errbu
     w->token = o->token && o->token[0] ? strdup(o->token) : NULL;
     w->sh.snap = ns_live_snap_new(GRAPH_MAX, GRAPH_MAX);
     w->picks = malloc(FLOWS_MAX * sizeof(*w->picks));
-    if ((o->token && o->token[0] && w->token == NULL) || w->sh.snap == NULL ||
-        w->picks == NULL || !origins_init(w, o)) {
+    if ((o->token && o->token[0] && w->token == NULL) || w->sh.snap == NULL || w->picks == NULL ||
+        !origins_init(w, o)) {
         snprintf(errbuf, errlen, "out of memory");
         goto fail;
     }
@@ -1391,12 +1390,11 @@ ns_ws_start(const ns_ws_opts_t *o, ns_collector_t *c, ns_api_t *api, char *errbu
     info.gid = -1;
     info.uid = -1;
     info.user = w;
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
-                   (fam == 4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
+    info.options =
+        LWS_SERVER_OPTION_VALIDATE_UTF8 | (fam == 4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
     w->ctx = lws_create_context(&info);
     if (w->ctx == NULL) {
-        snprintf(errbuf, errlen, "cannot listen on %s for the stream (address in use?)",
-                 o->listen);
+        snprintf(errbuf, errlen, "cannot listen on %s for the stream (address in use?)", o->listen);
         goto fail;
     }
     w->vh = lws_get_vhost_by_name(w->ctx, "default");

@@ -36,8 +36,14 @@ v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 static ns_live_update_t
 upd(ns_addr_t o, ns_addr_t r, uint64_t bytes, uint64_t pkts)
 {
-    return (ns_live_update_t){.agent = 0, .ip_ver = 4, .proto = 6, .orig_h = o, .resp_h = r,
-                              .service = "http", .counted = true, .d_pkts = pkts,
+    return (ns_live_update_t){.agent = 0,
+                              .ip_ver = 4,
+                              .proto = 6,
+                              .orig_h = o,
+                              .resp_h = r,
+                              .service = "http",
+                              .counted = true,
+                              .d_pkts = pkts,
                               .d_bytes = bytes};
 }
 
@@ -50,8 +56,8 @@ START_TEST(rates_whole_second_boundaries)
     u = upd(v4(10, 0, 0, 1), v4(10, 0, 0, 2), 1000, 10);
     u.new_flow = true;
     u.d_retrans = 3;
-    ns_live_update(l, &u, 5 * S); /* exactly the start of second 5 */
-    ns_live_snapshot(l, 5 * S, s);     /* last whole second: 4 */
+    ns_live_update(l, &u, 5 * S);  /* exactly the start of second 5 */
+    ns_live_snapshot(l, 5 * S, s); /* last whole second: 4 */
     ck_assert_double_eq(s->bps, 500 * 8.0);
     ck_assert_double_eq(s->pps, 5.0);
     ck_assert_double_eq(s->new_flows_ps, 0.0);

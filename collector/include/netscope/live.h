@@ -36,10 +36,10 @@
 
 #include "netscope/host_addr.h"
 
-#define NS_LIVE_WINDOW_S 60u  /* the longest window (the graph) */
-#define NS_LIVE_TOP_S 10u     /* top talkers, protocols, RTT */
-#define NS_LIVE_TALKERS 10u   /* top talkers listed */
-#define NS_LIVE_LABEL_MAX 24u /* "tcp/http", NUL included */
+#define NS_LIVE_WINDOW_S 60u    /* the longest window (the graph) */
+#define NS_LIVE_TOP_S 10u       /* top talkers, protocols, RTT */
+#define NS_LIVE_TALKERS 10u     /* top talkers listed */
+#define NS_LIVE_LABEL_MAX 24u   /* "tcp/http", NUL included */
 #define NS_LIVE_PROTOS_MAX 128u /* protocol labels tracked; further ones count as "other" */
 
 typedef struct {
@@ -54,14 +54,14 @@ typedef struct {
     uint32_t agent;
     uint8_t ip_ver, proto;
     ns_addr_t orig_h, resp_h;
-    const char *service; /* "" or NULL: none */
+    const char *service;      /* "" or NULL: none */
     uint64_t d_pkts, d_bytes; /* added since the observation's previous state, both ways */
     uint32_t d_retrans;
-    bool counted;        /* false: another agent's view of a connection already counted
-                          * (ns_merge_info_t.first_observer false): only the agent's rates
-                          * take it, so totals count each connection once */
-    bool new_flow;       /* the record started a merged flow */
-    uint64_t rtt_ns;     /* a new handshake RTT sample (0: none) */
+    bool counted;    /* false: another agent's view of a connection already counted
+                      * (ns_merge_info_t.first_observer false): only the agent's rates
+                      * take it, so totals count each connection once */
+    bool new_flow;   /* the record started a merged flow */
+    uint64_t rtt_ns; /* a new handshake RTT sample (0: none) */
 } ns_live_update_t;
 
 typedef struct {
@@ -101,7 +101,7 @@ typedef struct {
     uint32_t n_nodes, max_nodes;
     ns_live_node_t *nodes; /* by bytes, descending */
     uint32_t n_edges, max_edges;
-    ns_live_edge_t *edges; /* by bytes, descending; both ends among nodes */
+    ns_live_edge_t *edges;           /* by bytes, descending; both ends among nodes */
     struct ns_live_scratch *scratch; /* internal */
 } ns_live_snap_t;
 

@@ -37,20 +37,20 @@ typedef struct ns_api ns_api_t;
 #define NS_WS_CLIENTS_MAX 64u
 
 typedef struct {
-    const char *listen;       /* "ADDR:PORT" / "[ADDR]:PORT" */
-    const char *http_listen;  /* the HTTP API's address: its origin is allowed (NULL: none) */
-    const char *token;        /* the API token (NULL or "": none) */
+    const char *listen;         /* "ADDR:PORT" / "[ADDR]:PORT" */
+    const char *http_listen;    /* the HTTP API's address: its origin is allowed (NULL: none) */
+    const char *token;          /* the API token (NULL or "": none) */
     const char *const *origins; /* further allowed origins */
     size_t n_origins;
-    unsigned rate_hz;         /* state frames per second per client (1 .. NS_WS_RATE_MAX) */
+    unsigned rate_hz; /* state frames per second per client (1 .. NS_WS_RATE_MAX) */
 } ns_ws_opts_t;
 
 typedef struct {
-    uint64_t clients;         /* connected now */
-    uint64_t frames_sent;     /* every frame written (hello, state, error, packets) */
-    uint64_t frames_skipped;  /* state frames a slow client did not get */
-    uint64_t bytes_sent;      /* payload bytes written */
-    uint64_t refused;         /* handshakes refused (origin, token, path, too many) */
+    uint64_t clients;        /* connected now */
+    uint64_t frames_sent;    /* every frame written (hello, state, error, packets) */
+    uint64_t frames_skipped; /* state frames a slow client did not get */
+    uint64_t bytes_sent;     /* payload bytes written */
+    uint64_t refused;        /* handshakes refused (origin, token, path, too many) */
 } ns_ws_stats_t;
 
 typedef struct ns_ws ns_ws_t;

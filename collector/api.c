@@ -1142,6 +1142,7 @@ typedef enum {
     R_METRICS,
     R_ALERTS,
     R_ALERT,
+    R_DRYRUN,
 } route_t;
 
 static route_t
@@ -1166,6 +1167,13 @@ route_of(const char *path, const char **rest)
         *rest = p + 6;
         return R_FLOW;
     }
+    static const char dryrun[] = "/filter_dryrun";
+    size_t dl = strlen(dryrun), pl = strlen(p);
+    if (strncmp(p, "agents/", 7) == 0 && pl > 7 + dl && strcmp(p + pl - dl, dryrun) == 0 &&
+        memchr(p + 7, '/', pl - 7 - dl) == NULL) {
+        *rest = p + 7; /* "ID/filter_dryrun" */
+        return R_DRYRUN;
+    }
     if (strncmp(p, "alerts/", 7) == 0 && p[7]) {
         *rest = p + 7;
         return R_ALERT;
@@ -1183,6 +1191,7 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
     static const char *const top_params[] = {"by", "group", "from", "to", "n", NULL};
     static const char *const alert_params[] = {"state", "detector", "host", "from",
                                                "to",    "limit",    NULL};
+    static const char *const dryrun_params[] = {"bpf", NULL};
     api_err_t e = {0};
     ns_qs_t *qs = NULL;
     if (!ns_qs_path_ok(req->path)) {
@@ -1221,6 +1230,8 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
         known = time_params;
     else if (rt == R_ALERTS)
         known = alert_params;
+    else if (rt == R_DRYRUN)
+        known = dryrun_params;
     const char *unknown = ns_qs_unknown(qs, known);
     if (unknown) {
         ns_httpd_resp_error(resp, 400, "unknown parameter", unknown);
@@ -1257,6 +1268,14 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
     case R_ALERT:
         api_alert(api, rest, resp);
         break;
+    case R_DRYRUN: {
+        char agent[NS_INV_ID_MAX];
+        size_t n = (size_t)(strchr(rest, '/') - rest);
+        snprintf(agent, sizeof(agent), "%.*s", (int)(n < sizeof(agent) ? n : sizeof(agent) - 1),
+                 rest);
+        api_filter_dryrun(api, agent, qs, resp);
+        break;
+    }
     case R_NONE:
         break;
     }
@@ -1277,6 +1296,8 @@ ns_api_new(ns_collector_t *c, ns_store_t *store)
     self->collector = c;
     self->store = store;
     pthread_mutex_init(&self->rate_lock, NULL);
+    pthread_mutex_init(&self->dr_lock, NULL);
+    pthread_cond_init(&self->dr_cond, NULL);
     self->start_ns = api_now_ns(self);
     return self;
 }
@@ -1295,6 +1316,11 @@ ns_api_start(const ns_httpd_opts_t *o, ns_collector_t *c, ns_store_t *store, cha
         ns_api_stop(&self);
         return NULL;
     }
+    if (c) {
+        ns_collector_lock(c);
+        ns_collector_packets_fn(c, NS_COLLECTOR_PKT_API, api_dryrun_on_packets, self);
+        ns_collector_unlock(c);
+    }
     ns_httpd_set_ready(self->httpd, true);
     ns_log_info("HTTP API on %s (port %u)%s", o->listen, ns_httpd_port(self->httpd),
                 o->token && o->token[0] ? ", token required" : "");
@@ -1307,9 +1333,16 @@ ns_api_stop(ns_api_t **self_p)
     ns_api_t *self = *self_p;
     if (self == NULL)
         return;
+    if (self->httpd && self->collector) {
+        ns_collector_lock(self->collector);
+        ns_collector_packets_fn(self->collector, NS_COLLECTOR_PKT_API, NULL, NULL);
+        ns_collector_unlock(self->collector);
+    }
     ns_httpd_stop(&self->httpd);
     free(self->ui_root);
     pthread_mutex_destroy(&self->rate_lock);
+    pthread_mutex_destroy(&self->dr_lock);
+    pthread_cond_destroy(&self->dr_cond);
     free(self);
     *self_p = NULL;
 }

@@ -40,6 +40,10 @@ struct ns_api {
     uint64_t rate_t_ns, rate_records;
     double rate;
     const struct ns_ws *ws;  /* the live stream (NULL: off) */
+    pthread_mutex_t dr_lock; /* filter dry runs waiting for packets (api_dryrun.c) */
+    pthread_cond_t dr_cond;
+    uint64_t dr_serial;
+    struct api_dryrun *dr_waiting;
     char *ui_root;           /* the dashboard's directory, real path (NULL: no UI) */
     char ui_csp[512];        /* the dashboard's Content-Security-Policy */
 };
@@ -125,6 +129,17 @@ bool api_ui_set(ns_api_t *api, const char *dir, const char *ws_url);
 /* Answer a request outside /api/ and /metrics from the UI directory: true when answered
  * (a file, 404 or 405), false when there is no UI. */
 bool api_ui_serve(ns_api_t *api, const ns_httpd_req_t *req, ns_httpd_resp_t *r);
+
+/* ---- api_dryrun.c ----------------------------------------------------------------------------- */
+typedef struct api_dryrun api_dryrun_t;
+/* GET /api/v1/agents/{agent}/filter_dryrun?bpf=EXPR (blocks up to a few seconds). */
+void api_filter_dryrun(ns_api_t *api, const char *agent, const ns_qs_t *qs, ns_httpd_resp_t *r);
+/* The collector's packet answers for dry runs (NS_COLLECTOR_PKT_API; ingest thread). */
+/* The GetPackets request for observation `obs` of live flow `it`, answered on `channel`. */
+void api_pkt_ask_of(const api_live_item_t *it, uint32_t obs, uint8_t channel,
+                    ns_collector_pkt_ask_t *a);
+void api_dryrun_on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len,
+                           const char *error);
 
 /* ---- api_metrics.c --------------------------------------------------------------------------- */
 void api_metrics(ns_api_t *api, ns_httpd_resp_t *r);

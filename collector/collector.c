@@ -73,8 +73,8 @@ struct ns_collector {
     ns_live_t *live;       /* live analyses (live.h) */
     ns_collector_pkt_ask_t asks[PKT_ASKS]; /* the stream's packet requests, sent by run() */
     uint32_t n_asks;
-    ns_collector_pkt_fn pkt_fn;
-    void *pkt_ud;
+    ns_collector_pkt_fn pkt_fn[NS_COLLECTOR_PKT_CHANNELS];
+    void *pkt_ud[NS_COLLECTOR_PKT_CHANNELS];
     uint64_t boot_ns;      /* start time: connection ids are boot_ns + the merge's serial */
     uint64_t agents_saved_ns;
     uint64_t store_refused;
@@ -239,14 +239,17 @@ store_flow(ns_collector_t *c, const char *agent, const ns_flow_rec_t *whole,
 /* The evidence table also serves the stream's requests: their "alert id" is the caller's tag
  * with this bit set (alert ids are far below it). */
 #define PKT_ASK_BIT (1ull << 63)
+#define PKT_CHANNEL_SHIFT 62 /* then the channel (ns_collector_packets_fn()) */
+#define PKT_TAG_MASK ((1ull << PKT_CHANNEL_SHIFT) - 1)
 
 static void
 on_pcap(void *ud, uint64_t alert_id, const uint8_t *data, size_t len)
 {
     ns_collector_t *c = ud;
     if (alert_id & PKT_ASK_BIT) {
-        if (c->pkt_fn)
-            c->pkt_fn(c->pkt_ud, alert_id & ~PKT_ASK_BIT, data, len, NULL);
+        unsigned ch = (unsigned)(alert_id >> PKT_CHANNEL_SHIFT) & 1u;
+        if (c->pkt_fn[ch])
+            c->pkt_fn[ch](c->pkt_ud[ch], alert_id & PKT_TAG_MASK, data, len, NULL);
         return;
     }
     if (c->store == NULL || ns_store_put_alert_pcap(c->store, alert_id, data, len) != NS_OK)
@@ -310,7 +313,9 @@ send_asks(ns_collector_t *c, uint64_t now)
     for (uint32_t i = 0; i < c->n_asks; i++) {
         const ns_collector_pkt_ask_t *a = &c->asks[i];
         peer_t *p = peer_of_agent(c, a->agent);
-        uint32_t id = p ? ns_evidence_request(c->ev, a->tag | PKT_ASK_BIT, now) : 0;
+        uint64_t ch = a->channel & 1u;
+        uint32_t id =
+            p ? ns_evidence_request(c->ev, a->tag | ch << PKT_CHANNEL_SHIFT | PKT_ASK_BIT, now) : 0;
         ns_msg_get_packets_t g = {.request_id = id,
                                   .ip_ver = a->ip_ver,
                                   .proto = a->proto,
@@ -327,8 +332,8 @@ send_asks(ns_collector_t *c, uint64_t now)
             ns_evidence_cancel(c->ev, id);
             why = "the request could not be sent to the agent";
         }
-        if (why && c->pkt_fn)
-            c->pkt_fn(c->pkt_ud, a->tag, NULL, 0, why);
+        if (why && c->pkt_fn[ch])
+            c->pkt_fn[ch](c->pkt_ud[ch], a->tag, NULL, 0, why);
     }
     c->n_asks = 0;
 }
@@ -1164,16 +1169,19 @@ ns_collector_live(const ns_collector_t *self)
 }
 
 void
-ns_collector_packets_fn(ns_collector_t *self, ns_collector_pkt_fn fn, void *ud)
+ns_collector_packets_fn(ns_collector_t *self, unsigned channel, ns_collector_pkt_fn fn, void *ud)
 {
-    self->pkt_fn = fn;
-    self->pkt_ud = ud;
+    if (channel >= NS_COLLECTOR_PKT_CHANNELS)
+        return;
+    self->pkt_fn[channel] = fn;
+    self->pkt_ud[channel] = ud;
 }
 
 bool
 ns_collector_packets_ask(ns_collector_t *self, const ns_collector_pkt_ask_t *ask)
 {
-    if (self->n_asks >= PKT_ASKS || (ask->tag & PKT_ASK_BIT))
+    if (self->n_asks >= PKT_ASKS || (ask->tag & ~PKT_TAG_MASK) ||
+        ask->channel >= NS_COLLECTOR_PKT_CHANNELS)
         return false;
     self->asks[self->n_asks++] = *ask;
     return true;

@@ -954,17 +954,7 @@ on_find_uid(void *ud, const api_live_item_t *it)
         const ns_merge_obs_t *o = &it->f.obs[i];
         if (strcmp(o->uid, f->uid) != 0)
             continue;
-        ns_collector_pkt_ask_t *a = &f->ask;
-        snprintf(a->agent, sizeof(a->agent), "%s", it->agent[i]);
-        a->ip_ver = it->f.key.ip_ver;
-        a->proto = it->f.key.proto;
-        a->vlan = it->f.key.vlan & NS_FLOW_KEY_VLAN_MASK;
-        a->iface = (uint8_t)(it->f.key.vlan >> NS_FLOW_KEY_IFACE_SHIFT);
-        a->addr[0] = it->f.orig_h; /* the key's addresses are in its own layout */
-        a->addr[1] = it->f.resp_h;
-        a->port[0] = it->f.orig_p;
-        a->port[1] = it->f.resp_p;
-        a->from_ns = o->first_ns;
+        api_pkt_ask_of(it, i, NS_COLLECTOR_PKT_STREAM, &f->ask);
         f->found = true;
         return false;
     }
@@ -988,7 +978,7 @@ get_packets(ns_ws_t *w, client_t *c, const msg_t *m)
         queue_error(c, "get_packets", "no live flow with this uid", true, m->id);
         return;
     }
-    f.ask.tag = c->serial << 32 | m->id;
+    f.ask.tag = c->serial << 32 | m->id; /* serials stay far below 2^30 */
     ns_collector_lock(w->collector);
     bool ok = ns_collector_packets_ask(w->collector, &f.ask);
     ns_collector_unlock(w->collector);
@@ -1403,7 +1393,7 @@ ns_ws_start(const ns_ws_opts_t *o, ns_collector_t *c, ns_api_t *api, char *errbu
     snprintf(w->url, sizeof(w->url), "ws://%s%s%s:%u%s", fam == 6 ? "[" : "", host,
              fam == 6 ? "]" : "", w->port, WS_PATH);
     ns_collector_lock(c);
-    ns_collector_packets_fn(c, on_packets, w);
+    ns_collector_packets_fn(c, NS_COLLECTOR_PKT_STREAM, on_packets, w);
     ns_collector_unlock(c);
     lws_sul_schedule(w->ctx, 0, &w->tick, on_tick, (lws_usec_t)w->tick_us);
     if (pthread_create(&w->thread, NULL, service_main, w) != 0) {
@@ -1427,7 +1417,7 @@ ns_ws_stop(ns_ws_t **self_p)
     ns_ws_t *w = *self_p;
     if (w->collector) {
         ns_collector_lock(w->collector);
-        ns_collector_packets_fn(w->collector, NULL, NULL);
+        ns_collector_packets_fn(w->collector, NS_COLLECTOR_PKT_STREAM, NULL, NULL);
         ns_collector_unlock(w->collector);
     }
     if (w->thread_started) {

@@ -5,7 +5,8 @@
 # increasing seq and ts, the live numbers against /api/v1/flows and /api/v1/health, Origin
 # and token refusals (403/401), a filter narrowing the flow deltas, a bad filter's error frame
 # with libpcap's text, get_packets answered with a pcap tshark reads, and a client that never
-# reads: its skipped frames are counted in /metrics while /api/v1/health keeps answering.
+# reads: its skipped frames are counted in /metrics while /api/v1/health keeps answering;
+# the REST dry run of a capture filter over the agent's ring ({packets, kept}, libpcap's error).
 # Then curl checks the UI files (content types, CSP, nosniff, traversal and symlinks refused),
 # and the collector refuses a non-loopback stream without a token at startup.
 # Processes are stopped by PID.
@@ -97,6 +98,20 @@ if python3 "$WSC" packets "$WSURL" "$BASE" "$tmp/flow.pcap"; then
 else
   bad "get_packets"
 fi
+
+# the capture filter's dry run over the agent's ring (frames of its live flows)
+curl -s -o "$tmp/dry" -w '%{http_code}' "$BASE/api/v1/agents/stream-agent/filter_dryrun?bpf=udp%20port%2053" >"$tmp/dry.code"
+if [[ $(cat "$tmp/dry.code") == 200 ]] && python3 - "$tmp/dry" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("dry run:", d)
+sys.exit(0 if d["packets"] > 0 and 0 < d["kept"] < d["packets"] else 1)
+PY
+then ok; else bad "filter_dryrun: $(cat "$tmp/dry.code") $(cat "$tmp/dry")"; fi
+code=$(curl -s -o "$tmp/dry" -w '%{http_code}' "$BASE/api/v1/agents/stream-agent/filter_dryrun?bpf=port%2053%20and%20and")
+if [[ $code == 400 ]] && grep -q 'syntax error' "$tmp/dry"; then ok; else bad "bad dry-run filter: $code $(cat "$tmp/dry")"; fi
+code=$(curl -s -o "$tmp/dry" -w '%{http_code}' "$BASE/api/v1/agents/nosuch/filter_dryrun?bpf=tcp")
+if [[ $code == 404 ]]; then ok; else bad "dry run of an unknown agent: $code"; fi
 
 # a client that never reads: skipped frames counted, the API still answering
 python3 "$WSC" slow "$WSURL" 25 >"$tmp/slow.log" 2>&1 &

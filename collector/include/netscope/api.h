@@ -3,6 +3,8 @@
  * Routes (GET only; JSON unless said otherwise; errors are {"error": ..., "parameter": ...}):
  *   /api/v1/health                 status, version, uptime, agents, live flows, database
  *   /api/v1/agents                 the inventory: identity, interfaces, health, batches lost
+ *   /api/v1/agents/{id}/filter_dryrun?bpf=EXPR  {packets, kept}: the capture filter over the
+ *                                  agent's recent frames of its live flows (api_dryrun.c)
  *   /api/v1/flows                  live flows (the merge) then stored ones (the store), one
  *                                  query: from, to, host, port, proto, agent, conn_state,
  *                                  service, filter (BPF over flow keys), sort, limit, cursor,

@@ -1302,6 +1302,16 @@ ns_api_new(ns_collector_t *c, ns_store_t *store)
     return self;
 }
 
+/* The dashboard's files load without the token (a browser cannot send it before the page
+ * has run); everything under /api and /metrics needs it. Targets are raw: api.c refuses
+ * %-escapes, "//" and dot segments, so no public target reaches an API route. */
+static bool
+public_target(const char *target)
+{
+    return target[0] == '/' && strncmp(target, "/api", 4) != 0 &&
+           strncmp(target, "/metrics", 8) != 0;
+}
+
 ns_api_t *
 ns_api_start(const ns_httpd_opts_t *o, ns_collector_t *c, ns_store_t *store, char *errbuf,
              size_t errlen)
@@ -1311,7 +1321,9 @@ ns_api_start(const ns_httpd_opts_t *o, ns_collector_t *c, ns_store_t *store, cha
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
-    self->httpd = ns_httpd_start(o, ns_api_handle, self, errbuf, errlen);
+    ns_httpd_opts_t ho = *o;
+    ho.public_fn = public_target;
+    self->httpd = ns_httpd_start(&ho, ns_api_handle, self, errbuf, errlen);
     if (self->httpd == NULL) {
         ns_api_stop(&self);
         return NULL;

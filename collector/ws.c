@@ -149,6 +149,7 @@ typedef struct {
     agent_row_t *agents;
     uint32_t n_agents, cap_agents;
     alerts_t alerts;
+    uint64_t alerts_at_ns; /* copied once a second: alerts change slowly, the copy is big */
 } shared_t;
 
 typedef struct {
@@ -820,11 +821,14 @@ static void
 refresh_shared(ns_ws_t *w, uint64_t now)
 {
     shared_t *sh = &w->sh;
-    free(sh->alerts.v);
-    sh->alerts.v = NULL;
-    sh->alerts.n = 0;
-    if (!api_alerts_active(w->api, &sh->alerts))
+    if (now >= sh->alerts_at_ns + NS_PER_S) {
+        free(sh->alerts.v);
+        sh->alerts.v = NULL;
         sh->alerts.n = 0;
+        if (!api_alerts_active(w->api, &sh->alerts))
+            sh->alerts.n = 0;
+        sh->alerts_at_ns = now;
+    }
     ns_collector_lock(w->collector);
     const ns_live_t *live = ns_collector_live(w->collector);
     ns_live_snapshot(live, now, sh->snap);

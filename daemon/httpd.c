@@ -29,6 +29,7 @@ struct ns_httpd {
     ns_httpd_handler_fn fn;
     void *ud;
     char *token; /* NULL: no auth */
+    bool (*public_fn)(const char *target);
     size_t max_request;
     uint16_t port;
     atomic_bool ready;
@@ -499,8 +500,10 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
         if (size > self->max_request || declared > self->max_request - size ||
             strlen(st->target) >= TARGET_MAX)
             return answer_error(self, con, 413, "request too large");
-        int auth = check_auth(self, MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-                                                                MHD_HTTP_HEADER_AUTHORIZATION));
+        int auth = self->public_fn && self->public_fn(st->target)
+                       ? 0
+                       : check_auth(self, MHD_lookup_connection_value(
+                                              con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
         if (auth != 0)
             return answer_error(self, con, auth,
                                 auth == 401 ? "authentication required (Bearer token)"
@@ -564,6 +567,7 @@ ns_httpd_start(const ns_httpd_opts_t *o, ns_httpd_handler_fn fn, void *ud, char 
     }
     self->fn = fn;
     self->ud = ud;
+    self->public_fn = o->public_fn;
     if (o->token && o->token[0]) {
         self->token = strdup(o->token);
         if (self->token == NULL) {

@@ -165,7 +165,10 @@ expect 200 "$BASE/api/v1/health" # the API still wins over the files
 if grep -q "\"stream\":\"$WSURL\"" "$tmp/body"; then ok; else bad "health: $(cat "$tmp/body")"; fi
 
 # ---- tokens and startup checks ---------------------------------------------------------------
-start_collector tok --set http.token=s3cret
+start_collector tok --set http.token=s3cret --ui-dir "$ui"
+expect 200 "$BASE/"             # the dashboard loads without the token...
+expect 401 "$BASE/api/v1/health" # ...the API does not
+expect 401 "$BASE/metrics"
 run python3 "$WSC" refused "$WSURL" "" 401
 run python3 "$WSC" refused "$WSURL?token=wrong" "" 403
 run python3 "$WSC" refused "$WSURL?token=s3cret" "" 101

@@ -9,7 +9,8 @@
  * What the server decides before the handler runs, in this order:
  *   1. size: request line + headers (+ a declared body) larger than opts.max_request -> 413;
  *   2. auth: with a token, "Authorization: Bearer <token>" is required: missing -> 401 (with
- *      WWW-Authenticate), wrong -> 403; compared in constant time;
+ *      WWW-Authenticate), wrong -> 403; compared in constant time; targets opts.public_fn
+ *      says are public skip this;
  *   3. readiness: until ns_httpd_set_ready(), 503 {"error":"starting"}.
  * Every response carries X-Content-Type-Options: nosniff, a strict Content-Security-Policy,
  * Referrer-Policy: no-referrer and Cache-Control: no-store (a handler may replace the last).
@@ -50,6 +51,10 @@ typedef struct {
     unsigned idle_timeout_s;  /* 0: default */
     size_t max_request;       /* bytes of request line + headers + body; 0: default */
     unsigned threads;         /* 0: default */
+    /* Requests whose raw target (path?query) this says true for skip the token check (the
+     * owner's public files, e.g. a web UI that must load before it can send a token). NULL:
+     * every request needs the token. */
+    bool (*public_fn)(const char *target);
 } ns_httpd_opts_t;
 
 /* A request as the handler sees it; valid during the call. */

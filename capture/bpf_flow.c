@@ -175,13 +175,13 @@ ns_bpf_flow_check(const char *expr, char *errbuf, size_t errlen)
     return true;
 }
 
-/* Compile a checked expression into `prog`. */
+/* Compile a checked expression for link type `dlt` into `prog`. */
 static bool
-compile(const char *expr, struct bpf_program *prog, char *errbuf, size_t errlen)
+compile(const char *expr, int dlt, struct bpf_program *prog, char *errbuf, size_t errlen)
 {
     if (!ns_bpf_flow_check(expr, errbuf, errlen))
         return false;
-    pcap_t *dead = pcap_open_dead(DLT_EN10MB, SNAPLEN);
+    pcap_t *dead = pcap_open_dead(dlt, SNAPLEN);
     if (dead == NULL) {
         set_err(errbuf, errlen, "out of memory");
         return false;
@@ -201,7 +201,7 @@ ns_bpf_flow_new(const char *expr, char *errbuf, size_t errlen)
         set_err(errbuf, errlen, "out of memory");
         return NULL;
     }
-    if (!compile(expr, &self->prog, errbuf, errlen)) {
+    if (!compile(expr, DLT_EN10MB, &self->prog, errbuf, errlen)) {
         free(self);
         return NULL;
     }
@@ -341,4 +341,51 @@ ns_bpf_flow_match_rec(const ns_bpf_flow_t *self, const ns_flow_rec_t *rec)
     ns_bpf_flow_key_t k;
     ns_bpf_flow_key_of(rec, &k);
     return ns_bpf_flow_match(self, &k);
+}
+
+/* ---- a filter over a capture file ------------------------------------------------------- */
+
+#define PCAP_FILE_HDR 24u
+#define PCAP_REC_HDR 16u
+
+static uint32_t
+rd32(const uint8_t *p, bool swap)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return swap ? __builtin_bswap32(v) : v;
+}
+
+bool
+ns_bpf_pcap_count(const char *expr, const uint8_t *data, size_t len, uint64_t *packets,
+                  uint64_t *kept, char *errbuf, size_t errlen)
+{
+    *packets = *kept = 0;
+    if (len < PCAP_FILE_HDR) {
+        set_err(errbuf, errlen, "not a pcap file: %zu bytes", len);
+        return false;
+    }
+    uint32_t magic = rd32(data, false);
+    bool swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+    if (!swap && magic != 0xa1b2c3d4u && magic != 0xa1b23c4du) {
+        set_err(errbuf, errlen, "not a classic pcap file (magic %08x)", magic);
+        return false;
+    }
+    struct bpf_program prog;
+    int dlt = (int)(rd32(data + 20, swap) & 0x0fffffffu); /* the upper bits are FCS flags */
+    if (!compile(expr, dlt, &prog, errbuf, errlen))
+        return false;
+    /* records: bounded by the file, a record's captured length by what is left of it */
+    for (size_t off = PCAP_FILE_HDR; len - off >= PCAP_REC_HDR;) {
+        uint32_t cap = rd32(data + off + 8, swap), wire = rd32(data + off + 12, swap);
+        if (cap > len - off - PCAP_REC_HDR)
+            break; /* truncated file: what was whole is counted */
+        struct pcap_pkthdr h = {.caplen = cap, .len = wire};
+        (*packets)++;
+        if (pcap_offline_filter(&prog, &h, data + off + PCAP_REC_HDR) != 0)
+            (*kept)++;
+        off += PCAP_REC_HDR + cap;
+    }
+    pcap_freecode(&prog);
+    return true;
 }

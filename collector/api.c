@@ -20,16 +20,12 @@
 #include <time.h>
 
 #include "api_int.h"
+#include "netscope/live.h"
 #include "netscope/log.h"
 
 #define CHUNK 256u
 #define API_PREFIX "/api/v1/"
 #define NS_PER_S 1000000000ull
-
-typedef struct {
-    ns_merge_flow_t f;
-    char agent[NS_MERGE_OBS_MAX][NS_INV_ID_MAX];
-} live_item_t;
 
 /* ---- live state -------------------------------------------------------------------------- */
 
@@ -71,7 +67,7 @@ api_inventory(const ns_api_t *api)
 
 /* Copy flow `id` and its observers' ids (under the lock). */
 static bool
-live_copy(const ns_merge_t *m, const ns_inventory_t *inv, uint32_t id, live_item_t *it)
+live_copy(const ns_merge_t *m, const ns_inventory_t *inv, uint32_t id, api_live_item_t *it)
 {
     if (!ns_merge_view(m, id, &it->f))
         return false;
@@ -83,8 +79,8 @@ live_copy(const ns_merge_t *m, const ns_inventory_t *inv, uint32_t id, live_item
 }
 
 /* The merged flow as one record (see the file comment). */
-static void
-live_rec(const ns_merge_flow_t *f, ns_flow_rec_t *r)
+void
+api_live_rec(const ns_merge_flow_t *f, ns_flow_rec_t *r)
 {
     memset(r, 0, sizeof(*r));
     const ns_merge_obs_t *o = f->n_obs ? &f->obs[0] : NULL;
@@ -127,10 +123,10 @@ live_rec(const ns_merge_flow_t *f, ns_flow_rec_t *r)
 
 /* Call fn for every live flow, copied CHUNK at a time under the lock and handed to fn after
  * it is let go; fn returns false to stop. False when out of memory. */
-static bool
-live_each(ns_api_t *api, bool (*fn)(void *ud, const live_item_t *it), void *ud)
+bool
+api_live_each(ns_api_t *api, bool (*fn)(void *ud, const api_live_item_t *it), void *ud)
 {
-    live_item_t *items = malloc(CHUNK * sizeof(*items));
+    api_live_item_t *items = malloc(CHUNK * sizeof(*items));
     if (items == NULL)
         return false;
     uint32_t id = NS_MERGE_NONE;
@@ -314,9 +310,9 @@ sort_key(api_sort_t s, const ns_flow_rec_t *r)
 }
 
 static bool
-item_match(const api_query_t *q, const live_item_t *it, ns_flow_rec_t *rec)
+item_match(const api_query_t *q, const api_live_item_t *it, ns_flow_rec_t *rec)
 {
-    live_rec(&it->f, rec);
+    api_live_rec(&it->f, rec);
     if (q->agent) {
         bool seen = false;
         for (uint32_t i = 0; i < it->f.n_obs && !seen; i++)
@@ -334,7 +330,7 @@ typedef struct {
 } scan_ctx_t;
 
 static bool
-on_scan(void *ud, const live_item_t *it)
+on_scan(void *ud, const api_live_item_t *it)
 {
     scan_ctx_t *c = ud;
     ns_flow_rec_t rec;
@@ -354,8 +350,8 @@ live_flows(ns_api_t *api, const api_query_t *q, uint32_t offset, uint32_t limit,
 {
     scan_ctx_t c = {.q = q, .heap = {.cap = (size_t)offset + limit}};
     c.heap.v = malloc(c.heap.cap * sizeof(*c.heap.v) + 1);
-    live_item_t *it = malloc(sizeof(*it));
-    bool ok = c.heap.v && it && live_each(api, on_scan, &c);
+    api_live_item_t *it = malloc(sizeof(*it));
+    bool ok = c.heap.v && it && api_live_each(api, on_scan, &c);
     *total = c.total;
     if (!ok)
         goto out;
@@ -371,7 +367,7 @@ live_flows(ns_api_t *api, const api_query_t *q, uint32_t offset, uint32_t limit,
         if (!got)
             continue; /* gone since the scan */
         ns_flow_rec_t rec;
-        live_rec(&it->f, &rec);
+        api_live_rec(&it->f, &rec);
         api_out_rec(o, &rec, it->agent[0], "live", NULL);
         if (!o->csv && it->f.n_obs > 1) {
             /* "observers" for flows seen by several agents: replace the closing brace */
@@ -396,7 +392,7 @@ typedef struct {
 } conns_ctx_t;
 
 static bool
-on_conn(void *ud, const live_item_t *it)
+on_conn(void *ud, const api_live_item_t *it)
 {
     conns_ctx_t *c = ud;
     ns_flow_rec_t rec;
@@ -429,7 +425,7 @@ live_conns(ns_api_t *api, const api_query_t *q, uint64_t **out, size_t *n)
     conns_ctx_t c = {.q = q, .base = api->collector ? ns_collector_conn_base(api->collector) : 0};
     *out = NULL;
     *n = 0;
-    if (!live_each(api, on_conn, &c) || c.oom) {
+    if (!api_live_each(api, on_conn, &c) || c.oom) {
         free(c.v);
         return false;
     }
@@ -606,11 +602,16 @@ get_health(ns_api_t *api, ns_httpd_resp_t *r)
     ns_httpd_resp_printf(r,
                          "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%llu,"
                          "\"agents\":%u,\"agents_connected\":%u,\"flows_live\":%u,"
-                         "\"database\":%s}\n",
+                         "\"database\":%s,\"stream\":",
                          NS_VERSION,
                          (unsigned long long)((now > api->start_ns ? now - api->start_ns : 0) /
                                               NS_PER_S),
                          known, connected, flows, api->store ? "true" : "false");
+    if (api->ws)
+        ns_httpd_resp_json_str(r, ns_ws_url(api->ws));
+    else
+        ns_httpd_resp_printf(r, "null");
+    ns_httpd_resp_printf(r, "}\n");
 }
 
 static void
@@ -768,12 +769,12 @@ uid_ok(const char *s)
 
 typedef struct {
     const char *uid;
-    live_item_t *item; /* the flow found */
+    api_live_item_t *item; /* the flow found */
     bool found;
 } find_ctx_t;
 
 static bool
-on_find(void *ud, const live_item_t *it)
+on_find(void *ud, const api_live_item_t *it)
 {
     find_ctx_t *c = ud;
     for (uint32_t k = 0; k < it->f.n_obs; k++)
@@ -795,21 +796,21 @@ get_flow(ns_api_t *api, const char *uid, ns_httpd_resp_t *r, api_err_t *e)
     }
     find_ctx_t fc = {.uid = uid};
     fc.item = malloc(sizeof(*fc.item));
-    if (fc.item == NULL || !live_each(api, on_find, &fc)) {
+    if (fc.item == NULL || !api_live_each(api, on_find, &fc)) {
         free(fc.item);
         r->oom = true;
         return;
     }
     int found = fc.found ? 0 : -1;
-    live_item_t *items = fc.item;
+    api_live_item_t *items = fc.item;
     api_out_t o = {.resp = r};
     ns_httpd_resp_printf(r, "{\"uid\":");
     ns_httpd_resp_json_str(r, uid);
     ns_httpd_resp_printf(r, ",\"live\":");
     if (found >= 0) {
-        const live_item_t *it = &items[found];
+        const api_live_item_t *it = &items[found];
         ns_flow_rec_t rec;
-        live_rec(&it->f, &rec);
+        api_live_rec(&it->f, &rec);
         api_out_rec(&o, &rec, it->agent[0], "live", NULL);
         ns_httpd_resp_printf(r, ",\"observations\":[");
         for (uint32_t k = 0; k < it->f.n_obs; k++) {
@@ -925,26 +926,6 @@ groups_get(groups_t *g, const char *label)
     return &g->v[j];
 }
 
-static const char *
-proto_label(uint8_t proto, char *buf, size_t len)
-{
-    switch (proto) {
-    case 6:
-        return "tcp";
-    case 17:
-        return "udp";
-    case 1:
-        return "icmp";
-    case 58:
-        return "icmp6";
-    case 132:
-        return "sctp";
-    default:
-        snprintf(buf, len, "%u", proto);
-        return buf;
-    }
-}
-
 static void
 addr_text(const ns_flow_rec_t *r, const ns_addr_t *a, char *out, size_t len)
 {
@@ -972,11 +953,11 @@ typedef struct {
 } group_ctx_t;
 
 static bool
-on_group(void *ud, const live_item_t *it)
+on_group(void *ud, const api_live_item_t *it)
 {
     group_ctx_t *c = ud;
     ns_flow_rec_t r;
-    live_rec(&it->f, &r);
+    api_live_rec(&it->f, &r);
     if (r.last_ns < c->from_ns || (c->to_ns && r.first_ns >= c->to_ns))
         return true;
     char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], label[2 * INET6_ADDRSTRLEN + 2], pb[8];
@@ -995,14 +976,15 @@ on_group(void *ud, const live_item_t *it)
         group_add(c->g, label, &r);
         break;
     case 2:
-        snprintf(label, sizeof(label), "%s/%u", proto_label(r.proto, pb, sizeof(pb)), r.resp_p);
+        snprintf(label, sizeof(label), "%s/%u", ns_live_proto_name(r.proto, pb, sizeof(pb)),
+                 r.resp_p);
         group_add(c->g, label, &r);
         break;
     case 3:
         group_add(c->g, r.service[0] ? r.service : "none", &r);
         break;
     default:
-        group_add(c->g, proto_label(r.proto, pb, sizeof(pb)), &r);
+        group_add(c->g, ns_live_proto_name(r.proto, pb, sizeof(pb)), &r);
         break;
     }
     return !c->g->oom;
@@ -1014,7 +996,7 @@ static bool
 live_groups(ns_api_t *api, int group, uint64_t from_ns, uint64_t to_ns, groups_t *g)
 {
     group_ctx_t c = {.group = group, .from_ns = from_ns, .to_ns = to_ns, .g = g};
-    return live_each(api, on_group, &c) && !g->oom;
+    return api_live_each(api, on_group, &c) && !g->oom;
 }
 
 static int g_top_by; /* qsort has no context argument: set under top_lock */
@@ -1161,6 +1143,7 @@ typedef enum {
     R_ALERTS,
     R_ALERT,
     R_ANALYSIS,
+    R_DRYRUN,
 } route_t;
 
 static route_t
@@ -1185,6 +1168,13 @@ route_of(const char *path, const char **rest)
         *rest = p + 6;
         return R_FLOW;
     }
+    static const char dryrun[] = "/filter_dryrun";
+    size_t dl = strlen(dryrun), pl = strlen(p);
+    if (strncmp(p, "agents/", 7) == 0 && pl > 7 + dl && strcmp(p + pl - dl, dryrun) == 0 &&
+        memchr(p + 7, '/', pl - 7 - dl) == NULL) {
+        *rest = p + 7; /* "ID/filter_dryrun" */
+        return R_DRYRUN;
+    }
     if (strncmp(p, "alerts/", 7) == 0 && p[7]) {
         *rest = p + 7;
         return R_ALERT;
@@ -1207,6 +1197,7 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
     static const char *const alert_params[] = {"state", "detector", "host", "from",
                                                "to",    "limit",    NULL};
     static const char *const analysis_params[] = {"by", "sort", "limit", NULL};
+    static const char *const dryrun_params[] = {"bpf", NULL};
     api_err_t e = {0};
     ns_qs_t *qs = NULL;
     if (!ns_qs_path_ok(req->path)) {
@@ -1216,7 +1207,8 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
     const char *rest;
     route_t rt = route_of(req->path, &rest);
     if (rt == R_NONE) {
-        ns_httpd_resp_error(resp, 404, "no such resource", NULL);
+        if (!api_ui_serve(api, req, resp))
+            ns_httpd_resp_error(resp, 404, "no such resource", NULL);
         return;
     }
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
@@ -1246,6 +1238,8 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
         known = alert_params;
     else if (rt == R_ANALYSIS)
         known = analysis_params;
+    else if (rt == R_DRYRUN)
+        known = dryrun_params;
     const char *unknown = ns_qs_unknown(qs, known);
     if (unknown) {
         ns_httpd_resp_error(resp, 400, "unknown parameter", unknown);
@@ -1285,6 +1279,14 @@ ns_api_handle(void *ud, const ns_httpd_req_t *req, ns_httpd_resp_t *resp)
     case R_ANALYSIS:
         api_analysis(api, rest, qs, resp);
         break;
+    case R_DRYRUN: {
+        char agent[NS_INV_ID_MAX];
+        size_t n = (size_t)(strchr(rest, '/') - rest);
+        snprintf(agent, sizeof(agent), "%.*s", (int)(n < sizeof(agent) ? n : sizeof(agent) - 1),
+                 rest);
+        api_filter_dryrun(api, agent, qs, resp);
+        break;
+    }
     case R_NONE:
         break;
     }
@@ -1305,8 +1307,20 @@ ns_api_new(ns_collector_t *c, ns_store_t *store)
     self->collector = c;
     self->store = store;
     pthread_mutex_init(&self->rate_lock, NULL);
+    pthread_mutex_init(&self->dr_lock, NULL);
+    pthread_cond_init(&self->dr_cond, NULL);
     self->start_ns = api_now_ns(self);
     return self;
+}
+
+/* The dashboard's files load without the token (a browser cannot send it before the page
+ * has run); everything under /api and /metrics needs it. Targets are raw: api.c refuses
+ * %-escapes, "//" and dot segments, so no public target reaches an API route. */
+static bool
+public_target(const char *target)
+{
+    return target[0] == '/' && strncmp(target, "/api", 4) != 0 &&
+           strncmp(target, "/metrics", 8) != 0;
 }
 
 ns_api_t *
@@ -1318,10 +1332,17 @@ ns_api_start(const ns_httpd_opts_t *o, ns_collector_t *c, ns_store_t *store, cha
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
-    self->httpd = ns_httpd_start(o, ns_api_handle, self, errbuf, errlen);
+    ns_httpd_opts_t ho = *o;
+    ho.public_fn = public_target;
+    self->httpd = ns_httpd_start(&ho, ns_api_handle, self, errbuf, errlen);
     if (self->httpd == NULL) {
         ns_api_stop(&self);
         return NULL;
+    }
+    if (c) {
+        ns_collector_lock(c);
+        ns_collector_packets_fn(c, NS_COLLECTOR_PKT_API, api_dryrun_on_packets, self);
+        ns_collector_unlock(c);
     }
     ns_httpd_set_ready(self->httpd, true);
     ns_log_info("HTTP API on %s (port %u)%s", o->listen, ns_httpd_port(self->httpd),
@@ -1335,8 +1356,16 @@ ns_api_stop(ns_api_t **self_p)
     ns_api_t *self = *self_p;
     if (self == NULL)
         return;
+    if (self->httpd && self->collector) {
+        ns_collector_lock(self->collector);
+        ns_collector_packets_fn(self->collector, NS_COLLECTOR_PKT_API, NULL, NULL);
+        ns_collector_unlock(self->collector);
+    }
     ns_httpd_stop(&self->httpd);
+    free(self->ui_root);
     pthread_mutex_destroy(&self->rate_lock);
+    pthread_mutex_destroy(&self->dr_lock);
+    pthread_cond_destroy(&self->dr_cond);
     free(self);
     *self_p = NULL;
 }
@@ -1346,6 +1375,18 @@ ns_api_set_live(ns_api_t *self, const ns_merge_t *merge, const ns_inventory_t *i
 {
     self->merge = merge;
     self->inv = inv;
+}
+
+void
+ns_api_set_stream(ns_api_t *self, const struct ns_ws *ws)
+{
+    self->ws = ws;
+}
+
+bool
+ns_api_set_ui(ns_api_t *self, const char *dir)
+{
+    return api_ui_set(self, dir, self->ws ? ns_ws_url(self->ws) : NULL);
 }
 
 void

@@ -30,10 +30,6 @@ typedef struct {
     uint32_t limit;
 } alert_query_t;
 
-typedef struct {
-    ns_alert_t *v;
-    uint32_t n;
-} alerts_t;
 
 static bool
 copy_active(void *ud, const ns_alert_t *a)
@@ -45,9 +41,8 @@ copy_active(void *ud, const ns_alert_t *a)
     return true;
 }
 
-/* The active alerts now (the caller frees l->v). */
-static bool
-active_alerts(ns_api_t *api, alerts_t *l)
+bool
+api_alerts_active(ns_api_t *api, alerts_t *l)
 {
     l->n = 0;
     l->v = malloc(ACTIVE_MAX * sizeof(*l->v));
@@ -192,7 +187,7 @@ api_alerts(ns_api_t *api, const ns_qs_t *qs, ns_httpd_resp_t *r)
     if (!query_of(api, qs, &q, r))
         return;
     alerts_t act;
-    if (!active_alerts(api, &act)) {
+    if (!api_alerts_active(api, &act)) {
         r->oom = true;
         return;
     }
@@ -218,7 +213,7 @@ static bool
 alert_find(ns_api_t *api, uint64_t id, ns_alert_t *out)
 {
     alerts_t act;
-    if (!active_alerts(api, &act))
+    if (!api_alerts_active(api, &act))
         return false;
     bool have = false;
     for (uint32_t i = 0; i < act.n && !have; i++)

@@ -11,6 +11,7 @@
 #include "flow_record.h"
 #include "netscope/api.h"
 #include "netscope/bpf_flow.h"
+#include "netscope/detect.h"
 #include "netscope/flow_rec.h"
 #include "netscope/httpd.h"
 #include "netscope/qs.h"
@@ -18,6 +19,7 @@
  * first so that the declaration is visible (and -Wextra quiet). */
 struct ns_store_point;
 #include "netscope/store.h"
+#include "netscope/ws.h"
 
 #define API_LIMIT_DEFAULT 100u
 #define API_LIMIT_MAX 10000u
@@ -37,6 +39,13 @@ struct ns_api {
     pthread_mutex_t rate_lock;  /* the ingest rate between two scrapes */
     uint64_t rate_t_ns, rate_records;
     double rate;
+    const struct ns_ws *ws;  /* the live stream (NULL: off) */
+    pthread_mutex_t dr_lock; /* filter dry runs waiting for packets (api_dryrun.c) */
+    pthread_cond_t dr_cond;
+    uint64_t dr_serial;
+    struct api_dryrun *dr_waiting;
+    char *ui_root;           /* the dashboard's directory, real path (NULL: no UI) */
+    char ui_csp[512];        /* the dashboard's Content-Security-Policy */
 };
 
 /* Sort orders of /flows (the store's ns_store_sort_t values, in the same order). */
@@ -75,6 +84,18 @@ typedef struct {
     uint32_t written;
 } api_out_t;
 
+/* A live flow as copied from the merge, with its observers' agent ids. */
+typedef struct {
+    ns_merge_flow_t f;
+    char agent[NS_MERGE_OBS_MAX][NS_INV_ID_MAX];
+} api_live_item_t;
+
+/* Active alerts, copied. */
+typedef struct {
+    ns_alert_t *v;
+    uint32_t n;
+} alerts_t;
+
 /* ---- api.c --------------------------------------------------------------------------------- */
 uint64_t api_now_ns(const ns_api_t *api);
 /* True when `rec` (observed by `agent`, may be NULL) satisfies every condition of `q`. */
@@ -89,12 +110,36 @@ void api_lock(ns_api_t *api);
 void api_unlock(ns_api_t *api);
 const ns_merge_t *api_merge(const ns_api_t *api);
 const ns_inventory_t *api_inventory(const ns_api_t *api);
+/* Call fn for every live flow, copied a chunk at a time under the lock and handed to fn after
+ * it is let go; fn returns false to stop. False when out of memory. */
+bool api_live_each(ns_api_t *api, bool (*fn)(void *ud, const api_live_item_t *it), void *ud);
+/* A merged flow as one record in `netscope flows` names (see api.c's file comment). */
+void api_live_rec(const ns_merge_flow_t *f, ns_flow_rec_t *r);
 
 /* ---- api_json.c ------------------------------------------------------------------------------ */
 void api_json_agent(ns_httpd_resp_t *r, const ns_inventory_agent_t *a);
 void api_json_u64(ns_httpd_resp_t *r, const char *name, uint64_t v, bool comma);
 void api_json_time(ns_httpd_resp_t *r, const char *name, uint64_t ns, bool comma);
 void api_json_obs(ns_httpd_resp_t *r, const ns_merge_obs_t *o, const char *agent);
+
+/* ---- api_ui.c ---------------------------------------------------------------------------------
+ * Serve the dashboard from `dir` (NULL, "" or not a directory: no UI, false), its CSP allowing
+ * connections to the stream at `ws_url` (NULL: none). */
+bool api_ui_set(ns_api_t *api, const char *dir, const char *ws_url);
+/* Answer a request outside /api/ and /metrics from the UI directory: true when answered
+ * (a file, 404 or 405), false when there is no UI. */
+bool api_ui_serve(ns_api_t *api, const ns_httpd_req_t *req, ns_httpd_resp_t *r);
+
+/* ---- api_dryrun.c ----------------------------------------------------------------------------- */
+typedef struct api_dryrun api_dryrun_t;
+/* GET /api/v1/agents/{agent}/filter_dryrun?bpf=EXPR (blocks up to a few seconds). */
+void api_filter_dryrun(ns_api_t *api, const char *agent, const ns_qs_t *qs, ns_httpd_resp_t *r);
+/* The collector's packet answers for dry runs (NS_COLLECTOR_PKT_API; ingest thread). */
+/* The GetPackets request for observation `obs` of live flow `it`, answered on `channel`. */
+void api_pkt_ask_of(const api_live_item_t *it, uint32_t obs, uint8_t channel,
+                    ns_collector_pkt_ask_t *a);
+void api_dryrun_on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len,
+                           const char *error);
 
 /* ---- api_metrics.c --------------------------------------------------------------------------- */
 void api_metrics(ns_api_t *api, ns_httpd_resp_t *r);
@@ -109,6 +154,9 @@ void api_alerts(ns_api_t *api, const ns_qs_t *qs, ns_httpd_resp_t *r);
 /* /alerts/{rest}: "ID" or "ID/pcap". */
 void api_alert(ns_api_t *api, const char *rest, ns_httpd_resp_t *r);
 void api_alert_metrics(ns_api_t *api, ns_httpd_resp_t *r);
+/* The active alerts now, copied under the lock (the caller frees l->v). False when out of
+ * memory. */
+bool api_alerts_active(ns_api_t *api, alerts_t *l);
 
 /* ---- api_store.c -------------------------------------------------------------------------
  * Each returns 0 when it answered, API_NODB when there is no database (NULL store or no

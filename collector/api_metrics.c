@@ -137,6 +137,22 @@ api_metrics(ns_api_t *api, ns_httpd_resp_t *r)
     api_store_metrics(api, r);
     api_alert_metrics(api, r);
     api_analysis_metrics(api, r);
+    if (api->ws) {
+        ns_ws_stats_t ws;
+        ns_ws_stats(api->ws, &ws);
+        one(r, "netscope_stream_clients", "gauge", "Live stream (WebSocket) clients connected.",
+            ws.clients);
+        one(r, "netscope_stream_frames_sent_total", "counter",
+            "Live stream frames written (hello, state, error, packets).", ws.frames_sent);
+        one(r, "netscope_stream_frames_skipped_total", "counter",
+            "Live stream state frames skipped: the client had not read the previous one.",
+            ws.frames_skipped);
+        one(r, "netscope_stream_sent_bytes_total", "counter",
+            "Live stream payload bytes written.", ws.bytes_sent);
+        one(r, "netscope_stream_refused_total", "counter",
+            "Live stream handshakes refused (origin, token, path, too many clients).",
+            ws.refused);
+    }
     family(r, "netscope_http_requests_total", "counter", "HTTP responses sent, by status.");
     if (api->httpd)
         ns_httpd_status_counts(api->httpd, status_line, r);

@@ -23,6 +23,7 @@
 #include "netscope/detect.h"
 #include "netscope/dump.h"
 #include "netscope/evidence.h"
+#include "netscope/live.h"
 #include "netscope/log.h"
 #include "netscope/notify.h"
 #include "netscope/store.h"
@@ -36,6 +37,7 @@
 #define PERIODIC_NS (250ull * NS_PER_MS)
 #define FLUSH_CHUNK (256u * 1024u)
 #define AGENTS_SAVE_NS (5ull * NS_PER_S) /* inventory entries that changed go to the store */
+#define PKT_ASKS 32u                     /* packet requests of the live stream queued */
 #define AGENT_BLOB_MAGIC 0x4741534eu     /* "NSAG" */
 #define AGENT_BLOB_VERSION 1u
 
@@ -68,7 +70,12 @@ struct ns_collector {
     ns_detect_t *det;      /* anomaly detectors (detect.h) */
     ns_analysis_t *an;     /* RTT, retransmission and loss analyses (analysis.h) */
     ns_notify_t *notify;   /* alert notifications (notify.h) */
-    ns_evidence_t *ev;     /* packets of alerts asked from agents (NULL without a store) */
+    ns_evidence_t *ev;     /* packets asked from agents: alerts' (with a store), the stream's */
+    ns_live_t *live;       /* live analyses (live.h) */
+    ns_collector_pkt_ask_t asks[PKT_ASKS]; /* the stream's packet requests, sent by run() */
+    uint32_t n_asks;
+    ns_collector_pkt_fn pkt_fn[NS_COLLECTOR_PKT_CHANNELS];
+    void *pkt_ud[NS_COLLECTOR_PKT_CHANNELS];
     uint64_t boot_ns;      /* start time: connection ids are boot_ns + the merge's serial */
     uint64_t agents_saved_ns;
     uint64_t store_refused;
@@ -230,12 +237,23 @@ store_flow(ns_collector_t *c, const char *agent, const ns_flow_rec_t *whole,
 
 #define EVIDENCE_FLOWS 4u                      /* flows whose packets an alert asks for */
 #define EVIDENCE_TIMEOUT_NS (5ull * NS_PER_S) /* then the pcap is kept with what came */
+/* The evidence table also serves the stream's requests: their "alert id" is the caller's tag
+ * with this bit set (alert ids are far below it). */
+#define PKT_ASK_BIT (1ull << 63)
+#define PKT_CHANNEL_SHIFT 62 /* then the channel (ns_collector_packets_fn()) */
+#define PKT_TAG_MASK ((1ull << PKT_CHANNEL_SHIFT) - 1)
 
 static void
 on_pcap(void *ud, uint64_t alert_id, const uint8_t *data, size_t len)
 {
     ns_collector_t *c = ud;
-    if (ns_store_put_alert_pcap(c->store, alert_id, data, len) != NS_OK)
+    if (alert_id & PKT_ASK_BIT) {
+        unsigned ch = (unsigned)(alert_id >> PKT_CHANNEL_SHIFT) & 1u;
+        if (c->pkt_fn[ch])
+            c->pkt_fn[ch](c->pkt_ud[ch], alert_id & PKT_TAG_MASK, data, len, NULL);
+        return;
+    }
+    if (c->store == NULL || ns_store_put_alert_pcap(c->store, alert_id, data, len) != NS_OK)
         c->store_refused++;
 }
 
@@ -252,6 +270,17 @@ peer_of_agent(ns_collector_t *c, const char *id)
     return NULL;
 }
 
+static bool
+send_get_packets(ns_collector_t *c, const peer_t *p, const ns_msg_get_packets_t *g)
+{
+    ns_msg_t m = {.type = NS_MSG_GET_PACKETS};
+    m.u.get_packets = *g;
+    uint8_t buf[512];
+    size_t len;
+    return ns_codec_encode(c->codec, &m, buf, sizeof(buf), &len) == NS_OK &&
+           ns_link_send_to(c->link, p->id, p->id_len, buf, len) == NS_LINK_OK;
+}
+
 /* Ask the agents of an alert's first evidence flows for their packets (GetPackets). Replies
  * are read by this same thread later, so none can complete the alert while it asks. */
 static void
@@ -264,22 +293,50 @@ request_evidence(ns_collector_t *c, const ns_alert_t *a, uint64_t now)
         if (id == 0)
             continue;
         n++;
-        ns_msg_t m = {.type = NS_MSG_GET_PACKETS};
-        m.u.get_packets = (ns_msg_get_packets_t){.request_id = id,
-                                                 .ip_ver = f->ip_ver,
-                                                 .proto = f->proto,
-                                                 .vlan = f->vlan,
-                                                 .iface = f->iface,
-                                                 .addr = {f->addr[0], f->addr[1]},
-                                                 .port = {f->port[0], f->port[1]},
-                                                 .from_ns = f->first_ns,
-                                                 .max_frames = NS_EVIDENCE_FRAMES};
-        uint8_t buf[512];
-        size_t len;
-        if (ns_codec_encode(c->codec, &m, buf, sizeof(buf), &len) != NS_OK ||
-            ns_link_send_to(c->link, p->id, p->id_len, buf, len) != NS_LINK_OK)
+        ns_msg_get_packets_t g = {.request_id = id,
+                                  .ip_ver = f->ip_ver,
+                                  .proto = f->proto,
+                                  .vlan = f->vlan,
+                                  .iface = f->iface,
+                                  .addr = {f->addr[0], f->addr[1]},
+                                  .port = {f->port[0], f->port[1]},
+                                  .from_ns = f->first_ns,
+                                  .max_frames = NS_EVIDENCE_FRAMES};
+        if (!send_get_packets(c, p, &g))
             ns_evidence_cancel(c->ev, id);
     }
+}
+
+/* Send the stream's queued packet requests (under the lock). */
+static void
+send_asks(ns_collector_t *c, uint64_t now)
+{
+    for (uint32_t i = 0; i < c->n_asks; i++) {
+        const ns_collector_pkt_ask_t *a = &c->asks[i];
+        peer_t *p = peer_of_agent(c, a->agent);
+        uint64_t ch = a->channel & 1u;
+        uint32_t id =
+            p ? ns_evidence_request(c->ev, a->tag | ch << PKT_CHANNEL_SHIFT | PKT_ASK_BIT, now) : 0;
+        ns_msg_get_packets_t g = {.request_id = id,
+                                  .ip_ver = a->ip_ver,
+                                  .proto = a->proto,
+                                  .vlan = a->vlan,
+                                  .iface = a->iface,
+                                  .addr = {a->addr[0], a->addr[1]},
+                                  .port = {a->port[0], a->port[1]},
+                                  .from_ns = a->from_ns,
+                                  .max_frames = 0};
+        const char *why = p == NULL ? "the agent is not connected"
+                          : id == 0 ? "too many packet requests pending"
+                                    : NULL;
+        if (why == NULL && !send_get_packets(c, p, &g)) {
+            ns_evidence_cancel(c->ev, id);
+            why = "the request could not be sent to the agent";
+        }
+        if (why && c->pkt_fn[ch])
+            c->pkt_fn[ch](c->pkt_ud[ch], a->tag, NULL, 0, why);
+    }
+    c->n_asks = 0;
 }
 
 /* An alert changed (or, ongoing, was refreshed): its latest state to the store, and a
@@ -288,7 +345,7 @@ static void
 on_alert(void *ud, const ns_alert_t *a, bool changed)
 {
     ns_collector_t *c = ud;
-    if (changed && a->state == NS_ALERT_RAISED && c->ev)
+    if (changed && a->state == NS_ALERT_RAISED && c->store)
         request_evidence(c, a, a->updated_ns);
     if (c->store) {
         uint8_t b[NS_ALERT_PACKED];
@@ -435,7 +492,16 @@ ns_collector_new(const ns_collector_config_t *cfg, char *errbuf, size_t errlen)
             goto fail;
         ns_log_info("exporting flows to ClickHouse at %s", cfg->ch_url);
     }
-    if (cfg->db && cfg->db[0] && (!open_store(c, errbuf, errlen) || !evidence_open(c, errbuf, errlen)))
+    if (cfg->db && cfg->db[0] && !open_store(c, errbuf, errlen))
+        goto fail;
+    if (!evidence_open(c, errbuf, errlen))
+        goto fail;
+    ns_live_opts_t lo2;
+    ns_live_opts_default(&lo2);
+    lo2.max_agents = (uint32_t)cfg->max_agents;
+    lo2.seed = mo.seed ^ 0x9e3779b97f4a7c15ull;
+    c->live = ns_live_new(&lo2, errbuf, errlen);
+    if (c->live == NULL)
         goto fail;
     if (cfg->flows && cfg->flows[0]) {
         c->flows = fopen(cfg->flows, "a");
@@ -464,6 +530,7 @@ ns_collector_destroy(ns_collector_t **self_p)
     ns_detect_destroy(&c->det);
     ns_analysis_destroy(&c->an);
     ns_evidence_destroy(&c->ev);
+    ns_live_destroy(&c->live);
     ns_notify_destroy(&c->notify, 2000);
     ns_link_destroy(&c->link);
     ns_codec_destroy(&c->codec);
@@ -623,6 +690,29 @@ write_final(ns_collector_t *c, uint32_t idx, const char *agent, const ns_flow_re
     }
 }
 
+/* What an applied record adds to the live analyses: the same deltas as the time series. */
+static void
+live_record(ns_collector_t *c, uint32_t agent, const ns_flow_rec_t *r, const ns_merge_info_t *mi,
+            ns_merge_rc_t rc, uint64_t now)
+{
+    if (rc != NS_MERGE_NEW && rc != NS_MERGE_JOINED && rc != NS_MERGE_APPLIED)
+        return;
+    ns_live_update_t u = {.agent = agent,
+                          .ip_ver = r->ip_ver,
+                          .proto = r->proto,
+                          .orig_h = r->orig_h,
+                          .resp_h = r->resp_h,
+                          .service = r->service,
+                          .d_pkts = mi->d_pkts,
+                          .d_bytes = mi->d_wire_bytes,
+                          .d_retrans = mi->d_retrans,
+                          .counted = mi->first_observer,
+                          .new_flow = rc == NS_MERGE_NEW};
+    if (!mi->had_rtt && (r->hs & NS_FLOW_REC_HS_TOTAL))
+        u.rtt_ns = r->rtt_hs_ns;
+    ns_live_update(c->live, &u, now);
+}
+
 static void
 batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
 {
@@ -642,6 +732,7 @@ batch(ns_collector_t *c, peer_t *p, const ns_msg_batch_t *b, uint64_t now)
         const char *name = a ? a->id : "?";
         if (c->store)
             store_record(c, name, r, &mi, rc, now);
+        live_record(c, p->agent, r, &mi, rc, now);
         ns_detect_update(c->det, name, r, rc, &mi, now);
         ns_analysis_update(c->an, r, rc, &mi, now);
         if (r->kind != NS_FLOW_REC_FINAL) {
@@ -859,12 +950,13 @@ ns_collector_run(ns_collector_t *self)
             pthread_mutex_lock(&c->lock);
         flush_and_ack(c);
         uint64_t now = wall_ns();
+        if (c->n_asks)
+            send_asks(c, now);
         if (now >= next_periodic) {
             ns_merge_expire(c->merge, now, c->cfg->linger_ns);
             ns_detect_tick(c->det, now, on_alert, c);
             ns_analysis_tick(c->an, now);
-            if (c->ev)
-                ns_evidence_expire(c->ev, now, on_pcap, c);
+            ns_evidence_expire(c->ev, now, on_pcap, c);
             if (c->cfg->idle_ns)
                 ns_txstore_expire(c->txs, now, c->cfg->idle_ns);
             if (c->store) {
@@ -1096,4 +1188,29 @@ uint64_t
 ns_collector_codec_rejects(const ns_collector_t *self)
 {
     return ns_codec_stats(self->codec)->rejected;
+}
+
+const ns_live_t *
+ns_collector_live(const ns_collector_t *self)
+{
+    return self->live;
+}
+
+void
+ns_collector_packets_fn(ns_collector_t *self, unsigned channel, ns_collector_pkt_fn fn, void *ud)
+{
+    if (channel >= NS_COLLECTOR_PKT_CHANNELS)
+        return;
+    self->pkt_fn[channel] = fn;
+    self->pkt_ud[channel] = ud;
+}
+
+bool
+ns_collector_packets_ask(ns_collector_t *self, const ns_collector_pkt_ask_t *ask)
+{
+    if (self->n_asks >= PKT_ASKS || (ask->tag & ~PKT_TAG_MASK) ||
+        ask->channel >= NS_COLLECTOR_PKT_CHANNELS)
+        return false;
+    self->asks[self->n_asks++] = *ask;
+    return true;
 }

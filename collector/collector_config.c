@@ -81,6 +81,15 @@ const ns_opt_t ns_collector_opts[] = {
     OPT("http.max_request", NS_OPT_UINT, http_max_request, 1024, 16u << 20,
         "largest HTTP request (line, headers, body), bytes"),
     OPT("http.threads", NS_OPT_UINT, http_threads, 1, 64, "HTTP server threads"),
+    OPT("api.ws_listen", NS_OPT_STRING, ws_listen, 0, 0,
+        "serve the live stream (WebSocket) on ADDR:PORT (\"off\" = none); off loopback it "
+        "needs http.token"),
+    OPT("api.ws_rate_hz", NS_OPT_UINT, ws_rate_hz, 1, NS_WS_RATE_MAX,
+        "live stream: state frames per second per client at most"),
+    OPT("api.ws_origins", NS_OPT_STRLIST, ws_origins, 0, 0,
+        "live stream: allowed Origins besides the API's own [\"https://HOST\", ...]"),
+    OPT("api.ui_dir", NS_OPT_STRING, ui_dir, 0, 0,
+        "serve the dashboard's files from this directory at / (\"\" = none)"),
     OPT("clickhouse.url", NS_OPT_STRING, ch_url, 0, 0,
         "send flows and roll-ups to ClickHouse at http://HOST:PORT (\"\" = off)"),
     OPT("clickhouse.database", NS_OPT_STRING, ch_database, 0, 0,
@@ -147,6 +156,7 @@ ns_collector_config_defaults(ns_collector_config_t *c)
     c->http_idle_ns = NS_HTTPD_IDLE_TIMEOUT_DEFAULT_S * 1000000000ull;
     c->http_max_request = NS_HTTPD_MAX_REQUEST_DEFAULT;
     c->http_threads = NS_HTTPD_THREADS_DEFAULT;
+    c->ws_rate_hz = NS_WS_RATE_DEFAULT;
     c->ch_batch_rows = 10000;
     c->ch_batch_ms = 1000;
     c->ch_queue_mb = 64;
@@ -163,6 +173,10 @@ ns_collector_config_defaults(ns_collector_config_t *c)
            ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "collector.log_level",
                                 "info") &&
            ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "output.state", "-") &&
+           ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "api.ws_listen",
+                                NS_WS_LISTEN_DEFAULT) &&
+           ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "api.ui_dir",
+                                NS_UI_DIR) &&
            ns_config_set_string(ns_collector_opts, ns_collector_nopts, c, "clickhouse.database",
                                 "netscope");
 }
@@ -203,6 +217,9 @@ ns_collector_config_check(const ns_collector_config_t *c, char *errbuf, size_t e
     }
     ns_httpd_opts_t ho;
     if (ns_collector_config_http(c, &ho) && !ns_httpd_opts_check(&ho, errbuf, errlen))
+        return false;
+    ns_ws_opts_t wo;
+    if (ns_collector_config_ws(c, &wo) && !ns_ws_opts_check(&wo, errbuf, errlen))
         return false;
     if (c->ch_url && c->ch_url[0] && strncmp(c->ch_url, "http://", 7) != 0) {
         snprintf(errbuf, errlen, "clickhouse.url '%s' is not http://HOST[:PORT]", c->ch_url);
@@ -259,4 +276,16 @@ ns_collector_config_http(const ns_collector_config_t *c, ns_httpd_opts_t *o)
     o->max_request = (size_t)c->http_max_request;
     o->threads = (unsigned)c->http_threads;
     return c->http_listen != NULL && c->http_listen[0] != '\0';
+}
+
+bool
+ns_collector_config_ws(const ns_collector_config_t *c, ns_ws_opts_t *o)
+{
+    *o = (ns_ws_opts_t){.listen = c->ws_listen,
+                        .http_listen = c->http_listen,
+                        .token = c->http_token,
+                        .origins = (const char *const *)c->ws_origins.v,
+                        .n_origins = c->ws_origins.n,
+                        .rate_hz = (unsigned)c->ws_rate_hz};
+    return c->ws_listen != NULL && c->ws_listen[0] != '\0' && strcmp(c->ws_listen, "off") != 0;
 }

@@ -10,6 +10,7 @@
 #include "netscope/api.h"
 #include "netscope/collector.h"
 #include "netscope/log.h"
+#include "netscope/ws.h"
 
 static ns_collector_t *volatile g_collector;
 
@@ -35,7 +36,8 @@ usage(FILE *out)
             "                          [--key NAME.key_secret] [--allowed-keys DIR]\n"
             "                          [--insecure] [--flows-out FILE] [--state-out FILE]\n"
             "                          [--db DIR]\n"
-            "                          [--http ADDR:PORT] [--no-auth]\n"
+            "                          [--http ADDR:PORT] [--no-auth] [--ws ADDR:PORT|off]\n"
+            "                          [--ui-dir DIR]\n"
             "                          [--set SECTION.KEY=VALUE]...\n"
             "\n"
             "Receives flow updates from netscope-agents over ZeroMQ (CurveZMQ), merges them\n"
@@ -57,6 +59,11 @@ usage(FILE *out)
             "                        127.0.0.1:8080; \"\" = off); any address but loopback\n"
             "                        needs http.token or --no-auth\n"
             "      --no-auth         serve a non-loopback HTTP address without a token\n"
+            "      --ws ADDR:PORT    serve the live stream (WebSocket) here (default\n"
+            "                        127.0.0.1:8081; off = none); off loopback it needs\n"
+            "                        http.token\n"
+            "      --ui-dir DIR      serve the dashboard's files from DIR at / (default\n"
+            "                        %s when it exists)\n"
             "      --set KEY=VALUE   any configuration key below\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n"
@@ -66,11 +73,22 @@ usage(FILE *out)
             "SIGUSR1 writes the state.\n"
             "\n"
             "Configuration keys (TOML sections and keys; --set KEY=VALUE):\n",
-            NS_COLLECTOR_CONFIG_DEFAULT);
+            NS_COLLECTOR_CONFIG_DEFAULT, NS_UI_DIR);
     ns_config_print_keys(ns_collector_opts, ns_collector_nopts, out);
 }
 
-enum { OPT_KEY = 256, OPT_ALLOWED, OPT_INSECURE, OPT_STATE, OPT_SET, OPT_DB, OPT_HTTP, OPT_NO_AUTH };
+enum {
+    OPT_KEY = 256,
+    OPT_ALLOWED,
+    OPT_INSECURE,
+    OPT_STATE,
+    OPT_SET,
+    OPT_DB,
+    OPT_HTTP,
+    OPT_NO_AUTH,
+    OPT_WS,
+    OPT_UI_DIR
+};
 
 static int
 configure(int argc, char **argv, ns_collector_config_t *c)
@@ -87,6 +105,8 @@ configure(int argc, char **argv, ns_collector_config_t *c)
         {"set", required_argument, NULL, OPT_SET},
         {"http", required_argument, NULL, OPT_HTTP},
         {"no-auth", no_argument, NULL, OPT_NO_AUTH},
+        {"ws", required_argument, NULL, OPT_WS},
+        {"ui-dir", required_argument, NULL, OPT_UI_DIR},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -150,6 +170,12 @@ configure(int argc, char **argv, ns_collector_config_t *c)
             break;
         case OPT_HTTP:
             key = "http.listen";
+            break;
+        case OPT_WS:
+            key = "api.ws_listen";
+            break;
+        case OPT_UI_DIR:
+            key = "api.ui_dir";
             break;
         case OPT_INSECURE:
             c->insecure = true;
@@ -242,8 +268,24 @@ main(int argc, char **argv)
         if (api == NULL)
             ns_log_error("HTTP API not started: %s", err);
     }
+    /* The stream writes flows and alerts with the API's writers: without an HTTP server it
+     * still gets an API object to read through. */
+    ns_api_t *stream_api = api ? NULL : ns_api_new(c, ns_collector_store(c));
+    ns_ws_t *ws = NULL;
+    ns_ws_opts_t wo;
+    if (ns_collector_config_ws(&cfg, &wo) && (api || stream_api)) {
+        ws = ns_ws_start(&wo, c, api ? api : stream_api, err, sizeof(err));
+        if (ws == NULL)
+            ns_log_error("live stream not started: %s", err);
+    }
+    if (api) {
+        ns_api_set_stream(api, ws);
+        (void)ns_api_set_ui(api, cfg.ui_dir);
+    }
 
     rc = ns_collector_run(c);
+    ns_ws_stop(&ws);
+    ns_api_stop(&stream_api);
     ns_api_stop(&api);
     if (!ns_collector_dump(c))
         rc = 1;

@@ -29,6 +29,7 @@ struct ns_httpd {
     ns_httpd_handler_fn fn;
     void *ud;
     char *token; /* NULL: no auth */
+    bool (*public_fn)(const char *target);
     size_t max_request;
     uint16_t port;
     atomic_bool ready;
@@ -131,15 +132,39 @@ ns_httpd_resp_printf(ns_httpd_resp_t *r, const char *fmt, ...)
     free(big);
 }
 
+/* Length of the valid UTF-8 sequence at s (s[0] >= 0x80), 0 when it is not one (overlong
+ * forms, surrogates, past U+10FFFF and truncated sequences are not). */
+static size_t
+utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
 void
 ns_httpd_resp_json_str(ns_httpd_resp_t *r, const char *s)
 {
+    const unsigned char *u = (const unsigned char *)s;
     ns_httpd_resp_append(r, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0;; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch != '\0' && ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f) {
+    size_t run = 0, i = 0;
+    for (;;) {
+        unsigned char ch = u[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\' && ch < 0x7f) {
             run++;
+            i++;
+            continue;
+        }
+        size_t n = ch >= 0x80 ? utf8_len(u + i) : 0;
+        if (n) {
+            run += n;
+            i += n;
             continue;
         }
         ns_httpd_resp_append(r, s + i - run, run);
@@ -148,8 +173,11 @@ ns_httpd_resp_json_str(ns_httpd_resp_t *r, const char *s)
             break;
         if (ch == '"' || ch == '\\')
             ns_httpd_resp_printf(r, "\\%c", ch);
+        else if (ch >= 0x80)
+            ns_httpd_resp_append(r, "\\ufffd", 6);
         else
             ns_httpd_resp_printf(r, "\\u%04x", ch);
+        i++;
     }
     ns_httpd_resp_append(r, "\"", 1);
 }
@@ -387,7 +415,8 @@ send_resp(ns_httpd_t *self, struct MHD_Connection *con, ns_httpd_resp_t *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+                            r->csp ? r->csp
+                                   : "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     if (!cache_set)
@@ -471,8 +500,10 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
         if (size > self->max_request || declared > self->max_request - size ||
             strlen(st->target) >= TARGET_MAX)
             return answer_error(self, con, 413, "request too large");
-        int auth = check_auth(self, MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-                                                                MHD_HTTP_HEADER_AUTHORIZATION));
+        int auth = self->public_fn && self->public_fn(st->target)
+                       ? 0
+                       : check_auth(self, MHD_lookup_connection_value(
+                                              con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
         if (auth != 0)
             return answer_error(self, con, auth,
                                 auth == 401 ? "authentication required (Bearer token)"
@@ -536,6 +567,7 @@ ns_httpd_start(const ns_httpd_opts_t *o, ns_httpd_handler_fn fn, void *ud, char 
     }
     self->fn = fn;
     self->ud = ud;
+    self->public_fn = o->public_fn;
     if (o->token && o->token[0]) {
         self->token = strdup(o->token);
         if (self->token == NULL) {

@@ -15,6 +15,7 @@ pkgs=(
   iputils-ping curl                      # the namespace lab's traffic (deploy/lab)
   liblmdb-dev                            # the collector's history (store/)
   libmicrohttpd-dev                      # the REST API and /metrics
+  libwebsockets-dev                      # the live stream (collector/ws.c)
   prometheus                             # tests: promtool check metrics
   clickhouse-server clickhouse-client    # tests: the ClickHouse sink against a real server
 )

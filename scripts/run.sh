@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh - what `make run` starts: a netscope-collector on 127.0.0.1:5556 (history in
-# build/run/db, the API on http://127.0.0.1:8080) and a local netscope-agent feeding it over
+# build/run/db, the API and the dashboard on http://127.0.0.1:8080, the live stream on
+# ws://127.0.0.1:8081) and a local netscope-agent feeding it over
 # CurveZMQ (keys made on first run in build/run/keys), then the final flow records as they
 # arrive. The agent captures live on the default interface
 # when this user may capture, otherwise it replays a small generated capture. Ctrl-C stops
@@ -11,6 +12,9 @@ B=build/dev
 cli=$B/cli/netscope agent=$B/agent/netscope-agent collector=$B/collector/netscope-collector
 gen=$B/bench/gen_traffic
 run=build/run
+# the dashboard, when ui/ was built into the build tree (its own build, not this script's)
+ui_args=()
+[[ -d $B/ui ]] && ui_args=(--ui-dir "$B/ui")
 mkdir -p "$run/keys" "$run/allowed"
 [[ -f $run/keys/collector.key_secret ]] || "$cli" keygen "$run/keys/collector" >/dev/null
 [[ -f $run/keys/local-agent.key_secret ]] || "$cli" keygen "$run/keys/local-agent" >/dev/null
@@ -50,7 +54,8 @@ trap stop EXIT
 
 "$collector" --listen tcp://127.0.0.1:5556 --key "$run/keys/collector.key_secret" \
   --allowed-keys "$run/allowed" --flows-out "$run/flows.jsonl" --state-out "$run/state.json" \
-  --db "$run/db" --http "${NS_HTTP:-127.0.0.1:8080}" 2>"$run/collector.log" &
+  --db "$run/db" --http "${NS_HTTP:-127.0.0.1:8080}" --ws "${NS_WS:-127.0.0.1:8081}" \
+  "${ui_args[@]}" 2>"$run/collector.log" &
 cpid=$!
 sleep 0.5
 kill -0 "$cpid" 2>/dev/null || { cat "$run/collector.log" >&2; exit 1; }
@@ -62,6 +67,8 @@ echo "make run: netscope-collector on tcp://127.0.0.1:5556 (CURVE) <- netscope-a
 if grep -q 'HTTP API on' "$run/collector.log"; then
   echo "make run: API on http://${NS_HTTP:-127.0.0.1:8080}/api/v1/flows (history in $run/db:" \
        "$cli history --db $run/db)" >&2
+  echo "dashboard: http://${NS_HTTP:-127.0.0.1:8080}/"
+  [[ ${#ui_args[@]} -gt 0 ]] || echo "make run: (no dashboard files in $B/ui yet: build ui/ into it)" >&2
 else
   echo "make run: no HTTP API: $(grep -m1 'HTTP API not started' "$run/collector.log" | sed 's/.*]: //')" >&2
 fi

@@ -86,6 +86,33 @@ START_TEST(lifecycle_ready_auth)
 }
 END_TEST
 
+/* Attacker-chosen strings (DNS names, HTTP hosts) reach JSON through ns_httpd_resp_json_str:
+ * the output must be valid JSON text whatever the bytes. */
+START_TEST(json_str_escapes)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain", "\"plain\""},
+        {"q\"b\\", "\"q\\\"b\\\\\""},
+        {"\x01\n\x1f\x7f", "\"\\u0001\\u000a\\u001f\\u007f\""},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+        {"\xff", "\"\\ufffd\""},                  /* never valid */
+        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},        /* overlong '/' */
+        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, /* a surrogate */
+        {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* past U+10FFFF */
+        {"ab\xe2\x82", "\"ab\\ufffd\\ufffd\""},     /* truncated at the end */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ns_httpd_resp_t r;
+        ns_httpd_resp_init(&r);
+        ns_httpd_resp_json_str(&r, cases[i].in);
+        ck_assert_str_eq(r.body, cases[i].out);
+        ns_httpd_resp_fini(&r);
+    }
+}
+END_TEST
+
 START_TEST(invalid_bind)
 {
     ns_httpd_opts_t o;
@@ -109,6 +136,7 @@ httpd_suite(void)
     suite_add_tcase(s, l);
     TCase *i = tcase_create("invalid");
     tcase_add_test(i, invalid_bind);
+    tcase_add_test(i, json_str_escapes);
     suite_add_tcase(s, i);
     return s;
 }

@@ -51,6 +51,14 @@ bool ns_bpf_flow_match(const ns_bpf_flow_t *self, const ns_bpf_flow_key_t *k);
 void ns_bpf_flow_key_of(const ns_flow_rec_t *rec, ns_bpf_flow_key_t *k);
 bool ns_bpf_flow_match_rec(const ns_bpf_flow_t *self, const ns_flow_rec_t *rec);
 
+/* Run `expr` as a capture filter (checked as by ns_bpf_flow_check(), then compiled for the
+ * file's link type) over every frame of the classic pcap file `data` (len bytes, either byte
+ * order, micro- or nanosecond): *packets frames read, *kept of them the filter keeps. A
+ * truncated last record is left out. False with a sentence: not a pcap file, or the filter's
+ * error ("bad filter: " then libpcap's text). */
+bool ns_bpf_pcap_count(const char *expr, const uint8_t *data, size_t len, uint64_t *packets,
+                       uint64_t *kept, char *errbuf, size_t errlen);
+
 /* Free the filter and NULL the pointer. NULL-safe. */
 void ns_bpf_flow_destroy(ns_bpf_flow_t **self_p);
 

@@ -3,6 +3,8 @@
  * Routes (GET only; JSON unless said otherwise; errors are {"error": ..., "parameter": ...}):
  *   /api/v1/health                 status, version, uptime, agents, live flows, database
  *   /api/v1/agents                 the inventory: identity, interfaces, health, batches lost
+ *   /api/v1/agents/{id}/filter_dryrun?bpf=EXPR  {packets, kept}: the capture filter over the
+ *                                  agent's recent frames of its live flows (api_dryrun.c)
  *   /api/v1/flows                  live flows (the merge) then stored ones (the store), one
  *                                  query: from, to, host, port, proto, agent, conn_state,
  *                                  service, filter (BPF over flow keys), sort, limit, cursor,
@@ -17,6 +19,7 @@
  *   /api/v1/alerts/{id}            one alert; /api/v1/alerts/{id}/pcap: its evidence packets
  *                                  as a pcap file (404 when none were stored)
  *   /metrics                       Prometheus text format
+ *   / and other paths              the dashboard's files (api_ui.c), when a UI dir is set
  * Unknown parameters, malformed values -> 400 naming the parameter; unknown paths -> 404;
  * other methods -> 405 with Allow; unclean paths (%-escapes, "//", dot segments) -> 400.
  *
@@ -63,6 +66,16 @@ void ns_api_handle(void *api, const ns_httpd_req_t *req, ns_httpd_resp_t *resp);
  * `now_ns` as the clock (0: the real clock). */
 void ns_api_set_live(ns_api_t *self, const ns_merge_t *merge, const ns_inventory_t *inv);
 void ns_api_set_now(ns_api_t *self, uint64_t now_ns);
+
+/* Report the live stream `ws` (ws.h; NULL: off) in /api/v1/health and /metrics. Call before
+ * ns_api_set_ui() (the dashboard's CSP names the stream) and keep `ws` alive until
+ * ns_api_stop(). */
+struct ns_ws;
+void ns_api_set_stream(ns_api_t *self, const struct ns_ws *ws);
+
+/* Serve the dashboard's files from `dir` at / (GET / is index.html): true when `dir` is a
+ * directory, false (no UI, silently) otherwise. Call before requests arrive. */
+bool ns_api_set_ui(ns_api_t *self, const char *dir);
 
 /* The port the server listens on (0 without a server). */
 uint16_t ns_api_port(const ns_api_t *self);

@@ -25,6 +25,7 @@
 #include "netscope/chsink.h"
 #include "netscope/collector_config.h"
 #include "netscope/inventory.h"
+#include "netscope/live.h"
 #include "netscope/merge.h"
 #include "netscope/notify.h"
 
@@ -91,6 +92,41 @@ struct ns_store *ns_collector_store(const ns_collector_t *self);
  * serial for the connections of this run. */
 uint64_t ns_collector_conn_base(const ns_collector_t *self);
 const char *ns_collector_endpoint(const ns_collector_t *self);
+/* The live analyses (live.h), fed with every applied record: read them under the lock. */
+const ns_live_t *ns_collector_live(const ns_collector_t *self);
+
+/* ---- packets for the live stream ----------------------------------------------------------
+ * A request for the recent frames of one flow from one agent's packet ring: the collector's
+ * GetPackets path (the one alerts' evidence takes), answered asynchronously. */
+typedef struct {
+    char agent[NS_INV_ID_MAX]; /* the agent's id */
+    uint8_t ip_ver, proto;
+    uint16_t vlan;
+    uint8_t iface;
+    ns_addr_t addr[2];
+    uint16_t port[2];
+    uint64_t from_ns;          /* frames from this time on (the agent's clock) */
+    uint64_t tag;              /* the caller's (below 2^62): handed back with the answer */
+    uint8_t channel;           /* whose callback answers (NS_COLLECTOR_PKT_*) */
+} ns_collector_pkt_ask_t;
+
+#define NS_COLLECTOR_PKT_STREAM 0u /* the live stream (ws.c) */
+#define NS_COLLECTOR_PKT_API 1u    /* the HTTP API (filter dry runs) */
+#define NS_COLLECTOR_PKT_CHANNELS 2u
+
+/* The answer to one request: a classic pcap (`data`, `len`, valid during the call), or data
+ * NULL with a sentence in `error`. A request whose agent sent no frame gets no call at all
+ * (the caller times it out). Called on the ingest thread with the lock held: copy, return. */
+typedef void (*ns_collector_pkt_fn)(void *ud, uint64_t tag, const uint8_t *data, size_t len,
+                                    const char *error);
+
+/* Set the answer callback of `channel` (under the lock, or before ns_collector_run()). */
+void ns_collector_packets_fn(ns_collector_t *self, unsigned channel, ns_collector_pkt_fn fn,
+                             void *ud);
+
+/* Queue a request (under the lock); the ingest loop sends it within WAIT_MS. False when the
+ * queue is full, the tag is not below 2^62 or the channel unknown. */
+bool ns_collector_packets_ask(ns_collector_t *self, const ns_collector_pkt_ask_t *ask);
 
 void ns_collector_destroy(ns_collector_t **self_p);
 

@@ -1,8 +1,8 @@
 /* collector_config.h - netscope-collector's options: defaults, the TOML keys, cross-checks.
  *
  * Every option is a key of /etc/netscope/collector.toml (sections [collector], [output],
- * [merge], [agents], [storage], [http], [clickhouse], [detect], [detect.NAME] per detector
- * and [alerts]) and can be overridden on the command line
+ * [merge], [agents], [storage], [http], [clickhouse], [api], [detect], [detect.NAME]
+ * per detector and [alerts]) and can be overridden on the command line
  * (named options for the usual ones, --set section.key=VALUE for all).
  */
 #ifndef NETSCOPE_COLLECTOR_CONFIG_H
@@ -15,6 +15,7 @@
 #include "netscope/config.h"
 #include "netscope/detect.h"
 #include "netscope/httpd.h"
+#include "netscope/ws.h"
 
 #define NS_COLLECTOR_CONFIG_DEFAULT "/etc/netscope/collector.toml"
 
@@ -54,6 +55,11 @@ typedef struct {
     uint64_t http_idle_ns;
     uint64_t http_max_request;  /* bytes */
     uint64_t http_threads;
+    /* [api] the live stream (ws.h) and the dashboard's files */
+    char *ws_listen;            /* "ADDR:PORT"; "off" or "" = no stream */
+    uint64_t ws_rate_hz;        /* state frames per second per client */
+    ns_strlist_t ws_origins;    /* allowed Origins beyond the API's own */
+    char *ui_dir;               /* the dashboard's files ("" = none; missing dir: none) */
     /* [clickhouse] (chsink.h): off while the url is empty */
     char *ch_url;
     char *ch_database;
@@ -95,5 +101,9 @@ void ns_collector_config_detect_free(ns_detect_config_t *d);
 /* The HTTP server options of `c` (strings point into `c`). False when the API is off
  * (http.listen empty). */
 bool ns_collector_config_http(const ns_collector_config_t *c, ns_httpd_opts_t *o);
+
+/* The stream's options of `c` (strings and the origin list point into `c`). False when the
+ * stream is off (api.ws_listen "off" or empty). */
+bool ns_collector_config_ws(const ns_collector_config_t *c, ns_ws_opts_t *o);
 
 #endif /* NETSCOPE_COLLECTOR_CONFIG_H */

@@ -9,7 +9,8 @@
  * What the server decides before the handler runs, in this order:
  *   1. size: request line + headers (+ a declared body) larger than opts.max_request -> 413;
  *   2. auth: with a token, "Authorization: Bearer <token>" is required: missing -> 401 (with
- *      WWW-Authenticate), wrong -> 403; compared in constant time;
+ *      WWW-Authenticate), wrong -> 403; compared in constant time; targets opts.public_fn
+ *      says are public skip this;
  *   3. readiness: until ns_httpd_set_ready(), 503 {"error":"starting"}.
  * Every response carries X-Content-Type-Options: nosniff, a strict Content-Security-Policy,
  * Referrer-Policy: no-referrer and Cache-Control: no-store (a handler may replace the last).
@@ -50,6 +51,10 @@ typedef struct {
     unsigned idle_timeout_s;  /* 0: default */
     size_t max_request;       /* bytes of request line + headers + body; 0: default */
     unsigned threads;         /* 0: default */
+    /* Requests whose raw target (path?query) this says true for skip the token check (the
+     * owner's public files, e.g. a web UI that must load before it can send a token). NULL:
+     * every request needs the token. */
+    bool (*public_fn)(const char *target);
 } ns_httpd_opts_t;
 
 /* A request as the handler sees it; valid during the call. */
@@ -69,6 +74,8 @@ typedef struct {
     char *body;
     size_t len, cap;
     bool oom;                  /* an append failed: the server answers 500 instead */
+    const char *csp;           /* replaces the default Content-Security-Policy (NULL: the
+                                * default); not copied: must outlive the response */
     unsigned n_headers;
     struct {
         char name[32];
@@ -119,7 +126,8 @@ void ns_httpd_resp_reset(ns_httpd_resp_t *r);
 void ns_httpd_resp_append(ns_httpd_resp_t *r, const void *data, size_t len);
 void ns_httpd_resp_printf(ns_httpd_resp_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Append `s` as a JSON string literal (quotes included; control characters escaped). */
+/* Append `s` as a JSON string literal (quotes included; control characters escaped; bytes
+ * that are not valid UTF-8 become U+FFFD, so the output is always valid JSON text). */
 void ns_httpd_resp_json_str(ns_httpd_resp_t *r, const char *s);
 /* Add a header (false when the table is full or the text too long). */
 bool ns_httpd_resp_header(ns_httpd_resp_t *r, const char *name, const char *value);

@@ -313,8 +313,8 @@ if [[ ${NS_SANITIZED:-0} == 1 ]]; then
   rate=1000 warm=2000 idle_s=90
 fi
 # and each state dump (every flow the collector holds, the burst's lingering too) takes seconds
-term_s=15
-[[ ${NS_SANITIZED:-0} == 1 ]] && term_s=60
+# (a loaded machine makes them slow in the optimised build too: the wait ends when they agree)
+term_s=60
 eq "warm-up datagrams sent" \
   "$(lab exec h2 python3 "$check" send-udp "$col_addr" "$warm" "$rate" 2>"$tmp/send-warm.err")" "$warm"
 until_ok 20 at_least "$state/flows.out" h2-burst "$warm"

@@ -411,6 +411,14 @@ check_rate(ns_codec_t *c, double v, const char *name)
     return NS_CODEC_OK;
 }
 
+/* A checked rate as decoded: -0 as +0. Our writer leaves a zero out (proto3), so another
+ * writer's -0 would come back from a re-encoding as +0; a reader sees the same either way. */
+static double
+positive_zero(double v)
+{
+    return v == 0 ? 0.0 : v;
+}
+
 /* A time difference that is a duration or -1 for "missing". */
 static ns_codec_reject_t
 check_latency(ns_codec_t *c, int64_t v, const char *name)
@@ -894,6 +902,8 @@ rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *n)
 {
     memset(n, 0, sizeof(*n));
     REC_SCALARS(FROM_PB)
+    n->bps = positive_zero(n->bps);
+    n->pps = positive_zero(n->pps);
     copy_str(n->uid, sizeof(n->uid), p->uid);
     copy_str(n->community_id, sizeof(n->community_id), p->community_id);
     copy_str(n->service, sizeof(n->service), p->service);
@@ -1043,7 +1053,7 @@ hello_from_pb(ns_codec_t *c, const Netscope__Hello *p, ns_msg_hello_t *h)
         h->export_interval_ms = s->export_interval_ms;
         h->bpf_filter = s->bpf_filter;
         h->replay_file = s->replay_file;
-        h->replay_speed = s->replay_speed;
+        h->replay_speed = positive_zero(s->replay_speed);
     }
     if (p->n_interfaces == 0)
         return;

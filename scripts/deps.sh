@@ -13,6 +13,7 @@ pkgs=(
   libprotobuf-c-dev protobuf-c-compiler  # the wire protocol
   tshark tcpdump python3 iproute2        # tests compare with tshark
   iputils-ping curl                      # the namespace lab's traffic (deploy/lab)
+  hping3 nmap iperf3 jq                  # the detection lab test's attacks and ordinary load
   liblmdb-dev                            # the collector's history (store/)
   libmicrohttpd-dev                      # the REST API and /metrics
   libwebsockets-dev                      # the live stream (collector/ws.c)

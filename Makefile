@@ -29,7 +29,7 @@ bench:
 	@bench/run.sh
 
 package: deps
-	@cmake --preset ci -B build/pkg -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+	@cmake --preset ci -B build/pkg -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON \
 	  -DNS_WERROR=OFF >/dev/null
 	@cmake --build build/pkg -j $(JOBS) --target netscope netscope-agent netscope-collector
 	@cd build/pkg && cpack -G DEB

@@ -27,8 +27,9 @@ for f in bin/netscope sbin/netscope-agent sbin/netscope-collector; do
   [[ -x $r/$f ]] && ok || bad "$f not installed"
 done
 for f in lib/systemd/system/netscope-agent.service lib/systemd/system/netscope-collector.service \
-         share/man/man1/netscope.1 share/man/man8/netscope-agent.8 \
-         share/man/man8/netscope-collector.8; do
+         share/man/man1/netscope.1.gz share/man/man8/netscope-agent.8.gz \
+         share/man/man8/netscope-collector.8.gz share/doc/netscope/copyright \
+         share/doc/netscope/changelog.Debian.gz; do
   [[ -f $r/$f ]] && ok || bad "$f not installed"
 done
 for f in agent.toml collector.toml; do
@@ -38,13 +39,18 @@ if [[ -d $NS_BUILD/ui ]]; then
   [[ -f $r/share/netscope/ui/index.html ]] && ok || bad "the dashboard is not in share/netscope/ui"
 fi
 # nothing else: every installed file is one of the above or under share/netscope/ui
-extra=$(cd "$dest" && find . -type f | grep -vE 'netscope(-agent|-collector)?(\.[18]|\.service)?$|/etc/netscope/(agent|collector)\.toml$|/share/netscope/ui/' || true)
+extra=$(cd "$dest" && find . -type f | grep -vE 'netscope(-agent|-collector)?(\.[18]\.gz|\.service)?$|/etc/netscope/(agent|collector)\.toml$|/share/netscope/ui/|/share/doc/netscope/(copyright|changelog\.Debian\.gz)$' || true)
 [[ -z $extra ]] && ok || bad "unexpected files installed: $extra"
 # the units start the installed binaries
 grep -qx "ExecStart=$prefix/sbin/netscope-agent --config /etc/netscope/agent.toml" \
   "$r/lib/systemd/system/netscope-agent.service" && ok || bad "agent unit ExecStart"
 grep -qx "ExecStart=$prefix/sbin/netscope-collector --config /etc/netscope/collector.toml" \
   "$r/lib/systemd/system/netscope-collector.service" && ok || bad "collector unit ExecStart"
+
+# the installed man pages are the source's, compressed
+for p in man1/netscope.1 man8/netscope-agent.8 man8/netscope-collector.8; do
+  gzip -dc "$r/share/man/$p.gz" | cmp -s - "$NS_SRC/docs/man/${p#*/}" && ok || bad "$p.gz differs"
+done
 
 # the installed binaries run
 for b in bin/netscope sbin/netscope-agent sbin/netscope-collector; do

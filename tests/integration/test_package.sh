@@ -25,7 +25,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # ---- build the two packages
 pkg=$NS_BUILD/pkg
-if ! { cmake -S "$NS_SRC" -B "$pkg" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+if ! { cmake -S "$NS_SRC" -B "$pkg" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON \
          -DCMAKE_C_COMPILER=gcc -DNS_WERROR=OFF -DNS_SANITIZE=OFF -DNS_WASM=OFF \
          -DNS_DEB_RELEASE=1 &&
        cmake --build "$pkg" -j "${JOBS:-2}" --target netscope netscope-agent netscope-collector; } \
@@ -52,8 +52,9 @@ dpkg-deb -c "$deb1" >"$tmp/contents"
 for f in ./usr/bin/netscope ./usr/sbin/netscope-agent ./usr/sbin/netscope-collector \
          ./etc/netscope/agent.toml ./etc/netscope/collector.toml \
          ./lib/systemd/system/netscope-agent.service ./lib/systemd/system/netscope-collector.service \
-         ./usr/share/man/man1/netscope.1 ./usr/share/man/man8/netscope-agent.8; do
-  grep -qE " $f(\.gz)?\$" "$tmp/contents" && ok || bad "$f not in the package"
+         ./usr/share/man/man1/netscope.1.gz ./usr/share/man/man8/netscope-agent.8.gz \
+         ./usr/share/doc/netscope/copyright ./usr/share/doc/netscope/changelog.Debian.gz; do
+  grep -qE " $f\$" "$tmp/contents" && ok || bad "$f not in the package"
 done
 depends=$(dpkg-deb -f "$deb1" Depends)
 for lib in libpcap0.8 libzmq5 liblmdb0 libmicrohttpd12 libwebsockets17 libjansson4 adduser; do

@@ -33,7 +33,7 @@ if ! DESTDIR=$root cmake --install "$NS_BUILD" >"$tmp/install.log" 2>&1; then
   echo "FAIL: cmake --install: $(tail -5 "$tmp/install.log")"; exit 1
 fi
 unitdir=$(dirname "$(find "$root" -name netscope-agent.service | head -1)")
-mandir=$(dirname "$(dirname "$(find "$root" -name netscope-agent.8 | head -1)")")
+mandir=$(dirname "$(dirname "$(find "$root" -name netscope-agent.8.gz | head -1)")")
 mkdir "$tmp/units"
 for u in netscope-agent.service netscope-collector.service; do
   [[ -f $unitdir/$u ]] || { bad "$u not installed"; continue; }

@@ -295,12 +295,21 @@ ns_agent_run(ns_agent_t *self)
         ns_log_error("cannot start the exporter thread");
         return 1;
     }
+    /* the capture is open (ns_agent_new) and the link made: ready */
+    ns_watchdog_init(&a->watchdog, ns_agent_mono_ns());
+    if (a->replay)
+        (void)ns_sdnotifyf("READY=1\nSTATUS=replaying %s to %s", a->cfg->replay,
+                           a->cfg->collector);
+    else
+        (void)ns_sdnotifyf("READY=1\nSTATUS=capturing on %u interface(s) to %s", a->n_ifs,
+                           a->cfg->collector);
     if (a->replay)
         ns_log_info("replaying %s (%s) to %s", a->cfg->replay, a->cfg->replay_speed,
                     a->cfg->collector);
     else
         ns_log_info("capturing on %u interface(s) to %s", a->n_ifs, a->cfg->collector);
     int rc = a->replay ? ns_agent_capture_replay(a) : ns_agent_capture_live(a);
+    (void)ns_sdnotify("STOPPING=1\nSTATUS=stopping: sending the final records");
     /* every open flow becomes a final record */
     bool eof = a->replay && !a->stop;
     ns_pipeline_finish(a->pipe, eof ? NS_FLOW_END_END_OF_INPUT : NS_FLOW_END_SHUTDOWN,

@@ -233,11 +233,22 @@ same_str(const char *x, const char *y)
     return strcmp(x ? x : "", y ? y : "") == 0;
 }
 
+static void do_reload_config(ns_agent_t *a);
+
 /* SIGHUP: read the configuration again; apply the filter and the log level, name the rest. */
 static void
 do_reload(ns_agent_t *a)
 {
     a->reload = 0;
+    (void)ns_sdnotify("RELOADING=1\nSTATUS=reloading (SIGHUP)");
+    do_reload_config(a);
+    (void)ns_sdnotify("READY=1\nSTATUS=capturing");
+}
+
+/* Read the configuration again; apply what can change while running. */
+static void
+do_reload_config(ns_agent_t *a)
+{
     if (a->reloader == NULL) {
         ns_log_info("SIGHUP: no configuration to reload");
         return;
@@ -296,6 +307,7 @@ static void
 periodic(ns_agent_t *a, uint64_t *next_export, uint64_t *next_stats, uint64_t now)
 {
     uint64_t m = ns_agent_mono_ns();
+    (void)ns_watchdog_poll(&a->watchdog, m);
     if (m < *next_export)
         return;
     if (!a->replay)

@@ -14,6 +14,7 @@
 #include "netscope/codec.h"
 #include "netscope/outq.h"
 #include "netscope/pipeline.h"
+#include "netscope/sdnotify.h"
 #include "netscope/pktring.h"
 #include "netscope/spsc.h"
 #include "netscope/transport.h"
@@ -109,6 +110,7 @@ struct ns_agent {
     ns_key_t server_key;
     ns_agent_reload_fn reloader;
     void *reloader_ud;
+    ns_watchdog_t watchdog; /* systemd WatchdogSec= pings from the capture loop */
     char *filter_now; /* the filter in force (reloads and SetFilter change it) */
 };
 

@@ -26,6 +26,7 @@
 #include "netscope/live.h"
 #include "netscope/log.h"
 #include "netscope/notify.h"
+#include "netscope/sdnotify.h"
 #include "netscope/store.h"
 #include "netscope/transport.h"
 #include "netscope/txstore.h"
@@ -883,10 +884,19 @@ flush_and_ack(ns_collector_t *c)
     }
 }
 
+static uint64_t
+mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
 static void
 do_reload(ns_collector_t *c)
 {
     c->reload = 0;
+    (void)ns_sdnotify("RELOADING=1\nSTATUS=reloading (SIGHUP)");
     char derr[512];
     ns_detect_config_t dc;
     if (!ns_collector_config_detect_reload(c->cfg, &dc, derr, sizeof(derr)) ||
@@ -918,10 +928,17 @@ ns_collector_run(ns_collector_t *self)
     if (c->cfg->insecure)
         ns_log_warn("--insecure: agents are not authenticated and their records travel in "
                     "plain text");
+    /* the API and the stream are bound by now (main.c starts them before this) */
+    ns_watchdog_t wd;
+    ns_watchdog_init(&wd, mono_ns());
+    (void)ns_sdnotifyf("READY=1\nSTATUS=listening on %s", ns_link_endpoint(c->link));
     int rc = 0;
     while (!c->stop) {
-        if (c->reload)
+        if (c->reload) {
             do_reload(c);
+            (void)ns_sdnotifyf("READY=1\nSTATUS=listening on %s", ns_link_endpoint(c->link));
+        }
+        (void)ns_watchdog_poll(&wd, mono_ns());
         if (c->dump) {
             c->dump = 0;
             ns_collector_dump(c);
@@ -976,6 +993,7 @@ ns_collector_run(ns_collector_t *self)
         }
         pthread_mutex_unlock(&c->lock);
     }
+    (void)ns_sdnotify("STOPPING=1\nSTATUS=stopping: writing and acknowledging the last records");
     /* what is written is acknowledged before the socket closes (its linger sends it): with a
      * store, once it is committed */
     pthread_mutex_lock(&c->lock);

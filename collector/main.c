@@ -9,10 +9,12 @@
 
 #include "netscope/api.h"
 #include "netscope/collector.h"
+#include "netscope/list_agents.h"
 #include "netscope/log.h"
 #include "netscope/ws.h"
 
 static ns_collector_t *volatile g_collector;
+static bool g_list_agents; /* --list-agents: print what the collector knows, run nothing */
 
 static void
 on_signal(int sig)
@@ -39,6 +41,7 @@ usage(FILE *out)
             "                          [--http ADDR:PORT] [--no-auth] [--ws ADDR:PORT|off]\n"
             "                          [--ui-dir DIR]\n"
             "                          [--set SECTION.KEY=VALUE]...\n"
+            "       netscope-collector --list-agents [--config FILE] [options as above]\n"
             "\n"
             "Receives flow updates from netscope-agents over ZeroMQ (CurveZMQ), merges them\n"
             "into one live view, writes final flow records as JSON Lines, and writes its\n"
@@ -65,6 +68,9 @@ usage(FILE *out)
             "      --ui-dir DIR      serve the dashboard's files from DIR at / (default\n"
             "                        %s when it exists)\n"
             "      --set KEY=VALUE   any configuration key below\n"
+            "      --list-agents     print the enrolled agent keys (allowed-keys) and ask the\n"
+            "                        running collector's API which agents it knows and\n"
+            "                        which are connected; then exit\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n"
             "\n"
@@ -87,7 +93,8 @@ enum {
     OPT_HTTP,
     OPT_NO_AUTH,
     OPT_WS,
-    OPT_UI_DIR
+    OPT_UI_DIR,
+    OPT_LIST_AGENTS
 };
 
 static int
@@ -107,6 +114,7 @@ configure(int argc, char **argv, ns_collector_config_t *c)
         {"no-auth", no_argument, NULL, OPT_NO_AUTH},
         {"ws", required_argument, NULL, OPT_WS},
         {"ui-dir", required_argument, NULL, OPT_UI_DIR},
+        {"list-agents", no_argument, NULL, OPT_LIST_AGENTS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -183,6 +191,9 @@ configure(int argc, char **argv, ns_collector_config_t *c)
         case OPT_NO_AUTH:
             c->http_no_auth = true;
             continue;
+        case OPT_LIST_AGENTS:
+            g_list_agents = true;
+            continue;
         case OPT_SET:
             if (!ns_config_set_arg(ns_collector_opts, ns_collector_nopts, c, optarg, err,
                                    sizeof(err))) {
@@ -232,6 +243,11 @@ main(int argc, char **argv)
     }
     int rc = configure(argc, argv, &cfg);
     if (rc >= 0) {
+        ns_collector_config_free(&cfg);
+        return rc;
+    }
+    if (g_list_agents) {
+        rc = ns_list_agents(&cfg, stdout, stderr);
         ns_collector_config_free(&cfg);
         return rc;
     }

@@ -19,6 +19,8 @@ pkgs=(
   libwebsockets-dev                      # the live stream (collector/ws.c)
   prometheus                             # tests: promtool check metrics
   clickhouse-server clickhouse-client    # tests: the ClickHouse sink against a real server
+  systemd groff-base man-db              # tests: systemd-analyze verify/security, man pages
+  lintian debootstrap                    # tests: the Debian package, in a Debian 12 chroot
 )
 if [[ "${1:-}" == "bench" ]]; then
   pkgs+=(softflowd libndpi-bin argus-server time valgrind)

@@ -22,8 +22,9 @@ if command -v clang >/dev/null 2>&1; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j "$JOBS"
   stage "tests: asan preset (unit, fuzz replay, robustness)"
-  # The comparisons with tshark check results, not memory safety: the ci run covers them.
-  ctest --preset asan -j "$JOBS" -E 'tshark|golden'
+  # The comparisons with tshark check results, not memory safety: the ci run covers them;
+  # so do the deployment tests (install tree, units, man pages, the Debian package).
+  ctest --preset asan -j "$JOBS" -E 'tshark|golden|test_install|test_systemd|test_manpages|test_package'
 
   stage "fuzz smoke: ${FUZZ_SECONDS}s per target"
   cmake --preset fuzz >/dev/null

@@ -130,6 +130,7 @@ typedef struct {
 #define NS_TCPD_ACK 0x02u  /* ack_hi is set */
 #define NS_TCPD_HOLE 0x04u /* the extension's hole_lo/hole_hi hold an open gap */
 #define NS_TCPD_SYN 0x08u  /* the endpoint's SYN (or SYN-ACK) was seen */
+#define NS_TCPD_GAPLOG 0x10u /* the open hole was acknowledged past: its 'G' is recorded */
 
 #define NS_FLOW_HIST_MAX 14
 
@@ -169,7 +170,7 @@ typedef struct {
     uint16_t zero_win;     /* saturating */
     uint16_t gaps;         /* sequence gaps opened (saturating) */
     uint16_t retrans_data; /* retransmissions carrying payload (Zeek's 'T'; saturating) */
-    uint16_t pad_;
+    uint16_t gaps_acked;   /* holes the peer acknowledged past (Zeek's 'G'; saturating) */
 } ns_flow_tcp_xdir_t;
 
 typedef struct {

@@ -64,6 +64,7 @@ typedef enum {
 #define NS_FLOW_F_V6 0x04u      /* IPv6: addresses in the table's side array */
 #define NS_FLOW_F_THR_SAT 0x08u /* the per-second packet counter saturated */
 #define NS_FLOW_F_WIDE 0x10u    /* a 32-bit counter wrapped: high words in the table */
+#define NS_FLOW_F_TUNNELED 0x20u /* carried in a UDP tunnel: the engine knows its parent */
 
 /* Bits of ns_flow_t.quality: what the capture missed. */
 #define NS_FLOW_Q_MIDSTREAM 0x01u /* TCP: no SYN seen from the originator */

@@ -138,32 +138,9 @@ udp_tunnel(const ns_pkt_t *pkt)
     return NULL;
 }
 
-/* A UDP tunnel's decoder was chosen: the outermost one keeps the carrier's connection (the
- * summary's addresses are about to become the inner packet's). Out of line: only tunnelled
- * packets call it. */
-static NS_OUT_OF_LINE const ns_dispatch_t *
-tunnel_carrier(ns_pkt_t *pkt, const ns_dispatch_t *t)
-{
-    if (pkt->tun_n != 0)
-        return t;
-    ns_tun_carrier_t *o = &pkt->tun;
-    pkt->tun_n = 1;
-    o->src = pkt->src;
-    o->dst = pkt->dst;
-    o->sport = pkt->sport;
-    o->dport = pkt->dport;
-    o->ip_len = pkt->ip_len;
-    o->payload_len = pkt->payload_len;
-    o->l3_off = pkt->l3_off;
-    o->ip_ver = pkt->ip_ver;
-    o->ip_flags = pkt->ip_flags;
-    o->layer = (uint8_t)t->layer;
-    return t;
-}
-
 /* Application decoder for an L4 payload: DNS by port, HTTP by port or by its first bytes. */
 static const ns_dispatch_t *
-app_lookup(ns_pkt_t *pkt, const ns_cur_t *c)
+app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
 {
     static const ns_dispatch_t dns_udp = {0, ns_decode_dns, NS_LAYER_DNS};
     static const ns_dispatch_t dns_tcp = {0, ns_decode_dns_tcp, NS_LAYER_DNS};
@@ -179,12 +156,12 @@ app_lookup(ns_pkt_t *pkt, const ns_cur_t *c)
         if (pkt->sport == 1900 || pkt->dport == 1900) /* SSDP: HTTP over UDP */
             return &http;
         if (pkt->dport == 4789 || pkt->sport == 4789)
-            return tunnel_carrier(pkt, &vxlan);
+            return &vxlan;
         if (pkt->dport == 2152 || pkt->sport == 2152)
-            return tunnel_carrier(pkt, &gtpu);
+            return &gtpu;
         const ns_dispatch_t *tun = udp_tunnel(pkt);
         if (tun != NULL)
-            return tunnel_carrier(pkt, tun);
+            return tun;
         /* NetBIOS name service shares DNS's wire format but is another protocol. */
         bool netbios = pkt->sport == 137 || pkt->dport == 137;
         if (!netbios && dns_shaped(c, (pkt->ip_flags & NS_IP_FRAG) != 0))

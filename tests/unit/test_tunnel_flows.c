@@ -1,7 +1,7 @@
 /* test_tunnel_flows.c - tunnelled traffic as Zeek's conn.log has it: the UDP connection that
  * carries a tunnel is a flow, the inner connection is another whose tunnel parent is the
- * carrier's uid. Built frames (VXLAN, Geneve, Teredo-free UDP), decoded, then run through the
- * flow engine; invalid and truncated tunnels make the carrier flow only. */
+ * carrier's uid. Built frames (VXLAN, Geneve, GRE in UDP and over IP), decoded, then run through
+ * the flow engine; invalid and truncated tunnels make the carrier flow only. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +203,47 @@ START_TEST(invalid_or_cut_tunnel_is_carrier_only)
 }
 END_TEST
 
+/* GRE in UDP (4754) has a UDP carrier; GRE straight over IP (protocol 47) has none: its inner
+ * flow is the only one, without a parent. */
+START_TEST(gre_carrier_only_over_udp)
+{
+    ef_t u, g;
+    size_t ip, udp;
+    ef_outer_udp(&u, 4754, &ip, &udp);
+    ef_be32(&u, 0x00000800u); /* no flags, version 0, IPv4 */
+    ef_inner4(&u);
+    ef_close_udp(&u, ip, udp);
+    g.n = 0;
+    ef_eth(&g, 0x0800);
+    size_t gip = ef_ipv4(&g, 47);
+    ef_be32(&g, 0x00000800u);
+    ef_inner4(&g);
+    ef_ipv4_end(&g, gip);
+
+    ns_pkt_t *p = calloc(1, sizeof(*p));
+    ck_assert_ptr_nonnull(p);
+    (void)ns_decode_frame(NS_LINKTYPE_ETHERNET, u.b, (uint32_t)u.n, (uint32_t)u.n, p, NULL, NULL);
+    ef_assert_inner4(p);
+    ck_assert_uint_eq(p->tun_n, 1);
+    ck_assert_uint_eq(p->tun.layer, NS_LAYER_GRE);
+    (void)ns_decode_frame(NS_LINKTYPE_ETHERNET, g.b, (uint32_t)g.n, (uint32_t)g.n, p, NULL, NULL);
+    ef_assert_inner4(p);
+    ck_assert_uint_eq(p->tun_n, 0);
+    free(p);
+
+    ef_t *frames[] = {&u, &g};
+    size_t lens[] = {u.n, g.n};
+    recs_t rs;
+    run_frames(frames, lens, 1, &rs);
+    ck_assert_int_eq(rs.n, 2);
+    ck_assert_str_eq(find_port(&rs, 5678)->tunnel_parent, find_port(&rs, 4754)->uid);
+    run_frames(frames + 1, lens + 1, 1, &rs);
+    ck_assert_int_eq(rs.n, 1);
+    ck_assert_uint_eq(rs.r[0].resp_p, 5678);
+    ck_assert_str_eq(rs.r[0].tunnel_parent, "");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -212,6 +253,7 @@ main(void)
     tcase_add_test(tc, vxlan_inner_flow_names_its_parent);
     tcase_add_test(tc, geneve_first_parent_kept);
     tcase_add_test(tc, invalid_or_cut_tunnel_is_carrier_only);
+    tcase_add_test(tc, gre_carrier_only_over_udp);
     suite_add_tcase(s, tc);
     return ns_test_run(s);
 }

@@ -198,6 +198,8 @@ typedef struct {
     uint16_t mss;
     uint8_t wscale;
     uint8_t sack_n;
+    uint8_t tun_n;           /* 1: `tun` holds the outermost UDP tunnel carrier (in the
+                              * padding before tsval: the reset does not grow) */
     uint32_t tsval, tsecr;
     uint8_t icmp_type, icmp_code;
     uint16_t icmp_id, icmp_seq;
@@ -207,7 +209,6 @@ typedef struct {
     uint8_t app;             /* ns_app_t: which of `dns` / `http` below is valid */
     uint8_t iface;           /* capture interface index (< 16), set by the caller after
                               * decoding (the decoder zeroes it): part of the flow key */
-    uint8_t tun_n;           /* 1: `tun` holds the outermost UDP tunnel carrier */
 
     /* ---- not reset: arrays valid up to their counts above ---- */
     uint16_t vlan[NS_MAX_VLAN];     /* vlan_n */

@@ -57,6 +57,7 @@ ns_tunnel_carrier(ns_pkt_t *pkt, ns_layer_t layer)
     o->ip_len = pkt->ip_len;
     o->payload_len = pkt->payload_len;
     o->l3_off = pkt->l3_off;
+    o->frag_id = pkt->frag_id;
     o->ip_ver = pkt->ip_ver;
     o->ip_flags = pkt->ip_flags;
     o->layer = (uint8_t)layer;

@@ -454,8 +454,8 @@ new_flow(ns_flow_engine_t *e, const ns_flow_key_t *key, uint64_t hash, uint64_t 
     return idx;
 }
 
-static uint32_t add_to_flow(ns_flow_engine_t *e, const ns_pkt_t *pkt, const uint8_t *frame,
-                            uint64_t now, bool suspect);
+static inline uint32_t add_to_flow(ns_flow_engine_t *e, const ns_pkt_t *pkt,
+                                   const uint8_t *frame, uint64_t now, bool suspect);
 
 /* Zeek's tunnels (conn.log's tunnel_parents: "If this connection was over a tunnel, indicate
  * the *uid* values for any encapsulating parent connections used over the lifetime of this
@@ -481,6 +481,7 @@ add_carrier(ns_flow_engine_t *e, const ns_pkt_t *pkt, uint64_t now)
     c->ip_proto = IPPROTO_UDP_;
     c->ip_flags = o->ip_flags;
     c->frag_off = 0; /* the UDP header was read: a first fragment at most */
+    c->frag_id = o->frag_id; /* a fragmented carrier: its later fragments find this flow */
     c->src = o->src;
     c->dst = o->dst;
     c->sport = o->sport;
@@ -508,6 +509,18 @@ set_tunnel_parent(ns_flow_engine_t *e, uint32_t idx, uint32_t parent)
     ns_flow_engine_uid(e, parent, e->tun_parent[idx], sizeof(e->tun_parent[idx]));
 }
 
+/* An inner IP packet was decoded: the carrier first, then the inner flow, which names it. */
+static NS_FLOW_COLD void
+add_tunnelled(ns_flow_engine_t *e, const ns_pkt_t *pkt, const uint8_t *frame, uint64_t now,
+              bool suspect)
+{
+    uint32_t parent = add_carrier(e, pkt, now);
+    uint32_t idx = add_to_flow(e, pkt, frame, now, suspect);
+    if (parent != NS_FLOW_NONE && idx != NS_FLOW_NONE && idx != parent &&
+        !(ns_flow_table_cget(e->table, idx)->fl & NS_FLOW_F_TUNNELED))
+        set_tunnel_parent(e, idx, parent);
+}
+
 void
 ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *frame)
 {
@@ -530,12 +543,7 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
         return;
     }
     if (__builtin_expect(pkt->tun_n != 0, 0) && pkt->l3_off != pkt->tun.l3_off) {
-        /* an inner IP packet was decoded: the carrier first, then the inner flow */
-        uint32_t parent = add_carrier(e, pkt, now);
-        uint32_t idx = add_to_flow(e, pkt, frame, now, suspect);
-        if (parent != NS_FLOW_NONE && idx != NS_FLOW_NONE && idx != parent &&
-            !(ns_flow_table_cget(e->table, idx)->fl & NS_FLOW_F_TUNNELED))
-            set_tunnel_parent(e, idx, parent);
+        add_tunnelled(e, pkt, frame, now, suspect);
         return;
     }
     (void)add_to_flow(e, pkt, frame, now, suspect);
@@ -543,7 +551,7 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
 
 /* Count `pkt` in its flow (created if new); returns the flow, NS_FLOW_NONE when the packet
  * belongs to none (a later fragment nothing claimed). */
-static uint32_t
+static inline uint32_t
 add_to_flow(ns_flow_engine_t *e, const ns_pkt_t *pkt, const uint8_t *frame, uint64_t now,
             bool suspect)
 {

@@ -64,6 +64,17 @@ find_port(const recs_t *rs, uint16_t resp_p)
     return NULL;
 }
 
+/* Exactly two records: the VXLAN carrier's and the inner flow's. */
+static void
+vxlan_pair(const recs_t *rs, const ns_flow_rec_t **outer, const ns_flow_rec_t **inner)
+{
+    ck_assert_int_eq(rs->n, 2);
+    *outer = find_port(rs, 4789);
+    *inner = find_port(rs, 5678);
+    ck_assert_ptr_nonnull(*outer);
+    ck_assert_ptr_nonnull(*inner);
+}
+
 /* VXLAN carrying ef_inner4(): `i_flag` false makes the VXLAN header invalid. */
 static void
 vxlan_frame(ef_t *f, bool i_flag)
@@ -119,10 +130,8 @@ START_TEST(vxlan_inner_flow_names_its_parent)
     size_t lens[] = {f.n, f.n};
     recs_t rs;
     run_frames(frames, lens, 2, &rs);
-    ck_assert_int_eq(rs.n, 2);
-    const ns_flow_rec_t *outer = find_port(&rs, 4789), *inner = find_port(&rs, 5678);
-    ck_assert_ptr_nonnull(outer);
-    ck_assert_ptr_nonnull(inner);
+    const ns_flow_rec_t *outer, *inner;
+    vxlan_pair(&rs, &outer, &inner);
     ck_assert_str_eq(outer->tunnel_parent, "");
     ck_assert_str_eq(inner->tunnel_parent, outer->uid);
     ck_assert_str_ne(inner->uid, outer->uid);
@@ -244,6 +253,43 @@ START_TEST(gre_carrier_only_over_udp)
 }
 END_TEST
 
+/* A carrier cut into IP fragments: the first one holds the tunnel and the inner packet, a
+ * later one (no UDP header) is the carrier's too, found by its IP id. */
+START_TEST(fragmented_carrier)
+{
+    ef_t a, b;
+    size_t ip, udp;
+    ef_outer_udp(&a, 4789, &ip, &udp);
+    ef_be32(&a, 0x08000000u);
+    ef_be32(&a, 9u << 8);
+    ef_inner_eth4(&a);
+    a.b[ip + 4] = 0x12; /* id 0x1234, more fragments, offset 0 */
+    a.b[ip + 5] = 0x34;
+    a.b[ip + 6] = 0x20;
+    a.b[ip + 7] = 0;
+    ef_close_udp(&a, ip, udp);
+    b.n = 0;
+    ef_eth(&b, 0x0800);
+    size_t bip = ef_ipv4(&b, 17);
+    b.b[bip + 4] = 0x12; /* same id, offset 64, last fragment */
+    b.b[bip + 5] = 0x34;
+    b.b[bip + 6] = 0;
+    b.b[bip + 7] = 8;
+    ef_put(&b, "8 bytes.", 8);
+    ef_ipv4_end(&b, bip);
+    ef_t *frames[] = {&a, &b};
+    size_t lens[] = {a.n, b.n};
+    recs_t rs;
+    run_frames(frames, lens, 2, &rs);
+    const ns_flow_rec_t *outer, *inner;
+    vxlan_pair(&rs, &outer, &inner);
+    ck_assert_uint_eq(outer->pkts[0], 2);
+    ck_assert_uint_eq(outer->ip_bytes[0], (a.n - 14) + (b.n - 14));
+    ck_assert_uint_eq(inner->pkts[0], 1);
+    ck_assert_str_eq(inner->tunnel_parent, outer->uid);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -254,6 +300,7 @@ main(void)
     tcase_add_test(tc, geneve_first_parent_kept);
     tcase_add_test(tc, invalid_or_cut_tunnel_is_carrier_only);
     tcase_add_test(tc, gre_carrier_only_over_udp);
+    tcase_add_test(tc, fragmented_carrier);
     suite_add_tcase(s, tc);
     return ns_test_run(s);
 }

@@ -111,6 +111,7 @@ typedef struct {
     uint32_t ip_len;      /* declared outer IP length */
     uint32_t payload_len; /* declared outer UDP payload */
     uint32_t l3_off;      /* offset of the outer IP header */
+    uint32_t frag_id;     /* outer IPv4 id / IPv6 fragment id (its later fragments) */
     uint8_t ip_ver;
     uint8_t ip_flags;     /* NS_IP_* of the outer header */
     uint8_t layer;        /* ns_layer_t of the tunnel */

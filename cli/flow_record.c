@@ -551,6 +551,13 @@ ns_flow_record_write(ns_flow_record_buf_t *b, const ns_flow_rec_t *r,
     put_u(&w, "resp_ip_bytes", r->ip_bytes[1]);
     if (r->community_id[0])
         put_str(&w, "community_id", r->community_id);
+    /* Zeek's tunnel_parents, a set of uids (JSON only: not a CSV column); a uid is base-62
+     * digits, nothing to escape */
+    if (r->tunnel_parent[0] && key(&w, "tunnel_parents", sizeof("tunnel_parents") - 1)) {
+        put_mem(w.b, "[\"", 2);
+        put_mem(w.b, r->tunnel_parent, strnlen(r->tunnel_parent, sizeof(r->tunnel_parent)));
+        put_mem(w.b, "\"]", 2);
+    }
     put_u(&w, "ip_proto", r->proto);
     put_u(&w, "vlan", r->vlan);
     put_u(&w, "orig_wire_bytes", r->wire_bytes[0]);

@@ -782,6 +782,7 @@ rec_check(ns_codec_t *c, const Netscope__FlowRecord *p)
     TRY(check_addr(c, p->resp_h, p->ip_ver, "resp_h"));
     TRY(check_limits(c, p, rec_limits, NLIMITS(rec_limits)));
     TRY(check_str(c, p->community_id, NS_FLOW_CID_MAX - 1, "community_id"));
+    TRY(check_str(c, p->tunnel_parent, NS_FLOW_UID_LEN, "tunnel_parent"));
     TRY(check_str(c, p->service, NS_FLOW_SERVICE_MAX - 1, "service"));
     TRY(check_str(c, p->conn_state, NS_FLOW_STATE_MAX - 1, "conn_state"));
     TRY(check_str(c, p->history, NS_FLOW_HISTORY_MAX - 1, "history"));
@@ -871,6 +872,8 @@ rec_to_pb(ns_codec_t *c, const ns_flow_rec_t *n, Netscope__FlowRecord *p)
     netscope__flow_record__init(p);
     TRY(fixed_str(c, n->uid, sizeof(n->uid), "uid", &p->uid));
     TRY(fixed_str(c, n->community_id, sizeof(n->community_id), "community_id", &p->community_id));
+    TRY(fixed_str(c, n->tunnel_parent, sizeof(n->tunnel_parent), "tunnel_parent",
+                  &p->tunnel_parent));
     TRY(fixed_str(c, n->service, sizeof(n->service), "service", &p->service));
     TRY(fixed_str(c, n->conn_state, sizeof(n->conn_state), "conn_state", &p->conn_state));
     TRY(fixed_str(c, n->history, sizeof(n->history), "history", &p->history));
@@ -906,6 +909,7 @@ rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *n)
     n->pps = positive_zero(n->pps);
     copy_str(n->uid, sizeof(n->uid), p->uid);
     copy_str(n->community_id, sizeof(n->community_id), p->community_id);
+    copy_str(n->tunnel_parent, sizeof(n->tunnel_parent), p->tunnel_parent);
     copy_str(n->service, sizeof(n->service), p->service);
     copy_str(n->conn_state, sizeof(n->conn_state), p->conn_state);
     copy_str(n->history, sizeof(n->history), p->history);

@@ -22,6 +22,7 @@
 ns_parse_rc_t
 ns_decode_ayiya(ns_cur_t *c, ns_dec_t *d)
 {
+    ns_tunnel_carrier(d->pkt, NS_LAYER_AYIYA);
     uint32_t start = c->off;
     int32_t node = ns_field_open(d->f, "ayiya", start);
     uint8_t id = ns_cur_u8(c);

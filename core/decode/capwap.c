@@ -33,6 +33,7 @@
 ns_parse_rc_t
 ns_decode_capwap(ns_cur_t *c, ns_dec_t *d)
 {
+    ns_tunnel_carrier(d->pkt, NS_LAYER_CAPWAP);
     uint32_t start = c->off;
     int32_t node = ns_field_open(d->f, "capwap", start);
     uint32_t w0 = ns_cur_be32(c);

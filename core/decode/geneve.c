@@ -52,6 +52,7 @@ geneve_options(ns_cur_t *c, ns_fields_t *f, uint32_t len)
 ns_parse_rc_t
 ns_decode_geneve(ns_cur_t *c, ns_dec_t *d)
 {
+    ns_tunnel_carrier(d->pkt, NS_LAYER_GENEVE);
     uint32_t start = c->off;
     int32_t node = ns_field_open(d->f, "geneve", start);
     uint8_t b0 = ns_cur_u8(c);

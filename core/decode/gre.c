@@ -128,6 +128,7 @@ gre_v1_options(ns_cur_t *c, ns_fields_t *f, uint16_t fv)
 ns_parse_rc_t
 ns_decode_gre(ns_cur_t *c, ns_dec_t *d)
 {
+    ns_tunnel_carrier(d->pkt, NS_LAYER_GRE);
     uint32_t start = c->off;
     int32_t node = ns_field_open(d->f, "gre", start);
     uint16_t fv = ns_cur_be16(c);

@@ -32,6 +32,7 @@
 ns_parse_rc_t
 ns_decode_teredo(ns_cur_t *c, ns_dec_t *d)
 {
+    ns_tunnel_carrier(d->pkt, NS_LAYER_TEREDO);
     uint32_t start = c->off;
     int32_t node = ns_field_open(d->f, "teredo", start);
     ns_parse_rc_t rc = NS_PARSE_OK;

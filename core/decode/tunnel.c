@@ -39,9 +39,34 @@
 #define GTP_TYPE_GPDU 255u
 #define GTP_MAX_EXT 8u /* extension headers walked before calling the packet invalid */
 
+/* The UDP connection a tunnel decoder is about to look into: the outermost one is kept in
+ * pkt->tun (the summary's addresses and ports become the inner packet's). Called first by each
+ * UDP tunnel decoder (VXLAN, GTP-U, Geneve, Teredo, AYIYA, GRE in UDP, CAPWAP), so packets
+ * without a tunnel never run it; GRE straight over IP is no UDP carrier. */
+void
+ns_tunnel_carrier(ns_pkt_t *pkt, ns_layer_t layer)
+{
+    if (pkt->tun_n != 0 || pkt->ip_proto != NS_IPPROTO_UDP)
+        return;
+    ns_tun_carrier_t *o = &pkt->tun;
+    pkt->tun_n = 1;
+    o->src = pkt->src;
+    o->dst = pkt->dst;
+    o->sport = pkt->sport;
+    o->dport = pkt->dport;
+    o->ip_len = pkt->ip_len;
+    o->payload_len = pkt->payload_len;
+    o->l3_off = pkt->l3_off;
+    o->frag_id = pkt->frag_id;
+    o->ip_ver = pkt->ip_ver;
+    o->ip_flags = pkt->ip_flags;
+    o->layer = (uint8_t)layer;
+}
+
 ns_parse_rc_t
 ns_decode_vxlan(ns_cur_t *c, ns_dec_t *d)
 {
+    ns_tunnel_carrier(d->pkt, NS_LAYER_VXLAN);
     uint32_t start = c->off;
     int32_t node = ns_field_open(d->f, "vxlan", start);
     uint16_t flags = ns_cur_be16(c); /* 8 flag bits and 8 reserved: Wireshark's 16-bit field */
@@ -105,6 +130,7 @@ gtpu_optional(ns_cur_t *c, ns_fields_t *f, uint8_t flags, bool whole)
 ns_parse_rc_t
 ns_decode_gtpu(ns_cur_t *c, ns_dec_t *d)
 {
+    ns_tunnel_carrier(d->pkt, NS_LAYER_GTP);
     uint32_t start = c->off;
     uint32_t udp_payload = d->pkt->payload_len; /* declared by UDP */
     int32_t node = ns_field_open(d->f, "gtp", start);

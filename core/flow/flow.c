@@ -13,6 +13,25 @@ inactive(uint8_t s)
     return s == NS_TCP_EP_INACTIVE || s == NS_TCP_EP_PARTIAL;
 }
 
+/* The history matches /^\^?S[^HAFGIQ]*R/ (a prefix of the letters is enough). */
+static bool
+syn_then_rst(const ns_flow_tcp_t *t)
+{
+    unsigned i = 0, n = t->hist_len;
+    if (i < n && t->hist[i] == '^')
+        i++;
+    if (i >= n || t->hist[i] != 'S')
+        return false;
+    for (i++; i < n; i++) {
+        char c = t->hist[i];
+        if (c == 'R')
+            return true;
+        if (strchr("HAFGIQ", c) != NULL)
+            return false;
+    }
+    return false;
+}
+
 /* Zeek's conn_state() (base/protocols/conn/main.zeek), over our endpoint states. */
 const char *
 ns_flow_conn_state(const ns_flow_view_t *v)
@@ -34,8 +53,14 @@ ns_flow_conn_state(const ns_flow_view_t *v)
             return "REJ";
         return inactive(os) ? "RSTRH" : "RSTR";
     }
-    if (os == NS_TCP_EP_RESET)
-        return inactive(rs) ? "RSTOS0" : "RSTO";
+    if (os == NS_TCP_EP_RESET) {
+        if (!inactive(rs))
+            return "RSTO";
+        /* main.zeek: RSTOS0 only when c$history matches the pattern ^?S[^HAFGIQ]*R (the
+         * originator's SYN, then its RST, with no originator letter of HAFGIQ in between);
+         * any other reset of an originator whose peer stayed inactive is OTH. */
+        return syn_then_rst(&v->tcp) ? "RSTOS0" : "OTH";
+    }
     if (rs == NS_TCP_EP_CLOSED && os == NS_TCP_EP_CLOSED)
         return "SF";
     if (os == NS_TCP_EP_CLOSED)

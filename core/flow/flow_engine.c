@@ -23,6 +23,9 @@
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 
+/* Tunnel handling, off the path of other packets. */
+#define NS_FLOW_COLD __attribute__((noinline, cold))
+
 /* Zeek's UDP history (flow.h, NS_FLOW_UH_*): a datagram whose UDP header was read marks its
  * direction; a later fragment does not (Zeek reassembles first: one datagram, one letter). */
 static void
@@ -68,6 +71,12 @@ struct ns_flow_engine {
     ns_app_http_tx_t *http;
     ns_app_dns_tx_t *dns;
     uint32_t http_cap, dns_cap;
+
+    /* tunnels: per flow with NS_FLOW_F_TUNNELED, the uid of the flow that carried it (Zeek's
+     * tunnel_parents); allocated at the first tunnelled packet, pages touched only by such
+     * flows; carrier: the scratch summary of a tunnel's outer packet */
+    char (*tun_parent)[NS_FLOW_UID_LEN + 1];
+    ns_pkt_t *carrier;
 };
 
 void
@@ -132,6 +141,8 @@ ns_flow_engine_destroy(ns_flow_engine_t **self_p)
     ns_app_pool_destroy(&e->app);
     free(e->dirty);
     free(e->dirty_pos);
+    free(e->tun_parent);
+    free(e->carrier);
     free(e->http);
     free(e->dns);
     free(e);
@@ -188,6 +199,10 @@ emit_rec(ns_flow_engine_t *e, uint32_t idx, ns_flow_rec_kind_t kind, ns_flow_end
     r->emit_ns = now_ns;
     r->interim = ns_flow_engine_interim_n(e, idx, reason);
     const ns_flow_t *f = ns_flow_table_cget(e->table, idx);
+    if (f->fl & NS_FLOW_F_TUNNELED)
+        memcpy(r->tunnel_parent, e->tun_parent[idx], sizeof(r->tunnel_parent));
+    else
+        r->tunnel_parent[0] = '\0';
     if (e->app && f->app)
         fill_app(e, f, r);
     e->emit(e->ud, e, idx, r);
@@ -439,6 +454,73 @@ new_flow(ns_flow_engine_t *e, const ns_flow_key_t *key, uint64_t hash, uint64_t 
     return idx;
 }
 
+static inline uint32_t add_to_flow(ns_flow_engine_t *e, const ns_pkt_t *pkt,
+                                   const uint8_t *frame, uint64_t now, bool suspect);
+
+/* Zeek's tunnels (conn.log's tunnel_parents: "If this connection was over a tunnel, indicate
+ * the *uid* values for any encapsulating parent connections used over the lifetime of this
+ * inner connection"): the UDP connection that carries a VXLAN, Geneve, GTP-U, Teredo, AYIYA,
+ * GRE-in-UDP or CAPWAP tunnel is a flow of its own, counted from the outer headers (its packets
+ * and IP bytes are the whole tunnelled packets); the inner connection names it as its parent.
+ * Only the first parent is kept (Zeek keeps a set). Returns the carrier's flow, NS_FLOW_NONE
+ * when it was not counted. Out of line: only tunnelled packets call it. */
+static NS_FLOW_COLD uint32_t
+add_carrier(ns_flow_engine_t *e, const ns_pkt_t *pkt, uint64_t now)
+{
+    if (e->carrier == NULL && (e->carrier = calloc(1, sizeof(*e->carrier))) == NULL)
+        return NS_FLOW_NONE;
+    const ns_tun_carrier_t *o = &pkt->tun;
+    ns_pkt_t *c = e->carrier;
+    memcpy(c, pkt, NS_PKT_HOT_SIZE);
+    if (pkt->vlan_n > 0)
+        c->vlan[0] = pkt->vlan[0];
+    c->layers = NS_HAS(o->ip_ver == 6 ? NS_LAYER_IPV6 : NS_LAYER_IPV4) | NS_HAS(NS_LAYER_UDP);
+    c->err_layer = 0;
+    c->err_rc = NS_PARSE_OK;
+    c->ip_ver = o->ip_ver;
+    c->ip_proto = IPPROTO_UDP_;
+    c->ip_flags = o->ip_flags;
+    c->frag_off = 0; /* the UDP header was read: a first fragment at most */
+    c->frag_id = o->frag_id; /* a fragmented carrier: its later fragments find this flow */
+    c->src = o->src;
+    c->dst = o->dst;
+    c->sport = o->sport;
+    c->dport = o->dport;
+    c->ip_len = o->ip_len;
+    c->payload_len = o->payload_len;
+    c->payload_cap = 0;
+    c->tcp_flags = 0;
+    c->app = NS_APP_NONE;
+    c->tun_n = 0;
+    return add_to_flow(e, c, NULL, now, false);
+}
+
+/* Remember `parent`'s uid as the tunnel parent of flow `idx` (the first one only). */
+static NS_FLOW_COLD void
+set_tunnel_parent(ns_flow_engine_t *e, uint32_t idx, uint32_t parent)
+{
+    if (e->tun_parent == NULL) {
+        e->tun_parent = calloc(ns_flow_table_capacity(e->table), sizeof(*e->tun_parent));
+        if (e->tun_parent == NULL)
+            return;
+    }
+    ns_flow_t *f = ns_flow_table_get(e->table, idx);
+    f->fl |= NS_FLOW_F_TUNNELED;
+    ns_flow_engine_uid(e, parent, e->tun_parent[idx], sizeof(e->tun_parent[idx]));
+}
+
+/* An inner IP packet was decoded: the carrier first, then the inner flow, which names it. */
+static NS_FLOW_COLD void
+add_tunnelled(ns_flow_engine_t *e, const ns_pkt_t *pkt, const uint8_t *frame, uint64_t now,
+              bool suspect)
+{
+    uint32_t parent = add_carrier(e, pkt, now);
+    uint32_t idx = add_to_flow(e, pkt, frame, now, suspect);
+    if (parent != NS_FLOW_NONE && idx != NS_FLOW_NONE && idx != parent &&
+        !(ns_flow_table_cget(e->table, idx)->fl & NS_FLOW_F_TUNNELED))
+        set_tunnel_parent(e, idx, parent);
+}
+
 void
 ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *frame)
 {
@@ -460,7 +542,19 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
         e->st.non_ip++;
         return;
     }
+    if (__builtin_expect(pkt->tun_n != 0, 0) && pkt->l3_off != pkt->tun.l3_off) {
+        add_tunnelled(e, pkt, frame, now, suspect);
+        return;
+    }
+    (void)add_to_flow(e, pkt, frame, now, suspect);
+}
 
+/* Count `pkt` in its flow (created if new); returns the flow, NS_FLOW_NONE when the packet
+ * belongs to none (a later fragment nothing claimed). */
+static inline uint32_t
+add_to_flow(ns_flow_engine_t *e, const ns_pkt_t *pkt, const uint8_t *frame, uint64_t now,
+            bool suspect)
+{
     ns_flow_key_t key;
     unsigned side;
     bool later_frag = (pkt->ip_flags & NS_IP_FRAG) && pkt->frag_off != 0;
@@ -468,7 +562,7 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
         uint16_t sp, dp;
         if (!ns_flow_frag_find(e->frag, pkt, now, &sp, &dp)) {
             e->st.frag_unattributed++;
-            return;
+            return NS_FLOW_NONE;
         }
         e->st.frag_attributed++;
         uint16_t vlan = ns_flow_key_vlan(pkt->vlan_n > 0 ? pkt->vlan[0] : 0, pkt->iface);
@@ -544,6 +638,7 @@ ns_flow_engine_add(ns_flow_engine_t *self, const ns_pkt_t *pkt, const uint8_t *f
         if (e->export_live && !(e->pend && idx == e->pend_idx))
             dirty_del(e, idx); /* the snapshot just written is its newest state */
     }
+    return idx;
 }
 
 uint32_t

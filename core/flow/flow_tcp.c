@@ -1,11 +1,16 @@
 /* flow_tcp.c - per-packet TCP analysis (see flow_tcp.h for the definitions used).
  *
  * History letters (Zeek, base/protocols/conn/main.zeek): S SYN, H SYN-ACK, A pure ACK,
- * D data, F FIN, R RST, T retransmission, W zero window, I inconsistent (FIN+RST), Q multi-flag
- * (SYN+FIN, SYN+RST), ^ flipped; upper case for the originator. A, D, I and Q are recorded
- * once per direction; S/H, F and R again when their sequence number differs from the previous
- * one of the same kind; T and W when their count reaches 1, 10, 100, ... Checksums are not
- * verified (offload makes them unreliable in captures), so there is no 'C'.
+ * D data, F FIN, R RST, T retransmission, G content gap, W zero window, I inconsistent
+ * (FIN+RST), Q multi-flag (SYN+FIN, SYN+RST), ^ flipped, X analysis partial; upper case for
+ * the originator. Zeek's documentation of the field: "The 'a', 'd', 'i' and 'q' flags are
+ * recorded a maximum of one time in either direction regardless of how many are actually seen.
+ * 'f', 'h', 'r' and 's' can be recorded multiple times for either direction if the associated
+ * sequence number differs from the last-seen packet of the same flag type. 'c', 'g', 't' and
+ * 'w' are recorded in a logarithmic fashion: the second instance represents that the event was
+ * seen (at least) 10 times; the third instance, 100 times; etc." and "x: connection analysis
+ * partial (e.g. limits exceeded)". Checksums are not verified (offload makes them unreliable in
+ * captures), so there is no 'C'.
  */
 #include "netscope/flow_tcp.h"
 
@@ -24,11 +29,16 @@
 #define H_MULTI 0x20u
 #define H_CORRUPT 0x40u
 
+/* Our limit is the record's room for letters: Zeek's history has none. A letter that does not
+ * fit makes the last one 'X' (Zeek's "connection analysis partial (e.g. limits exceeded)"),
+ * so a reader knows the string stops short; nothing is recorded after it. */
 static void
 hist_add(ns_flow_tcp_t *t, unsigned dir, char c)
 {
-    if (t->hist_len >= NS_FLOW_HIST_MAX)
+    if (t->hist_len >= NS_FLOW_HIST_MAX) {
+        t->hist[NS_FLOW_HIST_MAX - 1] = 'X';
         return;
+    }
     if (dir && c >= 'A' && c <= 'Z')
         c = (char)(c - 'A' + 'a');
     t->hist[t->hist_len++] = c;
@@ -254,12 +264,34 @@ open_gap(ns_flow_table_t *tab, uint32_t idx, ns_flow_t *f, ns_flow_tcp_dir_t *e,
         uint32_t gap = seq - e->seq_hi;
         x->hole_lo = e->seq_hi;
         x->hole_hi = seq;
-        e->dfl |= NS_TCPD_HOLE;
+        e->dfl = (uint8_t)((e->dfl | NS_TCPD_HOLE) & ~NS_TCPD_GAPLOG);
         x->missed = UINT32_MAX - x->missed < gap ? UINT32_MAX : x->missed + gap;
         if (x->gaps < UINT16_MAX)
             x->gaps++;
     }
     f->quality |= NS_FLOW_Q_GAP;
+}
+
+/* Zeek's 'G'/'g' ("a content gap", scaled like 't'): its reassembler reports a gap when the
+ * peer acknowledges sequence space the capture never delivered (the bytes Zeek counts in
+ * missed_bytes). So a hole in `dir`'s data is a content gap once an ACK from the other side
+ * goes past its start, recorded once per hole; a hole an out-of-order segment fills before
+ * that is not one. Zeek's TCP_Reassembler is the rule here, read from its behaviour as
+ * documented for conn.log's missed_bytes ("bytes missed in content gaps"): from knowledge,
+ * not checked against a running Zeek. */
+static void
+ack_past_hole(ns_flow_table_t *tab, uint32_t idx, ns_flow_tcp_t *t, unsigned dir, uint32_t ack)
+{
+    ns_flow_tcp_dir_t *e = &t->d[dir];
+    ns_flow_tcp_ext_t *ext = ns_flow_table_tcp_ext(tab, idx);
+    if (ext == NULL || (e->dfl & NS_TCPD_GAPLOG) || !SEQ_GT(ack, ext->d[dir].hole_lo))
+        return;
+    ns_flow_tcp_xdir_t *x = &ext->d[dir];
+    e->dfl |= NS_TCPD_GAPLOG;
+    if (x->gaps_acked < UINT16_MAX) {
+        x->gaps_acked++;
+        hist_scaled(t, dir, 'G', x->gaps_acked);
+    }
 }
 
 /* Sequence analysis of one segment of `seglen` sequence numbers (payload + SYN + FIN). */
@@ -312,7 +344,7 @@ update_seq(ns_flow_table_t *tab, uint32_t idx, ns_flow_t *f, ns_flow_tcp_t *t, u
             else
                 x->hole_hi = lo; /* a fill in the middle: the upper part stays missed */
             if (!SEQ_LT(x->hole_lo, x->hole_hi))
-                e->dfl &= (uint8_t)~NS_TCPD_HOLE;
+                e->dfl &= (uint8_t)~(NS_TCPD_HOLE | NS_TCPD_GAPLOG);
             if (x->ooo < UINT32_MAX)
                 x->ooo++;
         } else {
@@ -385,6 +417,8 @@ ns_flow_tcp_update(ns_flow_table_t *tab, uint32_t idx, unsigned dir, const ns_pk
             if (x != NULL && x->d[dir].dup_ack < UINT32_MAX)
                 x->d[dir].dup_ack++;
         }
+        if (t->d[dir ^ 1u].dfl & NS_TCPD_HOLE)
+            ack_past_hole(tab, idx, t, dir ^ 1u, pkt->ack);
         if (!(e->dfl & NS_TCPD_ACK) || SEQ_GT(pkt->ack, e->ack_hi))
             e->ack_hi = pkt->ack;
         e->dfl |= NS_TCPD_ACK;

@@ -344,6 +344,7 @@ fill_rec(ns_flow_rec_t *r, uint8_t ip_ver, bool with_tx)
     r->orig_p = 40001;
     r->resp_p = 65535;
     strcpy(r->community_id, "1:LQU9qZlK+B5F3KDmev6m5PMibrg="); /* 30 of 31 */
+    strcpy(r->tunnel_parent, "CabcdefghiJKLMNOPQ"); /* NS_FLOW_UID_LEN */
     r->first_ns = T0 + 1;
     r->last_ns = T0 + 2;
     r->emit_ns = UINT64_MAX;
@@ -474,6 +475,7 @@ assert_rec_eq(const ns_flow_rec_t *a, const ns_flow_rec_t *b)
     ck_assert_uint_eq(a->orig_p, b->orig_p);
     ck_assert_uint_eq(a->resp_p, b->resp_p);
     ck_assert_str_eq(a->community_id, b->community_id);
+    ck_assert_str_eq(a->tunnel_parent, b->tunnel_parent);
     ck_assert_uint_eq(a->first_ns, b->first_ns);
     ck_assert_uint_eq(a->last_ns, b->last_ns);
     ck_assert_uint_eq(a->emit_ns, b->emit_ns);

@@ -338,6 +338,114 @@ START_TEST(gap_never_filled_is_missed)
     ck_assert_uint_eq(ns_flow_missed_bytes(&r.v), 900);
     ck_assert_uint_eq(ns_flow_app_bytes(&r.v, 0), 1100);
     ck_assert(r.v.f.quality & NS_FLOW_Q_GAP);
+    /* the responder acknowledged past the hole: Zeek's content gap, after its 'a' */
+    ck_assert_str_eq(r.hist, "ShDaG");
+    ck_assert_uint_eq(r.v.x.d[0].gaps_acked, 1);
+}
+END_TEST
+
+/* 'G' needs the peer's ACK past the hole's start: not before it, not for a hole filled first,
+ * once per hole; ten holes make a second 'G' (the scaled letters: 1, 10, 100, ...); a gap in
+ * the responder's data is 'g'. */
+START_TEST(content_gap_letters)
+{
+    ns_pkt_t p[64];
+    size_t n = 0;
+    p[n++] = ft_tcp(true, SYN, C, 0, 0, 0);
+    p[n++] = ft_tcp(false, SYN | ACK, S, C + 1, 0, FT_MS);
+    p[n++] = ft_tcp(true, ACK, C + 1, S + 1, 100, 2 * FT_MS);   /* [1,101) */
+    p[n++] = ft_tcp(true, ACK, C + 201, S + 1, 100, 3 * FT_MS); /* hole [101,201) */
+    p[n++] = ft_tcp(false, ACK, S + 1, C + 101, 0, 4 * FT_MS);  /* up to the hole only */
+    result_t r;
+    run(p, n, &r);
+    ck_assert_str_eq(r.hist, "ShDa");
+    ck_assert_uint_eq(r.v.x.d[0].gaps_acked, 0);
+
+    /* the hole filled out of order before the ACK: no gap */
+    p[n - 1] = ft_tcp(true, ACK, C + 101, S + 1, 100, 4 * FT_MS);
+    p[n++] = ft_tcp(false, ACK, S + 1, C + 301, 0, 5 * FT_MS);
+    run(p, n, &r);
+    ck_assert_str_eq(r.hist, "ShDa");
+    ck_assert_uint_eq(r.v.x.d[0].missed, 0);
+
+    /* ten holes, each acknowledged past (twice: recorded once) */
+    n = 2;
+    uint32_t seq = C + 1;
+    for (int i = 0; i < 10; i++) {
+        uint64_t ts = (10 + 3 * (uint64_t)i) * FT_MS;
+        p[n++] = ft_tcp(true, ACK, seq + 50, S + 1, 50, ts); /* skips [seq, seq+50) */
+        p[n++] = ft_tcp(false, ACK, S + 1, seq + 100, 0, ts + FT_MS);
+        p[n++] = ft_tcp(false, ACK, S + 1, seq + 100, 0, ts + 2 * FT_MS);
+        seq += 100;
+    }
+    run(p, n, &r);
+    ck_assert_uint_eq(r.v.x.d[0].gaps_acked, 10);
+    ck_assert_uint_eq(ns_flow_missed_bytes(&r.v), 500);
+    ck_assert_str_eq(r.hist, "ShDaGG");
+
+    /* the responder's data has the hole: 'g' */
+    ns_pkt_t q[] = {
+        ft_tcp(true, SYN, C, 0, 0, 0),
+        ft_tcp(false, SYN | ACK, S, C + 1, 0, FT_MS),
+        ft_tcp(false, ACK, S + 101, C + 1, 10, 2 * FT_MS),
+        ft_tcp(true, ACK, C + 1, S + 111, 0, 3 * FT_MS),
+    };
+    run(q, 4, &r);
+    ck_assert_str_eq(r.hist, "ShdAg");
+}
+END_TEST
+
+/* main.zeek: an originator's RST with an inactive responder is RSTOS0 only when the history
+ * is /^\^?S[^HAFGIQ]*R/; otherwise OTH (a midstream ACK then RST). */
+START_TEST(rst_without_syn_is_oth)
+{
+    ns_pkt_t p[] = {
+        ft_tcp(true, ACK, C + 1, S + 1, 0, 0),
+        ft_tcp(true, RST, C + 1, 0, 0, FT_MS),
+    };
+    result_t r;
+    run(p, 2, &r);
+    ck_assert_str_eq(r.hist, "AR");
+    ck_assert_str_eq(r.state, "OTH");
+    /* a SYN, data, then RST: 'D' is not one of HAFGIQ */
+    ns_pkt_t q[] = {
+        ft_tcp(true, SYN, C, 0, 0, 0),
+        ft_tcp(true, PSH, C + 1, 0, 10, FT_MS),
+        ft_tcp(true, RST, C + 11, 0, 0, 2 * FT_MS),
+    };
+    run(q, 3, &r);
+    ck_assert_str_eq(r.hist, "SDR");
+    ck_assert_str_eq(r.state, "RSTOS0");
+    /* ... but an ACK of the originator's in between is */
+    q[1].tcp_flags = ACK;
+    q[1].payload_len = q[1].payload_cap = 0;
+    q[2].seq = C + 1;
+    run(q, 3, &r);
+    ck_assert_str_eq(r.hist, "SAR");
+    ck_assert_str_eq(r.state, "OTH");
+}
+END_TEST
+
+/* More letters than the record holds: the last one kept becomes 'X' (analysis partial). */
+START_TEST(history_overflow_marks_x)
+{
+    ns_pkt_t p[40];
+    size_t n = 0;
+    p[n++] = ft_tcp(true, SYN, C, 0, 0, 0);
+    p[n++] = ft_tcp(false, SYN | ACK, S, C + 1, 0, FT_MS);
+    /* FINs at different sequence numbers: each one is a new 'F' / 'f' */
+    for (uint32_t i = 0; i < 20; i++)
+        p[n++] = ft_tcp(i % 2 == 0, FIN, (i % 2 == 0 ? C : S) + 1 + i, 0, 0,
+                        (2 + (uint64_t)i) * FT_MS);
+    result_t r;
+    run(p, n, &r);
+    ck_assert_uint_eq(strlen(r.hist), NS_FLOW_HIST_MAX);
+    ck_assert_int_eq(r.hist[NS_FLOW_HIST_MAX - 1], 'X');
+    ck_assert(strncmp(r.hist, "ShFfFfFfFfFfF", NS_FLOW_HIST_MAX - 1) == 0);
+    /* exactly full: no 'X' */
+    run(p, NS_FLOW_HIST_MAX, &r);
+    ck_assert_uint_eq(strlen(r.hist), NS_FLOW_HIST_MAX);
+    ck_assert(strchr(r.hist, 'X') == NULL);
 }
 END_TEST
 
@@ -421,6 +529,9 @@ main(void)
     tcase_add_test(tc, ack_before_synack_stays_inactive);
     tcase_add_test(tc, retransmission_vs_out_of_order);
     tcase_add_test(tc, gap_never_filled_is_missed);
+    tcase_add_test(tc, content_gap_letters);
+    tcase_add_test(tc, rst_without_syn_is_oth);
+    tcase_add_test(tc, history_overflow_marks_x);
     tcase_add_test(tc, scaled_history_and_zero_window);
     tcase_add_test(tc, karn_skips_retransmitted);
     tcase_add_test(tc, linger_then_fin_reason);

@@ -64,6 +64,7 @@ typedef enum {
 #define NS_FLOW_F_V6 0x04u      /* IPv6: addresses in the table's side array */
 #define NS_FLOW_F_THR_SAT 0x08u /* the per-second packet counter saturated */
 #define NS_FLOW_F_WIDE 0x10u    /* a 32-bit counter wrapped: high words in the table */
+#define NS_FLOW_F_TUNNELED 0x20u /* carried in a UDP tunnel: the engine knows its parent */
 
 /* Bits of ns_flow_t.quality: what the capture missed. */
 #define NS_FLOW_Q_MIDSTREAM 0x01u /* TCP: no SYN seen from the originator */
@@ -130,6 +131,7 @@ typedef struct {
 #define NS_TCPD_ACK 0x02u  /* ack_hi is set */
 #define NS_TCPD_HOLE 0x04u /* the extension's hole_lo/hole_hi hold an open gap */
 #define NS_TCPD_SYN 0x08u  /* the endpoint's SYN (or SYN-ACK) was seen */
+#define NS_TCPD_GAPLOG 0x10u /* the open hole was acknowledged past: its 'G' is recorded */
 
 #define NS_FLOW_HIST_MAX 14
 
@@ -169,7 +171,7 @@ typedef struct {
     uint16_t zero_win;     /* saturating */
     uint16_t gaps;         /* sequence gaps opened (saturating) */
     uint16_t retrans_data; /* retransmissions carrying payload (Zeek's 'T'; saturating) */
-    uint16_t pad_;
+    uint16_t gaps_acked;   /* holes the peer acknowledged past (Zeek's 'G'; saturating) */
 } ns_flow_tcp_xdir_t;
 
 typedef struct {

@@ -60,6 +60,8 @@ typedef struct {
     ns_addr_t orig_h, resp_h; /* IPv4 in the first 4 bytes */
     uint16_t orig_p, resp_p;  /* ports; ICMP type / counterpart-or-code */
     char community_id[NS_FLOW_CID_MAX];
+    char tunnel_parent[NS_FLOW_UID_LEN + 1]; /* uid of the carrying flow (Zeek's
+                                              * tunnel_parents), "" when not tunnelled */
 
     /* ---- time ---- */
     uint64_t first_ns, last_ns; /* first and last packet */

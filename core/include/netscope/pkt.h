@@ -102,6 +102,21 @@ typedef struct {
     uint32_t len;
 } ns_span_t;
 
+/* The IP/UDP packet that carries a UDP tunnel (VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE in UDP,
+ * CAPWAP): the summary's addresses and ports are the innermost ones, this keeps the outer
+ * connection, which is a flow of its own (Zeek's tunnel parent). */
+typedef struct {
+    ns_addr_t src, dst;
+    uint16_t sport, dport;
+    uint32_t ip_len;      /* declared outer IP length */
+    uint32_t payload_len; /* declared outer UDP payload */
+    uint32_t l3_off;      /* offset of the outer IP header */
+    uint32_t frag_id;     /* outer IPv4 id / IPv6 fragment id (its later fragments) */
+    uint8_t ip_ver;
+    uint8_t ip_flags;     /* NS_IP_* of the outer header */
+    uint8_t layer;        /* ns_layer_t of the tunnel */
+} ns_tun_carrier_t;
+
 typedef struct {
     uint16_t type;   /* DNS RR type */
     uint16_t rclass;
@@ -184,6 +199,8 @@ typedef struct {
     uint16_t mss;
     uint8_t wscale;
     uint8_t sack_n;
+    uint8_t tun_n;           /* 1: `tun` holds the outermost UDP tunnel carrier (in the
+                              * padding before tsval: the reset does not grow) */
     uint32_t tsval, tsecr;
     uint8_t icmp_type, icmp_code;
     uint16_t icmp_id, icmp_seq;
@@ -199,6 +216,7 @@ typedef struct {
     uint32_t mpls[NS_MAX_MPLS];     /* mpls_n */
     uint32_t sack[NS_MAX_SACK][2];  /* sack_n */
     ns_addr_t inner_src, inner_dst; /* icmp_quote */
+    ns_tun_carrier_t tun;           /* tun_n */
 
     /* ---- application (valid per `app`) ---- */
     ns_dns_t dns;

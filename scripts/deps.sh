@@ -18,6 +18,7 @@ pkgs=(
   libwebsockets-dev                      # the live stream (collector/ws.c)
   prometheus                             # tests: promtool check metrics
   clickhouse-server clickhouse-client    # tests: the ClickHouse sink against a real server
+  docker.io docker-compose debootstrap   # tests: the compose lab on a locally built base image
 )
 if [[ "${1:-}" == "bench" ]]; then
   pkgs+=(softflowd libndpi-bin argus-server time valgrind)

@@ -82,6 +82,7 @@ ping)
 attack)
   [ $# -eq 2 ] || die "attack HOST PORT"
   host=$(addr_of "$1")
+  echo "attack: from $(hostname -i | awk '{ print $1 }')"
   echo "attack: nmap -sS ports 1-1000 of $1 ($host)"
   nmap -n -Pn -sS -p 1-1000 --max-rate 400 "$host"
   echo "attack: hping3 SYN flood to $host:$2, 2000 SYNs at 400/s"

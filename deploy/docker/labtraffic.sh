@@ -8,6 +8,9 @@
 #   labtraffic.sh ping HOST PERIOD              one echo request every PERIOD seconds
 #   labtraffic.sh attack HOST PORT              nmap SYN scan of ports 1-1000, then a
 #                                               rate-limited hping3 SYN flood (2000 SYNs, 400/s)
+#   labtraffic.sh verify WEB DNS COLLECTOR_URL  one round of known traffic from here, captured on
+#                                               every interface here; then verify.py compares the
+#                                               collector's flows and alerts with the capture
 #
 # Each client prints one line per round with its running totals ("http requests=N ok=N"), which
 # is what `docker-compose logs` shows and what a verification compares with the collector.
@@ -89,8 +92,73 @@ attack)
   hping3 -S -p "$2" -i u2500 -c 2000 "$host" 2>&1 | tail -n 3
   echo "attack: done"
   ;;
+verify)
+  [ $# -eq 3 ] || die "verify WEB DNS COLLECTOR_URL"
+  web=$(addr_of "$1") dns=$(addr_of "$2") api=$3
+  v=$(mktemp -d)
+  from=$(date +%s)
+  ifaces=$(ls /sys/class/net | grep -v '^lo$')
+  mine= pids=
+  for i in $ifaces; do
+    mine="$mine --host $(ip -4 -o addr show dev "$i" 2>/dev/null | awk '{ split($4, a, "/"); print a[1] }')"
+    # dumpcap, not tcpdump: tcpdump's switch to its own user needs capabilities this container
+    # does not have. It writes everything out when stopped.
+    dumpcap -q -P -i "$i" -B 16 -w "$v/$i.pcap" 2>"$v/$i.log" &
+    pids="$pids $!"
+  done
+  for i in $ifaces; do
+    n=0
+    until grep -q 'Capturing on' "$v/$i.log" 2>/dev/null; do
+      n=$((n + 1))
+      [ $n -le 100 ] || die "dumpcap on $i did not start: $(cat "$v/$i.log")"
+      sleep 0.1
+    done
+  done
+  # The round: the namespace lab's (deploy/lab/README.md), against web and dns.
+  out=$(ping -n -q -c 3 -i 0.2 -W 2 "$web" 2>&1) || true
+  pings=$(echo "$out" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
+  out=$(python3 /usr/local/bin/dnsd.py query --server "$dns" --port 53 web.lab dns.lab nosuch.lab 2>/dev/null) || true
+  dnsq=$(echo "$out" | sed -n 's/.*queries=\([0-9]*\).*/\1/p')
+  h=0 h200=0 h404=0
+  for path in / /data.bin /missing.html; do
+    h=$((h + 1))
+    code=$(curl -sS --noproxy '*' --max-time 5 -o /dev/null -w '%{http_code}' "http://$web:80$path" 2>/dev/null) || true
+    case $code in 200) h200=$((h200 + 1)) ;; 404) h404=$((h404 + 1)) ;; esac
+  done
+  rej=0
+  curl -sS --noproxy '*' --max-time 5 -o /dev/null "http://$web:7999/" 2>/dev/null || [ $? -ne 7 ] || rej=1
+  sleep 1
+  # shellcheck disable=SC2086 # one word per PID
+  kill $pids 2>/dev/null || true
+  wait || true
+  printf '{"server_addr": "%s", "http_port": 80, "dns_port": 53, "closed_port": 7999, "http_requests": %d, "http_200": %d, "http_404": %d, "dns_queries": %d, "pings": %d, "rejected": %d}\n' \
+    "$web" "$h" "$h200" "$h404" "${dnsq:-0}" "${pings:-0}" "$rej" >"$v/traffic.json"
+  : >"$v/frames.tsv"
+  fields=$(python3 -c 'import sys; sys.path.insert(0, "/usr/local/bin"); import verify; print(" ".join("-e " + f for f in verify.FIELDS))')
+  for i in $ifaces; do
+    # shellcheck disable=SC2086 # one word per option
+    tshark -r "$v/$i.pcap" -n -T fields -E separator=/t $fields >>"$v/frames.tsv" 2>/dev/null
+  done
+  # The agents' live updates reach the collector within moments: poll for up to 20 s.
+  n=0
+  while :; do
+    curl -sf --max-time 5 "$api/api/v1/flows?from=$from&limit=1000" >"$v/flows.json" &&
+      curl -sf --max-time 5 "$api/api/v1/alerts?state=all&from=$from" >"$v/alerts.json" ||
+      die "the collector's API ($api) did not answer"
+    rc=0
+    # shellcheck disable=SC2086 # one word per option
+    python3 /usr/local/bin/verify.py --flows "$v/flows.json" --frames "$v/frames.tsv" \
+      --traffic "$v/traffic.json" --alerts "$v/alerts.json" --since "$from" --ignore-port 5556 $mine \
+      >"$v/report.txt" || rc=$?
+    n=$((n + 1))
+    [ $rc -ne 0 ] && [ $n -lt 20 ] || break
+    sleep 1
+  done
+  cat "$v/report.txt"
+  exit $rc
+  ;;
 *)
-  sed -n '4,10p' "$0" | sed 's/^#//'
+  sed -n '4,13p' "$0" | sed 's/^#//'
   [ "$role" = help ]
   ;;
 esac

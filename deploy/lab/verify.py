@@ -3,10 +3,10 @@
 
     verify.py --flows API_FLOWS.json --frames TSHARK.tsv --traffic TRAFFIC.json
               --alerts API_ALERTS.json [--replay FLOWS.jsonl] [--since UNIX-TIME]
-              [--ignore-port N ...]
+              [--host ADDR ...] [--ignore-port N ...]
 
 --frames is `tshark -T fields -E separator=/t` with the fields of FIELDS below, from a capture
-of the server's interface; --traffic is `lab.sh traffic`'s JSON; --flows and --alerts are the
+of the interface(s) of the host(s) named by --host (default: the traffic's server_addr); --traffic is `lab.sh traffic`'s JSON; --flows and --alerts are the
 collector's GET /api/v1/flows and /api/v1/alerts answers for the same time span; --replay,
 `netscope flows -r` over the same capture. Each connection of the capture (IPv4: TCP, UDP,
 ICMP; ports in --ignore-port, such as the agents' own link to the collector, left out) must be
@@ -135,18 +135,20 @@ def main():
     ap.add_argument("--alerts", required=True)
     ap.add_argument("--replay")
     ap.add_argument("--ignore-port", type=int, action="append", default=[])
+    ap.add_argument("--host", action="append", default=[],
+                    help="only flows with this address (default: the traffic's server_addr)")
     ap.add_argument("--since", type=float, default=0.0, help="flows that began before: not ours")
     a = ap.parse_args()
 
     ignore = set(a.ignore_port)
     conns = read_frames(a.frames, ignore)
     traffic = json.load(open(a.traffic))
-    server = traffic["server_addr"]
+    hosts = set(a.host) or {traffic["server_addr"]}
 
     def ours(f):  # a flow of the lab's traffic to the server, other than an ignored port
         if f.get("ts", 0) < a.since - 1:
             return False
-        if server not in (f.get("id.orig_h"), f.get("id.resp_h")):
+        if not hosts & {f.get("id.orig_h"), f.get("id.resp_h")}:
             return False
         return f.get("proto") == "icmp" or not ({f.get("id.orig_p"), f.get("id.resp_p")} & ignore)
 

@@ -9,6 +9,7 @@
 #   2. `docker-compose up -d` (a unique project name, the API on a free loopback port): both
 #      agents are connected (GET /api/v1/agents), the generators' flows are in GET
 #      /api/v1/flows with services http and dns, counts that agree with the generators' logs;
+#      `docker-compose run verify` finds the collector in agreement with its own capture;
 #   3. the attack profile's nmap scan raises a port_scan alert naming the attacker and web;
 #   4. `docker-compose down -v` leaves no container, network or volume with the project label.
 # Root only (77 otherwise); 77 too when this kernel cannot run containers at all (no namespaces).
@@ -222,6 +223,16 @@ until_ok 90 flows_ok quiet
 flows_ok final
 eq "generators' flows (http, dns) in the API, counts as the generators say" "$?" 0
 note "flows checked"
+
+# The compose lab's self-check: a round of known traffic from the verify container, compared
+# with what the collector reports (deploy/lab/verify.py).
+compose --profile verify run --rm verify >"$tmp/verify.log" 2>&1
+rc=$?
+eq "docker-compose run verify" "$rc" 0
+grep -q '^verify: 8 connections agree' "$tmp/verify.log"
+eq "verify compared the round's 8 connections" "$?" 0
+((rc == 0)) || cat "$tmp/verify.log"
+note "verify passed"
 
 # ---- 3: the attack profile -------------------------------------------------------------------------
 web_addr=$("$docker" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(compose ps -q web)")

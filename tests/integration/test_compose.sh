@@ -78,6 +78,30 @@ stop_pid() {
   fi
 }
 
+# remove_run DIR: a stopped dockerd's exec root; it leaves the namespace file of its host
+# network mounted there (netns/default).
+remove_run() {
+  local m
+  [[ $1 == /run/netscope-test-docker-* && -d $1 ]] || return 0
+  for m in $(awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m"
+  done
+  rm -rf "$1"
+}
+
+# step CMD...: run a long command in its own session and wait for it, so that a signal (ctest's
+# timeout, ^C) runs the cleanup at once, which stops that session too.
+child=
+step() {
+  local rc
+  setsid "$@" &
+  child=$!
+  wait "$child"
+  rc=$?
+  child=
+  return "$rc"
+}
+
 our_dockerd= our_start= run=
 mkdir -p "$cache"
 # A dockerd that an aborted earlier run left behind on this data root is stopped first (by the
@@ -85,7 +109,7 @@ mkdir -p "$cache"
 if [[ -f $cache/dockerd.pid ]]; then
   read -r old_pid old_start old_run <"$cache/dockerd.pid"
   stop_pid "$old_pid" "$old_start"
-  rm -rf "$old_run"
+  remove_run "$old_run"
   rm -f "$cache/dockerd.pid"
 fi
 if "$docker" info >/dev/null 2>&1; then
@@ -110,13 +134,17 @@ labelled() { # the project's containers, networks and volumes that exist
 }
 cleanup() {
   trap - EXIT INT TERM
+  if [[ -n $child ]]; then
+    kill -TERM -- "-$child" 2>/dev/null
+    wait "$child" 2>/dev/null
+  fi
   if "$docker" info >/dev/null 2>&1; then
     if [[ $fail -gt 0 ]]; then compose logs --no-color >"$tmp/compose.log" 2>&1; fi
     compose --profile attack down -v --remove-orphans >/dev/null 2>&1
   fi
   if [[ -n $our_dockerd ]]; then
     stop_pid "$our_dockerd" "$our_start"
-    rm -rf "$run"
+    remove_run "$run"
     rm -f "$cache/dockerd.pid"
   fi
   if [[ $fail -gt 0 ]]; then
@@ -139,14 +167,14 @@ if [[ -n $our_dockerd ]]; then
 fi
 
 # ---- 1: images ------------------------------------------------------------------------------------
-NS_BASE_CACHE=$cache DOCKER=$docker bash "$NS_SRC/deploy/docker/base-image.sh" "$base_tag" >"$tmp/base.log" 2>&1
+NS_BASE_CACHE=$cache DOCKER=$docker step bash "$NS_SRC/deploy/docker/base-image.sh" "$base_tag" >"$tmp/base.log" 2>&1
 eq "base image" "$?" 0
 note "base image ready"
 # --network host: the build's apt-get reaches the mirror without the bridge and NAT rules this
 # daemon does not make.
 for img in "Dockerfile netscope:lab" "Dockerfile.labtools netscope-labtools:lab"; do
   set -- $img
-  "$docker" build -q --network host -f "$NS_SRC/deploy/docker/$1" --build-arg "BASE_IMAGE=$base_tag" \
+  step "$docker" build -q --network host -f "$NS_SRC/deploy/docker/$1" --build-arg "BASE_IMAGE=$base_tag" \
     -t "$2" "$NS_SRC" >"$tmp/build-${2%%:*}.log" 2>&1
   rc=$?
   eq "docker build $2" "$rc" 0
@@ -157,7 +185,7 @@ note "images built"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export NS_LAB_HTTP_PORT=$port BASE_IMAGE=$base_tag
 api() { curl -sf --max-time 5 "http://127.0.0.1:$port$1"; }
-compose up -d --no-build >"$tmp/up.log" 2>&1
+step docker-compose -p "$project" --project-directory "$NS_SRC" -f "$NS_SRC/docker-compose.yml" up -d --no-build >"$tmp/up.log" 2>&1
 eq "docker-compose up -d" "$?" 0 || true
 note "lab up (project $project, API on 127.0.0.1:$port)"
 

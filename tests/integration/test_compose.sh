@@ -90,16 +90,28 @@ remove_run() {
 }
 
 # step CMD...: run a long command in its own session and wait for it, so that a signal (ctest's
-# timeout, ^C) runs the cleanup at once, which stops that session too.
-child=
-step() {
-  local rc
+# timeout, ^C) runs the cleanup at once, which stops that session too. started CMD... only starts
+# it (several at once; wait_started waits for them all).
+children=()
+started() {
   setsid "$@" &
-  child=$!
-  wait "$child"
-  rc=$?
-  child=
-  return "$rc"
+  children+=($!)
+}
+wait_started() { # each one's exit status in child_rc (in order); fails when any failed
+  local pid rc bad=0
+  child_rc=()
+  for pid in "${children[@]}"; do
+    wait "$pid"
+    rc=$?
+    child_rc+=("$rc")
+    ((rc == 0)) || bad=1
+  done
+  children=()
+  return "$bad"
+}
+step() {
+  started "$@"
+  wait_started
 }
 
 our_dockerd= our_start= run=
@@ -134,10 +146,11 @@ labelled() { # the project's containers, networks and volumes that exist
 }
 cleanup() {
   trap - EXIT INT TERM
-  if [[ -n $child ]]; then
-    kill -TERM -- "-$child" 2>/dev/null
-    wait "$child" 2>/dev/null
-  fi
+  local pid
+  for pid in "${children[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
   if "$docker" info >/dev/null 2>&1; then
     if [[ $fail -gt 0 ]]; then compose logs --no-color >"$tmp/compose.log" 2>&1; fi
     compose --profile attack down -v --remove-orphans >/dev/null 2>&1
@@ -171,12 +184,17 @@ NS_BASE_CACHE=$cache DOCKER=$docker step bash "$NS_SRC/deploy/docker/base-image.
 eq "base image" "$?" 0
 note "base image ready"
 # --network host: the build's apt-get reaches the mirror without the bridge and NAT rules this
-# daemon does not make.
-for img in "Dockerfile netscope:lab" "Dockerfile.labtools netscope-labtools:lab"; do
+# daemon does not make. Both images at once: one compiles while the other unpacks packages.
+images=("Dockerfile netscope:lab" "Dockerfile.labtools netscope-labtools:lab")
+for img in "${images[@]}"; do
   set -- $img
-  step "$docker" build -q --network host -f "$NS_SRC/deploy/docker/$1" --build-arg "BASE_IMAGE=$base_tag" \
+  started "$docker" build -q --network host -f "$NS_SRC/deploy/docker/$1" --build-arg "BASE_IMAGE=$base_tag" \
     -t "$2" "$NS_SRC" >"$tmp/build-${2%%:*}.log" 2>&1
-  rc=$?
+done
+wait_started
+for i in "${!images[@]}"; do
+  set -- ${images[i]}
+  rc=${child_rc[i]}
   eq "docker build $2" "$rc" 0
   ((rc == 0)) || { tail -n 30 "$tmp/build-${2%%:*}.log"; exit 1; }
 done

@@ -139,10 +139,19 @@ else
 fi
 
 compose() { docker-compose -p "$project" --project-directory "$NS_SRC" -f "$NS_SRC/docker-compose.yml" "$@"; }
-labelled() { # the project's containers, networks and volumes that exist
-  "$docker" ps -aq --filter "label=com.docker.compose.project=$project"
-  "$docker" network ls -q --filter "label=com.docker.compose.project=$project"
-  "$docker" volume ls -q --filter "label=com.docker.compose.project=$project"
+labelled() { # labelled [PROJECT]: the project's containers, networks and volumes that exist
+  "$docker" ps -aq --filter "label=com.docker.compose.project=${1:-$project}"
+  "$docker" network ls -q --filter "label=com.docker.compose.project=${1:-$project}"
+  "$docker" volume ls -q --filter "label=com.docker.compose.project=${1:-$project}"
+}
+remove_project() { # remove_project PROJECT: whatever an interrupted `up` or `down` left
+  local ids
+  ids=$("$docker" ps -aq --filter "label=com.docker.compose.project=$1")
+  [[ -z $ids ]] || "$docker" rm -f -v $ids >/dev/null 2>&1
+  ids=$("$docker" network ls -q --filter "label=com.docker.compose.project=$1")
+  [[ -z $ids ]] || "$docker" network rm $ids >/dev/null 2>&1
+  ids=$("$docker" volume ls -q --filter "label=com.docker.compose.project=$1")
+  [[ -z $ids ]] || "$docker" volume rm -f $ids >/dev/null 2>&1
 }
 cleanup() {
   trap - EXIT INT TERM
@@ -154,6 +163,7 @@ cleanup() {
   if "$docker" info >/dev/null 2>&1; then
     if [[ $fail -gt 0 ]]; then compose logs --no-color >"$tmp/compose.log" 2>&1; fi
     compose --profile attack down -v --remove-orphans >/dev/null 2>&1
+    remove_project "$project"
   fi
   if [[ -n $our_dockerd ]]; then
     stop_pid "$our_dockerd" "$our_start"
@@ -177,6 +187,12 @@ if [[ -n $our_dockerd ]]; then
     exit 1
   fi
   note "started dockerd $our_dockerd ($DOCKER_HOST)"
+  # This data root is the test's own: projects of earlier runs killed before their cleanup
+  # (SIGKILL) are removed, so their networks' bridges do not come back with every start.
+  for old in $("$docker" network ls --format '{{.Label "com.docker.compose.project"}}'; \
+    "$docker" ps -a --format '{{.Label "com.docker.compose.project"}}'); do
+    [[ $old == nstest[0-9]* && $old != "$project" ]] && remove_project "$old"
+  done
 fi
 
 # ---- 1: images ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ pkgs=(
   clickhouse-server clickhouse-client    # tests: the ClickHouse sink against a real server
   systemd groff-base man-db              # tests: systemd-analyze verify/security, man pages
   lintian debootstrap                    # tests: the Debian package, in a Debian 12 chroot
+  docker.io docker-compose               # tests: the compose lab on a locally built base image
 )
 if [[ "${1:-}" == "bench" ]]; then
   pkgs+=(softflowd libndpi-bin argus-server time valgrind)

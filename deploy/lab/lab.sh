@@ -2,7 +2,7 @@
 # lab.sh - a NetScope test network on one machine, made of network namespaces (no Docker).
 #
 #   lab.sh up | down | status | traffic [ROUNDS] | exec NODE CMD... |
-#          capture NODE FILE [FILTER...] | capture-stop NODE
+#          capture NODE FILE [FILTER...] | capture-stop NODE | verify
 #
 # deploy/lab/README.md has the topology, the settings (LAB_*, NS_*) and what `traffic` sends.
 #
@@ -584,6 +584,55 @@ cmd_capture_stop() {
   grep -E 'packets (captured|received by filter|dropped by kernel)' "$state/logs/capture-$1.log" >&2 || true
 }
 
+# ---- verify --------------------------------------------------------------------------------
+
+# One traffic round with a capture on h1's eth0; then what the collector reports (GET
+# /api/v1/flows and /api/v1/alerts in col) must match the capture decoded by tshark, the
+# capture replayed through `netscope flows`, and the round's own counts (verify.py).
+cmd_verify() {
+  local v from api rc=1 deadline
+  need_root
+  need_tool tshark tshark
+  need_tool curl curl
+  [[ -f $state/lab.env ]] || die "lab $prefix is not up (lab.sh up)"
+  proc_alive collector || die "verify needs the lab up with NS_COLLECTOR and NS_AGENT set: no collector runs"
+  proc_alive agent-h1 || die "verify needs the agents: agent-h1 does not run"
+  [[ -n ${NS_CLI:-} && -x $NS_CLI ]] || die "verify needs NS_CLI (netscope flows replays the capture)"
+  api=${LAB_API:-http://127.0.0.1:8080}
+  v=$state/verify
+  rm -rf "$v"
+  mkdir -p "$v"
+  from=$(date +%s)
+  cmd_capture h1 "$v/h1.pcap" >/dev/null
+  cmd_traffic 1 >"$v/traffic.json" || note "the traffic round did not go as generated: verify compares what it did"
+  # The last FIN's linger and a capture block on its way to tcpdump.
+  sleep 1
+  cmd_capture_stop h1 2>/dev/null
+  tshark -r "$v/h1.pcap" -n -T fields -E separator=/t \
+    $("$py" -c 'import sys; sys.path.insert(0, sys.argv[1]); import verify; print(" ".join("-e " + f for f in verify.FIELDS))' "$here") \
+    >"$v/frames.tsv" 2>"$v/tshark.log" || die "tshark could not read $v/h1.pcap: $v/tshark.log"
+  "$NS_CLI" flows -r "$v/h1.pcap" >"$v/replay.jsonl" 2>"$v/replay.log" || die "netscope flows -r failed: $v/replay.log"
+  # The agents export live updates every 250 ms after their capture block is handed over: poll
+  # until the collector agrees or VERIFY_WAIT seconds pass.
+  deadline=$((SECONDS + ${LAB_VERIFY_WAIT:-20}))
+  while :; do
+    ip netns exec "$(ns_of col)" curl -sf --noproxy '*' --max-time 5 \
+      "$api/api/v1/flows?host=$(addr_of h1)&from=$from&limit=1000" >"$v/flows.json" &&
+      ip netns exec "$(ns_of col)" curl -sf --noproxy '*' --max-time 5 \
+        "$api/api/v1/alerts?state=all&from=$from" >"$v/alerts.json" ||
+      die "the collector's API ($api in col) did not answer"
+    rc=0
+    "$py" "$here/verify.py" --flows "$v/flows.json" --frames "$v/frames.tsv" --traffic "$v/traffic.json" \
+      --alerts "$v/alerts.json" --replay "$v/replay.jsonl" --since "$from" \
+      --ignore-port "$COLLECTOR_PORT" >"$v/report.txt" || rc=$?
+    ((rc != 0 && SECONDS < deadline)) || break
+    sleep 1
+  done
+  cat "$v/report.txt"
+  echo "verify: files in $v" >&2
+  return "$rc"
+}
+
 # ---- main ------------------------------------------------------------------------------------
 
 (($# >= 1)) || usage
@@ -598,6 +647,7 @@ traffic) cmd_traffic "$@" ;;
 exec) cmd_exec "$@" ;;
 capture) cmd_capture "$@" ;;
 capture-stop) cmd_capture_stop "$@" ;;
+verify) cmd_verify ;;
 -h | --help | help) usage 0 ;;
 *)
   note "unknown command '$cmd'"

@@ -18,6 +18,14 @@ const WASM = wasmFile();
 const PCAPS = pcapsDir();
 const FILES = ['tcpdump/dns_tcp.pcap', 'ndpi/quic-v2.pcapng', 'ndpi/sites.pcapng', 'tcpdump/tcp-handshake-nano.pcap'];
 
+/* One line of fields_dump's output. */
+interface NativeRecord {
+    outcome: string;
+    layer: string;
+    truncated: number;
+    fields: [string, number, number, number, string, string][];
+}
+
 async function decoder(): Promise<Decoder> {
     return Decoder.fromBytes(fs.readFileSync(WASM as string));
 }
@@ -55,7 +63,7 @@ test('field lists equal the native decoder\'s, packet by packet', async (t) => {
     let packets = 0;
     for (const rel of FILES) {
         const file = path.join(PCAPS, rel);
-        const native = run(dump, [file]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+        const native: NativeRecord[] = run(dump, [file]).stdout.trim().split('\n').map((l) => JSON.parse(l) as NativeRecord);
         const mine = decodeFile(dec, file);
         assert.equal(mine.length, native.length, rel);
         mine.forEach((d, i) => {

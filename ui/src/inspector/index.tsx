@@ -44,18 +44,18 @@ interface Source {
 const S = {
     root: { display: 'flex', flexDirection: 'column', gap: '8px', fontSize: '13px' },
     bar: { display: 'flex', gap: '12px', alignItems: 'center', flexWrap: 'wrap' },
-    note: { color: '#a60' },
-    err: { color: '#c00', whiteSpace: 'pre-wrap' },
+    note: { color: '#d80' },
+    err: { color: '#e33', whiteSpace: 'pre-wrap' },
     drop: { outline: '2px dashed #48c', outlineOffset: '4px' },
-    list: { height: `${LIST_H}px`, overflowY: 'auto', border: '1px solid #ccc', position: 'relative', fontFamily: 'monospace' },
+    list: { height: `${LIST_H}px`, overflowY: 'auto', border: '1px solid rgba(128, 128, 128, 0.5)', position: 'relative', fontFamily: 'monospace' },
     row: { position: 'absolute', left: 0, right: 0, height: `${ROW_H}px`, lineHeight: `${ROW_H}px`, whiteSpace: 'nowrap', overflow: 'hidden', cursor: 'default', display: 'flex', gap: '12px', padding: '0 4px' },
-    rowSel: { background: '#cde' },
+    rowSel: { background: 'rgba(80, 140, 220, 0.45)' },
     panes: { display: 'flex', gap: '8px', alignItems: 'flex-start', flexWrap: 'wrap' },
-    tree: { flex: '1 1 380px', minWidth: '300px', maxHeight: '480px', overflow: 'auto', border: '1px solid #ccc', fontFamily: 'monospace', padding: '4px' },
+    tree: { flex: '1 1 380px', minWidth: '300px', maxHeight: '480px', overflow: 'auto', border: '1px solid rgba(128, 128, 128, 0.5)', fontFamily: 'monospace', padding: '4px' },
     treeRow: { whiteSpace: 'pre', cursor: 'pointer' },
-    hex: { flex: '0 0 auto', maxHeight: '480px', overflow: 'auto', border: '1px solid #ccc', fontFamily: 'monospace', padding: '4px', whiteSpace: 'pre' },
+    hex: { flex: '0 0 auto', maxHeight: '480px', overflow: 'auto', border: '1px solid rgba(128, 128, 128, 0.5)', fontFamily: 'monospace', padding: '4px', whiteSpace: 'pre' },
     byte: { cursor: 'pointer' },
-    hl: { background: '#fd6' },
+    hl: { background: 'rgba(255, 190, 0, 0.5)' },
 } satisfies Record<string, JSX.CSSProperties>;
 
 const col = (w: string, align: 'left' | 'right' = 'left'): JSX.CSSProperties => ({ flex: `0 0 ${w}`, textAlign: align });
@@ -75,6 +75,7 @@ export function Inspector(props: { uid?: string; getPackets?: (uid: string) => P
     const cache = useRef(new Map<number, Decoded>());
     const listRef = useRef<HTMLDivElement>(null);
     const fileRef = useRef<HTMLInputElement>(null);
+    const treeRef = useRef<HTMLDivElement>(null);
 
     useEffect(() => {
         let live = true;
@@ -193,6 +194,12 @@ export function Inspector(props: { uid?: string; getPackets?: (uid: string) => P
         },
         [decoder, source],
     );
+
+    // A new packet's tree starts at its top.
+    useEffect(() => {
+        if (treeRef.current)
+            treeRef.current.scrollTop = 0;
+    }, [sel, source]);
 
     const packets = source?.packets ?? [];
     const t0 = packets[0];
@@ -346,7 +353,7 @@ export function Inspector(props: { uid?: string; getPackets?: (uid: string) => P
             )}
             {cur && (
                 <div style={S.panes}>
-                    <div class="insp-tree" style={S.tree}>
+                    <div ref={treeRef} class="insp-tree" style={S.tree}>
                         {decoded && (
                             <div>
                                 frame {sel + 1}: {cur.data.length} bytes captured, {cur.wireLen} on the wire, link type {cur.linktype}

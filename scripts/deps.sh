@@ -18,7 +18,10 @@ pkgs=(
   libwebsockets-dev                      # the live stream (collector/ws.c)
   prometheus                             # tests: promtool check metrics
   clickhouse-server clickhouse-client    # tests: the ClickHouse sink against a real server
+  chromium                               # tests: the dashboard in a headless browser
 )
+# the dashboard's build (ui/): Debian's Node.js and npm, only when none is installed already
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 if [[ "${1:-}" == "bench" ]]; then
   pkgs+=(softflowd libndpi-bin argus-server time valgrind)
 fi

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { formatHash, parseHash, parseTime, stepFor, timeRange } from "../src/app/route";
 import { streamUrl } from "../src/app/api";
-import { matches, sortFlows, windowRows } from "../src/app/flows";
+import { info, matches, sortFlows, windowRows } from "../src/app/flows";
 
 test("hash round trip", () => {
   const r = { view: "flows" as const, host: "10.0.0.1", bpf: "tcp and port 80", from: "-15m", uid: "Cabc" };
@@ -45,4 +45,10 @@ test("flow table: matching, stable sorting, windows", () => {
   assert.deepEqual(windowRows(0, 220, 22, 1000, 0), [0, 10]);
   assert.deepEqual(windowRows(2200, 220, 22, 1000, 5), [95, 115]);
   assert.deepEqual(windowRows(0, 220, 22, 3, 5), [0, 3]);
+});
+
+test("flow info: the first HTTP request or DNS question, verbatim text", () => {
+  assert.equal(info({ uid: "a", http: [{ method: "GET", host: "<b>x</b>", uri: "/p?q=<s>" }, { host: "later" }] }), "GET <b>x</b>/p?q=<s>");
+  assert.equal(info({ uid: "b", dns: [{ qtype_name: "A", query: "<img>.lab" }] }), "A <img>.lab");
+  assert.equal(info({ uid: "c" }), "");
 });

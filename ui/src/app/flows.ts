@@ -21,7 +21,17 @@ export const COLUMNS: Column[] = [
   { key: "bytes", label: "bytes", width: 90, num: true },
   { key: "pkts", label: "pkts", width: 70, num: true },
   { key: "duration", label: "duration", width: 80, num: true },
+  { key: "info", label: "info", width: 360 },
 ];
+
+/** What the flow carried: its first HTTP request (host and URI) or DNS question, as text. */
+export function info(f: Flow): string {
+  const http = Array.isArray(f.http) ? (f.http[0] as Record<string, unknown> | undefined) : undefined;
+  if (http) return `${String(http.method ?? "")} ${String(http.host ?? "")}${String(http.uri ?? "")}`.trim();
+  const dns = Array.isArray(f.dns) ? (f.dns[0] as Record<string, unknown> | undefined) : undefined;
+  if (dns) return `${String(dns.qtype_name ?? "")} ${String(dns.query ?? "")}`.trim();
+  return "";
+}
 
 function num(v: unknown): number {
   return typeof v === "number" ? v : 0;
@@ -31,6 +41,7 @@ function num(v: unknown): number {
 export function value(f: Flow, key: string): unknown {
   if (key === "bytes") return num(f.orig_wire_bytes) + num(f.resp_wire_bytes);
   if (key === "pkts") return num(f.orig_pkts) + num(f.resp_pkts);
+  if (key === "info") return info(f);
   return f[key];
 }
 

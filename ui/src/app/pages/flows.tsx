@@ -10,9 +10,31 @@ import type { Flow } from "../state";
 
 const ROW = 22;
 
+/** Ended flows from the store (GET /api/v1/flows?live=exclude), refreshed every 5 s. */
+function useEnded(on: boolean, host: string | undefined, bpf: string | undefined): { flows: Flow[]; err: string | null } {
+  const [s, setS] = useState<{ flows: Flow[]; err: string | null }>({ flows: [], err: null });
+  useEffect(() => {
+    if (!on) return;
+    let alive = true;
+    const load = () =>
+      apiGet<{ flows: Flow[] }>("flows", { live: "exclude", limit: 500, host, filter: bpf, from: "-1h" })
+        .then((r) => alive && setS({ flows: r.flows, err: null }))
+        .catch((e: Error) => alive && setS({ flows: [], err: e.message }));
+    void load();
+    const t = setInterval(load, 5000);
+    return () => {
+      alive = false;
+      clearInterval(t);
+    };
+  }, [on, host, bpf]);
+  return s;
+}
+
 export function Flows() {
   const stream = useStream();
   const route = useRoute();
+  const [ended, setEnded] = useState(false);
+  const hist = useEnded(ended, route.host, route.bpf);
   const [query, setQuery] = useState("");
   const [sort, setSort] = useState<{ key: string; desc: boolean }>({ key: "bytes", desc: true });
   const [selected, setSelected] = useState<string | null>(route.uid ?? null);
@@ -21,12 +43,12 @@ export function Flows() {
   const box = useRef<HTMLDivElement>(null);
   const host = route.host;
   const rows = useMemo(() => {
-    let v = [...stream.state.flows.values()];
+    let v = ended ? [...hist.flows] : [...stream.state.flows.values()];
     if (host) v = v.filter((f) => hasHost(f, host));
     if (query.trim()) v = v.filter((f) => matches(f, query));
     return sortFlows(v, sort.key, sort.desc);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [stream.state.version, host, query, sort.key, sort.desc]);
+  }, [ended ? hist.flows : stream.state.version, ended, host, query, sort.key, sort.desc]);
 
   useEffect(() => {
     if (box.current) setViewport(box.current.clientHeight);
@@ -62,6 +84,9 @@ export function Flows() {
   return (
     <div>
       <div class="row">
+        <button class={ended ? "" : "active"} onClick={() => setEnded(false)} data-testid="flows-live">live</button>
+        <button class={ended ? "active" : ""} onClick={() => setEnded(true)} data-testid="flows-ended">ended (last hour, stored)</button>
+        {hist.err && ended && <span class="error">{hist.err}</span>}
         <input
           placeholder="filter: text, or host=ADDR port=N proto=tcp state=SF agent=ID"
           value={query}
@@ -70,7 +95,9 @@ export function Flows() {
           data-testid="flow-query"
         />
         <span class="dim" data-testid="flow-count">
-          {rows.length} of {stream.state.flows.size} live flows shown ({stream.state.flowsTotal} match the stream filter)
+          {ended
+            ? `${rows.length} of ${hist.flows.length} ended flows shown`
+            : `${rows.length} of ${stream.state.flows.size} live flows shown (${stream.state.flowsTotal} match the stream filter)`}
         </span>
         {host && (
           <span class="chip" data-testid="host-chip">

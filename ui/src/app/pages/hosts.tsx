@@ -29,6 +29,8 @@ export function Hosts() {
       c.sigma = new Sigma(g, el.current!, { renderEdgeLabels: false, defaultEdgeType: "arrow", labelColor: { color: "#d8dee6" } });
       c.sigma.on("clickNode", ({ node }) => go({ host: node }));
       c.sigma.on("clickStage", () => go({ host: undefined }));
+      // the browser test finds a node's place on the screen through this
+      Object.defineProperty(el.current!, "sigma", { value: c.sigma, configurable: true });
     } catch (e) {
       c.err = `the graph needs WebGL: ${(e as Error).message}`;
     }

@@ -111,7 +111,7 @@ export function HostDetail() {
   const route = useRoute();
   const stream = useStream();
   const host = route.host;
-  const top = useApi<{ top: { label: string; bytes: number; packets: number; flows: number }[] }>("top", { by: "bytes", group: "pair", limit: 50 }, 5000);
+  const top = useApi<{ top: { label: string; bytes: number; packets: number; flows: number }[] }>("top", { by: "bytes", group: "pair", n: 50 }, 5000);
   if (!host) return <div>No host selected: click one in the <a href="#/hosts">graph</a> or the top talkers.</div>;
   const flows = [...stream.state.flows.values()].filter((f) => hasHost(f, host));
   const peers = [...stream.state.edges.values()].filter((e) => e.src === host || e.dst === host);

@@ -22,8 +22,9 @@ if command -v clang >/dev/null 2>&1; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j "$JOBS"
   stage "tests: asan preset (unit, fuzz replay, robustness)"
-  # The comparisons with tshark check results, not memory safety: the ci run covers them.
-  ctest --preset asan -j "$JOBS" -E 'tshark|golden'
+  # The comparisons with tshark check results, not memory safety: the ci run covers them;
+  # so do the dashboard's tests (JavaScript, and a browser over the built daemons).
+  ctest --preset asan -j "$JOBS" -E 'tshark|golden|ui_browser|^ui/'
 
   stage "fuzz smoke: ${FUZZ_SECONDS}s per target"
   cmake --preset fuzz >/dev/null

@@ -28,6 +28,17 @@ page.on("console", (m) => {
 page.on("response", (r) => {
   if (r.status() >= 400 && !r.url().includes("filter_dryrun?bpf=port%2080%20and%20and")) problems.push(`${r.status()} ${r.url()}`);
 });
+// the stream's messages and error frames, printed when a check fails
+const wsLog = [];
+page.on("websocket", (ws) => {
+  wsLog.push(`open ${ws.url()}`);
+  ws.on("framesent", (f) => wsLog.push(`sent ${f.payload}`));
+  ws.on("framereceived", (f) => {
+    const t = typeof f.payload === "string" ? f.payload : "";
+    if (t.includes('"type":"error"') || t.includes('"type":"hello"')) wsLog.push(`received ${t.slice(0, 300)}`);
+  });
+  ws.on("close", () => wsLog.push("closed"));
+});
 // every payload calls __xss(N): record the calls
 await page.addInitScript(() => {
   window.__xssHits = [];
@@ -161,7 +172,9 @@ try {
   await page.click("[data-testid=apply]");
   check(await waitFor(() => document.querySelector("[data-testid=active-bpf]")?.textContent === "udp port 53" && !document.querySelector("[data-testid=filter-error]")), "filter: a good filter applies");
   await shot("filter");
-  await page.goto(`${base}/#/flows?bpf=udp%20port%2053`);
+  // the nav keeps the filter in the permalink
+  await page.click("nav a[href^='#/flows']");
+  check(await waitFor(() => location.hash.startsWith("#/flows?") && new URLSearchParams(location.hash.split("?")[1]).get("bpf") === "udp port 53", undefined, 5000), "filter: the permalink carries it");
   check(
     await waitFor(() => {
       const trs = [...document.querySelectorAll("[data-testid=flow-table] tbody tr[data-uid]")];
@@ -196,6 +209,7 @@ try {
   check(false, `exception: ${e.stack ?? e}`);
   await shot("exception").catch(() => {});
 }
+if (failed) console.log(`stream log:\n  ${wsLog.join("\n  ")}`);
 console.log(`browser checks took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 await browser.close();
 process.exit(failed ? 1 : 0);

@@ -36,7 +36,7 @@ export function Chart({ title, series, data, height = 180 }: ChartProps) {
         {
           stroke: "#8a96a3",
           grid: { stroke: "#2a3540" },
-          size: 70,
+          size: 86,
           values: (_u: uPlot, ticks: number[]) => ticks.map((t) => (series[0].fmt ? series[0].fmt(t) : String(t))),
         },
       ],

@@ -142,5 +142,7 @@ async function wsUrl(): Promise<string> {
 initToken();
 const stream = new Stream(wsUrl);
 setStream(stream);
+// bench/ui_bench.mjs reads the collector-to-screen latency samples from here
+Object.defineProperty(window, "netscopeStream", { value: stream });
 void stream.connect();
 render(<App />, document.getElementById("app")!);

@@ -17,7 +17,7 @@ export class Stream {
   hello: Record<string, unknown> | null = null;
   /** the last error frame per request type, verbatim */
   errors = new Map<string, string>();
-  /** collector-to-screen latency samples, ms (frame ts vs local clock) */
+  /** collector-to-screen latency samples, ms: the local clock at the animation frame after a state frame arrived minus its ts */
   latency: number[] = [];
   private ws: WebSocket | null = null;
   private listeners = new Set<() => void>();
@@ -115,8 +115,11 @@ export class Stream {
       const sf = f as StateFrame;
       applyFrame(this.state, sf);
       if (sf.global) addSample(this.series, sf.ts, sf.global);
-      this.latency.push(Date.now() - sf.ts / 1e6);
-      if (this.latency.length > 1000) this.latency.splice(0, this.latency.length - 1000);
+      // on screen at the next animation frame (the one the views re-render in)
+      requestAnimationFrame(() => {
+        this.latency.push(Date.now() - sf.ts / 1e6);
+        if (this.latency.length > 1000) this.latency.splice(0, this.latency.length - 1000);
+      });
     } else if (f.type === "error") {
       const req = f.request ?? "";
       if (req === "get_packets" && typeof f.id === "number") {

@@ -22,7 +22,10 @@ pkgs=(
   systemd groff-base man-db              # tests: systemd-analyze verify/security, man pages
   lintian debootstrap                    # tests: the Debian package, in a Debian 12 chroot
   docker.io docker-compose               # tests: the compose lab on a locally built base image
+  chromium                               # tests: the dashboard in a headless browser
 )
+# the dashboard's build (ui/): Debian's Node.js and npm, only when none is installed already
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 if [[ "${1:-}" == "bench" ]]; then
   pkgs+=(softflowd libndpi-bin argus-server time valgrind)
 fi

@@ -23,9 +23,10 @@ if command -v clang >/dev/null 2>&1; then
   cmake --build --preset asan -j "$JOBS"
   stage "tests: asan preset (unit, fuzz replay, robustness)"
   # The comparisons with tshark check results, not memory safety: the ci run covers them;
-  # so do the deployment tests (install tree, units, man pages, the Debian package) and the
-  # compose lab, whose images build their own binaries.
-  ctest --preset asan -j "$JOBS" -E 'tshark|golden|test_install|test_systemd|test_manpages|test_package|compose'
+  # so do the deployment tests (install tree, units, man pages, the Debian package), the
+  # compose lab, whose images build their own binaries, and the dashboard's tests (JavaScript,
+  # and a browser over the built daemons).
+  ctest --preset asan -j "$JOBS" -E 'tshark|golden|test_install|test_systemd|test_manpages|test_package|compose|ui_browser|^ui/'
 
   stage "fuzz smoke: ${FUZZ_SECONDS}s per target"
   cmake --preset fuzz >/dev/null

@@ -97,7 +97,9 @@ try {
   check(await waitFor(() => /^[1-9]\d* hosts/.test(document.querySelector("#graph")?.previousElementSibling?.textContent ?? "")), "hosts: graph nodes");
   await page.waitForTimeout(2500); // a few layout rounds from the worker
   const target = "10.2.0.53";
-  const pos = await page.evaluate((id) => {
+  // The layout worker keeps moving nodes: read the node's position and click at once, again
+  // (up to 8 times) until the click lands.
+  const nodePos = () => page.evaluate((id) => {
     const el = document.getElementById("graph");
     const sigma = el && el.sigma;
     if (!sigma || !sigma.getGraph().hasNode(id)) return null;
@@ -106,10 +108,16 @@ try {
     const r = el.getBoundingClientRect();
     return { x: r.left + p.x, y: r.top + p.y };
   }, target);
+  let pos = await nodePos();
   check(pos !== null, `hosts: ${target} is drawn`);
   await shot("hosts");
-  if (pos) await page.mouse.click(pos.x, pos.y);
-  check(await waitFor((h) => location.hash.includes(`host=${h}`), target, 5000), `hosts: a click on ${target} sets the global host filter`);
+  let filtered = false;
+  for (let attempt = 0; pos && !filtered && attempt < 8; attempt++) {
+    await page.mouse.click(pos.x, pos.y);
+    filtered = await waitFor((h) => location.hash.includes(`host=${h}`), target, 1500);
+    if (!filtered) pos = await nodePos();
+  }
+  check(filtered, `hosts: a click on ${target} sets the global host filter`);
   await noXss("hosts");
 
   // ---- flows: the host filter applies, detail, keyboard ---------------------------------------

@@ -67,11 +67,16 @@ cat >"$tmp/cmp.py" <<'EOF'
 import json, sys
 def load(path, strip):
     recs = {}
-    for line in open(path):
-        r = json.loads(line)
-        if r.get('record') == 'update':
-            continue
-        k = (r['ts'], r['id.orig_h'], r['id.orig_p'], r['id.resp_h'], r['id.resp_p'], r['proto'])
+    rows = [json.loads(line) for line in open(path)]
+    rows = [r for r in rows if r.get('record') != 'update']
+    key = lambda r: (r['ts'], r['id.orig_h'], r['id.orig_p'], r['id.resp_h'], r['id.resp_p'], r['proto'])
+    # tunnel_parents names the carrier flow by its uid, and uids differ between two runs:
+    # compare the carrier's connection instead
+    by_uid = {r['uid']: key(r) for r in rows}
+    for r in rows:
+        k = key(r)
+        if 'tunnel_parents' in r:
+            r['tunnel_parents'] = [by_uid.get(u, 'unknown uid ' + u) for u in r['tunnel_parents']]
         for f in strip:
             r.pop(f, None)
         if k in recs:

@@ -209,7 +209,21 @@ try {
     return (await r.json()).flows[0]?.uid ?? "";
   });
   await page.goto(`${base}/#/inspector?uid=${encodeURIComponent(liveUid)}`);
-  await page.waitForTimeout(3000);
+  // the flow's packets come from the agent's ring through the stream; the tree is the WASM
+  // decoder's; a click on the ip.src field must highlight exactly that address's 4 bytes
+  check(await waitFor(() => !!document.querySelector(".insp-tree .insp-field"), undefined, 20000), "inspector: the flow's packets decoded into a protocol tree");
+  const ipField = page.locator(".insp-field", { hasText: /ip\.src: \d+\.\d+\.\d+\.\d+/ }).first();
+  const ipText = (await ipField.textContent().catch(() => "")) ?? "";
+  await ipField.click().catch(() => {});
+  await page.waitForTimeout(300);
+  const lit = await page.$$eval(".insp-hex span[data-byte]", (spans) => {
+    const out = new Map();
+    for (const s of spans) if (s.style.background && !out.has(Number(s.dataset.byte))) out.set(Number(s.dataset.byte), s.textContent);
+    return [...out.entries()].sort((a, b) => a[0] - b[0]);
+  });
+  const litAddr = lit.filter(([, t]) => /^[0-9a-f]{2}$/.test(t ?? "")).map(([, t]) => parseInt(t, 16)).join(".");
+  const want = /ip\.src: (\S+)/.exec(ipText)?.[1] ?? "?";
+  check(lit.length === 4 && litAddr === want, `inspector: ip.src (${want}) highlights its 4 bytes (got ${lit.length} bytes: ${litAddr})`);
   await shot("inspector");
   await noXss("inspector");
   check(problems.length === 0, `no page errors (${problems.slice(0, 5).join(" | ")})`);

@@ -106,7 +106,18 @@ function App() {
         <h1>NetScope</h1>
         <nav>
           {NAV.map(([v, label]) => (
-            <a key={v} href={href({ view: v })} class={route.view === v ? "active" : ""}>
+            <a
+              key={v}
+              href={href({ view: v })}
+              class={route.view === v ? "active" : ""}
+              // built from the hash as it is at the click, not at the last render: a filter
+              // applied since then stays in the permalink
+              onClick={(e) => {
+                if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
+                e.preventDefault();
+                go({ view: v });
+              }}
+            >
               {label}
             </a>
           ))}

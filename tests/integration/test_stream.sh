@@ -99,8 +99,10 @@ else
   bad "get_packets"
 fi
 
-# the capture filter's dry run over the agent's ring (frames of its live flows)
-curl -s -o "$tmp/dry" -w '%{http_code}' "$BASE/api/v1/agents/stream-agent/filter_dryrun?bpf=udp%20port%2053" >"$tmp/dry.code"
+# the capture filter's dry run over the agent's ring (frames of its live flows). The dry run
+# asks about the 32 most recent live flows, which may hold no DNS at all: "ip6 or udp port 53"
+# keeps part of any such sample of the mix (a fifth of its flows are IPv6).
+curl -s -o "$tmp/dry" -w '%{http_code}' "$BASE/api/v1/agents/stream-agent/filter_dryrun?bpf=ip6%20or%20udp%20port%2053" >"$tmp/dry.code"
 if [[ $(cat "$tmp/dry.code") == 200 ]] && python3 - "$tmp/dry" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

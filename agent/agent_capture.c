@@ -136,13 +136,15 @@ typedef struct {
     size_t bytes, budget; /* frame bytes so far, and what fits in a reply */
     bool cut;             /* stopped by the byte budget */
     ns_pkt_t *pkt;
+    const ns_decode_cfg_t *dcfg;
 } find_t;
 
 static bool
 frame_matches(void *ud, const ns_pktring_frame_t *f, bool take)
 {
     find_t *q = ud;
-    ns_decode_frame(f->linktype, f->data, f->cap_len, f->wire_len, q->pkt, NULL, NULL);
+    ns_decode_frame_cfg(q->dcfg, f->linktype, f->data, f->cap_len, f->wire_len, q->pkt, NULL,
+                        NULL);
     if (q->pkt->ip_ver != 4 && q->pkt->ip_ver != 6)
         return false;
     q->pkt->iface = f->iface;
@@ -174,7 +176,7 @@ get_packets(ns_agent_t *a, const ctl_t *r)
     ns_flow_key_make(&key, g->ip_ver, g->proto, ns_flow_key_vlan(g->vlan, g->iface), &g->addr[0],
                      g->port[0], &g->addr[1], g->port[1]);
     uint32_t max = g->max_frames ? g->max_frames : GET_PACKETS_DEFAULT;
-    find_t q = {.key = &key, .max = max, .budget = a->batch_cap - 1024};
+    find_t q = {.key = &key, .max = max, .budget = a->batch_cap - 1024, .dcfg = &a->dcfg};
     q.frames = calloc(max, sizeof(*q.frames));
     q.pkt = malloc(sizeof(*q.pkt));
     ns_msg_t m = {.type = NS_MSG_PACKETS};

@@ -250,6 +250,9 @@ ns_agent_new(const ns_agent_config_t *cfg, char *errbuf, size_t errlen)
                      (unsigned long long)cfg->max_flows, (unsigned long long)cfg->ring_mb);
         goto fail;
     }
+    a->dcfg.vxlan_port = (uint16_t)cfg->vxlan_port;
+    a->dcfg.geneve_port = (uint16_t)cfg->geneve_port;
+    ns_pipeline_set_decode_cfg(a->pipe, &a->dcfg);
     return a;
 fail:
     ns_agent_destroy(&a);

@@ -136,13 +136,16 @@ typedef struct {
     size_t bytes, budget; /* frame bytes so far, and what fits in a reply */
     bool cut;             /* stopped by the byte budget */
     ns_pkt_t *pkt;
+    const ns_decode_cfg_t *dcfg;
+    uint32_t linktype; /* of the frames taken: the first one's (a reply has one link type) */
 } find_t;
 
 static bool
 frame_matches(void *ud, const ns_pktring_frame_t *f, bool take)
 {
     find_t *q = ud;
-    ns_decode_frame(f->linktype, f->data, f->cap_len, f->wire_len, q->pkt, NULL, NULL);
+    ns_decode_frame_cfg(q->dcfg, f->linktype, f->data, f->cap_len, f->wire_len, q->pkt, NULL,
+                        NULL);
     if (q->pkt->ip_ver != 4 && q->pkt->ip_ver != 6)
         return false;
     q->pkt->iface = f->iface;
@@ -151,6 +154,10 @@ frame_matches(void *ud, const ns_pktring_frame_t *f, bool take)
     if (!ns_flow_key_eq(&k, q->key))
         return false;
     if (take) {
+        /* A GetPackets reply names one link type: a flow seen on interfaces of different link
+         * types (a pcapng replay) gets the frames of its first frame's. */
+        if (q->n > 0 && f->linktype != q->linktype)
+            return false;
         if (q->bytes + f->cap_len + 32 > q->budget) {
             q->cut = true;
             return false;
@@ -159,6 +166,8 @@ frame_matches(void *ud, const ns_pktring_frame_t *f, bool take)
         if (copy == NULL)
             return false;
         memcpy(copy, f->data, f->cap_len);
+        if (q->n == 0)
+            q->linktype = f->linktype;
         q->frames[q->n++] = (ns_msg_frame_t){
             .ts_ns = f->ts_ns, .wire_len = f->wire_len, .cap_len = f->cap_len, .data = copy};
         q->bytes += f->cap_len + 32;
@@ -174,7 +183,7 @@ get_packets(ns_agent_t *a, const ctl_t *r)
     ns_flow_key_make(&key, g->ip_ver, g->proto, ns_flow_key_vlan(g->vlan, g->iface), &g->addr[0],
                      g->port[0], &g->addr[1], g->port[1]);
     uint32_t max = g->max_frames ? g->max_frames : GET_PACKETS_DEFAULT;
-    find_t q = {.key = &key, .max = max, .budget = a->batch_cap - 1024};
+    find_t q = {.key = &key, .max = max, .budget = a->batch_cap - 1024, .dcfg = &a->dcfg};
     q.frames = calloc(max, sizeof(*q.frames));
     q.pkt = malloc(sizeof(*q.pkt));
     ns_msg_t m = {.type = NS_MSG_PACKETS};
@@ -187,7 +196,7 @@ get_packets(ns_agent_t *a, const ctl_t *r)
         ns_pktring_find(a->ring, key_tag(a, &key), g->from_ns, g->to_ns, max, frame_matches, &q,
                         &more);
         uint32_t iface = g->iface < a->n_ifs ? g->iface : 0;
-        m.u.packets.link_type = a->ifs[iface].linktype;
+        m.u.packets.link_type = q.n > 0 ? q.linktype : a->ifs[iface].linktype;
         m.u.packets.truncated = more || q.cut;
         m.u.packets.frames = q.frames;
         m.u.packets.n_frames = q.n;
@@ -221,9 +230,10 @@ take_frame(ns_agent_t *a, uint8_t i, const ns_frame_t *fr)
     iface_t *f = &a->ifs[i];
     f->pkts++;
     f->bytes += fr->wire_len;
-    ns_pipeline_frame(a->pipe, i, f->linktype, fr->data, fr->cap_len, fr->wire_len, fr->ts_ns);
+    /* The frame's own link type: a pcapng replay's interfaces may each have another. */
+    ns_pipeline_frame(a->pipe, i, fr->linktype, fr->data, fr->cap_len, fr->wire_len, fr->ts_ns);
     uint32_t tag = (uint32_t)ns_flow_engine_last_hash(ns_pipeline_engine(a->pipe));
-    ns_pktring_add(a->ring, i, (uint16_t)f->linktype, fr->ts_ns, fr->wire_len, fr->data,
+    ns_pktring_add(a->ring, i, (uint16_t)fr->linktype, fr->ts_ns, fr->wire_len, fr->data,
                    fr->cap_len, tag);
 }
 

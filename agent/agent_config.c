@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netscope/decode.h"
 #include "netscope/flow_engine.h"
 #include "netscope/log.h"
 
@@ -29,6 +30,10 @@ const ns_opt_t ns_agent_opts[] = {
     OPT("capture.replay", NS_OPT_STRING, replay, 0, 0, "read this pcap/pcapng file instead"),
     OPT("capture.replay_speed", NS_OPT_STRING, replay_speed, 0, 0,
         "max, or a factor of the recorded speed (1 = as recorded)"),
+    OPT("decode.vxlan_port", NS_OPT_UINT, vxlan_port, 1, 65535,
+        "UDP port of VXLAN (one port; replaces 4789)"),
+    OPT("decode.geneve_port", NS_OPT_UINT, geneve_port, 1, 65535,
+        "UDP port of Geneve (one port; replaces 6081)"),
     OPT("flows.max_flows", NS_OPT_UINT, max_flows, 16, 1u << 30, "flow table capacity"),
     OPT("flows.idle_timeout", NS_OPT_SECONDS, idle_ns, 1, DAY_S, "end a flow idle this long, s"),
     OPT("flows.linger", NS_OPT_SECONDS, linger_ns, 0, 3600, "keep a closed TCP flow, s"),
@@ -72,6 +77,8 @@ ns_agent_config_defaults(ns_agent_config_t *c)
      * after its first frame at the latest, on top of the export interval (at 100 ms, the
      * 99th percentile from capture to the collector was 320-340 ms: bench/results.md (g)) */
     c->poll_ms = 10;
+    c->vxlan_port = NS_VXLAN_PORT;
+    c->geneve_port = NS_GENEVE_PORT;
     c->max_flows = 262144;
     c->idle_ns = NS_FLOW_IDLE_DEFAULT_NS;
     c->linger_ns = NS_FLOW_LINGER_DEFAULT_NS;

@@ -77,6 +77,7 @@ struct ns_agent {
     iface_t ifs[NS_AGENT_MAX_IFACES];
     uint32_t n_ifs;
     ns_pipeline_t *pipe;
+    ns_decode_cfg_t dcfg; /* the pipeline's tunnel ports, also used to find a flow's frames */
     ns_pktring_t *ring;
     ns_codec_t *ccodec;
     chunk_t *cur;

@@ -36,6 +36,7 @@ usage(FILE *out)
             "                      [--replay-speed max|FACTOR]] [--filter BPF]\n"
             "                      [--collector ENDPOINT] [--collector-key NAME.key]\n"
             "                      [--key NAME.key_secret] [--insecure] [--user USER]\n"
+            "                      [--vxlan-port PORT] [--geneve-port PORT]\n"
             "                      [--set SECTION.KEY=VALUE]...\n"
             "\n"
             "Captures packets, turns them into flows and pushes flow updates to a\n"
@@ -54,6 +55,8 @@ usage(FILE *out)
             "  -u, --user USER        run as USER once the capture is open (default\n"
             "                         netscope, else nobody)\n"
             "      --id ID            agent id (default: the host name)\n"
+            "      --vxlan-port PORT  decode VXLAN on UDP PORT instead of 4789\n"
+            "      --geneve-port PORT decode Geneve on UDP PORT instead of 6081\n"
             "      --set KEY=VALUE    any configuration key below\n"
             "  -h, --help             this text\n"
             "  -V, --version          print the version\n"
@@ -63,7 +66,17 @@ usage(FILE *out)
     ns_config_print_keys(ns_agent_opts, ns_agent_nopts, out);
 }
 
-enum { OPT_SPEED = 256, OPT_COLLECTOR, OPT_COLLECTOR_KEY, OPT_KEY, OPT_INSECURE, OPT_ID, OPT_SET };
+enum {
+    OPT_SPEED = 256,
+    OPT_COLLECTOR,
+    OPT_COLLECTOR_KEY,
+    OPT_KEY,
+    OPT_INSECURE,
+    OPT_ID,
+    OPT_SET,
+    OPT_VXLAN_PORT,
+    OPT_GENEVE_PORT,
+};
 
 /* The command line over the defaults and the file: the file first (its path may be given
  * anywhere on the line), then every option in order. Returns -1 to go on, else the exit
@@ -84,6 +97,8 @@ configure(int argc, char **argv, ns_agent_config_t *c, char *msg, size_t msglen)
         {"user", required_argument, NULL, 'u'},
         {"id", required_argument, NULL, OPT_ID},
         {"set", required_argument, NULL, OPT_SET},
+        {"vxlan-port", required_argument, NULL, OPT_VXLAN_PORT},
+        {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -172,6 +187,15 @@ configure(int argc, char **argv, ns_agent_config_t *c, char *msg, size_t msglen)
             break;
         case OPT_INSECURE:
             c->insecure = true;
+            continue;
+        case OPT_VXLAN_PORT:
+        case OPT_GENEVE_PORT:
+            if (!ns_config_set(ns_agent_opts, ns_agent_nopts, c,
+                               ch == OPT_VXLAN_PORT ? "decode.vxlan_port" : "decode.geneve_port",
+                               optarg, err, sizeof(err))) {
+                snprintf(msg, msglen, "%s", err);
+                return 2;
+            }
             continue;
         case OPT_SET:
             if (!ns_config_set_arg(ns_agent_opts, ns_agent_nopts, c, optarg, err, sizeof(err))) {

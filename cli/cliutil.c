@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,18 @@ ns_cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
         return false;
     *out = (uint64_t)v;
+    return true;
+}
+
+bool
+ns_cli_parse_port(const char *cmd, const char *opt, const char *arg, uint16_t *port)
+{
+    uint64_t v;
+    if (!ns_cli_parse_u64(arg, 1, 65535, &v)) {
+        fprintf(stderr, "netscope %s: %s wants a UDP port 1..65535, not '%s'\n", cmd, opt, arg);
+        return false;
+    }
+    *port = (uint16_t)v;
     return true;
 }
 

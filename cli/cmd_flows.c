@@ -67,6 +67,8 @@ usage(FILE *out)
             "                       evicted when full (default 1048576)\n"
             "  --seed N             fixed hash/uid seed (default: random per run)\n"
             "  --no-app             skip HTTP/DNS transaction analysis\n"
+            "  --vxlan-port PORT    decode VXLAN on UDP PORT instead of 4789\n"
+            "  --geneve-port PORT   decode Geneve on UDP PORT instead of 6081\n"
             "  -h, --help           this text\n"
             "\n"
             "Every field is described in README.md (netscope flows).\n");
@@ -194,6 +196,8 @@ enum {
     OPT_MAX_FLOWS,
     OPT_SEED,
     OPT_NO_APP,
+    OPT_VXLAN_PORT,
+    OPT_GENEVE_PORT,
 };
 
 int
@@ -212,11 +216,14 @@ ns_cmd_flows(int argc, char **argv)
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"seed", required_argument, NULL, OPT_SEED},
         {"no-app", no_argument, NULL, OPT_NO_APP},
+        {"vxlan-port", required_argument, NULL, OPT_VXLAN_PORT},
+        {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
         {NULL, 0, NULL, 0},
     };
     ns_flow_engine_opts_t eo;
     ns_flow_engine_opts_default(&eo);
     ns_capture_opts_t co = {.promisc = true, .timeout_ms = 100};
+    ns_decode_cfg_t dcfg = NS_DECODE_CFG_DEFAULT;
     const char *out_path = NULL;
     bool have_seed = false;
     flows_out_t o = {.out = stdout};
@@ -300,6 +307,14 @@ ns_cmd_flows(int argc, char **argv)
         case OPT_NO_APP:
             eo.app = false;
             break;
+        case OPT_VXLAN_PORT:
+            if (!ns_cli_parse_port("flows", "--vxlan-port", optarg, &dcfg.vxlan_port))
+                return 2;
+            break;
+        case OPT_GENEVE_PORT:
+            if (!ns_cli_parse_port("flows", "--geneve-port", optarg, &dcfg.geneve_port))
+                return 2;
+            break;
         case ':':
             fprintf(stderr, "netscope flows: option '%s' needs a value\n", argv[optind - 1]);
             return 2;
@@ -346,6 +361,7 @@ ns_cmd_flows(int argc, char **argv)
         fprintf(stderr, "netscope flows: not enough memory for %u flows\n", eo.max_flows);
         goto out;
     }
+    ns_pipeline_set_decode_cfg(pipe, &dcfg);
     if (o.csv)
         ns_flow_record_csv_header(o.out);
 

@@ -49,6 +49,8 @@ usage(FILE *out)
             "  -w OUT.pcap      write the captured packets to OUT.pcap instead of printing\n"
             "      --json       one JSON object per packet (JSON Lines), Wireshark field names\n"
             "      --stats      print per-layer decode outcome counters to stderr at the end\n"
+            "      --vxlan-port PORT   decode VXLAN on UDP PORT instead of 4789\n"
+            "      --geneve-port PORT  decode Geneve on UDP PORT instead of 6081\n"
             "  -h, --help       this text\n"
             "  -V, --version    print the version\n"
             "\n"
@@ -64,7 +66,10 @@ typedef struct {
     int snaplen;
     bool json;
     bool stats;
+    ns_decode_cfg_t decode;
 } print_opts_t;
+
+enum { OPT_VXLAN_PORT = 256, OPT_GENEVE_PORT };
 
 static int
 parse_opts(int argc, char **argv, print_opts_t *o)
@@ -75,6 +80,8 @@ parse_opts(int argc, char **argv, print_opts_t *o)
         {"read", required_argument, NULL, 'r'}, {"interface", required_argument, NULL, 'i'},
         {"filter", required_argument, NULL, 'f'}, {"count", required_argument, NULL, 'c'},
         {"snaplen", required_argument, NULL, 's'}, {"write", required_argument, NULL, 'w'},
+        {"vxlan-port", required_argument, NULL, OPT_VXLAN_PORT},
+        {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
         {NULL, 0, NULL, 0}};
     const char *filter = NULL;
     int ch;
@@ -87,6 +94,14 @@ parse_opts(int argc, char **argv, print_opts_t *o)
         case 'w': o->write = optarg; break;
         case 'j': o->json = true; break;
         case 'S': o->stats = true; break;
+        case OPT_VXLAN_PORT:
+            if (!ns_cli_parse_port("print", "--vxlan-port", optarg, &o->decode.vxlan_port))
+                return 2;
+            break;
+        case OPT_GENEVE_PORT:
+            if (!ns_cli_parse_port("print", "--geneve-port", optarg, &o->decode.geneve_port))
+                return 2;
+            break;
         case 'c':
             if (!ns_cli_parse_u64(optarg, 1, UINT64_MAX, &o->count)) {
                 fprintf(stderr, "netscope print: -c wants a positive count, not '%s'\n", optarg);
@@ -151,7 +166,7 @@ print_stats(const ns_decode_stats_t *st)
 int
 ns_cmd_print(int argc, char **argv)
 {
-    print_opts_t o = {0};
+    print_opts_t o = {.decode = NS_DECODE_CFG_DEFAULT};
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0) {
         free(o.filter);
@@ -230,8 +245,8 @@ ns_cmd_print(int argc, char **argv)
             continue;
         }
         pkt->ts_ns = fr.ts_ns;
-        ns_decode_frame(fr.linktype, fr.data, fr.cap_len, fr.wire_len, pkt, o.json ? &fields : NULL,
-                        &stats);
+        ns_decode_frame_cfg(&o.decode, fr.linktype, fr.data, fr.cap_len, fr.wire_len, pkt,
+                            o.json ? &fields : NULL, &stats);
         if (o.json) {
             json_t *j = ns_pktfmt_json(pkt, &fields, n);
             if (j == NULL || json_dumpf(j, stdout, JSON_COMPACT) != 0) {

@@ -9,6 +9,7 @@
 struct ns_pipeline {
     ns_flow_engine_t *engine;
     ns_decode_stats_t ds;
+    ns_decode_cfg_t dcfg;
     ns_pipeline_stats_t st;
     ns_pkt_t pkt; /* about 1 KiB: reused for every frame, never on the stack */
 };
@@ -19,10 +20,17 @@ ns_pipeline_new(const ns_flow_engine_opts_t *o, ns_flow_emit_fn emit, void *ud)
     ns_pipeline_t *self = calloc(1, sizeof(*self));
     if (self == NULL)
         return NULL;
+    self->dcfg = (ns_decode_cfg_t)NS_DECODE_CFG_DEFAULT;
     self->engine = ns_flow_engine_new(o, emit, ud);
     if (self->engine == NULL)
         ns_pipeline_destroy(&self);
     return self;
+}
+
+void
+ns_pipeline_set_decode_cfg(ns_pipeline_t *self, const ns_decode_cfg_t *cfg)
+{
+    self->dcfg = *cfg;
 }
 
 void
@@ -41,7 +49,8 @@ ns_pipeline_frame(ns_pipeline_t *self, uint8_t iface, uint32_t linktype, const u
 {
     ns_pkt_t *pkt = &self->pkt;
     pkt->ts_ns = ts_ns;
-    (void)ns_decode_frame(linktype, data, cap_len, wire_len, pkt, NULL, &self->ds);
+    (void)ns_decode_frame_cfg(&self->dcfg, linktype, data, cap_len, wire_len, pkt, NULL,
+                              &self->ds);
     if (iface >= NS_FLOW_KEY_IFACE_MAX) {
         self->st.bad_iface++;
         iface = NS_FLOW_KEY_IFACE_MAX - 1;

@@ -55,6 +55,9 @@ ns_parse_rc_t ns_decode_ipv6(ns_cur_t *c, ns_dec_t *d);
 ns_parse_rc_t ns_decode_pbb(ns_cur_t *c, ns_dec_t *d);        /* 802.1ah I-TAG */
 ns_parse_rc_t ns_decode_fabricpath(ns_cur_t *c, ns_dec_t *d); /* Cisco FP tag */
 void ns_tunnel_carrier(ns_pkt_t *pkt, ns_layer_t layer); /* tunnel.c */
+/* An IP header (`layer`) found below another: counts the level in pkt->encap and keeps the
+ * outer packet as the carrier (IP-in-IP). Cold: only tunnelled packets call it. */
+__attribute__((cold, noinline)) void ns_decode_ip_inner(ns_pkt_t *pkt, ns_layer_t layer);
 ns_parse_rc_t ns_decode_erspan2(ns_cur_t *c, ns_dec_t *d); /* GRE 0x88BE with a sequence no. */
 ns_parse_rc_t ns_decode_erspan3(ns_cur_t *c, ns_dec_t *d); /* GRE 0x22EB */
 /* IP payloads */

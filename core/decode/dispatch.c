@@ -123,24 +123,27 @@ dns_shaped(const ns_cur_t *c, bool first_fragment)
 /* The rarer UDP tunnels, by their registered ports (either side). Out of line: one call for
  * UDP payloads on ports nothing else claimed, nothing for other packets. */
 static NS_OUT_OF_LINE const ns_dispatch_t *
-udp_tunnel(const ns_pkt_t *pkt)
+udp_tunnel(const ns_pkt_t *pkt, uint16_t geneve_port)
 {
+    static const ns_dispatch_t geneve = {NS_GENEVE_PORT, ns_decode_geneve, NS_LAYER_GENEVE};
     static const ns_dispatch_t tunnels[] = {
-        {6081, ns_decode_geneve, NS_LAYER_GENEVE}, /* RFC 8926 */
         {3544, ns_decode_teredo, NS_LAYER_TEREDO}, /* RFC 4380 */
         {4754, ns_decode_gre, NS_LAYER_GRE},       /* GRE-in-UDP, RFC 8086 */
         {5072, ns_decode_ayiya, NS_LAYER_AYIYA},
         {5247, ns_decode_capwap, NS_LAYER_CAPWAP}, /* CAPWAP data, RFC 5415 */
     };
+    if (pkt->dport == geneve_port || pkt->sport == geneve_port) /* RFC 8926, or configured */
+        return &geneve;
     for (uint32_t i = 0; i < COUNT_OF(tunnels); i++)
         if (pkt->dport == tunnels[i].key || pkt->sport == tunnels[i].key)
             return &tunnels[i];
     return NULL;
 }
 
-/* Application decoder for an L4 payload: DNS by port, HTTP by port or by its first bytes. */
+/* Application decoder for an L4 payload: DNS by port, HTTP by port or by its first bytes,
+ * UDP tunnels by their ports (VXLAN's and Geneve's from `cfg`). */
 static const ns_dispatch_t *
-app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
+app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c, const ns_decode_cfg_t *cfg)
 {
     static const ns_dispatch_t dns_udp = {0, ns_decode_dns, NS_LAYER_DNS};
     static const ns_dispatch_t dns_tcp = {0, ns_decode_dns_tcp, NS_LAYER_DNS};
@@ -155,11 +158,11 @@ app_lookup(const ns_pkt_t *pkt, const ns_cur_t *c)
             return &dns_udp;
         if (pkt->sport == 1900 || pkt->dport == 1900) /* SSDP: HTTP over UDP */
             return &http;
-        if (pkt->dport == 4789 || pkt->sport == 4789)
+        if (pkt->dport == cfg->vxlan_port || pkt->sport == cfg->vxlan_port)
             return &vxlan;
         if (pkt->dport == 2152 || pkt->sport == 2152)
             return &gtpu;
-        const ns_dispatch_t *tun = udp_tunnel(pkt);
+        const ns_dispatch_t *tun = udp_tunnel(pkt, cfg->geneve_port);
         if (tun != NULL)
             return tun;
         /* NetBIOS name service shares DNS's wire format but is another protocol. */
@@ -249,9 +252,11 @@ ns_decode_linktype_supported(uint32_t linktype)
     return lookup(link_table, COUNT_OF(link_table), linktype) != NULL;
 }
 
-NS_WALK ns_parse_rc_t
-ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint32_t wire_len,
-                ns_pkt_t *pkt, ns_fields_t *fields, ns_decode_stats_t *stats)
+/* The walk itself, written once for both entry points below: inlined into each, so that
+ * ns_decode_frame() compares ports with constants and ns_decode_frame_cfg() with cfg's. */
+static inline __attribute__((always_inline)) ns_parse_rc_t
+walk(const ns_decode_cfg_t *cfg, uint32_t linktype, const uint8_t *frame, uint32_t cap_len,
+     uint32_t wire_len, ns_pkt_t *pkt, ns_fields_t *fields, ns_decode_stats_t *stats)
 {
     uint64_t ts_ns = pkt->ts_ns;
     reset_hot(pkt);
@@ -309,7 +314,7 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
         else if (next == NS_NEXT_WLAN)
             e = &wlan_entry;
         else
-            e = app_lookup(pkt, &c);
+            e = app_lookup(pkt, &c, cfg);
         if (e == NULL) {
             /* Counted against the layer whose payload we do not decode. */
             if (next != NS_NEXT_APP)
@@ -326,6 +331,24 @@ ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint3
         while (fields->depth > 0)
             fields->depth--;
     return (ns_parse_rc_t)pkt->err_rc;
+}
+
+static const ns_decode_cfg_t default_cfg = NS_DECODE_CFG_DEFAULT;
+
+NS_WALK ns_parse_rc_t
+ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len, uint32_t wire_len,
+                ns_pkt_t *pkt, ns_fields_t *fields, ns_decode_stats_t *stats)
+{
+    return walk(&default_cfg, linktype, frame, cap_len, wire_len, pkt, fields, stats);
+}
+
+NS_WALK ns_parse_rc_t
+ns_decode_frame_cfg(const ns_decode_cfg_t *cfg, uint32_t linktype, const uint8_t *frame,
+                    uint32_t cap_len, uint32_t wire_len, ns_pkt_t *pkt, ns_fields_t *fields,
+                    ns_decode_stats_t *stats)
+{
+    return walk(cfg != NULL ? cfg : &default_cfg, linktype, frame, cap_len, wire_len, pkt,
+                fields, stats);
 }
 
 const char *

@@ -740,12 +740,49 @@ read_header(ns_dns_t *out, const ns_view_t *h)
     out->rcode = out->flags & 0xfu;
 }
 
-/* A header cut short: the fields that are there, and TRUNCATED. */
+/* The header's fields, those of its first `have` bytes only (a header cut short shows the
+ * words that are there, as tshark does before it calls the rest malformed). */
+static NS_OUT_OF_LINE void
+header_fields(ns_fields_t *f, const ns_dns_t *out, uint32_t msg, uint32_t have)
+{
+    static const char *const counts[] = {"dns.count.queries", "dns.count.answers",
+                                         "dns.count.auth_rr", "dns.count.add_rr"};
+    const uint16_t values[] = {out->qdcount, out->ancount, out->nscount, out->arcount};
+    if (have < 2)
+        return;
+    ns_field_hex(f, "dns.id", msg, 2, out->id);
+    if (have < 4)
+        return;
+    uint16_t fl = out->flags;
+    bool resp = (fl & 0x8000u) != 0;
+    uint32_t fo = msg + 2;
+    ns_field_hex(f, "dns.flags", fo, 2, fl);
+    ns_field_bool(f, "dns.flags.response", fo, 2, resp);
+    ns_field_uint(f, "dns.flags.opcode", fo, 2, (fl >> 11) & 0xfu);
+    if (resp) /* tshark shows AA, RA and RCODE in responses only */
+        ns_field_bool(f, "dns.flags.authoritative", fo, 2, (fl & 0x0400u) != 0);
+    ns_field_bool(f, "dns.flags.truncated", fo, 2, (fl & 0x0200u) != 0);
+    ns_field_bool(f, "dns.flags.recdesired", fo, 2, (fl & 0x0100u) != 0);
+    if (resp)
+        ns_field_bool(f, "dns.flags.recavail", fo, 2, (fl & 0x0080u) != 0);
+    ns_field_bool(f, "dns.flags.z", fo, 2, (fl & 0x0040u) != 0);
+    ns_field_bool(f, "dns.flags.authenticated", fo, 2, (fl & 0x0020u) != 0);
+    ns_field_bool(f, "dns.flags.checkdisable", fo, 2, (fl & 0x0010u) != 0);
+    if (resp)
+        ns_field_uint(f, "dns.flags.rcode", fo, 2, fl & 0xfu);
+    for (uint32_t i = 0; i < 4 && 6 + 2 * i <= have; i++)
+        ns_field_uint(f, counts[i], msg + 4 + 2 * i, 2, values[i]);
+}
+
+/* A header cut short (by the capture, or by the end of a first IP fragment): the fields that
+ * are there, and TRUNCATED. */
 static NS_COLD ns_parse_rc_t
-dns_header_cut(ns_cur_t *c, ns_dns_t *out)
+dns_header_cut(ns_cur_t *c, ns_dns_t *out, ns_fields_t *f)
 {
     ns_view_t part = ns_cur_view_from(c, c->off);
     read_header(out, &part);
+    if (f)
+        header_fields(f, out, c->off, ns_cur_left(c));
     c->short_read = true;
     c->off = c->end;
     return NS_PARSE_TRUNCATED;
@@ -764,35 +801,12 @@ dns_message(ns_cur_t *c, ns_dns_t *out, ns_fields_t *f)
     out->edns_udp_size = 0;
     out->tcp = false;
     if (!ns_cur_has(c, DNS_HDR_LEN))
-        return dns_header_cut(c, out);
+        return dns_header_cut(c, out, f);
     ns_view_t h;
     (void)ns_cur_view(c, DNS_HDR_LEN, &h);
     read_header(out, &h);
-
-    if (f) {
-        uint16_t fl = out->flags;
-        bool resp = (fl & 0x8000u) != 0;
-        uint32_t fo = msg + 2;
-        ns_field_hex(f, "dns.id", msg, 2, out->id);
-        ns_field_hex(f, "dns.flags", fo, 2, fl);
-        ns_field_bool(f, "dns.flags.response", fo, 2, resp);
-        ns_field_uint(f, "dns.flags.opcode", fo, 2, (fl >> 11) & 0xfu);
-        if (resp) /* tshark shows AA, RA and RCODE in responses only */
-            ns_field_bool(f, "dns.flags.authoritative", fo, 2, (fl & 0x0400u) != 0);
-        ns_field_bool(f, "dns.flags.truncated", fo, 2, (fl & 0x0200u) != 0);
-        ns_field_bool(f, "dns.flags.recdesired", fo, 2, (fl & 0x0100u) != 0);
-        if (resp)
-            ns_field_bool(f, "dns.flags.recavail", fo, 2, (fl & 0x0080u) != 0);
-        ns_field_bool(f, "dns.flags.z", fo, 2, (fl & 0x0040u) != 0);
-        ns_field_bool(f, "dns.flags.authenticated", fo, 2, (fl & 0x0020u) != 0);
-        ns_field_bool(f, "dns.flags.checkdisable", fo, 2, (fl & 0x0010u) != 0);
-        if (resp)
-            ns_field_uint(f, "dns.flags.rcode", fo, 2, fl & 0xfu);
-        ns_field_uint(f, "dns.count.queries", msg + 4, 2, out->qdcount);
-        ns_field_uint(f, "dns.count.answers", msg + 6, 2, out->ancount);
-        ns_field_uint(f, "dns.count.auth_rr", msg + 8, 2, out->nscount);
-        ns_field_uint(f, "dns.count.add_rr", msg + 10, 2, out->arcount);
-    }
+    if (f)
+        header_fields(f, out, msg, DNS_HDR_LEN);
 
     dns_ctx_t x; /* seen[] is read only as far as n_seen has filled it */
     x.out = out;

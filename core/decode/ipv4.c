@@ -225,8 +225,8 @@ ns_decode_ipv4_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
     (void)ns_cur_narrow(c, ip_len - IPV4_HDR_LEN);
 
     /* The header is sound: it is now the summary's IP header, inner over outer. */
-    if (pkt->ip_ver != 0 && pkt->encap < UINT8_MAX)
-        pkt->encap++;
+    if (pkt->ip_ver != 0) /* below another IP header: a tunnel */
+        ns_decode_ip_inner(pkt, NS_LAYER_IPV4);
     pkt->ip_ver = 4;
     __builtin_memset(&pkt->src, 0, sizeof(pkt->src));
     __builtin_memset(&pkt->dst, 0, sizeof(pkt->dst));

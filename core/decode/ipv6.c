@@ -212,8 +212,8 @@ ns_decode_ipv6_body(ns_cur_t *c, ns_dec_t *d, ns_fields_t *f)
     (void)ns_cur_narrow(c, decl_len);
     uint32_t decl_end = c->off + decl_len;
 
-    if (pkt->ip_ver != 0 && pkt->encap < UINT8_MAX)
-        pkt->encap++;
+    if (pkt->ip_ver != 0) /* below another IP header: a tunnel */
+        ns_decode_ip_inner(pkt, NS_LAYER_IPV6);
     pkt->ip_ver = 6;
     ns_view_copy(&h, 8, pkt->src.b, 16);
     ns_view_copy(&h, 24, pkt->dst.b, 16);

@@ -1,4 +1,5 @@
-/* tunnel.c - UDP tunnels whose payload is decoded again: VXLAN and GTP-U.
+/* tunnel.c - UDP tunnels whose payload is decoded again (VXLAN, GTP-U), and the carrier of
+ * every tunnel (ns_tunnel_carrier).
  *
  * VXLAN, RFC 7348 (UDP 4789): an 8-byte header, then a whole Ethernet frame.
  *
@@ -39,28 +40,39 @@
 #define GTP_TYPE_GPDU 255u
 #define GTP_MAX_EXT 8u /* extension headers walked before calling the packet invalid */
 
-/* The UDP connection a tunnel decoder is about to look into: the outermost one is kept in
+/* The connection a tunnel decoder is about to look into: the outermost one is kept in
  * pkt->tun (the summary's addresses and ports become the inner packet's). Called first by each
- * UDP tunnel decoder (VXLAN, GTP-U, Geneve, Teredo, AYIYA, GRE in UDP, CAPWAP), so packets
- * without a tunnel never run it; GRE straight over IP is no UDP carrier. */
+ * tunnel decoder (VXLAN, GTP-U, Geneve, Teredo, AYIYA, GRE, CAPWAP) and by an IP header found
+ * inside another (IP-in-IP: ns_decode_ip_inner), so packets without a tunnel never run it. A
+ * carrier other than UDP (GRE or IP-in-IP straight over IP) has no ports. */
 void
 ns_tunnel_carrier(ns_pkt_t *pkt, ns_layer_t layer)
 {
-    if (pkt->tun_n != 0 || pkt->ip_proto != NS_IPPROTO_UDP)
+    if (pkt->tun_n != 0 || pkt->ip_ver == 0)
         return;
     ns_tun_carrier_t *o = &pkt->tun;
+    bool udp = pkt->ip_proto == NS_IPPROTO_UDP;
     pkt->tun_n = 1;
     o->src = pkt->src;
     o->dst = pkt->dst;
-    o->sport = pkt->sport;
-    o->dport = pkt->dport;
+    o->sport = udp ? pkt->sport : 0;
+    o->dport = udp ? pkt->dport : 0;
     o->ip_len = pkt->ip_len;
     o->payload_len = pkt->payload_len;
     o->l3_off = pkt->l3_off;
     o->frag_id = pkt->frag_id;
     o->ip_ver = pkt->ip_ver;
     o->ip_flags = pkt->ip_flags;
+    o->ip_proto = pkt->ip_proto;
     o->layer = (uint8_t)layer;
+}
+
+void
+ns_decode_ip_inner(ns_pkt_t *pkt, ns_layer_t layer)
+{
+    ns_tunnel_carrier(pkt, layer);
+    if (pkt->encap < UINT8_MAX)
+        pkt->encap++;
 }
 
 ns_parse_rc_t

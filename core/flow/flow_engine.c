@@ -460,8 +460,10 @@ static inline uint32_t add_to_flow(ns_flow_engine_t *e, const ns_pkt_t *pkt,
 /* Zeek's tunnels (conn.log's tunnel_parents: "If this connection was over a tunnel, indicate
  * the *uid* values for any encapsulating parent connections used over the lifetime of this
  * inner connection"): the UDP connection that carries a VXLAN, Geneve, GTP-U, Teredo, AYIYA,
- * GRE-in-UDP or CAPWAP tunnel is a flow of its own, counted from the outer headers (its packets
- * and IP bytes are the whole tunnelled packets); the inner connection names it as its parent.
+ * GRE-in-UDP or CAPWAP tunnel, and the GRE or IP-in-IP "connection" between two tunnel
+ * endpoints (IP protocol 47, 4 or 41, no ports: conn.log's unknown_transport), is a flow of
+ * its own, counted from the outer headers (its packets and IP bytes are the whole tunnelled
+ * packets); the inner connection names it as its parent.
  * Only the first parent is kept (Zeek keeps a set). Returns the carrier's flow, NS_FLOW_NONE
  * when it was not counted. Out of line: only tunnelled packets call it. */
 static NS_FLOW_COLD uint32_t
@@ -474,13 +476,15 @@ add_carrier(ns_flow_engine_t *e, const ns_pkt_t *pkt, uint64_t now)
     memcpy(c, pkt, NS_PKT_HOT_SIZE);
     if (pkt->vlan_n > 0)
         c->vlan[0] = pkt->vlan[0];
-    c->layers = NS_HAS(o->ip_ver == 6 ? NS_LAYER_IPV6 : NS_LAYER_IPV4) | NS_HAS(NS_LAYER_UDP);
+    bool udp = o->ip_proto == IPPROTO_UDP_;
+    c->layers = NS_HAS(o->ip_ver == 6 ? NS_LAYER_IPV6 : NS_LAYER_IPV4) |
+                (udp ? NS_HAS(NS_LAYER_UDP) : 0u);
     c->err_layer = 0;
     c->err_rc = NS_PARSE_OK;
     c->ip_ver = o->ip_ver;
-    c->ip_proto = IPPROTO_UDP_;
+    c->ip_proto = o->ip_proto;
     c->ip_flags = o->ip_flags;
-    c->frag_off = 0; /* the UDP header was read: a first fragment at most */
+    c->frag_off = 0; /* the tunnel header was read: a first fragment at most */
     c->frag_id = o->frag_id; /* a fragmented carrier: its later fragments find this flow */
     c->src = o->src;
     c->dst = o->dst;

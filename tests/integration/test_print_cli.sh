@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `netscope print` command line: options, filters, -c, -w, and the error for each kind of
-# bad input (exit status and a message naming the problem).
+# bad input (exit status and a message naming the problem); --vxlan-port in print and flows.
 set -u
 : "${NS_BIN:?}" "${NS_PCAPS:?}"
 pass=0 fail=0
@@ -61,6 +61,42 @@ then ok; else bad "--json output"; fi
 
 # Standard input.
 n=$("$NS_BIN" print -r - <"$cap" | wc -l); [[ $n -eq $all ]] && ok || bad "stdin: $n lines, want $all"
+
+# --vxlan-port: VXLAN on a port of the network's choosing (8472, Linux's old default), in
+# print and flows; without it the same packet is plain UDP to 8472.
+python3 - "$tmp/vx.pcap" <<'PY'
+import struct, sys
+def ip4(proto, src, dst, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto, 0,
+                    bytes(src), bytes(dst))
+    s = sum(struct.unpack("!10H", h))
+    s = (s & 0xffff) + (s >> 16)
+    return h[:10] + struct.pack("!H", ~s & 0xffff) + h[12:] + payload
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+macs = bytes([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1])
+inner = macs + b"\x08\x00" + ip4(17, [192, 0, 2, 1], [198, 51, 100, 2], udp(1234, 5678, b"ping"))
+vx = struct.pack("!II", 0x08000000, 77 << 8) + inner
+frame = macs + b"\x08\x00" + ip4(17, [10, 0, 0, 1], [10, 0, 0, 2], udp(49152, 8472, vx))
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", 1700000000, 0, len(frame), len(frame)) + frame)
+PY
+"$NS_BIN" print -r "$tmp/vx.pcap" | grep -q '192.0.2.1' && bad "VXLAN decoded on 8472 without --vxlan-port" || ok
+"$NS_BIN" print -r "$tmp/vx.pcap" --vxlan-port 8472 | grep -q '192.0.2.1.1234 > 198.51.100.2.5678' &&
+  ok || bad "print --vxlan-port 8472: $("$NS_BIN" print -r "$tmp/vx.pcap" --vxlan-port 8472)"
+"$NS_BIN" flows -r "$tmp/vx.pcap" --vxlan-port 8472 --seed 1 2>/dev/null >"$tmp/vx.json"
+if python3 - "$tmp/vx.json" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+carrier = [r for r in recs if r["id.resp_p"] == 8472]
+inner = [r for r in recs if r["id.resp_p"] == 5678]
+assert len(recs) == 2 and carrier and inner, recs
+assert inner[0]["tunnel_parents"] == [carrier[0]["uid"]], recs
+PY
+then ok; else bad "flows --vxlan-port 8472: $(cat "$tmp/vx.json")"; fi
+expect_error 2 'UDP port 1..65535' -- print -r "$cap" --vxlan-port 0
+expect_error 2 'UDP port 1..65535' -- flows -r "$cap" --geneve-port 70000
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

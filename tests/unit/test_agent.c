@@ -15,9 +15,11 @@
 #include "netscope/decode.h"
 #include "netscope/flow_key.h"
 #include "netscope/transport.h"
+#include "pcapngfile.h"
 #include "runner.h"
 
 #define PCAP NS_TEST_SRC "/golden/print/http_handshake.pcap" /* 10 frames, one TCP flow */
+#define MAX_FINALS 4
 
 typedef struct {
     ns_agent_t *agent;
@@ -47,6 +49,7 @@ typedef struct {
     size_t peer_len;
     /* what came */
     int hellos, batches, finals, updates;
+    uint16_t final_ports[MAX_FINALS]; /* orig_p of the first final records */
     uint64_t last_seq, dup_seqs;
     uint64_t last_pkts;
     bool pkts_backwards;
@@ -109,6 +112,8 @@ serve(collector_t *c, uint64_t ms, bool acking)
                 if (pk < c->last_pkts)
                     c->pkts_backwards = true;
                 c->last_pkts = pk;
+                if (r->kind == NS_FLOW_REC_FINAL && c->finals < MAX_FINALS)
+                    c->final_ports[c->finals] = r->orig_p;
                 if (r->kind == NS_FLOW_REC_FINAL)
                     c->finals++;
                 else
@@ -146,13 +151,14 @@ serve(collector_t *c, uint64_t ms, bool acking)
     }
 }
 
+/* An agent replaying `file` at `speed` to `endpoint`. */
 static ns_agent_t *
-new_agent(ns_agent_config_t *cfg, const char *endpoint, const char *speed)
+new_agent_of(ns_agent_config_t *cfg, const char *file, const char *endpoint, const char *speed)
 {
     ck_assert(ns_agent_config_defaults(cfg));
     char err[512];
-    ck_assert(ns_config_set(ns_agent_opts, ns_agent_nopts, cfg, "capture.replay", PCAP, err,
-                            sizeof(err)));
+    ck_assert(
+        ns_config_set_string(ns_agent_opts, ns_agent_nopts, cfg, "capture.replay", file));
     ck_assert(
         ns_config_set_string(ns_agent_opts, ns_agent_nopts, cfg, "capture.replay_speed", speed));
     ck_assert(
@@ -168,6 +174,12 @@ new_agent(ns_agent_config_t *cfg, const char *endpoint, const char *speed)
     ns_agent_t *a = ns_agent_new(cfg, err, sizeof(err));
     ck_assert_msg(a != NULL, "%s", err);
     return a;
+}
+
+static ns_agent_t *
+new_agent(ns_agent_config_t *cfg, const char *endpoint, const char *speed)
+{
+    return new_agent_of(cfg, PCAP, endpoint, speed);
 }
 
 static void
@@ -296,6 +308,64 @@ START_TEST(nothing_acknowledged_is_reported)
 }
 END_TEST
 
+/* IPv4 10.0.0.1:`sport` -> 10.0.0.2:53 UDP with 4 bytes of payload (32 bytes; checksums 0). */
+static void
+udp4(uint8_t *b, uint16_t sport)
+{
+    static const uint8_t h[32] = {0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1,
+                                  10,   0, 0, 2,  0, 0, 0, 53, 0, 12, 0, 0, 'a', 'b', 'c', 'd'};
+    memcpy(b, h, sizeof(h));
+    b[20] = (uint8_t)(sport >> 8);
+    b[21] = (uint8_t)sport;
+}
+
+/* A pcapng replay whose interfaces differ in link type (Ethernet, raw IP): each frame is
+ * decoded with its own interface's, so both flows are found (with the first interface's link
+ * type for all, the raw IP frame would be read as Ethernet and be no flow at all). */
+START_TEST(pcapng_interfaces_of_different_link_types)
+{
+    blk_t f;
+    pcapng_shb(&f);
+    pcapng_idb(&f, 1, 65535);
+    pcapng_idb(&f, 101, 65535);
+    uint8_t eth[14 + 32] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
+    udp4(eth + 14, 1111);
+    pcapng_epb(&f, 0, 1700000000000000ull, eth, sizeof(eth), sizeof(eth));
+    uint8_t raw[32];
+    udp4(raw, 3333);
+    pcapng_epb(&f, 1, 1700000000001000ull, raw, sizeof(raw), sizeof(raw));
+    char path[64];
+    write_tmp(f.b, f.n, path);
+
+    collector_t c;
+    collector_open(&c);
+    ns_agent_config_t cfg;
+    ns_agent_t *a = new_agent_of(&cfg, path, ns_link_endpoint(c.link), "max");
+    run_t r = {.agent = a};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, run_agent, &r), 0);
+    for (uint64_t end = mono_ms() + 5000; mono_ms() < end && c.finals < 2;)
+        serve(&c, 50, true);
+    serve(&c, 300, true);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(r.rc, 0);
+    ck_assert_int_eq(c.finals, 2);
+    bool eth_flow = false, raw_flow = false;
+    for (int i = 0; i < c.finals; i++) {
+        eth_flow = eth_flow || c.final_ports[i] == 1111;
+        raw_flow = raw_flow || c.final_ports[i] == 3333;
+    }
+    ck_assert(eth_flow && raw_flow);
+    ns_agent_summary_t s;
+    ns_agent_summary(a, &s);
+    ck_assert_uint_eq(s.frames, 2);
+    ns_agent_destroy(&a);
+    ns_agent_config_free(&cfg);
+    collector_close(&c);
+    unlink(path);
+}
+END_TEST
+
 static Suite *
 agent_suite(void)
 {
@@ -305,6 +375,7 @@ agent_suite(void)
     tcase_add_test(tc, updates_requests_and_the_final_record);
     tcase_add_test(tc, unacknowledged_batches_are_resent_as_they_were);
     tcase_add_test(tc, nothing_acknowledged_is_reported);
+    tcase_add_test(tc, pcapng_interfaces_of_different_link_types);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "netscope/capture.h"
+#include "pcapngfile.h"
 #include "runner.h"
 
 #define PCAP_FILE NS_TEST_SRC "/golden/print/http_handshake.pcap"
@@ -90,57 +91,14 @@ END_TEST
 
 /* ---- pcapng with interfaces that differ --------------------------------------------------- */
 
-typedef struct {
-    uint8_t b[1024];
-    size_t n;
-} blk_t;
-
-static void
-put32(blk_t *b, uint32_t v)
-{
-    memcpy(b->b + b->n, &v, 4); /* host order: the section's magic says which */
-    b->n += 4;
-}
-
-static void
-put16(blk_t *b, uint16_t v)
-{
-    memcpy(b->b + b->n, &v, 2);
-    b->n += 2;
-}
-
-/* A block of `type` with `body` (padded to 4), framed by its total length. */
-static void
-block(blk_t *b, uint32_t type, const void *body, size_t len)
-{
-    size_t padded = (len + 3) & ~(size_t)3;
-    uint32_t total = (uint32_t)(12 + padded);
-    put32(b, type);
-    put32(b, total);
-    memcpy(b->b + b->n, body, len);
-    memset(b->b + b->n + len, 0, padded - len);
-    b->n += padded;
-    put32(b, total);
-}
-
 /* Section header; interface 0 Ethernet (snaplen 65535, µs), interface 1 raw IP (snaplen 128,
  * ns); an enhanced packet on each; a simple packet (interface 0). */
 static void
 mixed_pcapng(blk_t *f)
 {
-    f->n = 0;
-    blk_t t = {.n = 0};
-    put32(&t, 0x1a2b3c4d);
-    put16(&t, 1);
-    put16(&t, 0);
-    put32(&t, 0xffffffffu);
-    put32(&t, 0xffffffffu);
-    block(f, 0x0a0d0d0a, t.b, t.n);
-    t.n = 0;
-    put16(&t, 1);
-    put16(&t, 0);
-    put32(&t, 65535);
-    block(f, 1, t.b, t.n);
+    pcapng_shb(f);
+    pcapng_idb(f, 1, 65535);
+    blk_t t;
     t.n = 0;
     put16(&t, 101);
     put16(&t, 0);
@@ -151,44 +109,18 @@ mixed_pcapng(blk_t *f)
     put32(&t, 0); /* opt_endofopt */
     block(f, 1, t.b, t.n);
     /* EPB, interface 0: 1700000000.000001 s, 60 of 70 bytes */
-    t.n = 0;
-    uint64_t us = 1700000000000001ull;
-    put32(&t, 0);
-    put32(&t, (uint32_t)(us >> 32));
-    put32(&t, (uint32_t)us);
-    put32(&t, 60);
-    put32(&t, 70);
-    memset(t.b + t.n, 0xab, 60);
-    t.n += 60;
-    block(f, 6, t.b, t.n);
+    uint8_t data[60];
+    memset(data, 0xab, 60);
+    pcapng_epb(f, 0, 1700000000000001ull, data, 60, 70);
     /* EPB, interface 1: 1700000000.123456789 s, 28 bytes */
-    t.n = 0;
-    uint64_t ns = 1700000000123456789ull;
-    put32(&t, 1);
-    put32(&t, (uint32_t)(ns >> 32));
-    put32(&t, (uint32_t)ns);
-    put32(&t, 28);
-    put32(&t, 28);
-    memset(t.b + t.n, 0x45, 28);
-    t.n += 28;
-    block(f, 6, t.b, t.n);
+    memset(data, 0x45, 28);
+    pcapng_epb(f, 1, 1700000000123456789ull, data, 28, 28);
     /* SPB (interface 0): 42 bytes */
     t.n = 0;
     put32(&t, 42);
     memset(t.b + t.n, 0xcd, 42);
     t.n += 42;
     block(f, 3, t.b, t.n);
-}
-
-/* Write `n` bytes to a new temporary file; its path goes to `path` (unlink it after). */
-static void
-write_tmp(const uint8_t *b, size_t n, char path[64])
-{
-    snprintf(path, 64, "/tmp/ns_test_pcapng_XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
-    close(fd);
 }
 
 START_TEST(pcapng_interfaces_that_differ)

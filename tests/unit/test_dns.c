@@ -595,6 +595,56 @@ START_TEST(first_fragment)
 }
 END_TEST
 
+/* The shortest first fragment (8 bytes of data past the UDP header, IPv4 fragments being cut
+ * at multiples of 8): the DNS header is cut after its fourth word. The words that are there
+ * are shown (id, flags, queries, answers), the others are not, and the layer is TRUNCATED. */
+START_TEST(first_fragment_header_cut)
+{
+    uint16_t ulen = (uint16_t)(8 + sizeof(dns_resp));
+    uint8_t f[14 + 20 + 8 + 8] = {
+        0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00, /* Ethernet, IPv4 */
+        0x45, 0, 0, 20 + 8 + 8, 0x12, 0x34, 0x20, 0x00,      /* IPv4: MF, offset 0 */
+        64,   17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,            /* UDP, 10.0.0.2 -> 10.0.0.1 */
+        0, 53, 0x9c, 0x40, (uint8_t)(ulen >> 8), (uint8_t)ulen, 0, 0, /* 53 -> 40000 */
+    };
+    memcpy(f + 42, dns_resp, 8);
+    tu_result_t *r = tu_decode(NS_LINKTYPE_ETHERNET, f, sizeof(f));
+    ck_assert_int_eq(r->rc, NS_PARSE_TRUNCATED);
+    ck_assert_int_eq(r->pkt.err_layer, NS_LAYER_DNS);
+    ck_assert_uint_eq(tu_uint(r, "dns.id"), 0xbeef);
+    ck_assert_uint_eq(tu_uint(r, "dns.flags"), (uint32_t)(dns_resp[2] << 8 | dns_resp[3]));
+    ck_assert_ptr_nonnull(tu_field(r, "dns.flags.rcode", 0));
+    ck_assert_uint_eq(tu_uint(r, "dns.count.queries"), 1);
+    ck_assert_uint_eq(tu_uint(r, "dns.count.answers"), 3);
+    ck_assert_ptr_null(tu_field(r, "dns.count.auth_rr", 0));
+    ck_assert_ptr_null(tu_field(r, "dns.count.add_rr", 0));
+    ck_assert_ptr_null(tu_field(r, "dns.qry.name", 0));
+    ck_assert_uint_eq(r->pkt.app, NS_APP_NONE); /* no whole header: no DNS summary */
+    tu_free(r);
+    /* every cut inside the header: only whole words become fields */
+    for (size_t n = 0; n < 12; n++) {
+        uint8_t *b = malloc(n ? n : 1);
+        memcpy(b, dns_resp, n);
+        ns_cur_t c;
+        ns_cur_init(&c, b, (uint32_t)n);
+        tu_result_t *t = calloc(1, sizeof(*t));
+        ns_fields_init(&t->f, t->v, TU_MAX_FIELDS, t->arena, sizeof(t->arena));
+        t->f.buf = b;
+        ns_dns_t *d = calloc(1, sizeof(*d));
+        ck_assert_int_eq(ns_dns_parse(&c, d, &t->f), NS_PARSE_TRUNCATED);
+        ck_assert(!(n >= 2) == (tu_field(t, "dns.id", 0) == NULL));
+        ck_assert(!(n >= 4) == (tu_field(t, "dns.flags", 0) == NULL));
+        ck_assert(!(n >= 6) == (tu_field(t, "dns.count.queries", 0) == NULL));
+        ck_assert(!(n >= 10) == (tu_field(t, "dns.count.auth_rr", 0) == NULL));
+        ck_assert_ptr_null(tu_field(t, "dns.count.add_rr", 0));
+        for (uint32_t i = 0; i < t->f.n; i++)
+            ck_assert_uint_le(t->f.v[i].off + t->f.v[i].len, n);
+        free(d);
+        tu_free(t);
+    }
+}
+END_TEST
+
 START_TEST(parse_reports_truncated)
 {
     /* ns_dns_parse itself cannot tell a short capture from a lying count: TRUNCATED. */
@@ -849,6 +899,7 @@ dns_suite(void)
     tcase_add_test(tc, truncation_sweep);
     tcase_add_test(tc, parse_reports_truncated);
     tcase_add_test(tc, first_fragment);
+    tcase_add_test(tc, first_fragment_header_cut);
     suite_add_tcase(s, tc);
     tc = tcase_create("invalid");
     tcase_add_test(tc, pointer_to_self);

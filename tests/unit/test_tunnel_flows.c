@@ -1,7 +1,8 @@
-/* test_tunnel_flows.c - tunnelled traffic as Zeek's conn.log has it: the UDP connection that
- * carries a tunnel is a flow, the inner connection is another whose tunnel parent is the
- * carrier's uid. Built frames (VXLAN, Geneve, GRE in UDP and over IP), decoded, then run through
- * the flow engine; invalid and truncated tunnels make the carrier flow only. */
+/* test_tunnel_flows.c - tunnelled traffic as Zeek's conn.log has it: the connection that
+ * carries a tunnel (UDP, GRE, IP-in-IP) is a flow, the inner connection is another whose tunnel
+ * parent is the carrier's uid. Built frames (VXLAN, Geneve, GRE in UDP and over IP with keys,
+ * sequence numbers, bridging, ERSPAN II and PPTP, IP-in-IP 4in4/6in4/4in6), decoded, then run
+ * through the flow engine; invalid and truncated tunnels make the carrier flow only. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,94 @@ vxlan_frame(ef_t *f, bool i_flag)
     ef_be32(f, 12345u << 8);
     ef_inner_eth4(f);
     ef_close_udp(f, ip, udp);
+}
+
+/* One frame through a fresh engine. */
+static void
+run_one(ef_t *f, recs_t *rs)
+{
+    ef_t *frames[] = {f};
+    size_t lens[] = {f->n};
+    run_frames(frames, lens, 1, rs);
+}
+
+static const ns_flow_rec_t *
+find_proto(const recs_t *rs, uint8_t proto)
+{
+    for (int i = 0; i < rs->n; i++)
+        if (rs->r[i].proto == proto)
+            return &rs->r[i];
+    return NULL;
+}
+
+/* Exactly two records: a carrier of IP protocol `proto` (no ports, no parent, one packet of
+ * `ip_bytes`, the whole outer packet) and the inner UDP flow to 5678, which names it. */
+static void
+carrier_pair(const recs_t *rs, uint8_t proto, size_t ip_bytes)
+{
+    ck_assert_int_eq(rs->n, 2);
+    const ns_flow_rec_t *outer = find_proto(rs, proto);
+    const ns_flow_rec_t *inner = find_port(rs, 5678);
+    ck_assert_ptr_nonnull(outer);
+    ck_assert_ptr_nonnull(inner);
+    ck_assert_uint_eq(outer->orig_p, 0);
+    ck_assert_uint_eq(outer->resp_p, 0);
+    ck_assert_uint_eq(outer->pkts[0] + outer->pkts[1], 1);
+    ck_assert_uint_eq(outer->ip_bytes[0] + outer->ip_bytes[1], ip_bytes);
+    ck_assert_str_eq(outer->tunnel_parent, "");
+    ck_assert_str_eq(inner->tunnel_parent, outer->uid);
+    ck_assert_uint_eq(inner->proto, 17);
+}
+
+/* Ethernet + IPv4 10.0.0.1 -> 10.0.0.2 protocol 47 + GRE (flags and version `fv`, protocol
+ * `proto`, then `n` optional words) + what `inner` writes (NULL: nothing; the caller closes
+ * the IPv4 header then, with ef_ipv4_end(f, 14)). */
+static void
+gre_over_ip(ef_t *f, uint16_t fv, uint16_t proto, const uint32_t *words, int n,
+            void (*inner)(ef_t *))
+{
+    f->n = 0;
+    ef_eth(f, 0x0800);
+    size_t ip = ef_ipv4(f, 47);
+    ef_be16(f, fv);
+    ef_be16(f, proto);
+    for (int i = 0; i < n; i++)
+        ef_be32(f, words[i]);
+    if (inner != NULL) {
+        inner(f);
+        ef_ipv4_end(f, ip);
+    }
+}
+
+/* Ethernet + an outer IP header of version `outer` (IPv4 10.0.0.1 -> 10.0.0.2, or IPv6
+ * 2001:db8::a -> 2001:db8::b) whose payload is ef_inner4() or ef_inner6() (`inner`). */
+static void
+ipip_frame(ef_t *f, int outer, int inner)
+{
+    uint8_t proto = inner == 4 ? 4 : 41;
+    f->n = 0;
+    ef_eth(f, outer == 4 ? 0x0800 : 0x86dd);
+    size_t ip = f->n;
+    if (outer == 4) {
+        (void)ef_ipv4(f, proto);
+    } else {
+        static const uint8_t h[8] = {0x60, 0, 0, 0, 0, 0, 0, 64};
+        ef_put(f, h, 8);
+        f->b[ip + 6] = proto;
+        uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8};
+        a[15] = 0x0a;
+        ef_put(f, a, 16);
+        a[15] = 0x0b;
+        ef_put(f, a, 16);
+    }
+    if (inner == 4)
+        ef_inner4(f);
+    else
+        ef_inner6(f);
+    if (outer == 4)
+        ef_ipv4_end(f, ip);
+    else
+        ef_set16(f, ip + 4, (uint16_t)(f->n - ip - 40));
 }
 
 START_TEST(decode_keeps_the_carrier)
@@ -212,9 +301,8 @@ START_TEST(invalid_or_cut_tunnel_is_carrier_only)
 }
 END_TEST
 
-/* GRE in UDP (4754) has a UDP carrier; GRE straight over IP (protocol 47) has none: its inner
- * flow is the only one, without a parent. */
-START_TEST(gre_carrier_only_over_udp)
+/* GRE in UDP (4754) has a UDP carrier; GRE straight over IP (protocol 47) has a GRE one. */
+START_TEST(gre_carrier_over_udp_and_ip)
 {
     ef_t u, g;
     size_t ip, udp;
@@ -222,12 +310,7 @@ START_TEST(gre_carrier_only_over_udp)
     ef_be32(&u, 0x00000800u); /* no flags, version 0, IPv4 */
     ef_inner4(&u);
     ef_close_udp(&u, ip, udp);
-    g.n = 0;
-    ef_eth(&g, 0x0800);
-    size_t gip = ef_ipv4(&g, 47);
-    ef_be32(&g, 0x00000800u);
-    ef_inner4(&g);
-    ef_ipv4_end(&g, gip);
+    gre_over_ip(&g, 0x0000, 0x0800, NULL, 0, ef_inner4);
 
     ns_pkt_t *p = calloc(1, sizeof(*p));
     ck_assert_ptr_nonnull(p);
@@ -235,9 +318,14 @@ START_TEST(gre_carrier_only_over_udp)
     ef_assert_inner4(p);
     ck_assert_uint_eq(p->tun_n, 1);
     ck_assert_uint_eq(p->tun.layer, NS_LAYER_GRE);
+    ck_assert_uint_eq(p->tun.ip_proto, 17);
     (void)ns_decode_frame(NS_LINKTYPE_ETHERNET, g.b, (uint32_t)g.n, (uint32_t)g.n, p, NULL, NULL);
     ef_assert_inner4(p);
-    ck_assert_uint_eq(p->tun_n, 0);
+    ck_assert_uint_eq(p->tun_n, 1);
+    ck_assert_uint_eq(p->tun.layer, NS_LAYER_GRE);
+    ck_assert_uint_eq(p->tun.ip_proto, 47);
+    ck_assert_uint_eq(p->tun.sport, 0);
+    ck_assert_uint_eq(p->tun.dport, 0);
     free(p);
 
     ef_t *frames[] = {&u, &g};
@@ -247,9 +335,110 @@ START_TEST(gre_carrier_only_over_udp)
     ck_assert_int_eq(rs.n, 2);
     ck_assert_str_eq(find_port(&rs, 5678)->tunnel_parent, find_port(&rs, 4754)->uid);
     run_frames(frames + 1, lens + 1, 1, &rs);
+    carrier_pair(&rs, 47, g.n - 14);
+}
+END_TEST
+
+/* GRE with a key and a sequence number (RFC 2890), and with a checksum. */
+START_TEST(gre_key_and_sequence)
+{
+    static const uint32_t key_seq[] = {0x0000abcd, 7};
+    static const uint32_t cksum[] = {0}; /* checksum (not verified on this path) + reserved */
+    ef_t g;
+    recs_t rs;
+    gre_over_ip(&g, 0x3000, 0x0800, key_seq, 2, ef_inner4);
+    run_one(&g, &rs);
+    carrier_pair(&rs, 47, g.n - 14);
+    gre_over_ip(&g, 0x8000, 0x0800, cksum, 1, ef_inner4);
+    run_one(&g, &rs);
+    carrier_pair(&rs, 47, g.n - 14);
+}
+END_TEST
+
+/* Transparent Ethernet bridging (0x6558: gretap, NVGRE with its key) and ERSPAN type II
+ * (0x88be with a sequence number, then the 8-byte ERSPAN header): an Ethernet frame inside. */
+START_TEST(gre_ethernet_inside)
+{
+    static const uint32_t nvgre_key[] = {0x00123400};
+    static const uint32_t erspan2[] = {42, 0x10640001u, 0x00000005u}; /* seq; ver 1 vlan 100
+                                                                           * span 1; index 5 */
+    ef_t g;
+    recs_t rs;
+    gre_over_ip(&g, 0x2000, 0x6558, nvgre_key, 1, ef_inner_eth4);
+    run_one(&g, &rs);
+    carrier_pair(&rs, 47, g.n - 14);
+    gre_over_ip(&g, 0x1000, 0x88be, erspan2, 3, ef_inner_eth4);
+    ns_pkt_t *p = calloc(1, sizeof(*p));
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(ns_decode_frame(NS_LINKTYPE_ETHERNET, g.b, (uint32_t)g.n, (uint32_t)g.n, p,
+                                     NULL, NULL),
+                     NS_PARSE_OK);
+    ck_assert(p->layers & NS_HAS(NS_LAYER_ERSPAN));
+    free(p);
+    run_one(&g, &rs);
+    carrier_pair(&rs, 47, g.n - 14);
+}
+END_TEST
+
+/* PPTP's enhanced GRE (version 1) carries PPP, usually encrypted: the GRE flow only. */
+START_TEST(pptp_gre_flow_only)
+{
+    static const uint32_t pptp[] = {0x00040009u, 1}; /* payload length 4, call id 9; seq 1 */
+    ef_t g;
+    recs_t rs;
+    gre_over_ip(&g, 0x3001, 0x880b, pptp, 2, NULL);
+    ef_put(&g, "\xff\x03\x00\xfd", 4); /* PPP: compressed data */
+    ef_ipv4_end(&g, 14);
+    run_one(&g, &rs);
     ck_assert_int_eq(rs.n, 1);
-    ck_assert_uint_eq(rs.r[0].resp_p, 5678);
+    ck_assert_uint_eq(rs.r[0].proto, 47);
+    ck_assert_uint_eq(rs.r[0].orig_p, 0);
+    ck_assert_uint_eq(rs.r[0].resp_p, 0);
     ck_assert_str_eq(rs.r[0].tunnel_parent, "");
+    ck_assert_uint_eq(rs.r[0].ip_bytes[0], g.n - 14);
+}
+END_TEST
+
+/* IP-in-IP: 4in4 (protocol 4), 6in4 (41) and 4in6 (next header 4). */
+START_TEST(ip_in_ip_carriers)
+{
+    ef_t f;
+    recs_t rs;
+    ipip_frame(&f, 4, 4);
+    run_one(&f, &rs);
+    carrier_pair(&rs, 4, f.n - 14);
+    ipip_frame(&f, 4, 6);
+    run_one(&f, &rs);
+    carrier_pair(&rs, 41, f.n - 14);
+    ipip_frame(&f, 6, 4);
+    run_one(&f, &rs);
+    carrier_pair(&rs, 4, f.n - 14);
+    ck_assert_uint_eq(find_proto(&rs, 4)->ip_ver, 6);
+}
+END_TEST
+
+/* Every prefix of a GRE and an IP-in-IP frame: at most the two flows, and never a parent on
+ * the carrier (a cut inner IP header leaves the carrier alone; a cut inner UDP header still
+ * makes an inner flow, without ports, that names the carrier). */
+START_TEST(cut_gre_and_ipip)
+{
+    static const uint32_t key_seq[] = {0x0000abcd, 7};
+    ef_t g, i;
+    gre_over_ip(&g, 0x3000, 0x0800, key_seq, 2, ef_inner4);
+    ipip_frame(&i, 4, 6);
+    const ef_t *fs[] = {&g, &i};
+    for (int k = 0; k < 2; k++) {
+        for (size_t len = 0; len <= fs[k]->n; len++) {
+            ef_t *fc[] = {(ef_t *)fs[k]};
+            size_t lc[] = {len};
+            recs_t rs;
+            run_frames(fc, lc, 1, &rs);
+            ck_assert_int_le(rs.n, 2);
+            for (int r = 0; r < rs.n; r++)
+                if (rs.r[r].proto != 17) /* the carrier (the inner flow is UDP) */
+                    ck_assert_str_eq(rs.r[r].tunnel_parent, "");
+        }
+    }
 }
 END_TEST
 
@@ -299,7 +488,12 @@ main(void)
     tcase_add_test(tc, vxlan_inner_flow_names_its_parent);
     tcase_add_test(tc, geneve_first_parent_kept);
     tcase_add_test(tc, invalid_or_cut_tunnel_is_carrier_only);
-    tcase_add_test(tc, gre_carrier_only_over_udp);
+    tcase_add_test(tc, gre_carrier_over_udp_and_ip);
+    tcase_add_test(tc, gre_key_and_sequence);
+    tcase_add_test(tc, gre_ethernet_inside);
+    tcase_add_test(tc, pptp_gre_flow_only);
+    tcase_add_test(tc, ip_in_ip_carriers);
+    tcase_add_test(tc, cut_gre_and_ipip);
     tcase_add_test(tc, fragmented_carrier);
     suite_add_tcase(s, tc);
     return ns_test_run(s);

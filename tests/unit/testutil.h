@@ -26,7 +26,7 @@ typedef struct {
  * list. The result is heap-allocated; free it with tu_free(). Offsets in fields refer to the
  * heap copy, which is freed too, so compare values, not pointers, after tu_free. */
 static inline tu_result_t *
-tu_decode(uint32_t linktype, const uint8_t *bytes, size_t len)
+tu_decode_cfg(const ns_decode_cfg_t *cfg, uint32_t linktype, const uint8_t *bytes, size_t len)
 {
     tu_result_t *r = calloc(1, sizeof(*r));
     ck_assert_ptr_nonnull(r);
@@ -35,10 +35,18 @@ tu_decode(uint32_t linktype, const uint8_t *bytes, size_t len)
     if (len)
         memcpy(copy, bytes, len);
     ns_fields_init(&r->f, r->v, TU_MAX_FIELDS, r->arena, sizeof(r->arena));
-    r->rc = ns_decode_frame(linktype, copy, (uint32_t)len, (uint32_t)len, &r->pkt, &r->f, NULL);
+    r->rc = ns_decode_frame_cfg(cfg, linktype, copy, (uint32_t)len, (uint32_t)len, &r->pkt,
+                                &r->f, NULL);
     /* Keep the copy alive for field lookups: tu_free releases it. */
     r->f.buf = copy;
     return r;
+}
+
+/* tu_decode_cfg() with the registered tunnel ports (as ns_decode_frame() decodes). */
+static inline tu_result_t *
+tu_decode(uint32_t linktype, const uint8_t *bytes, size_t len)
+{
+    return tu_decode_cfg(NULL, linktype, bytes, len);
 }
 
 static inline void

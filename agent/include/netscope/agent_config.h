@@ -31,6 +31,9 @@ typedef struct {
     uint64_t poll_ms;
     char *replay;       /* a capture file instead of interfaces */
     char *replay_speed; /* "max" or a factor of the recorded speed */
+    /* [decode] */
+    uint64_t vxlan_port; /* UDP port of VXLAN (default 4789) */
+    uint64_t geneve_port;
     /* [flows] */
     uint64_t max_flows;
     uint64_t idle_ns;

@@ -42,15 +42,34 @@ typedef struct {
 /* True when `linktype` has a decoder. */
 bool ns_decode_linktype_supported(uint32_t linktype);
 
+/* Where the decoder looks for tunnels whose UDP port is a local choice. One port per protocol:
+ * a port set here replaces the registered one (a VXLAN on 8472 is not looked for on 4789 too).
+ * Ports are matched on either side, as the registered ones are. */
+typedef struct {
+    uint16_t vxlan_port;  /* VXLAN, RFC 7348 (IANA: 4789) */
+    uint16_t geneve_port; /* Geneve, RFC 8926 (IANA: 6081) */
+} ns_decode_cfg_t;
+
+#define NS_VXLAN_PORT 4789u
+#define NS_GENEVE_PORT 6081u
+#define NS_DECODE_CFG_DEFAULT {.vxlan_port = NS_VXLAN_PORT, .geneve_port = NS_GENEVE_PORT}
+
 /* Decode `cap_len` captured bytes at `frame` (the frame was `wire_len` bytes on the wire).
  * The caller sets pkt->ts_ns beforehand if it wants it carried; everything else in the hot
  * part of `pkt` is overwritten. `fields` (may be NULL) receives the protocol tree; `stats`
  * (may be NULL) counts every layer's outcome. Returns the outcome of the first layer that was
  * not OK (also in pkt->err_layer / pkt->err_rc), or NS_PARSE_OK. Reads only [frame,
- * frame+cap_len); never allocates. */
+ * frame+cap_len); never allocates. UDP tunnels are looked for on their registered ports
+ * (NS_DECODE_CFG_DEFAULT). */
 ns_parse_rc_t ns_decode_frame(uint32_t linktype, const uint8_t *frame, uint32_t cap_len,
                               uint32_t wire_len, ns_pkt_t *pkt, ns_fields_t *fields,
                               ns_decode_stats_t *stats);
+
+/* ns_decode_frame() with the tunnel ports of `cfg` (NULL: NS_DECODE_CFG_DEFAULT), for callers
+ * whose configuration declares them (`--vxlan-port`, the agent's decode.vxlan_port). */
+ns_parse_rc_t ns_decode_frame_cfg(const ns_decode_cfg_t *cfg, uint32_t linktype,
+                                  const uint8_t *frame, uint32_t cap_len, uint32_t wire_len,
+                                  ns_pkt_t *pkt, ns_fields_t *fields, ns_decode_stats_t *stats);
 
 /* Short lower-case names, for reports: "truncated", "invalid", ... and "tcp", "ip", ... */
 const char *ns_parse_rc_name(ns_parse_rc_t rc);

@@ -32,6 +32,10 @@ typedef struct {
  * NULL when out of memory or the options are out of range (see ns_flow_engine_new()). */
 ns_pipeline_t *ns_pipeline_new(const ns_flow_engine_opts_t *o, ns_flow_emit_fn emit, void *ud);
 
+/* Decode with the tunnel ports of `cfg` (copied) from the next frame on; a new pipeline uses
+ * NS_DECODE_CFG_DEFAULT. */
+void ns_pipeline_set_decode_cfg(ns_pipeline_t *self, const ns_decode_cfg_t *cfg);
+
 /* Free the pipeline and its engine (without writing open flows: ns_pipeline_finish() first)
  * and NULL the pointer. NULL-safe. */
 void ns_pipeline_destroy(ns_pipeline_t **self_p);

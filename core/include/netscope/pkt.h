@@ -102,9 +102,10 @@ typedef struct {
     uint32_t len;
 } ns_span_t;
 
-/* The IP/UDP packet that carries a UDP tunnel (VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE in UDP,
- * CAPWAP): the summary's addresses and ports are the innermost ones, this keeps the outer
- * connection, which is a flow of its own (Zeek's tunnel parent). */
+/* The outermost packet that carries a tunnel: IP/UDP (VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE
+ * in UDP, CAPWAP), IP/GRE (ports 0) or IP-in-IP (4in4, 6in4, 4in6, 6in6; ports 0): the
+ * summary's addresses and ports are the innermost ones, this keeps the outer connection,
+ * which is a flow of its own (Zeek's tunnel parent). */
 typedef struct {
     ns_addr_t src, dst;
     uint16_t sport, dport;
@@ -114,7 +115,8 @@ typedef struct {
     uint32_t frag_id;     /* outer IPv4 id / IPv6 fragment id (its later fragments) */
     uint8_t ip_ver;
     uint8_t ip_flags;     /* NS_IP_* of the outer header */
-    uint8_t layer;        /* ns_layer_t of the tunnel */
+    uint8_t ip_proto;     /* of the outer header: UDP, GRE, IPIP or IPv6 */
+    uint8_t layer;        /* ns_layer_t of the tunnel (the inner IP's for IP-in-IP) */
 } ns_tun_carrier_t;
 
 typedef struct {
@@ -199,7 +201,7 @@ typedef struct {
     uint16_t mss;
     uint8_t wscale;
     uint8_t sack_n;
-    uint8_t tun_n;           /* 1: `tun` holds the outermost UDP tunnel carrier (in the
+    uint8_t tun_n;           /* 1: `tun` holds the outermost tunnel carrier (in the
                               * padding before tsval: the reset does not grow) */
     uint32_t tsval, tsecr;
     uint8_t icmp_type, icmp_code;

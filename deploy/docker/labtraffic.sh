@@ -114,6 +114,9 @@ verify)
       sleep 0.1
     done
   done
+  # dumpcap says "Capturing on" as it opens the interface, a moment before its ring gets the
+  # first frames: without this pause the capture once missed the first of the three pings.
+  sleep 0.5
   # The round: the namespace lab's (deploy/lab/README.md), against web and dns.
   out=$(ping -n -q -c 3 -i 0.2 -W 2 "$web" 2>&1) || true
   pings=$(echo "$out" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')

@@ -4,6 +4,7 @@
 # Debian 12 chroot (debootstrap --variant=minbase once, cached in $NS_BUILD/deb12-base; each
 # run works on a fresh copy, in a mount namespace of its own):
 #   apt-get install ./netscope_*-1.deb resolves the dependencies from the mirror apt uses;
+#   the dashboard is in /usr/share/netscope/ui, the collector's default --ui-dir;
 #   the netscope user exists, the collector's key pair is made, the collector is enabled (the
 #   agent is not), the installed binaries run, the configs are valid;
 #   reinstalling the same version and upgrading to -2 keep an edited conffile and the key;
@@ -26,9 +27,9 @@ trap 'rm -rf "$tmp"' EXIT
 # ---- build the two packages
 pkg=$NS_BUILD/pkg
 if ! { cmake -S "$NS_SRC" -B "$pkg" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON \
-         -DCMAKE_C_COMPILER=gcc -DNS_WERROR=OFF -DNS_SANITIZE=OFF -DNS_WASM=OFF \
+         -DCMAKE_C_COMPILER=gcc -DNS_WERROR=OFF -DNS_SANITIZE=OFF -DNS_WASM=ON -DNS_UI=ON \
          -DNS_DEB_RELEASE=1 &&
-       cmake --build "$pkg" -j "${JOBS:-2}" --target netscope netscope-agent netscope-collector; } \
+       cmake --build "$pkg" -j "${JOBS:-2}" --target netscope netscope-agent netscope-collector netscope_ui; } \
      >"$tmp/build.log" 2>&1; then
   echo "FAIL: package build: $(tail -20 "$tmp/build.log")"; exit 1
 fi
@@ -53,7 +54,9 @@ for f in ./usr/bin/netscope ./usr/sbin/netscope-agent ./usr/sbin/netscope-collec
          ./etc/netscope/agent.toml ./etc/netscope/collector.toml \
          ./lib/systemd/system/netscope-agent.service ./lib/systemd/system/netscope-collector.service \
          ./usr/share/man/man1/netscope.1.gz ./usr/share/man/man8/netscope-agent.8.gz \
-         ./usr/share/doc/netscope/copyright ./usr/share/doc/netscope/changelog.Debian.gz; do
+         ./usr/share/doc/netscope/copyright ./usr/share/doc/netscope/changelog.Debian.gz \
+         ./usr/share/netscope/ui/index.html ./usr/share/netscope/ui/app.js ./usr/share/netscope/ui/app.css \
+         ./usr/share/netscope/ui/fa2_worker.js ./usr/share/netscope/ui/netscope_decode.wasm; do
   grep -qE " $f\$" "$tmp/contents" && ok || bad "$f not in the package"
 done
 depends=$(dpkg-deb -f "$deb1" Depends)
@@ -99,6 +102,8 @@ check "install resolves dependencies" apt-get install -y -q "$d1"
 check "installed version -1" sh -c 'dpkg-query -W -f "\${Version}" netscope | grep -q -- "-1$"'
 check "netscope user" id netscope
 check "netscope group" getent group netscope
+check "dashboard installed" sh -c 'for f in index.html app.js app.css fa2_worker.js netscope_decode.wasm; do test -s /usr/share/netscope/ui/$f || exit 1; done'
+check "collector's default --ui-dir is the installed dashboard" sh -c 'netscope-collector --help | tr -s " \n" " " | grep -q "(default /usr/share/netscope/ui when it exists)"'
 check "binaries run" sh -c 'netscope --version && netscope-agent --version && netscope-collector --version'
 check "agent.toml valid" netscope check-config --agent /etc/netscope/agent.toml
 check "collector.toml valid" netscope check-config --collector /etc/netscope/collector.toml
@@ -119,6 +124,7 @@ check "key kept across upgrades" sha256sum -c /tmp/key.sum
 check "still enabled after upgrade" test -L /etc/systemd/system/multi-user.target.wants/netscope-collector.service
 check "remove" apt-get remove -y -q netscope
 check "binaries gone after remove" test ! -e /usr/sbin/netscope-collector
+check "dashboard gone after remove" test ! -e /usr/share/netscope
 check "conffiles kept after remove" test -f /etc/netscope/collector.toml
 check "state kept after remove" test -f /var/lib/netscope/db/data.mdb
 check "purge" apt-get purge -y -q netscope

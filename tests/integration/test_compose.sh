@@ -10,7 +10,9 @@
 #      WebAssembly decoder are served with their content types and the staged bytes; both
 #      agents are connected (GET /api/v1/agents), the generators' flows are in GET
 #      /api/v1/flows with services http and dns, counts that agree with the generators' logs;
-#      `docker-compose run verify` finds the collector in agreement with its own capture;
+#      `docker-compose run verify` finds the collector in agreement with its own capture, and
+#      the replay service's flows of the bundled captures in agreement with tshark and
+#      `netscope flows -r`; with one frame left out on purpose the same check fails;
 #   3. the attack profile's nmap scan raises a port_scan alert naming the attacker and web;
 #   4. `docker-compose down -v` leaves no container, network or volume with the project label.
 # Root only (77 otherwise); 77 too when this kernel cannot run containers at all (no namespaces).
@@ -65,7 +67,7 @@ cleanup() {
   docker_env_stop_children
   if "$docker" info >/dev/null 2>&1; then
     if [[ $fail -gt 0 ]]; then compose logs --no-color >"$tmp/compose.log" 2>&1; fi
-    compose --profile attack down -v --remove-orphans >/dev/null 2>&1
+    compose --profile attack --profile verify down -v --remove-orphans >/dev/null 2>&1
     remove_project "$project"
   fi
   docker_env_stop
@@ -225,8 +227,19 @@ rc=$?
 eq "docker-compose run verify" "$rc" 0
 grep -q '^verify: 8 connections agree' "$tmp/verify.log"
 eq "verify compared the round's 8 connections" "$?" 0
+grep -q '^verify: replay: 3 connections of the replayed captures agree' "$tmp/verify.log"
+eq "verify compared the replayed captures' 3 connections (collector, netscope flows -r, tshark)" "$?" 0
 ((rc == 0)) || cat "$tmp/verify.log"
 note "verify passed"
+# The replay comparison catches a mismatch: the capture's first frame left out.
+compose --profile verify run --rm verify labtraffic.sh verify-replay http://collector:8080 tamper \
+  >"$tmp/verify-tamper.log" 2>&1
+eq "verify-replay with a frame left out fails" "$?" 1
+grep -qE '^collector +(tcp|udp) [0-9.:]+ <-> [0-9.:]+ +(orig|resp) packets +[0-9]+ +[0-9]+' "$tmp/verify-tamper.log"
+eq "the difference table names the connection and its packets" "$?" 0
+grep -qE '^replay +(tcp|udp) [0-9.:]+ <-> [0-9.:]+ +(orig|resp) packets' "$tmp/verify-tamper.log"
+eq "the difference shows in netscope flows -r too" "$?" 0
+note "a mismatch is caught"
 
 # ---- 3: the attack profile -------------------------------------------------------------------------
 web_addr=$("$docker" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(compose ps -q web)")
@@ -249,7 +262,7 @@ eq "the scan alert names the attacker" \
 note "scan alert seen"
 
 # ---- 4: down -v ------------------------------------------------------------------------------------
-compose --profile attack down -v --remove-orphans >"$tmp/down.log" 2>&1
+compose --profile attack --profile verify down -v --remove-orphans >"$tmp/down.log" 2>&1
 eq "docker-compose down -v" "$?" 0
 eq "nothing of the project is left (containers, networks, volumes)" "$(labelled | wc -l)" 0
 

@@ -31,7 +31,7 @@ bench:
 package: deps
 	@cmake --preset ci -B build/pkg -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON \
 	  -DNS_WERROR=OFF >/dev/null
-	@cmake --build build/pkg -j $(JOBS) --target netscope netscope-agent netscope-collector
+	@cmake --build build/pkg -j $(JOBS) --target netscope netscope-agent netscope-collector netscope_ui
 	@cd build/pkg && cpack -G DEB
 	@ls -l build/pkg/*.deb
 

@@ -20,7 +20,7 @@ pkgs=(
   prometheus                             # tests: promtool check metrics
   clickhouse-server clickhouse-client    # tests: the ClickHouse sink against a real server
   systemd groff-base man-db              # tests: systemd-analyze verify/security, man pages
-  lintian debootstrap                    # tests: the Debian package, in a Debian 12 chroot
+  lintian debootstrap                    # tests: the Debian package, in a Debian 12 container
   docker.io docker-compose               # tests: the compose lab on a locally built base image
   chromium                               # tests: the dashboard in a headless browser
 )

@@ -10,7 +10,13 @@
 #                                               rate-limited hping3 SYN flood (2000 SYNs, 400/s)
 #   labtraffic.sh verify WEB DNS COLLECTOR_URL  one round of known traffic from here, captured on
 #                                               every interface here; then verify.py compares the
-#                                               collector's flows and alerts with the capture
+#                                               collector's flows and alerts with the capture;
+#                                               then verify-replay, when /replay is mounted
+#   labtraffic.sh verify-replay COLLECTOR_URL [tamper]   the replay service's latest run (the
+#                                               bundled captures in /pcaps, its results in
+#                                               /replay): the collector's flows of that agent
+#                                               and `netscope flows -r` against tshark; tamper
+#                                               drops a frame first, so differences must show
 #
 # Each client prints one line per round with its running totals ("http requests=N ok=N"), which
 # is what `docker-compose logs` shows and what a verification compares with the collector.
@@ -114,6 +120,9 @@ verify)
       sleep 0.1
     done
   done
+  # dumpcap says "Capturing on" as it opens the interface, a moment before its ring gets the
+  # first frames: without this pause the capture once missed the first of the three pings.
+  sleep 0.5
   # The round: the namespace lab's (deploy/lab/README.md), against web and dns.
   out=$(ping -n -q -c 3 -i 0.2 -W 2 "$web" 2>&1) || true
   pings=$(echo "$out" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
@@ -155,10 +164,55 @@ verify)
     sleep 1
   done
   cat "$v/report.txt"
+  [ $rc -eq 0 ] || exit $rc
+  [ -d /replay ] || exit 0
+  exec "$0" verify-replay "$api"
+  ;;
+verify-replay)
+  [ $# -ge 1 ] || die "verify-replay COLLECTOR_URL [tamper]"
+  api=$1
+  # The replay service writes each run into /replay/ID (ID is also its agent id) and names the
+  # last complete one in /replay/latest.
+  n=0
+  until [ -s /replay/latest ]; do
+    n=$((n + 1))
+    [ $n -le 240 ] || die "no replay finished in 120 s (the replay service: docker-compose logs replay)"
+    sleep 0.5
+  done
+  id=$(cat /replay/latest)
+  v=$(mktemp -d)
+  : >"$v/frames.tsv"
+  : >"$v/replay.jsonl"
+  fields=$(python3 -c 'import sys; sys.path.insert(0, "/usr/local/bin"); import verify; print(" ".join("-e " + f for f in verify.FIELDS))')
+  for f in /replay/"$id"/*.jsonl; do
+    name=$(basename "$f" .jsonl)
+    # shellcheck disable=SC2086 # one word per option
+    tshark -r "/pcaps/$name.pcap" -n -T fields -E separator=/t $fields >>"$v/frames.tsv" 2>/dev/null ||
+      die "tshark cannot read /pcaps/$name.pcap"
+    cat "$f" >>"$v/replay.jsonl"
+  done
+  if [ "${2:-}" = tamper ]; then
+    sed -i 1d "$v/frames.tsv"
+    echo "verify-replay: the first frame of the capture left out on purpose: differences must show"
+  fi
+  # The agent exits once the collector acknowledged its last records: poll for up to 20 s.
+  n=0
+  while :; do
+    curl -sf --max-time 5 "$api/api/v1/flows?agent=$id&limit=1000" >"$v/flows.json" ||
+      die "the collector's API ($api) did not answer"
+    rc=0
+    python3 /usr/local/bin/verify.py --capture-replay --flows "$v/flows.json" --frames "$v/frames.tsv" \
+      --replay "$v/replay.jsonl" >"$v/report.txt" || rc=$?
+    n=$((n + 1))
+    [ $rc -ne 0 ] && [ $n -lt 20 ] && [ "${2:-}" != tamper ] || break
+    sleep 1
+  done
+  echo "verify-replay: agent $id, $(ls /replay/"$id" | sed 's/\.jsonl$/.pcap/' | tr '\n' ' ')"
+  cat "$v/report.txt"
   exit $rc
   ;;
 *)
-  sed -n '4,13p' "$0" | sed 's/^#//'
+  sed -n '4,19p' "$0" | sed 's/^#//'
   [ "$role" = help ]
   ;;
 esac

@@ -4,6 +4,7 @@
     verify.py --flows API_FLOWS.json --frames TSHARK.tsv --traffic TRAFFIC.json
               --alerts API_ALERTS.json [--replay FLOWS.jsonl] [--since UNIX-TIME]
               [--host ADDR ...] [--ignore-port N ...]
+    verify.py --capture-replay --flows API_FLOWS.json --frames TSHARK.tsv --replay FLOWS.jsonl
 
 --frames is `tshark -T fields -E separator=/t` with the fields of FIELDS below, from a capture
 of the interface(s) of the host(s) named by --host (default: the traffic's server_addr); --traffic is `lab.sh traffic`'s JSON; --flows and --alerts are the
@@ -14,6 +15,10 @@ one flow in the collector with the capture's packets and frame bytes per directi
 conn_state its packets imply; the numbers of flows per kind must be what the generators say
 they did; no alert may have been raised. Prints a table of differences; exits 1 when there is
 any, 0 when everything agrees.
+
+--capture-replay: the flows of a bundled capture that an agent replayed (the collector's flows
+of that agent alone, as --flows) and `netscope flows -r` of the same files (--replay), each
+against tshark's reading of them (--frames): every connection, nothing else, no generators.
 """
 import argparse
 import json
@@ -127,18 +132,56 @@ def compare_flows(conns, by_key, label, problems):
         problems.append((label, fmt(k), "flow", "absent (not in the capture)", "present"))
 
 
+def report(problems, n_flows, agreed):
+    """The table of differences (exit status 1), or the line that says everything agreed (0)."""
+    if problems:
+        w = [max(len(p[i]) for p in problems + [("source", "connection", "field", "expected", "got")])
+             for i in range(5)]
+        line = "  ".join("{:<%d}" % x for x in w)
+        print(line.format("source", "connection", "field", "expected", "got"))
+        for p in problems:
+            print(line.format(*p))
+        print(f"verify: {len(problems)} difference(s) over {n_flows} connections")
+        return 1
+    print(agreed)
+    return 0
+
+
+def capture_replay(a):
+    """--capture-replay: the collector's and `netscope flows -r`'s flows of replayed files."""
+    conns = read_frames(a.frames, set())
+    problems = []
+    flows = json.load(open(a.flows))["flows"]
+    compare_flows(conns, index_flows(flows, "collector", problems), "collector", problems)
+    replay = [json.loads(line) for line in open(a.replay) if line.strip()]
+    compare_flows(conns, index_flows(replay, "replay", problems), "replay", problems)
+    if not conns:
+        problems.append(("capture", "every connection", "count", "1 or more", "0"))
+    return report(problems, len(conns),
+                  f"verify: replay: {len(conns)} connections of the replayed captures agree "
+                  "(packets, wire bytes, conn_state) in tshark, the collector and netscope flows -r")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--flows", required=True)
     ap.add_argument("--frames", required=True)
-    ap.add_argument("--traffic", required=True)
-    ap.add_argument("--alerts", required=True)
+    ap.add_argument("--capture-replay", action="store_true",
+                    help="compare the flows of replayed capture files (no --traffic, --alerts)")
+    ap.add_argument("--traffic")
+    ap.add_argument("--alerts")
     ap.add_argument("--replay")
     ap.add_argument("--ignore-port", type=int, action="append", default=[])
     ap.add_argument("--host", action="append", default=[],
                     help="only flows with this address (default: the traffic's server_addr)")
     ap.add_argument("--since", type=float, default=0.0, help="flows that began before: not ours")
     a = ap.parse_args()
+    if a.capture_replay:
+        if not a.replay:
+            ap.error("--capture-replay needs --replay")
+        return capture_replay(a)
+    if not a.traffic or not a.alerts:
+        ap.error("--traffic and --alerts are required (without --capture-replay)")
 
     ignore = set(a.ignore_port)
     conns = read_frames(a.frames, ignore)
@@ -199,19 +242,10 @@ def main():
                          "none (ordinary traffic)", str(al.get("state"))))
 
     n_flows = len(conns)
-    if problems:
-        w = [max(len(p[i]) for p in problems + [("source", "connection", "field", "expected", "got")])
-             for i in range(5)]
-        line = "  ".join("{:<%d}" % x for x in w)
-        print(line.format("source", "connection", "field", "expected", "got"))
-        for p in problems:
-            print(line.format(*p))
-        print(f"verify: {len(problems)} difference(s) over {n_flows} connections")
-        return 1
-    print(f"verify: {n_flows} connections agree (packets, wire bytes, conn_state); "
-          f"{traffic['http_requests']} HTTP, {traffic['dns_queries']} DNS, {traffic['pings']} pings, "
-          f"{traffic['rejected']} refused as generated; no alert")
-    return 0
+    return report(problems, n_flows,
+                  f"verify: {n_flows} connections agree (packets, wire bytes, conn_state); "
+                  f"{traffic['http_requests']} HTTP, {traffic['dns_queries']} DNS, {traffic['pings']} pings, "
+                  f"{traffic['rejected']} refused as generated; no alert")
 
 
 if __name__ == "__main__":

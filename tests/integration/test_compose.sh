@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The docker-compose lab (docker-compose.yml, deploy/docker/) really runs:
 #   0. docker.io, docker-compose and debootstrap are installed when missing; a dockerd is
-#      started when none answers (its own socket, exec root and pidfile; data root under the
-#      build directory, so images and the base file system are cached between runs; no iptables
-#      rules, no IP forwarding, no docker0: the machine's network is left as it was) and stopped
-#      by PID at the end;
-#   1. the base image is made with deploy/docker/base-image.sh, the two images are built on it;
-#   2. `docker-compose up -d` (a unique project name, the API on a free loopback port): both
+#      started when none answers and stopped by PID at the end (docker_env.sh);
+#   1. the dashboard is built on the host when this build has not yet, and staged
+#      (deploy/docker/stage-ui.sh); the base image is made with deploy/docker/base-image.sh, the
+#      two images are built on it with the defaults (NS_UI=staged);
+#   2. `docker-compose up -d` (a unique project name, the API on a free loopback port): the
+#      dashboard is published on 127.0.0.1 only, and /, app.js, app.css, the FA2 worker and the
+#      WebAssembly decoder are served with their content types and the staged bytes; both
 #      agents are connected (GET /api/v1/agents), the generators' flows are in GET
 #      /api/v1/flows with services http and dns, counts that agree with the generators' logs;
-#      `docker-compose run verify` finds the collector in agreement with its own capture;
+#      `docker-compose run verify` finds the collector in agreement with its own capture, and
+#      the replay service's flows of the bundled captures in agreement with tshark and
+#      `netscope flows -r`; with one frame left out on purpose the same check fails;
 #   3. the attack profile's nmap scan raises a port_scan alert naming the attacker and web;
 #   4. `docker-compose down -v` leaves no container, network or volume with the project label.
 # Root only (77 otherwise); 77 too when this kernel cannot run containers at all (no namespaces).
@@ -22,7 +25,6 @@ if ! unshare --net --mount --pid --fork true 2>/dev/null; then
   exit 77
 fi
 t0=$SECONDS
-cache=$NS_BUILD/docker-lab # the test's dockerd data root and the base file system
 base_tag=netscope/bookworm-base:local
 project=nstest$$
 tmp=$(mktemp -d)
@@ -43,101 +45,8 @@ until_ok() { # until_ok SECONDS CMD...
   done
 }
 
-# ---- 0: tools and a daemon ---------------------------------------------------------------------
-missing=()
-for p in docker.io docker-compose debootstrap; do
-  [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == "install ok installed" ]] || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  note "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >"$tmp/apt.log" 2>&1 ||
-    { DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$tmp/apt.log" 2>&1 &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$tmp/apt.log" 2>&1; } ||
-    { tail -n 20 "$tmp/apt.log"; echo "FAIL: apt-get install ${missing[*]}"; exit 1; }
-fi
-# Debian's client, whatever else PATH holds; docker-compose talks to the daemon by DOCKER_HOST.
-docker=/usr/bin/docker
-[[ -x $docker ]] || docker=$(command -v docker)
-
-start_time() { # field 22 of /proc/PID/stat, or nothing
-  local stat fields
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  read -ra fields <<<"${stat##*) }"
-  [[ ${fields[0]} != Z ]] && echo "${fields[19]}"
-}
-# stop_pid PID START: SIGTERM, 30 s (dockerd stops its containers first), then SIGKILL; only
-# while PID is still the process that started at START.
-stop_pid() {
-  local deadline=$((SECONDS + 30))
-  [[ $(start_time "$1") == "$2" ]] || return 0
-  kill -TERM "$1" 2>/dev/null
-  while [[ $(start_time "$1") == "$2" ]] && ((SECONDS < deadline)); do sleep 0.2; done
-  if [[ $(start_time "$1") == "$2" ]]; then
-    echo "dockerd $1 ignored SIGTERM: SIGKILL"
-    kill -KILL "$1" 2>/dev/null
-  fi
-}
-
-# remove_run DIR: a stopped dockerd's exec root; it leaves the namespace file of its host
-# network mounted there (netns/default).
-remove_run() {
-  local m
-  [[ $1 == /run/netscope-test-docker-* && -d $1 ]] || return 0
-  for m in $(awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m"
-  done
-  rm -rf "$1"
-}
-
-# step CMD...: run a long command in its own session and wait for it, so that a signal (ctest's
-# timeout, ^C) runs the cleanup at once, which stops that session too. started CMD... only starts
-# it (several at once; wait_started waits for them all).
-children=()
-started() {
-  setsid "$@" &
-  children+=($!)
-}
-wait_started() { # each one's exit status in child_rc (in order); fails when any failed
-  local pid rc bad=0
-  child_rc=()
-  for pid in "${children[@]}"; do
-    wait "$pid"
-    rc=$?
-    child_rc+=("$rc")
-    ((rc == 0)) || bad=1
-  done
-  children=()
-  return "$bad"
-}
-step() {
-  started "$@"
-  wait_started
-}
-
-our_dockerd= our_start= run=
-mkdir -p "$cache"
-# A dockerd that an aborted earlier run left behind on this data root is stopped first (by the
-# PID and start time it recorded).
-if [[ -f $cache/dockerd.pid ]]; then
-  read -r old_pid old_start old_run <"$cache/dockerd.pid"
-  stop_pid "$old_pid" "$old_start"
-  remove_run "$old_run"
-  rm -f "$cache/dockerd.pid"
-fi
-if "$docker" info >/dev/null 2>&1; then
-  note "using the running dockerd (${DOCKER_HOST:-the default socket})"
-else
-  run=/run/netscope-test-docker-$$
-  mkdir -p "$run"
-  export DOCKER_HOST=unix://$run/docker.sock
-  setsid dockerd --data-root "$cache/data-root" --exec-root "$run/exec" --pidfile "$run/dockerd.pid" \
-    -H "$DOCKER_HOST" --bridge=none --iptables=false --ip6tables=false --ip-forward=false \
-    </dev/null >"$tmp/dockerd.log" 2>&1 &
-  our_dockerd=$!
-  our_start=$(start_time "$our_dockerd")
-  echo "$our_dockerd $our_start $run" >"$cache/dockerd.pid"
-fi
-
+# shellcheck source=docker_env.sh
+. "$NS_SRC/tests/integration/docker_env.sh"
 compose() { docker-compose -p "$project" --project-directory "$NS_SRC" -f "$NS_SRC/docker-compose.yml" "$@"; }
 labelled() { # labelled [PROJECT]: the project's containers, networks and volumes that exist
   "$docker" ps -aq --filter "label=com.docker.compose.project=${1:-$project}"
@@ -155,21 +64,13 @@ remove_project() { # remove_project PROJECT: whatever an interrupted `up` or `do
 }
 cleanup() {
   trap - EXIT INT TERM
-  local pid
-  for pid in "${children[@]}"; do
-    kill -TERM -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
+  docker_env_stop_children
   if "$docker" info >/dev/null 2>&1; then
     if [[ $fail -gt 0 ]]; then compose logs --no-color >"$tmp/compose.log" 2>&1; fi
-    compose --profile attack down -v --remove-orphans >/dev/null 2>&1
+    compose --profile attack --profile verify down -v --remove-orphans >/dev/null 2>&1
     remove_project "$project"
   fi
-  if [[ -n $our_dockerd ]]; then
-    stop_pid "$our_dockerd" "$our_start"
-    remove_run "$run"
-    rm -f "$cache/dockerd.pid"
-  fi
+  docker_env_stop
   if [[ $fail -gt 0 ]]; then
     rm -rf "$NS_BUILD/test_compose.failed"
     cp -r "$tmp" "$NS_BUILD/test_compose.failed" 2>/dev/null
@@ -180,13 +81,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# ---- 0: tools and a daemon ---------------------------------------------------------------------
+docker_env_start compose
+eq "dockerd answers" "$?" 0
+((fail == 0)) || exit 1
 if [[ -n $our_dockerd ]]; then
-  if ! until_ok 60 "$docker" info >/dev/null 2>&1; then
-    tail -n 20 "$tmp/dockerd.log"
-    eq "dockerd answers" no yes
-    exit 1
-  fi
-  note "started dockerd $our_dockerd ($DOCKER_HOST)"
   # This data root is the test's own: projects of earlier runs killed before their cleanup
   # (SIGKILL) are removed, so their networks' bridges do not come back with every start.
   for old in $("$docker" network ls --format '{{.Label "com.docker.compose.project"}}'; \
@@ -196,18 +95,29 @@ if [[ -n $our_dockerd ]]; then
 fi
 
 # ---- 1: images ------------------------------------------------------------------------------------
-NS_BASE_CACHE=$cache DOCKER=$docker step bash "$NS_SRC/deploy/docker/base-image.sh" "$base_tag" >"$tmp/base.log" 2>&1
+# The dashboard the image serves: this build's, built here (host npm) when it has not been yet.
+ui=$NS_BUILD/ui
+if [[ ! -s $ui/app.js || ! -s $ui/netscope_decode.wasm ]]; then
+  note "building the dashboard (netscope_ui)"
+  step cmake --build "$NS_BUILD" -j "${JOBS:-2}" --target netscope_ui >"$tmp/ui-build.log" 2>&1
+  eq "dashboard built on the host (cmake --build --target netscope_ui)" "$?" 0
+fi
+bash "$NS_SRC/deploy/docker/stage-ui.sh" "$ui" >"$tmp/stage-ui.log" 2>&1
+eq "stage-ui.sh" "$?" 0
+staged=$NS_SRC/deploy/docker/ui-dist
+eq "staged dashboard has the WebAssembly decoder" "$([[ -s $staged/netscope_decode.wasm ]] && echo yes)" yes
+((fail == 0)) || { cat "$tmp/stage-ui.log"; tail -n 20 "$tmp/ui-build.log" 2>/dev/null; exit 1; }
+docker_base_image "$base_tag" >"$tmp/base.log" 2>&1
 eq "base image" "$?" 0
 note "base image ready"
 # --network host: the build's apt-get reaches the mirror without the bridge and NAT rules this
 # daemon does not make. Both images at once: one compiles while the other unpacks packages.
 images=("Dockerfile netscope:lab" "Dockerfile.labtools netscope-labtools:lab")
-# NS_UI=off: npm inside a container does not trust the TLS certificate this machine's npm
-# registry presents (SELF_SIGNED_CERT_IN_CHAIN); the dashboard is tested by test_ui_browser.
+# The default NS_UI=staged: the dashboard staged above goes into the image.
 for img in "${images[@]}"; do
   set -- $img
   started "$docker" build -q --network host -f "$NS_SRC/deploy/docker/$1" --build-arg "BASE_IMAGE=$base_tag" \
-    --build-arg NS_UI=off -t "$2" "$NS_SRC" >"$tmp/build-${2%%:*}.log" 2>&1
+    -t "$2" "$NS_SRC" >"$tmp/build-${2%%:*}.log" 2>&1
 done
 wait_started
 for i in "${!images[@]}"; do
@@ -235,6 +145,28 @@ ids = {x["id"] for x in a if x.get("connected", x.get("state") == "connected")}
 sys.exit(0 if {"web", "dns"} <= ids else 1)
 PY
 }
+# The dashboard: published on the host's loopback only, each file with its content type and
+# the very bytes that were staged.
+collector=$(compose ps -q collector)
+eq "dashboard port published on 127.0.0.1 only" \
+  "$("$docker" port "$collector" 8080/tcp | sort -u | tr '\n' ' ')" "127.0.0.1:$port "
+listeners=$(ss -Hltn "sport = :$port" | awk '{ print $4 }' | sort -u | tr '\n' ' ')
+eq "host listens on 127.0.0.1:$port alone (not 0.0.0.0, not ::)" "$listeners" "127.0.0.1:$port "
+served() { # served PATH FILE TYPE
+  local got
+  got=$(curl -s --max-time 5 -o "$tmp/served" -w '%{http_code} %{content_type}' "http://127.0.0.1:$port$1")
+  eq "GET $1: status and content type" "$got" "200 $3"
+  cmp -s "$tmp/served" "$staged/$2"
+  eq "GET $1: the staged $2, byte for byte" "$?" 0
+}
+until_ok 60 api / >/dev/null
+served / index.html "text/html; charset=utf-8"
+served /app.js app.js "text/javascript; charset=utf-8"
+served /app.css app.css "text/css; charset=utf-8"
+served /fa2_worker.js fa2_worker.js "text/javascript; charset=utf-8"
+served /netscope_decode.wasm netscope_decode.wasm application/wasm
+note "dashboard served"
+
 until_ok 120 agents_connected
 eq "both agents connected" "$?" 0
 note "agents connected"
@@ -295,8 +227,19 @@ rc=$?
 eq "docker-compose run verify" "$rc" 0
 grep -q '^verify: 8 connections agree' "$tmp/verify.log"
 eq "verify compared the round's 8 connections" "$?" 0
+grep -q '^verify: replay: 3 connections of the replayed captures agree' "$tmp/verify.log"
+eq "verify compared the replayed captures' 3 connections (collector, netscope flows -r, tshark)" "$?" 0
 ((rc == 0)) || cat "$tmp/verify.log"
 note "verify passed"
+# The replay comparison catches a mismatch: the capture's first frame left out.
+compose --profile verify run --rm verify labtraffic.sh verify-replay http://collector:8080 tamper \
+  >"$tmp/verify-tamper.log" 2>&1
+eq "verify-replay with a frame left out fails" "$?" 1
+grep -qE '^collector +(tcp|udp) [0-9.:]+ <-> [0-9.:]+ +(orig|resp) packets +[0-9]+ +[0-9]+' "$tmp/verify-tamper.log"
+eq "the difference table names the connection and its packets" "$?" 0
+grep -qE '^replay +(tcp|udp) [0-9.:]+ <-> [0-9.:]+ +(orig|resp) packets' "$tmp/verify-tamper.log"
+eq "the difference shows in netscope flows -r too" "$?" 0
+note "a mismatch is caught"
 
 # ---- 3: the attack profile -------------------------------------------------------------------------
 web_addr=$("$docker" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(compose ps -q web)")
@@ -319,7 +262,7 @@ eq "the scan alert names the attacker" \
 note "scan alert seen"
 
 # ---- 4: down -v ------------------------------------------------------------------------------------
-compose --profile attack down -v --remove-orphans >"$tmp/down.log" 2>&1
+compose --profile attack --profile verify down -v --remove-orphans >"$tmp/down.log" 2>&1
 eq "docker-compose down -v" "$?" 0
 eq "nothing of the project is left (containers, networks, volumes)" "$(labelled | wc -l)" 0
 

@@ -1028,6 +1028,8 @@ on_message(ns_ws_t *w, client_t *c)
         c->paused = true;
     } else if (strcmp(m.type, "resume") == 0) {
         c->paused = false;
+        if (c->state_due) /* skipped while paused: the tick only asks when nothing is due */
+            lws_callback_on_writable(c->wsi);
     } else {
         queue_error(c, m.type, "unknown message type", false, 0);
     }
@@ -1152,6 +1154,13 @@ client_free(client_t *c)
     free(c);
 }
 
+/* Whether a frame waits for this client's next writeable callback. */
+static bool
+frame_due(const client_t *c)
+{
+    return !c->hello_done || c->n_err || c->pcap || (c->state_due && !c->paused);
+}
+
 static int
 on_writable(ns_ws_t *w, client_t *c)
 {
@@ -1170,7 +1179,11 @@ on_writable(ns_ws_t *w, client_t *c)
     }
     if (!ok)
         return -1;
-    if (c->n_err || c->pcap)
+    /* lws coalesces writeable requests: the one that brought us here was also the one for every
+     * other frame still due (an error queued, a pcap arrived, the tick's state frame), so ask
+     * again or that frame waits for an unrelated wake-up, and the tick, seeing state_due still
+     * set, counts skips forever instead of asking. */
+    if (frame_due(c))
         lws_callback_on_writable(c->wsi);
     return 0;
 }

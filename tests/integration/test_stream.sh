@@ -4,7 +4,8 @@
 # ws_client.py (a stdlib WebSocket client) checks hello then state frames at <= 30 Hz with
 # increasing seq and ts, the live numbers against /api/v1/flows and /api/v1/health, Origin
 # and token refusals (403/401), a filter narrowing the flow deltas, a bad filter's error frame
-# with libpcap's text, get_packets answered with a pcap tshark reads, and a client that never
+# with libpcap's text, a state frame due behind an error frame or a pause still sent,
+# get_packets answered with a pcap tshark reads, and a client that never
 # reads: its skipped frames are counted in /metrics while /api/v1/health keeps answering;
 # the REST dry run of a capture filter over the agent's ring ({packets, kept}, libpcap's error).
 # Then curl checks the UI files (content types, CSP, nosniff, traversal and symlinks refused),
@@ -76,11 +77,13 @@ start_collector main --ui-dir "$ui"
 "$AGENT" --insecure --collector "$EP" --id stream-agent --replay "$tmp/in.pcap" \
   --replay-speed 0.02 2>"$tmp/agent.log" &
 pids+=($!)
-for _ in $(seq 100); do
+n=0
+for _ in $(seq 300); do # a loaded machine: up to 30 s
   n=$(curl -s "$BASE/api/v1/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["flows_live"])' 2>/dev/null)
   [[ ${n:-0} -gt 20 ]] && break
   sleep 0.1
 done
+[[ ${n:-0} -gt 20 ]] || bad "only ${n:-0} live flows 30 s into the replay"
 
 run python3 "$WSC" frames "$WSURL" "$BASE" 3
 run python3 "$WSC" refused "$WSURL" "http://evil.example" 403
@@ -89,6 +92,9 @@ run python3 "$WSC" refused "$WSURL" "http://localhost:$HPORT" 101
 run python3 "$WSC" refused "$WSURL" "" 101 # no Origin: a non-browser client on loopback
 run python3 "$WSC" refused "${WSURL%/stream}/other" "" 404
 run python3 "$WSC" filter "$WSURL" "port 53" 53
+# a state frame due behind an error frame, or across pause/resume, is still sent (the only
+# client connected: it watches the global skip counter)
+run python3 "$WSC" wake "$WSURL" "$BASE" "port 53" 53
 if python3 "$WSC" packets "$WSURL" "$BASE" "$tmp/flow.pcap"; then
   ok
   if command -v tshark >/dev/null; then

@@ -134,12 +134,12 @@ bool api_ui_serve(ns_api_t *api, const ns_httpd_req_t *req, ns_httpd_resp_t *r);
 typedef struct api_dryrun api_dryrun_t;
 /* GET /api/v1/agents/{agent}/filter_dryrun?bpf=EXPR (blocks up to a few seconds). */
 void api_filter_dryrun(ns_api_t *api, const char *agent, const ns_qs_t *qs, ns_httpd_resp_t *r);
-/* The collector's packet answers for dry runs (NS_COLLECTOR_PKT_API; ingest thread). */
 /* The GetPackets request for observation `obs` of live flow `it`, answered on `channel`. */
 void api_pkt_ask_of(const api_live_item_t *it, uint32_t obs, uint8_t channel,
                     ns_collector_pkt_ask_t *a);
+/* The collector's packet answers for dry runs (NS_COLLECTOR_PKT_API; ingest thread). */
 void api_dryrun_on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len,
-                           const char *error);
+                           const char *error, unsigned flags);
 
 /* ---- api_metrics.c --------------------------------------------------------------------------- */
 void api_metrics(ns_api_t *api, ns_httpd_resp_t *r);

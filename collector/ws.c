@@ -869,8 +869,10 @@ refresh_shared(ns_ws_t *w, uint64_t now)
 
 /* The collector's answer (ingest thread, its lock held): copy into the mailbox, wake the loop. */
 static void
-on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len, const char *error)
+on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len, const char *error,
+           unsigned flags)
 {
+    (void)flags; /* the stream asks for one flow's frames: always one answer */
     ns_ws_t *w = ud;
     pthread_mutex_lock(&w->mbox_lock);
     if (w->n_mbox < MBOX_MAX) {

@@ -7,7 +7,8 @@
 # with libpcap's text, a state frame due behind an error frame or a pause still sent,
 # get_packets answered with a pcap tshark reads, and a client that never
 # reads: its skipped frames are counted in /metrics while /api/v1/health keeps answering;
-# the REST dry run of a capture filter over the agent's ring ({packets, kept}, libpcap's error).
+# the REST dry run of a capture filter over the agent's ring ({packets, kept}, libpcap's error),
+# whose counts over a ring holding a whole capture are exactly tcpdump's.
 # Then curl checks the UI files (content types, CSP, nosniff, traversal and symlinks refused),
 # and the collector refuses a non-loopback stream without a token at startup.
 # Processes are stopped by PID.
@@ -105,9 +106,9 @@ else
   bad "get_packets"
 fi
 
-# the capture filter's dry run over the agent's ring (frames of its live flows). The dry run
-# asks about the 32 most recent live flows, which may hold no DNS at all: "ip6 or udp port 53"
-# keeps part of any such sample of the mix (a fifth of its flows are IPv6).
+# the capture filter's dry run over the agent's ring: part of the mix is kept ("ip6 or udp port
+# 53": a fifth of its flows are IPv6); exact counts are checked below on a ring that holds a
+# whole capture
 curl -s -o "$tmp/dry" -w '%{http_code}' "$BASE/api/v1/agents/stream-agent/filter_dryrun?bpf=ip6%20or%20udp%20port%2053" >"$tmp/dry.code"
 if [[ $(cat "$tmp/dry.code") == 200 ]] && python3 - "$tmp/dry" <<'PY'
 import json, sys
@@ -171,6 +172,49 @@ expect 400 "$BASE/%2e%2e/outside.txt"
 expect 400 "$BASE/index.html%00.js"
 expect 200 "$BASE/api/v1/health" # the API still wins over the files
 if grep -q "\"stream\":\"$WSURL\"" "$tmp/body"; then ok; else bad "health: $(cat "$tmp/body")"; fi
+
+# ---- the dry run over a whole ring: exactly tcpdump's count ----------------------------------
+# The capture, then one more frame 300 s later: replayed at the recorded speed, the agent holds
+# the whole capture in its ring (64 MB) while it waits for that last frame, and serves requests
+# meanwhile.
+"$GEN" --mix --packets 5000 --active 200 --seed 7 -w "$tmp/ring.pcap" >/dev/null
+python3 - "$tmp/ring.pcap" "$tmp/ring_late.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+at, first, last_sec = 24, None, 0
+while at < len(data):
+    sec, frac, incl, orig = struct.unpack(endian + "IIII", data[at:at + 16])
+    first = first or data[at:at + 16 + incl]
+    last_sec = sec
+    at += 16 + incl
+late = struct.pack(endian + "I", last_sec + 300) + first[4:]
+open(sys.argv[2], "wb").write(data + late)
+PY
+chmod 644 "$tmp/ring_late.pcap"
+start_collector ring
+"$AGENT" --insecure --collector "$EP" --id ring-agent --replay "$tmp/ring_late.pcap" \
+  --replay-speed 1 2>"$tmp/ring-agent.log" &
+pids+=($!)
+total=$(tcpdump -nr "$tmp/ring.pcap" 2>/dev/null | wc -l)
+dry() { curl -s -m 20 "$BASE/api/v1/agents/ring-agent/filter_dryrun?bpf=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1")"; }
+got=
+for _ in $(seq 60); do # the replay of the capture itself takes about a second
+  got=$(dry tcp)
+  [[ $got == *"\"packets\":$total,"* ]] && break
+  sleep 0.5
+done
+for f in tcp 'udp port 53' 'ip6 or icmp' 'tcp[tcpflags] & tcp-syn != 0'; do
+  want=$(tcpdump -nr "$tmp/ring.pcap" "$f" 2>/dev/null | wc -l)
+  got=$(dry "$f")
+  if python3 - "$got" "$total" "$want" <<'PY'
+import json, sys
+d, total, want = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+print(f"dry run {d['bpf']!r}: {d['kept']} of {d['packets']} ({d['scope']}), tcpdump: {want} of {total}")
+sys.exit(0 if (d["scope"], d["truncated"], d["packets"], d["kept"]) == ("ring", False, total, want) else 1)
+PY
+  then ok; else bad "dry run of '$f' over the whole ring: $got (tcpdump: $want of $total)"; fi
+done
 
 # ---- tokens and startup checks ---------------------------------------------------------------
 start_collector tok --set http.token=s3cret --ui-dir "$ui"

@@ -176,7 +176,9 @@ try {
   await page.fill("[data-testid=bpf]", "udp port 53");
   await page.click("[data-testid=dryrun]");
   check(await waitFor(() => !!document.querySelector("[data-testid=dryrun-result],[data-testid=dryrun-error]"), undefined, 12000), "filter: the dry run answers");
-  console.log(`  dry run: ${await page.textContent("[data-testid=dryrun-result],[data-testid=dryrun-error]")}`);
+  const dryText = await page.textContent("[data-testid=dryrun-result],[data-testid=dryrun-error]");
+  console.log(`  dry run: ${dryText}`);
+  check(/keeps \d+ of [1-9]\d* packets \(the agent's whole ring\)/.test(dryText ?? ""), "filter: the dry run counts the agent's whole ring");
   await page.click("[data-testid=apply]");
   check(await waitFor(() => document.querySelector("[data-testid=active-bpf]")?.textContent === "udp port 53" && !document.querySelector("[data-testid=filter-error]")), "filter: a good filter applies");
   await shot("filter");

@@ -84,10 +84,14 @@ typedef struct {
     uint32_t written;
 } api_out_t;
 
-/* A live flow as copied from the merge, with its observers' agent ids. */
+#define API_APP_MAX 256u /* bytes of a live flow's "app" text, NUL included */
+
+/* A live flow as copied from the merge, with its observers' agent ids and its latest HTTP
+ * request or DNS query ("" when none is kept: ns_txstore_latest()). */
 typedef struct {
     ns_merge_flow_t f;
     char agent[NS_MERGE_OBS_MAX][NS_INV_ID_MAX];
+    char app[API_APP_MAX];
 } api_live_item_t;
 
 /* Active alerts, copied. */
@@ -105,6 +109,8 @@ bool api_rec_filter(void *q, const ns_flow_rec_t *rec);
 /* Append one record (JSON object with "agent" and "source", or a CSV line). */
 void api_out_rec(api_out_t *o, const ns_flow_rec_t *rec, const char *agent, const char *source,
                  const ns_store_meta_t *meta);
+/* Append a live flow: its record (source "live") and, in JSON, "app" (null when none). */
+void api_out_live(api_out_t *o, const api_live_item_t *it);
 /* Lock the live state; the merge and inventory in force (NULL when none). */
 void api_lock(ns_api_t *api);
 void api_unlock(ns_api_t *api);

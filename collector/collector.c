@@ -1169,6 +1169,12 @@ ns_collector_inventory(const ns_collector_t *self)
     return self->inv;
 }
 
+const ns_txstore_t *
+ns_collector_txstore(const ns_collector_t *self)
+{
+    return self->txs;
+}
+
 void
 ns_collector_link_stats(const ns_collector_t *self, uint64_t *refused_keys,
                         uint64_t *handshake_failures)

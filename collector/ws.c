@@ -662,10 +662,7 @@ static void
 flow_changed(void *ud, const item_t *it)
 {
     flow_walk_t *f = ud;
-    const api_live_item_t *x = &f->w->picks[it->idx];
-    ns_flow_rec_t r;
-    api_live_rec(&x->f, &r);
-    api_out_rec(&f->out, &r, x->agent[0], "live", NULL);
+    api_out_live(&f->out, &f->w->picks[it->idx]);
 }
 
 static void

@@ -2,7 +2,8 @@
 # The live stream (docs/stream.md) and the dashboard's files, end to end: a generated capture
 # is replayed slowly through netscope-agent into netscope-collector --insecure, and
 # ws_client.py (a stdlib WebSocket client) checks hello then state frames at <= 30 Hz with
-# increasing seq and ts, the live numbers against /api/v1/flows and /api/v1/health, Origin
+# increasing seq and ts, the live numbers against /api/v1/flows and /api/v1/health, live
+# flows' "app" (latest HTTP request or DNS query) against tshark's reading of the capture, Origin
 # and token refusals (403/401), a filter narrowing the flow deltas, a bad filter's error frame
 # with libpcap's text, a state frame due behind an error frame or a pause still sent,
 # get_packets answered with a pcap tshark reads, and a client that never
@@ -76,7 +77,7 @@ echo 'x' >"$ui/.hidden"
 chmod 644 "$tmp/in.pcap"
 start_collector main --ui-dir "$ui"
 "$AGENT" --insecure --collector "$EP" --id stream-agent --replay "$tmp/in.pcap" \
-  --replay-speed 0.02 2>"$tmp/agent.log" &
+  --replay-speed 0.01 2>"$tmp/agent.log" & # 90 s: traffic for the whole test
 pids+=($!)
 n=0
 for _ in $(seq 300); do # a loaded machine: up to 30 s
@@ -87,6 +88,25 @@ done
 [[ ${n:-0} -gt 20 ]] || bad "only ${n:-0} live flows 30 s into the replay"
 
 run python3 "$WSC" frames "$WSURL" "$BASE" 3
+# live flows carry "app": their latest HTTP request or DNS query, as the capture has them
+if command -v tshark >/dev/null; then
+  tshark -r "$tmp/in.pcap" -Y 'http.request' -T fields -E separator='|' \
+    -e http.request.method -e http.host -e http.request.uri >"$tmp/http.txt" 2>/dev/null
+  tshark -r "$tmp/in.pcap" -Y 'dns.flags.response == 0' -T fields -e dns.qry.name >"$tmp/dns.txt" 2>/dev/null
+  curl -s "$BASE/api/v1/flows?live=only&limit=10000" >"$tmp/live.json"
+  if python3 - "$tmp/live.json" "$tmp/http.txt" "$tmp/dns.txt" <<'PY'
+import json, sys
+flows = json.load(open(sys.argv[1]))["flows"]
+http = {"%s %s%s" % tuple(l.rstrip("\n").split("|")) for l in open(sys.argv[2]) if l.strip()}
+dns = {l.strip() for l in open(sys.argv[3]) if l.strip()}
+apps = [(f.get("service"), f["app"]) for f in flows if f["app"] is not None]
+bad = [a for s, a in apps if a not in (http if a.split(" ")[0] in ("GET", "POST", "HEAD", "PUT") else dns)]
+kinds = {("http" if a in http else "dns") for s, a in apps if a in http or a in dns}
+print(f"app: {len(apps)} of {len(flows)} live flows, kinds {sorted(kinds)}, not in the capture: {bad[:3]}")
+sys.exit(0 if all("app" in f for f in flows) and not bad and kinds == {"http", "dns"} else 1)
+PY
+  then ok; else bad "live flows' app"; fi
+fi
 run python3 "$WSC" refused "$WSURL" "http://evil.example" 403
 run python3 "$WSC" refused "$WSURL" "http://127.0.0.1:$HPORT" 101
 run python3 "$WSC" refused "$WSURL" "http://localhost:$HPORT" 101

@@ -72,6 +72,9 @@ void ns_collector_lock(ns_collector_t *self);
 void ns_collector_unlock(ns_collector_t *self);
 const ns_merge_t *ns_collector_merge(const ns_collector_t *self);         /* under the lock */
 const ns_inventory_t *ns_collector_inventory(const ns_collector_t *self); /* under the lock */
+/* Transactions of live flows (txstore.h): read under the lock. */
+struct ns_txstore;
+const struct ns_txstore *ns_collector_txstore(const ns_collector_t *self);
 /* The link's and the codec's counters, copied (under the lock). */
 void ns_collector_link_stats(const ns_collector_t *self, uint64_t *refused_keys,
                              uint64_t *handshake_failures);

@@ -132,6 +132,13 @@ try {
   await shot("flows_host");
   // clear it; the ended flows (from the store) carry the payloads: shown as text
   await page.click("[data-testid=host-chip] button");
+  // live rows carry the collector's latest request or query ("app"), shown in the info column
+  await page.fill("[data-testid=flow-query]", "port=53");
+  check(
+    await waitFor(() => [...document.querySelectorAll("[data-testid=flow-table] tbody tr[data-uid] td:last-child")].some((td) => /\S/.test(td.textContent))),
+    "flows: live DNS flows show their query name",
+  );
+  await page.fill("[data-testid=flow-query]", "");
   await page.click("[data-testid=flows-ended]");
   await page.fill("[data-testid=flow-query]", "port=80");
   check(

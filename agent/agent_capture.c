@@ -175,10 +175,75 @@ frame_matches(void *ud, const ns_pktring_frame_t *f, bool take)
     return true;
 }
 
+/* ---- every frame of the ring (GetPackets whole_ring: a capture filter's dry run) ---------- */
+
+typedef struct {
+    ns_agent_t *a;
+    ns_msg_t m;
+    ns_msg_frame_t *frames;
+    uint32_t n, max;
+    size_t bytes, budget;
+    uint16_t linktype;
+} ring_walk_t;
+
+static void
+ring_reply(ring_walk_t *q, bool last)
+{
+    q->m.u.packets.link_type = q->linktype;
+    q->m.u.packets.frames = q->frames;
+    q->m.u.packets.n_frames = q->n;
+    q->m.u.packets.last_chunk = last;
+    reply(q->a, &q->m);
+    q->n = 0;
+    q->bytes = 0;
+}
+
+/* Frames go out as they are walked (the reply is encoded from the ring's own bytes, before
+ * the walk moves on): a reply is sent whenever the next frame would not fit in a batch, or
+ * comes from an interface of another link type (a reply has one). */
+static bool
+ring_frame(void *ud, const ns_pktring_frame_t *f)
+{
+    ring_walk_t *q = ud;
+    if (q->n > 0 &&
+        (q->n == q->max || q->bytes + f->cap_len + 32 > q->budget || f->linktype != q->linktype))
+        ring_reply(q, false);
+    q->linktype = f->linktype;
+    q->frames[q->n++] = (ns_msg_frame_t){
+        .ts_ns = f->ts_ns, .wire_len = f->wire_len, .cap_len = f->cap_len, .data = f->data};
+    q->bytes += f->cap_len + 32;
+    return true;
+}
+
+static void
+get_whole_ring(ns_agent_t *a, const ctl_t *r)
+{
+    ring_walk_t q = {
+        .a = a, .budget = a->batch_cap - 1024, .linktype = (uint16_t)a->ifs[0].linktype};
+    q.max = (uint32_t)(q.budget / 32 < NS_CODEC_MAX_FRAMES ? q.budget / 32 : NS_CODEC_MAX_FRAMES);
+    q.m.type = NS_MSG_PACKETS;
+    q.m.u.packets.request_id = r->request_id;
+    q.m.u.packets.whole_ring = true;
+    q.m.u.packets.error = "";
+    q.frames = calloc(q.max, sizeof(*q.frames));
+    if (q.frames == NULL) {
+        q.m.u.packets.error = "out of memory";
+        reply(a, &q.m);
+        return;
+    }
+    ns_pktring_each(a->ring, ring_frame, &q);
+    ring_reply(&q, true);
+    free(q.frames);
+}
+
 static void
 get_packets(ns_agent_t *a, const ctl_t *r)
 {
     const ns_msg_get_packets_t *g = &r->get;
+    if (g->whole_ring) {
+        get_whole_ring(a, r);
+        return;
+    }
     ns_flow_key_t key;
     ns_flow_key_make(&key, g->ip_ver, g->proto, ns_flow_key_vlan(g->vlan, g->iface), &g->addr[0],
                      g->port[0], &g->addr[1], g->port[1]);

@@ -147,11 +147,9 @@ ns_pktring_add(ns_pktring_t *self, uint8_t iface, uint16_t linktype, uint64_t ts
 }
 
 uint32_t
-ns_pktring_find(const ns_pktring_t *self, uint32_t tag, uint64_t from_ns, uint64_t to_ns,
-                uint32_t max, ns_pktring_match_fn match, void *ud, bool *more)
+ns_pktring_each(const ns_pktring_t *self, ns_pktring_each_fn fn, void *ud)
 {
-    uint32_t found = 0;
-    *more = false;
+    uint32_t seen = 0;
     size_t at = self->r, left = self->used;
     while (left > 0) {
         rec_hdr_t h;
@@ -160,30 +158,57 @@ ns_pktring_find(const ns_pktring_t *self, uint32_t tag, uint64_t from_ns, uint64
             at = 0;
             continue;
         }
+        ns_pktring_frame_t f = {.ts_ns = h.ts_ns,
+                                .wire_len = h.wire_len,
+                                .cap_len = h.cap_len,
+                                .tag = h.tag,
+                                .linktype = h.linktype,
+                                .iface = h.iface,
+                                .data = self->buf + at + HDR};
+        seen++;
+        if (!fn(ud, &f))
+            break;
         size_t n = rec_size(h.cap_len);
-        if (h.tag == tag && h.ts_ns >= from_ns && (to_ns == 0 || h.ts_ns <= to_ns)) {
-            ns_pktring_frame_t f = {.ts_ns = h.ts_ns,
-                                    .wire_len = h.wire_len,
-                                    .cap_len = h.cap_len,
-                                    .tag = h.tag,
-                                    .linktype = h.linktype,
-                                    .iface = h.iface,
-                                    .data = self->buf + at + HDR};
-            if (found == max) {
-                if (match(ud, &f, false)) {
-                    *more = true;
-                    break;
-                }
-            } else if (match(ud, &f, true)) {
-                found++;
-            }
-        }
         left -= n;
         at += n;
         if (at == self->cap)
             at = 0;
     }
-    return found;
+    return seen;
+}
+
+typedef struct {
+    uint32_t tag, max, found;
+    uint64_t from_ns, to_ns;
+    ns_pktring_match_fn match;
+    void *ud;
+    bool more;
+} find_t;
+
+static bool
+find_one(void *ud, const ns_pktring_frame_t *f)
+{
+    find_t *q = ud;
+    if (f->tag != q->tag || f->ts_ns < q->from_ns || (q->to_ns != 0 && f->ts_ns > q->to_ns))
+        return true;
+    if (q->found == q->max) {
+        q->more = q->match(q->ud, f, false);
+        return !q->more;
+    }
+    if (q->match(q->ud, f, true))
+        q->found++;
+    return true;
+}
+
+uint32_t
+ns_pktring_find(const ns_pktring_t *self, uint32_t tag, uint64_t from_ns, uint64_t to_ns,
+                uint32_t max, ns_pktring_match_fn match, void *ud, bool *more)
+{
+    find_t q = {
+        .tag = tag, .max = max, .from_ns = from_ns, .to_ns = to_ns, .match = match, .ud = ud};
+    ns_pktring_each(self, find_one, &q);
+    *more = q.more;
+    return q.found;
 }
 
 void

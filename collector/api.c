@@ -22,6 +22,7 @@
 #include "api_int.h"
 #include "netscope/live.h"
 #include "netscope/log.h"
+#include "netscope/txstore.h"
 
 #define CHUNK 256u
 #define API_PREFIX "/api/v1/"
@@ -65,9 +66,17 @@ api_inventory(const ns_api_t *api)
     return api->collector ? ns_collector_inventory(api->collector) : api->inv;
 }
 
-/* Copy flow `id` and its observers' ids (under the lock). */
+static const ns_txstore_t *
+api_txstore(const ns_api_t *api)
+{
+    return api->collector ? ns_collector_txstore(api->collector) : NULL;
+}
+
+/* Copy flow `id`, its observers' ids and its latest transaction (under the lock; `txs` NULL
+ * without a collector). */
 static bool
-live_copy(const ns_merge_t *m, const ns_inventory_t *inv, uint32_t id, api_live_item_t *it)
+live_copy(const ns_merge_t *m, const ns_inventory_t *inv, const ns_txstore_t *txs, uint32_t id,
+          api_live_item_t *it)
 {
     if (!ns_merge_view(m, id, &it->f))
         return false;
@@ -75,6 +84,10 @@ live_copy(const ns_merge_t *m, const ns_inventory_t *inv, uint32_t id, api_live_
         const ns_inventory_agent_t *a = inv ? ns_inventory_get(inv, it->f.obs[i].agent) : NULL;
         snprintf(it->agent[i], sizeof(it->agent[i]), "%s", a ? a->id : "");
     }
+    it->app[0] = '\0';
+    for (uint32_t i = 0; txs && i < it->f.n_obs && i < NS_MERGE_OBS_MAX; i++)
+        if (ns_txstore_latest(txs, it->f.obs[i].agent, it->f.obs[i].uid, it->app, sizeof(it->app)))
+            break;
     return true;
 }
 
@@ -136,11 +149,12 @@ api_live_each(ns_api_t *api, bool (*fn)(void *ud, const api_live_item_t *it), vo
         api_lock(api);
         const ns_merge_t *m = api_merge(api);
         const ns_inventory_t *inv = api_inventory(api);
+        const ns_txstore_t *txs = api_txstore(api);
         while (m && n < CHUNK) {
             id = ns_merge_next(m, id);
             if (id == NS_MERGE_NONE)
                 break;
-            if (live_copy(m, inv, id, &items[n]))
+            if (live_copy(m, inv, txs, id, &items[n]))
                 n++;
         }
         more = m && id != NS_MERGE_NONE;
@@ -217,6 +231,23 @@ api_out_rec(api_out_t *o, const ns_flow_rec_t *rec, const char *agent, const cha
         ns_httpd_resp_append(o->resp, "}", 1);
     }
     o->written++;
+}
+
+void
+api_out_live(api_out_t *o, const api_live_item_t *it)
+{
+    ns_flow_rec_t rec;
+    api_live_rec(&it->f, &rec);
+    api_out_rec(o, &rec, it->agent[0], "live", NULL);
+    if (o->csv || o->resp->len == 0)
+        return;
+    o->resp->len--; /* the closing brace: "app" goes inside */
+    ns_httpd_resp_printf(o->resp, ",\"app\":");
+    if (it->app[0])
+        ns_httpd_resp_json_str(o->resp, it->app);
+    else
+        ns_httpd_resp_printf(o->resp, "null");
+    ns_httpd_resp_append(o->resp, "}", 1);
 }
 
 /* ---- the page heap ----------------------------------------------------------------------- */
@@ -361,14 +392,12 @@ live_flows(ns_api_t *api, const api_query_t *q, uint32_t offset, uint32_t limit,
         api_lock(api);
         const ns_merge_t *m = api_merge(api);
         if (m)
-            got = live_copy(m, api_inventory(api), c.heap.v[i].id, it) &&
+            got = live_copy(m, api_inventory(api), api_txstore(api), c.heap.v[i].id, it) &&
                   it->f.serial == c.heap.v[i].serial;
         api_unlock(api);
         if (!got)
             continue; /* gone since the scan */
-        ns_flow_rec_t rec;
-        api_live_rec(&it->f, &rec);
-        api_out_rec(o, &rec, it->agent[0], "live", NULL);
+        api_out_live(o, it);
         if (!o->csv && it->f.n_obs > 1) {
             /* "observers" for flows seen by several agents: replace the closing brace */
             o->resp->len--;
@@ -809,9 +838,7 @@ get_flow(ns_api_t *api, const char *uid, ns_httpd_resp_t *r, api_err_t *e)
     ns_httpd_resp_printf(r, ",\"live\":");
     if (found >= 0) {
         const api_live_item_t *it = &items[found];
-        ns_flow_rec_t rec;
-        api_live_rec(&it->f, &rec);
-        api_out_rec(&o, &rec, it->agent[0], "live", NULL);
+        api_out_live(&o, it);
         ns_httpd_resp_printf(r, ",\"observations\":[");
         for (uint32_t k = 0; k < it->f.n_obs; k++) {
             if (k)

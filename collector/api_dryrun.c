@@ -1,13 +1,18 @@
 /* api_dryrun.c - GET /api/v1/agents/{id}/filter_dryrun?bpf=EXPR: what a capture filter would
- * keep of an agent's recent traffic, before it is pushed to the agent.
+ * keep of an agent's ring of recent frames, before it is pushed to the agent.
  *
- * The agent's ring of recent frames is read through the collector's GetPackets path, which
- * asks for one flow at a time: the dry run asks for the frames of the agent's live flows (the
- * DRYRUN_FLOWS most recently seen), waits for the answers (at most DRYRUN_WAIT_NS: an agent
- * holding no frame of a flow does not answer, the collector gives up after 5 s), and runs the
- * expression over every frame with libpcap (pcap_offline_filter, bpf_flow.h), for the link
- * type of the frames. So the counts cover the frames of live flows still in the ring, not
- * frames of flows that already left the live view.
+ * The ring is read through the collector's GetPackets path. The dry run asks first for the
+ * whole ring (GetPackets whole_ring: the agent walks every frame it holds and answers in
+ * parts of a batch each, the last flagged), then, as a fallback for agents that predate
+ * whole_ring, for the frames of the agent's live flows (the DRYRUN_FLOWS most recently seen;
+ * such an agent takes the whole-ring request for a flow of no packet). The expression runs
+ * over every frame with libpcap (pcap_offline_filter, bpf_flow.h) for the link type of the
+ * frames. An agent serves requests in order, so a whole-ring answer is complete before the
+ * first flow's answer comes: the wait ends when the ring's last part arrived, when every flow
+ * answered (an older agent), or after DRYRUN_WAIT_NS (an agent holding no frame of a flow
+ * does not answer it; the collector gives up after 5 s). The answer says which it counted:
+ * "scope":"ring" (every frame held) or "flows" (the frames of recent live flows only), and
+ * "truncated" when not every answer came in time.
  *
  * Threads: the handler runs on an HTTP thread and sleeps on `dr_cond`; answers arrive on the
  * ingest thread (collector lock held, then dr_lock), are counted there and the waiter woken.
@@ -19,14 +24,21 @@
 
 #include "api_int.h"
 
-#define DRYRUN_FLOWS 32u
+#define DRYRUN_FLOWS 31u  /* with the whole-ring request, the 32 the collector queues at once */
+#define DRYRUN_RING 0xffu /* the whole-ring request's index in its tag (flows are 0..30) */
 #define DRYRUN_WAIT_NS (6ull * 1000000000ull)
+
+/* What the answers of one scope added up to. */
+typedef struct {
+    uint64_t packets, kept;
+} dry_count_t;
 
 struct api_dryrun {
     uint64_t serial;
     const char *bpf;
-    uint32_t asked, answered;
-    uint64_t packets, kept;
+    uint32_t asked, answered; /* flow requests */
+    bool ring_asked, ring_seen, ring_done;
+    dry_count_t flows, ring;
     char err[256];
     api_dryrun_t *next;
 };
@@ -82,20 +94,30 @@ on_flow(void *ud, const api_live_item_t *it)
 }
 
 void
-api_dryrun_on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len, const char *error)
+api_dryrun_on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len, const char *error,
+                      unsigned flags)
 {
     ns_api_t *api = ud;
+    bool ring = (tag & 0xffu) == DRYRUN_RING;
+    if (ring && data && !(flags & NS_COLLECTOR_PKT_RING))
+        return; /* an older agent's answer to "the flow of no packet": nothing */
     pthread_mutex_lock(&api->dr_lock);
     for (api_dryrun_t *d = api->dr_waiting; d; d = d->next) {
         if (d->serial != tag >> 8)
             continue;
-        d->answered++;
+        if (ring) {
+            d->ring_seen |= data != NULL;
+            d->ring_done |= data == NULL || !(flags & NS_COLLECTOR_PKT_MORE);
+        } else {
+            d->answered++;
+        }
         uint64_t p = 0, k = 0;
         char err[256];
+        dry_count_t *n = ring ? &d->ring : &d->flows;
         if (data && ns_bpf_pcap_count(d->bpf, data, len, &p, &k, err, sizeof(err))) {
-            d->packets += p;
-            d->kept += k;
-        } else if (d->err[0] == '\0') {
+            n->packets += p;
+            n->kept += k;
+        } else if (d->err[0] == '\0' && (data || !ring)) {
             snprintf(d->err, sizeof(d->err), "%s", data ? err : error);
         }
         pthread_cond_broadcast(&api->dr_cond);
@@ -152,6 +174,12 @@ api_filter_dryrun(ns_api_t *api, const char *agent, const ns_qs_t *qs, ns_httpd_
     api->dr_waiting = &d;
     pthread_mutex_unlock(&api->dr_lock);
     ns_collector_lock(api->collector);
+    ns_collector_pkt_ask_t ring = {.channel = NS_COLLECTOR_PKT_API,
+                                   .whole_ring = true,
+                                   .ip_ver = 4,
+                                   .tag = d.serial << 8 | DRYRUN_RING};
+    snprintf(ring.agent, sizeof(ring.agent), "%s", agent);
+    d.ring_asked = ns_collector_packets_ask(api->collector, &ring); /* first: answered first */
     for (uint32_t i = 0; i < p->n; i++) {
         p->asks[i].tag = d.serial << 8 | i;
         if (ns_collector_packets_ask(api->collector, &p->asks[i]))
@@ -162,7 +190,8 @@ api_filter_dryrun(ns_api_t *api, const char *agent, const ns_qs_t *qs, ns_httpd_
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += (time_t)(DRYRUN_WAIT_NS / 1000000000ull);
     pthread_mutex_lock(&api->dr_lock);
-    while (d.answered < d.asked &&
+    while (!(d.ring_seen && d.ring_done) &&
+           (d.answered < d.asked || (d.asked == 0 && d.ring_asked && !d.ring_done)) &&
            pthread_cond_timedwait(&api->dr_cond, &api->dr_lock, &until) == 0)
         ;
     for (api_dryrun_t **pp = &api->dr_waiting; *pp; pp = &(*pp)->next)
@@ -181,9 +210,14 @@ api_filter_dryrun(ns_api_t *api, const char *agent, const ns_qs_t *qs, ns_httpd_
     ns_httpd_resp_json_str(r, agent);
     ns_httpd_resp_printf(r, ",\"bpf\":");
     ns_httpd_resp_json_str(r, bpf);
+    /* a ring answer counts every frame held, the flows' too: never add the two */
+    bool by_ring = d.ring_seen;
+    const dry_count_t *n = by_ring ? &d.ring : &d.flows;
+    ns_httpd_resp_printf(r, ",\"scope\":\"%s\",\"truncated\":%s", by_ring ? "ring" : "flows",
+                         (by_ring ? !d.ring_done : d.answered < d.asked) ? "true" : "false");
     api_json_u64(r, "flows", d.asked, true);
     api_json_u64(r, "answered", d.answered, true);
-    api_json_u64(r, "packets", d.packets, true);
-    api_json_u64(r, "kept", d.kept, true);
+    api_json_u64(r, "packets", n->packets, true);
+    api_json_u64(r, "kept", n->kept, true);
     ns_httpd_resp_printf(r, "}\n");
 }

@@ -84,10 +84,14 @@ typedef struct {
     uint32_t written;
 } api_out_t;
 
-/* A live flow as copied from the merge, with its observers' agent ids. */
+#define API_APP_MAX 256u /* bytes of a live flow's "app" text, NUL included */
+
+/* A live flow as copied from the merge, with its observers' agent ids and its latest HTTP
+ * request or DNS query ("" when none is kept: ns_txstore_latest()). */
 typedef struct {
     ns_merge_flow_t f;
     char agent[NS_MERGE_OBS_MAX][NS_INV_ID_MAX];
+    char app[API_APP_MAX];
 } api_live_item_t;
 
 /* Active alerts, copied. */
@@ -105,6 +109,8 @@ bool api_rec_filter(void *q, const ns_flow_rec_t *rec);
 /* Append one record (JSON object with "agent" and "source", or a CSV line). */
 void api_out_rec(api_out_t *o, const ns_flow_rec_t *rec, const char *agent, const char *source,
                  const ns_store_meta_t *meta);
+/* Append a live flow: its record (source "live") and, in JSON, "app" (null when none). */
+void api_out_live(api_out_t *o, const api_live_item_t *it);
 /* Lock the live state; the merge and inventory in force (NULL when none). */
 void api_lock(ns_api_t *api);
 void api_unlock(ns_api_t *api);
@@ -134,12 +140,12 @@ bool api_ui_serve(ns_api_t *api, const ns_httpd_req_t *req, ns_httpd_resp_t *r);
 typedef struct api_dryrun api_dryrun_t;
 /* GET /api/v1/agents/{agent}/filter_dryrun?bpf=EXPR (blocks up to a few seconds). */
 void api_filter_dryrun(ns_api_t *api, const char *agent, const ns_qs_t *qs, ns_httpd_resp_t *r);
-/* The collector's packet answers for dry runs (NS_COLLECTOR_PKT_API; ingest thread). */
 /* The GetPackets request for observation `obs` of live flow `it`, answered on `channel`. */
 void api_pkt_ask_of(const api_live_item_t *it, uint32_t obs, uint8_t channel,
                     ns_collector_pkt_ask_t *a);
+/* The collector's packet answers for dry runs (NS_COLLECTOR_PKT_API; ingest thread). */
 void api_dryrun_on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len,
-                           const char *error);
+                           const char *error, unsigned flags);
 
 /* ---- api_metrics.c --------------------------------------------------------------------------- */
 void api_metrics(ns_api_t *api, ns_httpd_resp_t *r);

@@ -76,6 +76,7 @@ struct ns_collector {
     ns_collector_pkt_ask_t asks[PKT_ASKS]; /* the stream's packet requests, sent by run() */
     uint32_t n_asks;
     ns_collector_pkt_fn pkt_fn[NS_COLLECTOR_PKT_CHANNELS];
+    unsigned pkt_flags; /* of the Packets reply being handed out (NS_COLLECTOR_PKT_RING...) */
     void *pkt_ud[NS_COLLECTOR_PKT_CHANNELS];
     uint64_t boot_ns;      /* start time: connection ids are boot_ns + the merge's serial */
     uint64_t agents_saved_ns;
@@ -251,7 +252,7 @@ on_pcap(void *ud, uint64_t alert_id, const uint8_t *data, size_t len)
     if (alert_id & PKT_ASK_BIT) {
         unsigned ch = (unsigned)(alert_id >> PKT_CHANNEL_SHIFT) & 1u;
         if (c->pkt_fn[ch])
-            c->pkt_fn[ch](c->pkt_ud[ch], alert_id & PKT_TAG_MASK, data, len, NULL);
+            c->pkt_fn[ch](c->pkt_ud[ch], alert_id & PKT_TAG_MASK, data, len, NULL, c->pkt_flags);
         return;
     }
     if (c->store == NULL || ns_store_put_alert_pcap(c->store, alert_id, data, len) != NS_OK)
@@ -326,7 +327,8 @@ send_asks(ns_collector_t *c, uint64_t now)
                                   .addr = {a->addr[0], a->addr[1]},
                                   .port = {a->port[0], a->port[1]},
                                   .from_ns = a->from_ns,
-                                  .max_frames = 0};
+                                  .max_frames = 0,
+                                  .whole_ring = a->whole_ring};
         const char *why = p == NULL ? "the agent is not connected"
                           : id == 0 ? "too many packet requests pending"
                                     : NULL;
@@ -335,7 +337,7 @@ send_asks(ns_collector_t *c, uint64_t now)
             why = "the request could not be sent to the agent";
         }
         if (why && c->pkt_fn[ch])
-            c->pkt_fn[ch](c->pkt_ud[ch], a->tag, NULL, 0, why);
+            c->pkt_fn[ch](c->pkt_ud[ch], a->tag, NULL, 0, why, 0);
     }
     c->n_asks = 0;
 }
@@ -834,9 +836,14 @@ take(ns_collector_t *c, const ns_link_msg_t *m, uint64_t now)
                     msg->u.filter_result.ok ? "ok" : msg->u.filter_result.error);
         break;
     case NS_MSG_PACKETS:
+        c->pkt_flags = (msg->u.packets.whole_ring ? NS_COLLECTOR_PKT_RING : 0u) |
+                       (msg->u.packets.whole_ring && !msg->u.packets.last_chunk
+                            ? NS_COLLECTOR_PKT_MORE
+                            : 0u);
         if (c->ev == NULL || !ns_evidence_reply(c->ev, &msg->u.packets, on_pcap, c))
             ns_log_info("packets reply %u: %u frames", msg->u.packets.request_id,
                         msg->u.packets.n_frames);
+        c->pkt_flags = 0; /* expiry hands out plain answers */
         break;
     default:
         break;
@@ -1160,6 +1167,12 @@ const ns_inventory_t *
 ns_collector_inventory(const ns_collector_t *self)
 {
     return self->inv;
+}
+
+const ns_txstore_t *
+ns_collector_txstore(const ns_collector_t *self)
+{
+    return self->txs;
 }
 
 void

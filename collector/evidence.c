@@ -169,6 +169,55 @@ grow(ns_evidence_t *e, asm_t *a, size_t need)
     return true;
 }
 
+static void
+pcap_header(uint8_t *h, uint32_t link_type)
+{
+    put32(h, PCAP_MAGIC_NS);
+    uint16_t ver[2] = {2, 4};
+    memcpy(h + 4, ver, 4);
+    put32(h + 8, 0);  /* thiszone */
+    put32(h + 12, 0); /* sigfigs */
+    put32(h + 16, SNAPLEN);
+    put32(h + 20, link_type);
+}
+
+/* A record header and the frame's bytes at `out`; returns the bytes written. */
+static size_t
+pcap_record(uint8_t *out, const ns_msg_frame_t *f)
+{
+    put32(out, (uint32_t)(f->ts_ns / 1000000000ull));
+    put32(out + 4, (uint32_t)(f->ts_ns % 1000000000ull));
+    put32(out + 8, f->cap_len);
+    put32(out + 12, f->wire_len);
+    memcpy(out + REC_HDR, f->data, f->cap_len);
+    return REC_HDR + f->cap_len;
+}
+
+/* One reply of a whole_ring request: a pcap of its own (a batch at most, not bound by
+ * max_bytes), handed to `fn` even when it holds no frame, so that the caller learns the ring
+ * was walked to its end. */
+static void
+ring_reply(ns_evidence_t *e, uint64_t alert_id, const ns_msg_packets_t *p, ns_evidence_fn fn,
+           void *ud)
+{
+    size_t len = PCAP_HDR;
+    for (uint32_t i = 0; i < p->n_frames; i++)
+        len += REC_HDR + p->frames[i].cap_len;
+    uint8_t *buf = malloc(len);
+    if (buf == NULL) {
+        e->st.frames_left_out += p->n_frames;
+        return;
+    }
+    pcap_header(buf, p->link_type);
+    size_t at = PCAP_HDR;
+    for (uint32_t i = 0; i < p->n_frames; i++)
+        at += pcap_record(buf + at, &p->frames[i]);
+    e->st.frames += p->n_frames;
+    if (fn)
+        fn(ud, alert_id, buf, len);
+    free(buf);
+}
+
 bool
 ns_evidence_reply(ns_evidence_t *self, const ns_msg_packets_t *p, ns_evidence_fn fn, void *ud)
 {
@@ -179,22 +228,28 @@ ns_evidence_reply(ns_evidence_t *self, const ns_msg_packets_t *p, ns_evidence_fn
             r = &e->req[i];
     if (r == NULL)
         return false;
+    bool ok = p->error == NULL || p->error[0] == '\0';
+    if (p->whole_ring) {
+        /* several replies to one request: it stays pending until the last */
+        if (ok)
+            ring_reply(e, r->alert_id, p, fn, ud);
+        if (ok && !p->last_chunk)
+            return true;
+        r->used = false;
+        e->st.answered++;
+        asm_t *a = asm_find(e, r->alert_id);
+        if (a && !pending(e, r->alert_id))
+            finish(a, NULL, NULL);
+        return true;
+    }
     r->used = false;
     e->st.answered++;
     asm_t *a = asm_find(e, r->alert_id);
     if (a == NULL)
         return true;
-    if (p->error == NULL || p->error[0] == '\0') {
+    if (ok) {
         if (!a->have_link && p->n_frames > 0 && grow(e, a, PCAP_HDR)) {
-            uint8_t h[PCAP_HDR];
-            put32(h, PCAP_MAGIC_NS);
-            uint16_t ver[2] = {2, 4};
-            memcpy(h + 4, ver, 4);
-            put32(h + 8, 0);  /* thiszone */
-            put32(h + 12, 0); /* sigfigs */
-            put32(h + 16, SNAPLEN);
-            put32(h + 20, p->link_type);
-            memcpy(a->buf, h, PCAP_HDR);
+            pcap_header(a->buf, p->link_type);
             a->len = PCAP_HDR;
             a->have_link = true;
             a->link_type = p->link_type;
@@ -206,14 +261,7 @@ ns_evidence_reply(ns_evidence_t *self, const ns_msg_packets_t *p, ns_evidence_fn
                 e->st.frames_left_out++;
                 continue;
             }
-            uint8_t h[REC_HDR];
-            put32(h, (uint32_t)(f->ts_ns / 1000000000ull));
-            put32(h + 4, (uint32_t)(f->ts_ns % 1000000000ull));
-            put32(h + 8, f->cap_len);
-            put32(h + 12, f->wire_len);
-            memcpy(a->buf + a->len, h, REC_HDR);
-            memcpy(a->buf + a->len + REC_HDR, f->data, f->cap_len);
-            a->len += REC_HDR + f->cap_len;
+            a->len += pcap_record(a->buf + a->len, f);
             a->frames++;
             e->st.frames++;
         }

@@ -1,6 +1,7 @@
 /* txstore.c - transactions kept per (agent, flow uid) until the final record (txstore.h). */
 #include "netscope/txstore.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,7 +140,7 @@ ns_txstore_destroy(ns_txstore_t **self_p)
 }
 
 static entry_t *
-find(ns_txstore_t *s, uint32_t agent, const char *uid)
+find(const ns_txstore_t *s, uint32_t agent, const char *uid)
 {
     for (entry_t *e = s->buckets[bucket(agent, uid)]; e; e = e->hnext)
         if (e->agent == agent && strcmp(e->uid, uid) == 0)
@@ -288,4 +289,28 @@ void
 ns_txstore_stats(const ns_txstore_t *self, ns_txstore_stats_t *out)
 {
     *out = self->st;
+}
+
+bool
+ns_txstore_latest(const ns_txstore_t *self, uint32_t agent, const char *uid, char *out, size_t len)
+{
+    out[0] = '\0';
+    const entry_t *e = find(self, agent, uid);
+    for (uint32_t i = e ? e->n_http : 0; i > 0; i--) {
+        const ns_app_http_tx_t *h = &e->http[i - 1];
+        if (!h->has_request)
+            continue;
+        const char *uri = h->uri ? h->uri : "";
+        snprintf(out, len, "%s %s%s%s", h->method ? h->method : "", h->host ? h->host : "",
+                 uri[0] == '/' || uri[0] == '\0' ? "" : "/", uri);
+        return true;
+    }
+    for (uint32_t i = e ? e->n_dns : 0; i > 0; i--) {
+        const ns_app_dns_tx_t *d = &e->dns[i - 1];
+        if (!d->has_query || d->qname == NULL)
+            continue;
+        snprintf(out, len, "%s", d->qname);
+        return true;
+    }
+    return false;
 }

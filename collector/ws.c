@@ -662,10 +662,7 @@ static void
 flow_changed(void *ud, const item_t *it)
 {
     flow_walk_t *f = ud;
-    const api_live_item_t *x = &f->w->picks[it->idx];
-    ns_flow_rec_t r;
-    api_live_rec(&x->f, &r);
-    api_out_rec(&f->out, &r, x->agent[0], "live", NULL);
+    api_out_live(&f->out, &f->w->picks[it->idx]);
 }
 
 static void
@@ -869,8 +866,10 @@ refresh_shared(ns_ws_t *w, uint64_t now)
 
 /* The collector's answer (ingest thread, its lock held): copy into the mailbox, wake the loop. */
 static void
-on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len, const char *error)
+on_packets(void *ud, uint64_t tag, const uint8_t *data, size_t len, const char *error,
+           unsigned flags)
 {
+    (void)flags; /* the stream asks for one flow's frames: always one answer */
     ns_ws_t *w = ud;
     pthread_mutex_lock(&w->mbox_lock);
     if (w->n_mbox < MBOX_MAX) {
@@ -1028,6 +1027,8 @@ on_message(ns_ws_t *w, client_t *c)
         c->paused = true;
     } else if (strcmp(m.type, "resume") == 0) {
         c->paused = false;
+        if (c->state_due) /* skipped while paused: the tick only asks when nothing is due */
+            lws_callback_on_writable(c->wsi);
     } else {
         queue_error(c, m.type, "unknown message type", false, 0);
     }
@@ -1152,6 +1153,13 @@ client_free(client_t *c)
     free(c);
 }
 
+/* Whether a frame waits for this client's next writeable callback. */
+static bool
+frame_due(const client_t *c)
+{
+    return !c->hello_done || c->n_err || c->pcap || (c->state_due && !c->paused);
+}
+
 static int
 on_writable(ns_ws_t *w, client_t *c)
 {
@@ -1170,7 +1178,11 @@ on_writable(ns_ws_t *w, client_t *c)
     }
     if (!ok)
         return -1;
-    if (c->n_err || c->pcap)
+    /* lws coalesces writeable requests: the one that brought us here was also the one for every
+     * other frame still due (an error queued, a pcap arrived, the tick's state frame), so ask
+     * again or that frame waits for an unrelated wake-up, and the tick, seeing state_due still
+     * set, counts skips forever instead of asking. */
+    if (frame_due(c))
         lws_callback_on_writable(c->wsi);
     return 0;
 }

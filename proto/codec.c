@@ -1213,6 +1213,8 @@ packets_to_pb(ns_codec_t *c, const ns_msg_packets_t *m, Netscope__Packets *p)
     p->error = str_of(m->error);
     p->link_type = m->link_type;
     p->truncated = m->truncated;
+    p->whole_ring = m->whole_ring;
+    p->last_chunk = m->last_chunk;
     void **ptrs, *elems;
     TRY(pb_repeated(c, m->frames, m->n_frames, NS_CODEC_MAX_FRAMES, "frames",
                     sizeof(Netscope__Frame), init_frame, &ptrs, &elems));
@@ -1237,6 +1239,8 @@ packets_from_pb(ns_codec_t *c, const Netscope__Packets *p, ns_msg_packets_t *m)
     m->error = p->error;
     m->link_type = p->link_type;
     m->truncated = p->truncated;
+    m->whole_ring = p->whole_ring;
+    m->last_chunk = p->last_chunk;
     m->n_frames = (uint32_t)p->n_frames;
     ns_msg_frame_t *f = arena_array(&c->dec, p->n_frames, sizeof(*f));
     for (size_t i = 0; f != NULL && i < p->n_frames; i++) {
@@ -1288,6 +1292,7 @@ get_packets_to_pb(const ns_msg_get_packets_t *g, Netscope__GetPackets *p)
     p->from_ns = g->from_ns;
     p->to_ns = g->to_ns;
     p->max_frames = g->max_frames;
+    p->whole_ring = g->whole_ring;
 }
 
 static void
@@ -1306,6 +1311,7 @@ get_packets_from_pb(const Netscope__GetPackets *p, ns_msg_get_packets_t *g)
     g->from_ns = p->from_ns;
     g->to_ns = p->to_ns;
     g->max_frames = p->max_frames;
+    g->whole_ring = p->whole_ring;
 }
 
 /* ---- the batch reader: FlowBatch bytes into protobuf-c structures, in one pass -------------- *

@@ -2,11 +2,14 @@
 # The live stream (docs/stream.md) and the dashboard's files, end to end: a generated capture
 # is replayed slowly through netscope-agent into netscope-collector --insecure, and
 # ws_client.py (a stdlib WebSocket client) checks hello then state frames at <= 30 Hz with
-# increasing seq and ts, the live numbers against /api/v1/flows and /api/v1/health, Origin
+# increasing seq and ts, the live numbers against /api/v1/flows and /api/v1/health, live
+# flows' "app" (latest HTTP request or DNS query) against tshark's reading of the capture, Origin
 # and token refusals (403/401), a filter narrowing the flow deltas, a bad filter's error frame
-# with libpcap's text, get_packets answered with a pcap tshark reads, and a client that never
+# with libpcap's text, a state frame due behind an error frame or a pause still sent,
+# get_packets answered with a pcap tshark reads, and a client that never
 # reads: its skipped frames are counted in /metrics while /api/v1/health keeps answering;
-# the REST dry run of a capture filter over the agent's ring ({packets, kept}, libpcap's error).
+# the REST dry run of a capture filter over the agent's ring ({packets, kept}, libpcap's error),
+# whose counts over a ring holding a whole capture are exactly tcpdump's.
 # Then curl checks the UI files (content types, CSP, nosniff, traversal and symlinks refused),
 # and the collector refuses a non-loopback stream without a token at startup.
 # Processes are stopped by PID.
@@ -74,21 +77,45 @@ echo 'x' >"$ui/.hidden"
 chmod 644 "$tmp/in.pcap"
 start_collector main --ui-dir "$ui"
 "$AGENT" --insecure --collector "$EP" --id stream-agent --replay "$tmp/in.pcap" \
-  --replay-speed 0.02 2>"$tmp/agent.log" &
+  --replay-speed 0.01 2>"$tmp/agent.log" & # 90 s: traffic for the whole test
 pids+=($!)
-for _ in $(seq 100); do
+n=0
+for _ in $(seq 300); do # a loaded machine: up to 30 s
   n=$(curl -s "$BASE/api/v1/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["flows_live"])' 2>/dev/null)
   [[ ${n:-0} -gt 20 ]] && break
   sleep 0.1
 done
+[[ ${n:-0} -gt 20 ]] || bad "only ${n:-0} live flows 30 s into the replay"
 
 run python3 "$WSC" frames "$WSURL" "$BASE" 3
+# live flows carry "app": their latest HTTP request or DNS query, as the capture has them
+if command -v tshark >/dev/null; then
+  tshark -r "$tmp/in.pcap" -Y 'http.request' -T fields -E separator='|' \
+    -e http.request.method -e http.host -e http.request.uri >"$tmp/http.txt" 2>/dev/null
+  tshark -r "$tmp/in.pcap" -Y 'dns.flags.response == 0' -T fields -e dns.qry.name >"$tmp/dns.txt" 2>/dev/null
+  curl -s "$BASE/api/v1/flows?live=only&limit=10000" >"$tmp/live.json"
+  if python3 - "$tmp/live.json" "$tmp/http.txt" "$tmp/dns.txt" <<'PY'
+import json, sys
+flows = json.load(open(sys.argv[1]))["flows"]
+http = {"%s %s%s" % tuple(l.rstrip("\n").split("|")) for l in open(sys.argv[2]) if l.strip()}
+dns = {l.strip() for l in open(sys.argv[3]) if l.strip()}
+apps = [(f.get("service"), f["app"]) for f in flows if f["app"] is not None]
+bad = [a for s, a in apps if a not in (http if a.split(" ")[0] in ("GET", "POST", "HEAD", "PUT") else dns)]
+kinds = {("http" if a in http else "dns") for s, a in apps if a in http or a in dns}
+print(f"app: {len(apps)} of {len(flows)} live flows, kinds {sorted(kinds)}, not in the capture: {bad[:3]}")
+sys.exit(0 if all("app" in f for f in flows) and not bad and kinds == {"http", "dns"} else 1)
+PY
+  then ok; else bad "live flows' app"; fi
+fi
 run python3 "$WSC" refused "$WSURL" "http://evil.example" 403
 run python3 "$WSC" refused "$WSURL" "http://127.0.0.1:$HPORT" 101
 run python3 "$WSC" refused "$WSURL" "http://localhost:$HPORT" 101
 run python3 "$WSC" refused "$WSURL" "" 101 # no Origin: a non-browser client on loopback
 run python3 "$WSC" refused "${WSURL%/stream}/other" "" 404
 run python3 "$WSC" filter "$WSURL" "port 53" 53
+# a state frame due behind an error frame, or across pause/resume, is still sent (the only
+# client connected: it watches the global skip counter)
+run python3 "$WSC" wake "$WSURL" "$BASE" "port 53" 53
 if python3 "$WSC" packets "$WSURL" "$BASE" "$tmp/flow.pcap"; then
   ok
   if command -v tshark >/dev/null; then
@@ -99,9 +126,9 @@ else
   bad "get_packets"
 fi
 
-# the capture filter's dry run over the agent's ring (frames of its live flows). The dry run
-# asks about the 32 most recent live flows, which may hold no DNS at all: "ip6 or udp port 53"
-# keeps part of any such sample of the mix (a fifth of its flows are IPv6).
+# the capture filter's dry run over the agent's ring: part of the mix is kept ("ip6 or udp port
+# 53": a fifth of its flows are IPv6); exact counts are checked below on a ring that holds a
+# whole capture
 curl -s -o "$tmp/dry" -w '%{http_code}' "$BASE/api/v1/agents/stream-agent/filter_dryrun?bpf=ip6%20or%20udp%20port%2053" >"$tmp/dry.code"
 if [[ $(cat "$tmp/dry.code") == 200 ]] && python3 - "$tmp/dry" <<'PY'
 import json, sys
@@ -165,6 +192,49 @@ expect 400 "$BASE/%2e%2e/outside.txt"
 expect 400 "$BASE/index.html%00.js"
 expect 200 "$BASE/api/v1/health" # the API still wins over the files
 if grep -q "\"stream\":\"$WSURL\"" "$tmp/body"; then ok; else bad "health: $(cat "$tmp/body")"; fi
+
+# ---- the dry run over a whole ring: exactly tcpdump's count ----------------------------------
+# The capture, then one more frame 300 s later: replayed at the recorded speed, the agent holds
+# the whole capture in its ring (64 MB) while it waits for that last frame, and serves requests
+# meanwhile.
+"$GEN" --mix --packets 5000 --active 200 --seed 7 -w "$tmp/ring.pcap" >/dev/null
+python3 - "$tmp/ring.pcap" "$tmp/ring_late.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+at, first, last_sec = 24, None, 0
+while at < len(data):
+    sec, frac, incl, orig = struct.unpack(endian + "IIII", data[at:at + 16])
+    first = first or data[at:at + 16 + incl]
+    last_sec = sec
+    at += 16 + incl
+late = struct.pack(endian + "I", last_sec + 300) + first[4:]
+open(sys.argv[2], "wb").write(data + late)
+PY
+chmod 644 "$tmp/ring_late.pcap"
+start_collector ring
+"$AGENT" --insecure --collector "$EP" --id ring-agent --replay "$tmp/ring_late.pcap" \
+  --replay-speed 1 2>"$tmp/ring-agent.log" &
+pids+=($!)
+total=$(tcpdump -nr "$tmp/ring.pcap" 2>/dev/null | wc -l)
+dry() { curl -s -m 20 "$BASE/api/v1/agents/ring-agent/filter_dryrun?bpf=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1")"; }
+got=
+for _ in $(seq 60); do # the replay of the capture itself takes about a second
+  got=$(dry tcp)
+  [[ $got == *"\"packets\":$total,"* ]] && break
+  sleep 0.5
+done
+for f in tcp 'udp port 53' 'ip6 or icmp' 'tcp[tcpflags] & tcp-syn != 0'; do
+  want=$(tcpdump -nr "$tmp/ring.pcap" "$f" 2>/dev/null | wc -l)
+  got=$(dry "$f")
+  if python3 - "$got" "$total" "$want" <<'PY'
+import json, sys
+d, total, want = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+print(f"dry run {d['bpf']!r}: {d['kept']} of {d['packets']} ({d['scope']}), tcpdump: {want} of {total}")
+sys.exit(0 if (d["scope"], d["truncated"], d["packets"], d["kept"]) == ("ring", False, total, want) else 1)
+PY
+  then ok; else bad "dry run of '$f' over the whole ring: $got (tcpdump: $want of $total)"; fi
+done
 
 # ---- tokens and startup checks ---------------------------------------------------------------
 start_collector tok --set http.token=s3cret --ui-dir "$ui"

@@ -299,6 +299,111 @@ def check_packets(url, base, out):
     ws.close()
 
 
+def skipped_total(base):
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("netscope_stream_frames_skipped_total "):
+                return int(float(line.split()[1]))
+    fail("/metrics lacks netscope_stream_frames_skipped_total")
+
+
+def choke(ws, base):
+    """Stop reading until the collector skips frames for this client: from then on a state
+    frame is due and waits for the socket to drain. The caller's client must be the only one
+    connected (the counter in /metrics is global). Asking for no filter again and again makes
+    every frame carry the whole flow list, which fills the socket's buffers in seconds."""
+    before = skipped_total(base)
+    deadline = time.monotonic() + 60
+    while skipped_total(base) < before + 30:  # a second of them: not a busy moment
+        if time.monotonic() > deadline:
+            fail("the collector never skipped a frame for a client that does not read")
+        ws.send_json({"type": "filter", "bpf": ""})
+        time.sleep(0.1)
+
+
+def state_within(ws, seconds, want):
+    """The first state frame for which want(frame) holds, read within `seconds`."""
+    deadline = time.monotonic() + seconds
+    ws.sock.settimeout(seconds)
+    try:
+        while time.monotonic() < deadline:
+            m = ws.recv_json()
+            if m["type"] == "state" and want(m):
+                return m
+    except (socket.timeout, TimeoutError):
+        pass
+    return None
+
+
+def check_wake(url, base, bpf, port):
+    """A frame written ahead of a due state frame (an error frame; nothing while paused) must
+    not leave that state frame unsent: the collector asks for the socket again after each
+    frame (lws coalesces those requests), and on resume. Both cases are made deterministic by
+    a client that stops reading until the collector has skipped frames for it."""
+    port = int(port)
+
+    def filtered(m):
+        f = m["flows"]
+        return f["full"] and all(port in (x.get("id.orig_p"), x.get("id.resp_p"))
+                                 for x in f["upsert"])
+
+    # 1. an error frame goes first; the state frame due with the new filter must follow
+    ws = WS(url, rcvbuf=2048, timeout=30)
+    choke(ws, base)
+    ws.send_json({"type": "filter", "bpf": bpf})
+    ws.send_json({"type": "no_such"})
+    t0 = time.monotonic()
+    states, after_error, narrowed = 0, None, None
+    ws.sock.settimeout(5)
+    try:
+        while after_error in (None, 0) or narrowed is None:
+            if time.monotonic() - t0 > 20:
+                break
+            m = ws.recv_json()
+            if m["type"] == "error":
+                after_error = after_error or 0
+                err_at = time.monotonic()
+            elif m["type"] == "state":
+                states += 1
+                # the connection's first full list, read only now, predates the filter
+                if states > 1 and filtered(m):
+                    narrowed = m
+                if after_error == 0:
+                    after_error = m
+                    state_dt = time.monotonic() - err_at
+    except (socket.timeout, TimeoutError):
+        pass
+    if after_error is None:
+        fail("no error frame for an unknown message type")
+    if after_error == 0:
+        fail(f"no state frame within 5 s after an error frame (the due frame was dropped; "
+             f"error {err_at - t0:.2f} s after the filter, {states} state frames before it)")
+    if narrowed is None:
+        fail("no full flow list under the new filter")
+    print(f"ok wake after error: state seq {after_error['seq']} {state_dt:.2f} s after it; {narrowed['flows']['total']} flows "
+          f"match {bpf!r}")
+    ws.close()
+
+    # 2. paused while a state frame was due, then resumed: frames must come again
+    ws = WS(url, rcvbuf=2048, timeout=30)
+    choke(ws, base)
+    ws.send_json({"type": "pause"})
+    drain_until = time.monotonic() + 1.5
+    ws.sock.settimeout(0.2)
+    while time.monotonic() < drain_until:  # whatever was in flight before the pause
+        try:
+            ws.recv()
+        except (socket.timeout, TimeoutError):
+            pass
+    ws.send_json({"type": "resume"})
+    t0 = time.monotonic()
+    m = state_within(ws, 5, lambda m: True)
+    if m is None:
+        fail("no state frame within 5 s after resume")
+    print(f"ok wake after resume: state seq {m['seq']} {time.monotonic() - t0:.2f} s later")
+    ws.close()
+
+
 def check_slow(url, seconds):
     """Connect with a tiny receive window and never read: the collector must skip."""
     ws = WS(url, rcvbuf=2048)
@@ -318,6 +423,8 @@ def main():
         check_filter(args[0], args[1], args[2])
     elif cmd == "packets":
         check_packets(args[0], args[1], args[2])
+    elif cmd == "wake":
+        check_wake(args[0], args[1], args[2], args[3])
     elif cmd == "slow":
         check_slow(args[0], args[1])
     else:

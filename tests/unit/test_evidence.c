@@ -1,6 +1,7 @@
 /* test_evidence.c - requests for an alert's packets and the pcap they make: completion when
  * every request is answered, timeouts, unknown replies, link-type mismatches, the byte cap,
- * a full request table; the pcap checked byte by byte against the format. */
+ * a full request table; the pcap checked byte by byte against the format; a whole-ring request
+ * answered in parts, each its own pcap (an empty last part too), pending until the last. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,42 @@ START_TEST(bounded)
 }
 END_TEST
 
+START_TEST(whole_ring_parts)
+{
+    /* a byte cap smaller than a part: parts are bounded by the agent's batch, not by it */
+    ns_evidence_t *e = ns_evidence_new(8, 1024, 5 * SEC);
+    got_t g = {0};
+    uint32_t id = ns_evidence_request(e, 7, 1 * SEC);
+    static const uint8_t fr[600] = {0x02};
+    ns_msg_frame_t f[2] = {{.ts_ns = 2 * SEC, .wire_len = 600, .cap_len = 600, .data = fr},
+                           {.ts_ns = 3 * SEC, .wire_len = 700, .cap_len = 600, .data = fr}};
+    ns_msg_packets_t p = reply(id, 1, f, 2);
+    p.whole_ring = true;
+    ck_assert(ns_evidence_reply(e, &p, on_pcap, &g));
+    ck_assert_uint_eq(g.calls, 1);
+    ck_assert_uint_eq(g.alert, 7);
+    ck_assert_uint_eq(g.len, 24 + 2 * (16 + 600));
+    ck_assert_uint_eq(u32(g.buf + 20), 1);              /* link type */
+    ck_assert_uint_eq(u32(g.buf + 24 + 616 + 12), 700); /* the second frame's wire length */
+    /* still pending: the last part, with no frame, is handed out too */
+    p = reply(id, 1, NULL, 0);
+    p.whole_ring = p.last_chunk = true;
+    ck_assert(ns_evidence_reply(e, &p, on_pcap, &g));
+    ck_assert_uint_eq(g.calls, 2);
+    ck_assert_uint_eq(g.len, 24);
+    /* answered: a later part is an unknown reply, and the table has room again */
+    ck_assert(!ns_evidence_reply(e, &p, on_pcap, &g));
+    ns_evidence_stats_t st;
+    ns_evidence_stats(e, &st);
+    ck_assert_uint_eq(st.answered, 1);
+    ck_assert_uint_eq(st.frames, 2);
+    ck_assert_uint_eq(st.frames_left_out, 0);
+    for (uint32_t i = 0; i < 8; i++)
+        ck_assert_uint_ne(ns_evidence_request(e, 100 + i, 2 * SEC), 0);
+    ns_evidence_destroy(&e);
+}
+END_TEST
+
 static Suite *
 evidence_suite(void)
 {
@@ -138,6 +175,7 @@ evidence_suite(void)
     tcase_add_test(t, two_requests_one_pcap);
     tcase_add_test(t, timeout_keeps_what_came);
     tcase_add_test(t, bounded);
+    tcase_add_test(t, whole_ring_parts);
     suite_add_tcase(s, t);
     return s;
 }

@@ -1,6 +1,7 @@
 /* test_pktring.c - the ring of recent frames: oldest frames make room, a search by flow tag
- * and time range returns frames oldest first up to a maximum, oversize frames are cut, and a
- * long run of random sizes keeps every stored frame intact. */
+ * and time range returns frames oldest first up to a maximum, oversize frames are cut, a
+ * long run of random sizes keeps every stored frame intact, and a walk over every frame sees
+ * each held frame once, oldest first, whatever its tag. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,52 @@ START_TEST(random_sizes_stay_intact)
 }
 END_TEST
 
+/* A walk of every frame: what it saw, in order. */
+typedef struct {
+    uint64_t ts[16];
+    uint32_t tag[16];
+    uint32_t n, stop_after;
+} walk_t;
+
+static bool
+on_each(void *ud, const ns_pktring_frame_t *f)
+{
+    walk_t *w = ud;
+    ck_assert_uint_lt(w->n, 16);
+    ck_assert_uint_eq(f->data[0], (uint8_t)f->ts_ns);
+    w->ts[w->n] = f->ts_ns;
+    w->tag[w->n] = f->tag;
+    w->n++;
+    return w->n != w->stop_after;
+}
+
+START_TEST(each_walks_every_frame)
+{
+    ns_pktring_t *r = ns_pktring_new(8192);
+    walk_t w = {0};
+    ck_assert_uint_eq(ns_pktring_each(r, on_each, &w), 0); /* empty */
+    /* 1024 bytes a frame, 8 fit; 13 added with three tags: the last 8 held, across the end */
+    for (uint8_t i = 1; i <= 13; i++)
+        add(r, i, 1000, i, i % 3);
+    ck_assert_uint_eq(ns_pktring_each(r, on_each, &w), 8);
+    for (uint32_t i = 0; i < 8; i++) {
+        ck_assert_uint_eq(w.ts[i], 6 + i);
+        ck_assert_uint_eq(w.tag[i], (6 + i) % 3);
+    }
+    /* a gap at the end of the buffer is skipped, not handed out */
+    add(r, 14, 1500, 14, 0);
+    ns_pktring_stats_t st;
+    ns_pktring_stats(r, &st);
+    w = (walk_t){0};
+    ck_assert_uint_eq(ns_pktring_each(r, on_each, &w), st.held);
+    ck_assert_uint_eq(w.ts[w.n - 1], 14);
+    /* the callback stops the walk */
+    w = (walk_t){.stop_after = 2};
+    ck_assert_uint_eq(ns_pktring_each(r, on_each, &w), 2);
+    ns_pktring_destroy(&r);
+}
+END_TEST
+
 static Suite *
 pktring_suite(void)
 {
@@ -147,6 +194,7 @@ pktring_suite(void)
     tcase_add_test(tc, find_by_tag_and_time);
     tcase_add_test(tc, oldest_frames_make_room);
     tcase_add_test(tc, random_sizes_stay_intact);
+    tcase_add_test(tc, each_walks_every_frame);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, oversize_frames_are_cut);

@@ -1,5 +1,6 @@
 /* test_txstore.c - transactions that came in live updates wait for their flow's final record:
- * taken with it in order, per (agent, uid), deep copies, bounded in bytes and age. */
+ * taken with it in order, per (agent, uid), deep copies, bounded in bytes and age; the latest
+ * request or query of a live flow as one line of text. */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,6 +104,38 @@ START_TEST(bounded_by_bytes_and_age)
 }
 END_TEST
 
+START_TEST(latest_as_text)
+{
+    ns_txstore_t *s = ns_txstore_new(0);
+    char out[32];
+    ck_assert(!ns_txstore_latest(s, 0, "Cnone", out, sizeof(out)));
+    ck_assert_str_eq(out, "");
+    /* the latest HTTP request; a response whose request was not seen is skipped */
+    ns_app_http_tx_t h[3] = {
+        {.seq = 1, .has_request = true, .method = "GET", .host = "a.lab", .uri = "/one"},
+        {.seq = 2, .has_request = true, .method = "POST", .host = "<b>", .uri = "x?<s>"},
+        {.seq = 3, .has_request = false, .method = "", .host = "", .uri = ""}};
+    ns_flow_rec_t u = rec("Chttp", h, 2, NULL, 0);
+    ns_txstore_add(s, 1, &u, 1);
+    ck_assert(ns_txstore_latest(s, 1, "Chttp", out, sizeof(out)));
+    ck_assert_str_eq(out, "POST <b>/x?<s>"); /* the bytes as they came: text for the viewer */
+    u = rec("Chttp", h + 2, 1, NULL, 0);
+    ns_txstore_add(s, 1, &u, 2);
+    ck_assert(ns_txstore_latest(s, 1, "Chttp", out, sizeof(out)));
+    ck_assert_str_eq(out, "POST <b>/x?<s>");
+    ck_assert(!ns_txstore_latest(s, 2, "Chttp", out, sizeof(out))); /* another agent's */
+    /* a DNS query name, cut to the buffer */
+    ns_app_dns_tx_t d[2] = {
+        {.id = 1, .has_query = true, .qname = "first.lab"},
+        {.id = 2, .has_query = true, .qname = "a-very-long-name-that-does-not-fit.example"}};
+    u = rec("Cdns", NULL, 0, d, 2);
+    ns_txstore_add(s, 1, &u, 3);
+    ck_assert(ns_txstore_latest(s, 1, "Cdns", out, sizeof(out)));
+    ck_assert_str_eq(out, "a-very-long-name-that-does-not-");
+    ns_txstore_destroy(&s);
+}
+END_TEST
+
 static Suite *
 txstore_suite(void)
 {
@@ -110,6 +143,7 @@ txstore_suite(void)
     TCase *tc = tcase_create("valid");
     tcase_add_test(tc, updates_then_final_in_order);
     tcase_add_test(tc, dns_answers_copied);
+    tcase_add_test(tc, latest_as_text);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, bounded_by_bytes_and_age);

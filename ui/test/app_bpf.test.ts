@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isAddress, isNet, isPort, rowError, rowsToBpf } from "../src/app/bpf";
+import { dryRunText, isAddress, isNet, isPort, rowError, rowsToBpf } from "../src/app/bpf";
 
 test("addresses", () => {
   for (const a of ["10.0.0.1", "255.255.255.255", "::1", "fe80::1", "2001:db8::", "::ffff:10.0.0.1", "1:2:3:4:5:6:7:8"]) assert.ok(isAddress(a), a);
@@ -41,4 +41,13 @@ test("injection attempts are refused, not escaped into the expression", () => {
   }
   assert.match(rowError({ kind: "proto", value: "tcp or udp", dir: "any" }) ?? "", /not one of/);
   assert.match(rowError({ kind: "port", value: "", dir: "any" }) ?? "", /a value is needed/);
+});
+
+test("dry run text says what the counts cover", () => {
+  const base = { agent: "a1", bpf: "tcp", flows: 31, answered: 12, packets: 5000, kept: 3867 };
+  assert.equal(dryRunText({ ...base, scope: "ring", truncated: false }), "dry run on a1: keeps 3867 of 5000 packets (the agent's whole ring)");
+  assert.match(dryRunText({ ...base, scope: "ring", truncated: true }), /whole ring, not all of them answered in time\)$/);
+  // without a scope (a collector before it) the counts are the flows'
+  for (const r of [{ ...base, scope: "flows" as const }, base])
+    assert.equal(dryRunText(r), "dry run on a1: keeps 3867 of 5000 packets (recent live flows only: 12 of 31 answered; the agent predates whole-ring dry runs)");
 });

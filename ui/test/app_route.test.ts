@@ -51,4 +51,8 @@ test("flow info: the first HTTP request or DNS question, verbatim text", () => {
   assert.equal(info({ uid: "a", http: [{ method: "GET", host: "<b>x</b>", uri: "/p?q=<s>" }, { host: "later" }] }), "GET <b>x</b>/p?q=<s>");
   assert.equal(info({ uid: "b", dns: [{ qtype_name: "A", query: "<img>.lab" }] }), "A <img>.lab");
   assert.equal(info({ uid: "c" }), "");
+  // live rows carry the collector's latest request or query as "app" (null when none)
+  assert.equal(info({ uid: "d", app: "GET <script>x</script>/a" }), "GET <script>x</script>/a");
+  assert.equal(info({ uid: "e", app: null }), "");
+  assert.equal(info({ uid: "f", app: "later.lab", dns: [{ qtype_name: "A", query: "first.lab" }] }), "A first.lab");
 });

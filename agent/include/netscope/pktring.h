@@ -6,6 +6,7 @@
  * inspector and for alert evidence; ns_pktring_find() walks the frames oldest first, skips
  * those whose tag differs, and lets the caller's callback decide on the rest (the agent
  * decodes them and compares the full key, so a tag collision never returns a wrong frame).
+ * ns_pktring_each() walks every frame (a capture filter's dry run over the whole ring).
  *
  * Design: one byte buffer allocated at creation; records are a 24-byte header and the frame
  * bytes rounded up to 8, never split across the end (a gap is skipped instead). A frame
@@ -61,6 +62,14 @@ typedef bool (*ns_pktring_match_fn)(void *ud, const ns_pktring_frame_t *frame, b
  * least one more frame would have matched. */
 uint32_t ns_pktring_find(const ns_pktring_t *self, uint32_t tag, uint64_t from_ns, uint64_t to_ns,
                          uint32_t max, ns_pktring_match_fn match, void *ud, bool *more);
+
+/* Called for every frame of the ring, oldest first; returns false to stop the walk. */
+typedef bool (*ns_pktring_each_fn)(void *ud, const ns_pktring_frame_t *frame);
+
+/* Walk every frame held (any tag), oldest first, until `fn` returns false. Returns how many
+ * frames `fn` was called for. The ring must not change during the walk (the capture thread
+ * owns it). */
+uint32_t ns_pktring_each(const ns_pktring_t *self, ns_pktring_each_fn fn, void *ud);
 
 void ns_pktring_stats(const ns_pktring_t *self, ns_pktring_stats_t *out);
 

@@ -72,6 +72,9 @@ void ns_collector_lock(ns_collector_t *self);
 void ns_collector_unlock(ns_collector_t *self);
 const ns_merge_t *ns_collector_merge(const ns_collector_t *self);         /* under the lock */
 const ns_inventory_t *ns_collector_inventory(const ns_collector_t *self); /* under the lock */
+/* Transactions of live flows (txstore.h): read under the lock. */
+struct ns_txstore;
+const struct ns_txstore *ns_collector_txstore(const ns_collector_t *self);
 /* The link's and the codec's counters, copied (under the lock). */
 void ns_collector_link_stats(const ns_collector_t *self, uint64_t *refused_keys,
                              uint64_t *handshake_failures);
@@ -108,17 +111,26 @@ typedef struct {
     uint64_t from_ns;          /* frames from this time on (the agent's clock) */
     uint64_t tag;              /* the caller's (below 2^62): handed back with the answer */
     uint8_t channel;           /* whose callback answers (NS_COLLECTOR_PKT_*) */
+    bool whole_ring;           /* every frame of the agent's ring, any flow (the flow fields
+                                  are ignored): answered in several calls */
 } ns_collector_pkt_ask_t;
 
 #define NS_COLLECTOR_PKT_STREAM 0u /* the live stream (ws.c) */
 #define NS_COLLECTOR_PKT_API 1u    /* the HTTP API (filter dry runs) */
 #define NS_COLLECTOR_PKT_CHANNELS 2u
 
+/* Flags of an answer. */
+#define NS_COLLECTOR_PKT_RING 1u /* one part of a whole-ring answer (the agent knows whole_ring) */
+#define NS_COLLECTOR_PKT_MORE 2u /* more parts of this answer follow */
+
 /* The answer to one request: a classic pcap (`data`, `len`, valid during the call), or data
  * NULL with a sentence in `error`. A request whose agent sent no frame gets no call at all
- * (the caller times it out). Called on the ingest thread with the lock held: copy, return. */
+ * (the caller times it out). A whole_ring request is answered in parts, each its own pcap
+ * (possibly of no frame) flagged NS_COLLECTOR_PKT_RING, all but the last with
+ * NS_COLLECTOR_PKT_MORE; an agent that predates whole_ring answers with one flow's frames and
+ * no RING flag. Called on the ingest thread with the lock held: copy, return. */
 typedef void (*ns_collector_pkt_fn)(void *ud, uint64_t tag, const uint8_t *data, size_t len,
-                                    const char *error);
+                                    const char *error, unsigned flags);
 
 /* Set the answer callback of `channel` (under the lock, or before ns_collector_run()). */
 void ns_collector_packets_fn(ns_collector_t *self, unsigned channel, ns_collector_pkt_fn fn,

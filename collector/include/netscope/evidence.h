@@ -45,7 +45,9 @@ void ns_evidence_cancel(ns_evidence_t *self, uint32_t request_id);
 typedef void (*ns_evidence_fn)(void *ud, uint64_t alert_id, const uint8_t *data, size_t len);
 
 /* A reply from an agent. Unknown request ids are ignored (false). When it was the alert's
- * last outstanding request, `fn` gets the pcap. */
+ * last outstanding request, `fn` gets the pcap. A whole_ring reply (one of several to one
+ * request) goes to `fn` at once as a pcap of its own, even with no frame; its request stays
+ * pending until the reply with last_chunk (or an error). */
 bool ns_evidence_reply(ns_evidence_t *self, const ns_msg_packets_t *p, ns_evidence_fn fn,
                        void *ud);
 

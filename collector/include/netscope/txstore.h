@@ -8,11 +8,13 @@
  * Design: deep copies (strings and answers) in entries found through a chained hash, kept in
  * arrival order for eviction: the store is bounded in bytes; over the bound, or older than
  * the age given to ns_txstore_expire() (an agent that never sent the final), the oldest
- * entries are dropped and counted.
+ * entries are dropped and counted. The live flow table reads the latest one of each flow
+ * (ns_txstore_latest()).
  */
 #ifndef NETSCOPE_TXSTORE_H
 #define NETSCOPE_TXSTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +41,13 @@ void ns_txstore_add(ns_txstore_t *self, uint32_t agent, const ns_flow_rec_t *r, 
  * flow's entry. */
 void ns_txstore_take(ns_txstore_t *self, uint32_t agent, const ns_flow_rec_t *final,
                      ns_flow_rec_t *out);
+
+/* The latest transaction kept for flow `uid` of agent `agent`, as one line of text in `out`
+ * (`len` bytes, cut to fit): an HTTP request as "METHOD host/uri", else a DNS query name.
+ * The text is the peer's bytes, unescaped: whoever shows it must treat it as text. False
+ * (and `out` empty) when the flow has no request or query kept. */
+bool ns_txstore_latest(const ns_txstore_t *self, uint32_t agent, const char *uid, char *out,
+                       size_t len);
 
 /* Drop the entries received before `now_ns - age_ns`. */
 void ns_txstore_expire(ns_txstore_t *self, uint64_t now_ns, uint64_t age_ns);

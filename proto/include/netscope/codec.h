@@ -188,7 +188,9 @@ typedef struct {
     uint32_t request_id;
     const char *error; /* "" on success; <= NS_CODEC_ERRTEXT_MAX */
     uint32_t link_type;
-    bool truncated; /* more frames matched than were sent */
+    bool truncated;  /* more frames matched than were sent */
+    bool whole_ring; /* answers a whole_ring request: one of several replies */
+    bool last_chunk; /* whole_ring: the last of them */
     const ns_msg_frame_t *frames;
     uint32_t n_frames; /* <= NS_CODEC_MAX_FRAMES */
 } ns_msg_packets_t;
@@ -214,6 +216,8 @@ typedef struct {
     uint64_t from_ns;
     uint64_t to_ns;      /* 0 = up to now; otherwise >= from_ns */
     uint32_t max_frames; /* 0 = the agent's default; <= NS_CODEC_MAX_FRAMES */
+    bool whole_ring;     /* every frame of the ring (the fields above are ignored), in replies
+                            of at most a batch each, the last with last_chunk */
 } ns_msg_get_packets_t;
 
 /* One message of either direction. */

@@ -113,3 +113,25 @@ export function rowsToBpf(rows: FilterRow[]): { bpf: string; errors: string[] } 
   const groups = [...byKind.values()].map((ts) => (ts.length === 1 ? ts[0] : `(${ts.join(" or ")})`));
   return { bpf: groups.join(" and "), errors: [] };
 }
+
+/** A capture filter's dry run (GET /api/v1/agents/{id}/filter_dryrun). */
+export interface DryRun {
+  agent: string;
+  bpf: string;
+  /** "ring": every frame the agent's ring holds; "flows": an older agent, the frames of its recent live flows */
+  scope?: "ring" | "flows";
+  /** not every answer came in time: the counts cover part of what was asked */
+  truncated?: boolean;
+  flows: number;
+  answered: number;
+  packets: number;
+  kept: number;
+}
+
+/** The dry run in a sentence, saying what the counts cover. */
+export function dryRunText(r: DryRun): string {
+  const head = `dry run on ${r.agent}: keeps ${r.kept} of ${r.packets} packets`;
+  const part = r.truncated ? ", not all of them answered in time" : "";
+  if (r.scope === "ring") return `${head} (the agent's whole ring${part})`;
+  return `${head} (recent live flows only: ${r.answered} of ${r.flows} answered; the agent predates whole-ring dry runs${part})`;
+}

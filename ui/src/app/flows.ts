@@ -24,13 +24,16 @@ export const COLUMNS: Column[] = [
   { key: "info", label: "info", width: 360 },
 ];
 
-/** What the flow carried: its first HTTP request (host and URI) or DNS question, as text. */
+/**
+ * What the flow carried, as text: its first HTTP request (host and URI) or DNS question from a
+ * record's transactions, else a live flow's "app" (the collector's latest request or query).
+ */
 export function info(f: Flow): string {
   const http = Array.isArray(f.http) ? (f.http[0] as Record<string, unknown> | undefined) : undefined;
   if (http) return `${String(http.method ?? "")} ${String(http.host ?? "")}${String(http.uri ?? "")}`.trim();
   const dns = Array.isArray(f.dns) ? (f.dns[0] as Record<string, unknown> | undefined) : undefined;
   if (dns) return `${String(dns.qtype_name ?? "")} ${String(dns.query ?? "")}`.trim();
-  return "";
+  return typeof f.app === "string" ? f.app : "";
 }
 
 function num(v: unknown): number {

@@ -4,17 +4,8 @@
 
 import { useState } from "preact/hooks";
 import { apiGet } from "../api";
-import { rowsToBpf, PROTOCOLS, type FilterRow, type RowKind, type Direction } from "../bpf";
+import { rowsToBpf, dryRunText, PROTOCOLS, type DryRun, type FilterRow, type RowKind, type Direction } from "../bpf";
 import { go, useRoute, useStream } from "../hooks";
-
-interface DryRun {
-  agent: string;
-  bpf: string;
-  flows: number;
-  answered: number;
-  packets: number;
-  kept: number;
-}
 
 export function FilterPage() {
   const stream = useStream();
@@ -94,14 +85,14 @@ export function FilterPage() {
           ))}
         </select>
         <button onClick={dryRun} disabled={dry.busy || (raw === null && built.errors.length > 0)} data-testid="dryrun">
-          {dry.busy ? "trying (up to 6 s)..." : "dry run on the agent's ring"}
+          {dry.busy ? "trying (up to 6 s)..." : "dry run on the agent's whole ring"}
         </button>
         <button onClick={() => apply(bpf)} disabled={raw === null && built.errors.length > 0} data-testid="apply">apply to the stream</button>
         <button onClick={() => apply("")}>clear</button>
       </div>
       {dry.r && (
         <div data-testid="dryrun-result">
-          dry run on {dry.r.agent}: keeps {dry.r.kept} of {dry.r.packets} packets ({dry.r.answered} of {dry.r.flows} live flows answered)
+          {dryRunText(dry.r)}
         </div>
       )}
       {dry.err && <div class="error" data-testid="dryrun-error">{dry.err}</div>}

@@ -246,7 +246,10 @@ export_perf() {
     perf record -q -e cpu-clock -F $PERF_HZ -o "$TMP/flows.perf" -- "$NETSCOPE" flows -r "$MIX" \
         >/dev/null 2>&1 || return 0
     python3 - "$TMP/agent.perf" "$TMP/flows.perf" "$PERF_HZ" >"$TMP/perf-rows" <<'EOF'
-import collections, subprocess, sys
+import collections, re, subprocess, sys
+# one name per function whichever build it comes from: link-time optimisation renames local
+# functions (add_to_flow.lto_priv.0 in one binary, add_to_flow in the other)
+clone = re.compile(r"\.(lto_priv|isra|constprop|part|cold)\.\d+")
 def samples(path):
     out = subprocess.run(["perf", "report", "-i", path, "-n", "--sort", "sym", "--stdio"],
                          capture_output=True, text=True).stdout
@@ -254,7 +257,7 @@ def samples(path):
     for line in out.splitlines():
         f = line.split()
         if len(f) >= 4 and not line.startswith("#") and f[0].endswith("%"):
-            per[" ".join(f[3:])] += int(f[1])
+            per[clone.sub("", " ".join(f[3:]))] += int(f[1])
     return per
 agent, flows, hz = samples(sys.argv[1]), samples(sys.argv[2]), int(sys.argv[3])
 ms = lambda n: 1000.0 * n / hz
@@ -337,7 +340,7 @@ export_instr() {
             printf "| libzmq + libsodium (I/O thread, CURVE), per packet | — | %s |\n", per(objs(fa, "^object\\.lib(zmq|sodium)"), p)
             printf "| flow engine (`ns_flow_engine_add`), per packet | %s | %s |\n", per(get(ff, "incl.ns_flow_engine_add"), p), per(get(fa, "incl.ns_flow_engine_add"), p)
             printf "| frame ring (`ns_pktring_add`), per packet | — | %s |\n", per(get(fa, "incl.ns_pktring_add"), p)
-            printf "| records written | %s | %s |\n", rf == "" ? "n/a" : rf, ra == "" ? "n/a" : ra
+            printf "| records written | %s | %s |\n", rf == "" || rf == 0 ? "n/a" : rf, ra == "" || ra == 0 ? "n/a" : ra
             printf "| a record (`emit_rec`: fill, Community ID, then JSON or protobuf), per record | %s | %s |\n", per(get(ff, "incl.emit_rec"), rf), per(get(fa, "incl.emit_rec"), ra)
             printf "| of which the Community ID'"'"'s SHA-1 (`compress`), per record | %s | %s |\n", per(get(ff, "incl.compress"), rf), per(get(fa, "incl.compress"), ra)
             printf "| of which the protobuf entry (`on_record`), per record | — | %s |\n", per(get(fa, "incl.on_record"), ra)

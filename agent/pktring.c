@@ -11,6 +11,9 @@
 
 #define HDR 24u
 #define GAP UINT32_MAX
+/* How far past the write position the lines are fetched ahead (bytes; a multiple of 64). */
+#define PREFETCH_AHEAD 2048u
+#define LINE 64u
 
 typedef struct {
     uint64_t ts_ns;
@@ -28,6 +31,7 @@ struct ns_pktring {
     uint8_t *buf;
     size_t cap;  /* bytes, multiple of 8 */
     size_t r, w; /* oldest record, next write */
+    size_t pf;   /* lines before this are fetched ahead (see warm_ahead) */
     size_t used;
     uint32_t held;
     ns_pktring_stats_t st;
@@ -75,6 +79,24 @@ is_gap(const ns_pktring_t *self, size_t at, rec_hdr_t *h)
         return true;
     memcpy(h, self->buf + at, HDR);
     return h->cap_len == GAP;
+}
+
+/* Fetch the cache lines the next frames will be written to (and the oldest records' headers
+ * that evict() reads there) while the caller decodes and counts the next packets. A ring
+ * larger than the core's cache is a stream of misses: without this each frame's first stores
+ * and the header read wait for memory in turn (measured: the agent's CPU time 14% lower with
+ * it, bench/results.md (e)). Each call fetches only lines not fetched yet, at most
+ * PREFETCH_AHEAD / LINE of them; near the end of the buffer it stops at the end. */
+static inline void
+warm_ahead(ns_pktring_t *self)
+{
+    size_t end = self->w + PREFETCH_AHEAD;
+    if (end > self->cap)
+        end = self->cap;
+    if (self->pf < self->w || self->pf > end) /* wrapped, or the first call */
+        self->pf = self->w & ~(size_t)(LINE - 1);
+    for (; self->pf < end; self->pf += LINE)
+        __builtin_prefetch(self->buf + self->pf, 1, 3);
 }
 
 /* Remove the oldest record (or the gap at the oldest position). */
@@ -144,6 +166,7 @@ ns_pktring_add(ns_pktring_t *self, uint8_t iface, uint16_t linktype, uint64_t ts
     self->used += n;
     self->held++;
     self->st.frames++;
+    warm_ahead(self);
 }
 
 uint32_t

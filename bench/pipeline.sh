@@ -3,8 +3,10 @@
 #
 #   (e) export cost: `netscope-agent --replay mix.pcap --replay-speed max` exporting to a
 #       collector over CURVE, against `netscope flows -r mix.pcap`, interleaved; variants that
-#       take one cost away each (plain text, a 1 MB frame ring, final records only); then the
-#       instructions of both by stage (callgrind), immune to the load of this machine;
+#       take one cost away each (plain text, a 1 MB frame ring, final records only), and with
+#       NS_BENCH_EXPORT_BASELINE=AGENT_BINARY an earlier build of the agent in the same rounds
+#       (before/after); then the instructions of both by stage (callgrind), immune to the
+#       load of this machine;
 #   (f) collector ingest: bench_ingest (agents speaking the real protocol over CURVE) against
 #       a fresh collector per run, the collector's CPU time from /proc/PID/stat; and where
 #       its instructions go (callgrind);
@@ -22,6 +24,7 @@ BENCH_INGEST=$BUILD/bench/bench_ingest
 SEND_UDP=$BUILD/bench/send_udp
 EXPORT_RUNS=${NS_BENCH_EXPORT_RUNS:-9}
 EXPORT_INSTR_PKTS=${NS_BENCH_EXPORT_INSTR_PACKETS:-200000}
+EXPORT_BASELINE=${NS_BENCH_EXPORT_BASELINE:-} # an earlier agent binary, run in the same rounds
 INGEST_AGENTS=${NS_BENCH_INGEST_AGENTS:-4}
 INGEST_SECONDS=${NS_BENCH_INGEST_SECONDS:-10}
 INGEST_RUNS=${NS_BENCH_INGEST_RUNS:-3}
@@ -160,8 +163,13 @@ export_section() {
     add_cmd exp_plain "$agent --collector $ep_plain --insecure"
     add_cmd exp_ring1 "$agent $curve --set ring.size_mb=1"
     add_cmd exp_finals "$agent $curve --set export.interval_ms=60000"
+    local ids=(exp_flows exp_agent exp_plain exp_ring1 exp_finals)
+    if [[ -n $EXPORT_BASELINE ]]; then
+        add_cmd exp_base "${agent/#$AGENT/$EXPORT_BASELINE} $curve"
+        ids+=(exp_base)
+    fi
     local RUNS=$EXPORT_RUNS # run_rounds reads RUNS
-    run_rounds exp_flows exp_agent exp_plain exp_ring1 exp_finals
+    run_rounds "${ids[@]}"
     local ccpu_curve ccpu_plain
     ccpu_curve=$(awk -v a="$cpu0_curve" -v b="$(proc_cpu "$pid_curve")" 'BEGIN { printf "%.2f", b - a }')
     ccpu_plain=$(awk -v a="$cpu0_plain" -v b="$(proc_cpu "$pid_plain")" 'BEGIN { printf "%.2f", b - a }')
@@ -184,13 +192,14 @@ export_section() {
     emit "| command | runs | wall s | CPU s | packets/s | max RSS MiB | wall / flows -r | CPU / flows -r | CPU / flows -r, paired (range) | **cost (CPU, paired)** |"
     emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     local id label
-    for id in exp_flows exp_agent exp_plain exp_ring1 exp_finals; do
+    for id in "${ids[@]}"; do
         case $id in
         exp_flows) label="\`netscope flows -r\` (JSON to /dev/null)" ;;
         exp_agent) label="**\`netscope-agent --replay\`, CURVE**" ;;
         exp_plain) label="agent, \`--insecure\` (no encryption)" ;;
         exp_ring1) label="agent, CURVE, \`ring.size_mb=1\`" ;;
         exp_finals) label="agent, CURVE, \`export.interval_ms=60000\` (finals only)" ;;
+        exp_base) label="before: \`$EXPORT_BASELINE\`, CURVE" ;;
         esac
         if failed "$id"; then
             emit "| $label | failed: exit $(awk '$4 != 0 { print $4; exit }' "$TMP/$id.runs"), $(head -n 1 "$TMP/$id.err" | cut -c1-100 | tr '|' '/') | | | | | | | | |"
@@ -216,7 +225,7 @@ export_section() {
     local i
     emit "$(shown "$COLLECTOR --listen 'tcp://127.0.0.1:*' $(curve_collector) --flows-out /dev/null --state-out /dev/null")"
     emit "$COLLECTOR --listen 'tcp://127.0.0.1:*' --insecure --flows-out /dev/null --state-out /dev/null"
-    for i in exp_flows exp_agent exp_plain exp_ring1 exp_finals; do emit "$(shown "${CMD[$i]}")"; done
+    for i in "${ids[@]}"; do emit "$(shown "${CMD[$i]}")"; done
     emit "\`\`\`"
     emit ""
     emit "$KEYS_NOTE"
@@ -237,7 +246,10 @@ export_perf() {
     perf record -q -e cpu-clock -F $PERF_HZ -o "$TMP/flows.perf" -- "$NETSCOPE" flows -r "$MIX" \
         >/dev/null 2>&1 || return 0
     python3 - "$TMP/agent.perf" "$TMP/flows.perf" "$PERF_HZ" >"$TMP/perf-rows" <<'EOF'
-import collections, subprocess, sys
+import collections, re, subprocess, sys
+# one name per function whichever build it comes from: link-time optimisation renames local
+# functions (add_to_flow.lto_priv.0 in one binary, add_to_flow in the other)
+clone = re.compile(r"\.(lto_priv|isra|constprop|part|cold)\.\d+")
 def samples(path):
     out = subprocess.run(["perf", "report", "-i", path, "-n", "--sort", "sym", "--stdio"],
                          capture_output=True, text=True).stdout
@@ -245,7 +257,7 @@ def samples(path):
     for line in out.splitlines():
         f = line.split()
         if len(f) >= 4 and not line.startswith("#") and f[0].endswith("%"):
-            per[" ".join(f[3:])] += int(f[1])
+            per[clone.sub("", " ".join(f[3:]))] += int(f[1])
     return per
 agent, flows, hz = samples(sys.argv[1]), samples(sys.argv[2]), int(sys.argv[3])
 ms = lambda n: 1000.0 * n / hz
@@ -328,7 +340,7 @@ export_instr() {
             printf "| libzmq + libsodium (I/O thread, CURVE), per packet | — | %s |\n", per(objs(fa, "^object\\.lib(zmq|sodium)"), p)
             printf "| flow engine (`ns_flow_engine_add`), per packet | %s | %s |\n", per(get(ff, "incl.ns_flow_engine_add"), p), per(get(fa, "incl.ns_flow_engine_add"), p)
             printf "| frame ring (`ns_pktring_add`), per packet | — | %s |\n", per(get(fa, "incl.ns_pktring_add"), p)
-            printf "| records written | %s | %s |\n", rf == "" ? "n/a" : rf, ra == "" ? "n/a" : ra
+            printf "| records written | %s | %s |\n", rf == "" || rf == 0 ? "n/a" : rf, ra == "" || ra == 0 ? "n/a" : ra
             printf "| a record (`emit_rec`: fill, Community ID, then JSON or protobuf), per record | %s | %s |\n", per(get(ff, "incl.emit_rec"), rf), per(get(fa, "incl.emit_rec"), ra)
             printf "| of which the Community ID'"'"'s SHA-1 (`compress`), per record | %s | %s |\n", per(get(ff, "incl.compress"), rf), per(get(fa, "incl.compress"), ra)
             printf "| of which the protobuf entry (`on_record`), per record | — | %s |\n", per(get(fa, "incl.on_record"), ra)

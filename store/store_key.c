@@ -115,6 +115,17 @@ ns_store_key_series(uint8_t *k, ns_store_res_t res, const char *name, uint64_t s
     return n + 10;
 }
 
+size_t
+ns_store_key_top(uint8_t *k, uint8_t span_min, uint64_t bucket_min, uint8_t ver,
+                 const ns_addr_t *a)
+{
+    k[0] = span_min;
+    ns_store_be64_put(k + 1, bucket_min);
+    k[9] = ver;
+    memcpy(k + 10, a->b, 16);
+    return NS_STORE_TOP_KEY_LEN;
+}
+
 bool
 ns_store_key_tail(const uint8_t *k, size_t len, uint64_t *t, uint64_t *fid)
 {
@@ -257,6 +268,24 @@ ns_store_point_add(ns_store_point_t *to, const ns_store_point_t *p)
     to->rtt_sum_us += p->rtt_sum_us;
     to->rtt_n += p->rtt_n;
     to->retrans += p->retrans;
+}
+
+/* ---- top_host sums -------------------------------------------------------------------- */
+
+void
+ns_store_top_sums_encode(uint8_t *b, const ns_store_top_sums_t *t)
+{
+    ns_store_be64_put(b, t->bytes);
+    ns_store_be64_put(b + 8, t->pkts);
+    ns_store_be64_put(b + 16, t->flows);
+}
+
+void
+ns_store_top_sums_decode(const uint8_t *b, ns_store_top_sums_t *t)
+{
+    t->bytes = ns_store_be64_get(b);
+    t->pkts = ns_store_be64_get(b + 8);
+    t->flows = ns_store_be64_get(b + 16);
 }
 
 /* ---- paging cursors ------------------------------------------------------------------- */

@@ -764,7 +764,8 @@ hash_bytes(const uint8_t *p, size_t n)
 }
 
 static bool
-groups_add(groups_t *gs, const uint8_t *key, size_t klen, const ns_store_vhdr_t *h)
+groups_add(groups_t *gs, const uint8_t *key, size_t klen, uint64_t bytes, uint64_t pkts,
+           uint64_t flows)
 {
     if (gs->n * 2 >= gs->cap) {
         size_t cap = gs->cap ? gs->cap * 2 : 1024;
@@ -792,9 +793,9 @@ groups_add(groups_t *gs, const uint8_t *key, size_t klen, const ns_store_vhdr_t 
         memcpy(g->key, key, klen);
         gs->n++;
     }
-    g->bytes += h->bytes;
-    g->pkts += h->pkts;
-    g->flows++;
+    g->bytes += bytes;
+    g->pkts += pkts;
+    g->flows += flows;
     return true;
 }
 
@@ -852,77 +853,208 @@ group_label(const group_t *g, ns_store_top_group_t group, char *out, size_t cap)
     }
 }
 
+/* Add the record of header `h` to its group(s). False when memory is short. */
+static bool
+groups_add_record(groups_t *gs, ns_store_top_group_t group, const ns_store_vhdr_t *h)
+{
+    uint8_t gk[40];
+    size_t gn;
+    bool ok = true;
+    switch (group) {
+    case NS_STORE_GROUP_HOST:
+        gk[0] = h->ip_ver;
+        memcpy(gk + 1, h->orig_h.b, 16);
+        ok = groups_add(gs, gk, 17, h->bytes, h->pkts, 1);
+        if (ok && memcmp(&h->orig_h, &h->resp_h, 16) != 0) {
+            memcpy(gk + 1, h->resp_h.b, 16);
+            ok = groups_add(gs, gk, 17, h->bytes, h->pkts, 1);
+        }
+        break;
+    case NS_STORE_GROUP_PAIR:
+        gk[0] = h->ip_ver;
+        memcpy(gk + 1, h->orig_h.b, 16);
+        memcpy(gk + 17, h->resp_h.b, 16);
+        ok = groups_add(gs, gk, 33, h->bytes, h->pkts, 1);
+        break;
+    case NS_STORE_GROUP_PORT:
+        gk[0] = h->proto;
+        ns_store_be16_put(gk + 1, h->resp_p);
+        ok = groups_add(gs, gk, 3, h->bytes, h->pkts, 1);
+        break;
+    case NS_STORE_GROUP_SERVICE:
+        gn = (size_t)snprintf((char *)gk + 1, sizeof(gk) - 1, "%s",
+                              h->service[0] ? h->service : "none");
+        gk[0] = 's'; /* keeps every key at least one byte longer than empty */
+        ok = groups_add(gs, gk, 1 + gn, h->bytes, h->pkts, 1);
+        break;
+    }
+    return ok;
+}
+
+/* Add the primary records with last_ns in [from_ns, to_ns), read through the time index.
+ * False when memory is short. */
+static bool
+top_scan(ns_store_read_t *rd, groups_t *gs, ns_store_top_group_t group, uint64_t from_ns,
+         uint64_t to_ns)
+{
+    if (from_ns >= to_ns)
+        return true;
+    MDB_cursor *c = NULL;
+    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_BY_TIME], &c) != 0)
+        return true; /* nothing readable: nothing added */
+    uint8_t key[NS_STORE_KEY_MAX];
+    ns_store_key_time(key, from_ns, 0);
+    MDB_val k = {16, key}, v;
+    bool ok = true;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && ok;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        uint64_t t, fid;
+        if (k.mv_size != 16 || !ns_store_key_tail(k.mv_data, 16, &t, &fid) || t >= to_ns)
+            break;
+        ns_store_vhdr_t h;
+        if (get_hdr(rd, fid, &h) && h.primary && h.last_ns == t)
+            ok = groups_add_record(gs, group, &h);
+    }
+    mdb_cursor_close(c);
+    return ok;
+}
+
+/* Add the top_host sums of the bucket (span_min, bucket_min). False when memory is short. */
+static bool
+top_bucket(ns_store_read_t *rd, MDB_cursor *c, groups_t *gs, uint8_t span_min,
+           uint64_t bucket_min)
+{
+    uint8_t key[NS_STORE_TOP_KEY_LEN];
+    ns_addr_t zero;
+    memset(&zero, 0, sizeof(zero));
+    ns_store_key_top(key, span_min, bucket_min, 0, &zero);
+    MDB_val k = {sizeof(key), key}, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != NS_STORE_TOP_KEY_LEN || memcmp(k.mv_data, key, 9) != 0)
+            break;
+        if (v.mv_size != NS_STORE_TOP_VAL_LEN) {
+            rd->corrupt++;
+            continue;
+        }
+        ns_store_top_sums_t t;
+        ns_store_top_sums_decode(v.mv_data, &t);
+        /* The group key of a host is ver(1) addr(16): the key's last 17 bytes. */
+        if (!groups_add(gs, (const uint8_t *)k.mv_data + 9, 17, t.bytes, t.pkts, t.flows))
+            return false;
+    }
+    return true;
+}
+
+#define MINUTE_NS (60ull * 1000000000ull)
+
+/* Hosts: the buckets lying wholly inside [from_ns, to_ns), the largest that fit first, and
+ * the records of the partial minutes at both ends. False when memory is short. */
+static bool
+top_hosts(ns_store_read_t *rd, groups_t *gs, uint64_t from_ns, uint64_t to_ns)
+{
+    /* No record lies outside [first, last] of the time index: a window reaching far past
+     * them (to = UINT64_MAX) is cut to them, so the walk over its minutes stays short. */
+    MDB_cursor *c = NULL;
+    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_BY_TIME], &c) != 0)
+        return true;
+    MDB_val k, v;
+    uint64_t t, fid;
+    if (mdb_cursor_get(c, &k, &v, MDB_LAST) != 0) {
+        mdb_cursor_close(c);
+        return true; /* no records */
+    }
+    if (ns_store_key_tail(k.mv_data, k.mv_size, &t, &fid) && t < to_ns)
+        to_ns = t + 1;
+    if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 &&
+        ns_store_key_tail(k.mv_data, k.mv_size, &t, &fid) && t > from_ns)
+        from_ns = t;
+    mdb_cursor_close(c);
+    if (from_ns >= to_ns)
+        return true;
+    uint64_t m_lo = from_ns / MINUTE_NS + (from_ns % MINUTE_NS != 0);
+    uint64_t m_hi = to_ns / MINUTE_NS;
+    if (m_lo >= m_hi)
+        return top_scan(rd, gs, NS_STORE_GROUP_HOST, from_ns, to_ns);
+    if (!top_scan(rd, gs, NS_STORE_GROUP_HOST, from_ns, m_lo * MINUTE_NS) ||
+        !top_scan(rd, gs, NS_STORE_GROUP_HOST, m_hi * MINUTE_NS, to_ns))
+        return false;
+    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_TOP_HOST], &c) != 0)
+        return true;
+    static const uint8_t spans[] = {60, 10, 1};
+    bool ok = true;
+    for (uint64_t m = m_lo; m < m_hi && ok;) {
+        size_t i = 0;
+        while (m % spans[i] != 0 || m + spans[i] > m_hi)
+            i++; /* ends at span 1, which always fits */
+        ok = top_bucket(rd, c, gs, spans[i], m);
+        m += spans[i];
+    }
+    mdb_cursor_close(c);
+    return ok;
+}
+
+/* Move the n (<= cap) best of g[0..total) to g[0..n), best first: a heap of the best n seen
+ * (its root the worst of them), then a sort of those n only. */
+static size_t
+groups_select(group_t *g, size_t total, size_t cap, ns_store_top_by_t by)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (n < cap) {
+            /* sift up: the worse (greater in group_cmp) towards the root */
+            size_t j = n++;
+            group_t x = g[i];
+            while (j > 0 && group_cmp(&x, &g[(j - 1) / 2], &by) > 0) {
+                g[j] = g[(j - 1) / 2];
+                j = (j - 1) / 2;
+            }
+            g[j] = x;
+        } else if (group_cmp(&g[i], &g[0], &by) < 0) {
+            group_t x = g[i];
+            size_t j = 0;
+            for (;;) {
+                size_t l = 2 * j + 1, r = l + 1, m = j;
+                const group_t *w = &x;
+                if (l < n && group_cmp(&g[l], w, &by) > 0)
+                    m = l, w = &g[l];
+                if (r < n && group_cmp(&g[r], w, &by) > 0)
+                    m = r;
+                if (m == j)
+                    break;
+                g[j] = g[m];
+                j = m;
+            }
+            g[j] = x;
+        }
+    }
+    qsort_r(g, n, sizeof(*g), group_cmp, &by);
+    return n;
+}
+
 size_t
 ns_store_top(ns_store_read_t *rd, ns_store_top_by_t by, ns_store_top_group_t group,
              uint64_t from_ns, uint64_t to_ns, ns_store_top_row_t *out, size_t cap)
 {
     if (cap == 0 || to_ns <= from_ns)
         return 0;
-    MDB_cursor *c = NULL;
-    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_BY_TIME], &c) != 0)
-        return 0;
     /* The group table of the previous top-N of this slot, cleared. */
     ns_store_codec_slot_t *slot = ns_store_read_slot(rd);
-    if (slot == NULL) {
-        mdb_cursor_close(c);
+    if (slot == NULL)
         return 0;
-    }
     groups_t gs = {.g = slot->groups, .cap = slot->groups_cap};
     if (gs.g)
         memset(gs.g, 0, gs.cap * sizeof(*gs.g));
-    uint8_t key[NS_STORE_KEY_MAX];
-    ns_store_key_time(key, from_ns, 0);
-    MDB_val k = {16, key}, v;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        uint64_t t, fid;
-        if (k.mv_size != 16 || !ns_store_key_tail(k.mv_data, 16, &t, &fid) || t >= to_ns)
-            break;
-        ns_store_vhdr_t h;
-        if (!get_hdr(rd, fid, &h) || !h.primary)
-            continue;
-        uint8_t gk[40];
-        size_t gn;
-        bool ok = true;
-        switch (group) {
-        case NS_STORE_GROUP_HOST:
-            gk[0] = h.ip_ver;
-            memcpy(gk + 1, h.orig_h.b, 16);
-            ok = groups_add(&gs, gk, 17, &h);
-            if (ok && memcmp(&h.orig_h, &h.resp_h, 16) != 0) {
-                memcpy(gk + 1, h.resp_h.b, 16);
-                ok = groups_add(&gs, gk, 17, &h);
-            }
-            break;
-        case NS_STORE_GROUP_PAIR:
-            gk[0] = h.ip_ver;
-            memcpy(gk + 1, h.orig_h.b, 16);
-            memcpy(gk + 17, h.resp_h.b, 16);
-            ok = groups_add(&gs, gk, 33, &h);
-            break;
-        case NS_STORE_GROUP_PORT:
-            gk[0] = h.proto;
-            ns_store_be16_put(gk + 1, h.resp_p);
-            ok = groups_add(&gs, gk, 3, &h);
-            break;
-        case NS_STORE_GROUP_SERVICE:
-            gn = (size_t)snprintf((char *)gk + 1, sizeof(gk) - 1, "%s",
-                                  h.service[0] ? h.service : "none");
-            gk[0] = 's'; /* keeps every key at least one byte longer than empty */
-            ok = groups_add(&gs, gk, 1 + gn, &h);
-            break;
-        }
-        if (!ok)
-            break;
-    }
-    mdb_cursor_close(c);
-    /* Compact the table, then sort. */
+    if (group == NS_STORE_GROUP_HOST)
+        top_hosts(rd, &gs, from_ns, to_ns);
+    else
+        top_scan(rd, &gs, group, from_ns, to_ns);
+    /* Compact the table, then select. */
     size_t n = 0;
     for (size_t i = 0; i < gs.cap; i++)
         if (gs.g[i].klen)
             gs.g[n++] = gs.g[i];
-    qsort_r(gs.g, n, sizeof(*gs.g), group_cmp, &by);
-    size_t m = n < cap ? n : cap;
+    size_t m = groups_select(gs.g, n, cap, by);
     for (size_t i = 0; i < m; i++) {
         group_label(&gs.g[i], group, out[i].label, sizeof(out[i].label));
         out[i].bytes = gs.g[i].bytes;

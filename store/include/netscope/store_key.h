@@ -70,6 +70,11 @@ size_t ns_store_key_agent(uint8_t *k, const char *agent, uint64_t t, uint64_t fi
 size_t ns_store_key_str(uint8_t *k, const char *s, size_t max, uint64_t fid);
 size_t ns_store_key_conn(uint8_t *k, uint64_t conn, uint64_t fid);
 size_t ns_store_key_series(uint8_t *k, ns_store_res_t res, const char *name, uint64_t start_s);
+/* top_host: span_min(1) bucket_min(8) ver(1) addr(16), bucket_min = the bucket's first minute
+ * since 1970 (a multiple of span_min: 1, 10 or 60). */
+#define NS_STORE_TOP_KEY_LEN 26u
+size_t ns_store_key_top(uint8_t *k, uint8_t span_min, uint64_t bucket_min, uint8_t ver,
+                        const ns_addr_t *a);
 
 /* The time and fid at the end of a time-ordered index key (by_time, by_host, by_port,
  * by_agent) of `len` bytes: false when it is shorter than 16 bytes. */
@@ -109,6 +114,14 @@ void ns_store_point_encode(uint8_t *b, const ns_store_point_t *p);
 void ns_store_point_decode(const uint8_t *b, ns_store_point_t *p);
 /* Sums into `to` (active_max: the larger). */
 void ns_store_point_add(ns_store_point_t *to, const ns_store_point_t *p);
+
+/* ---- top_host values: bytes, pkts, flows, each 8 bytes big-endian ---- */
+#define NS_STORE_TOP_VAL_LEN 24u
+typedef struct {
+    uint64_t bytes, pkts, flows;
+} ns_store_top_sums_t;
+void ns_store_top_sums_encode(uint8_t *b, const ns_store_top_sums_t *t);
+void ns_store_top_sums_decode(const uint8_t *b, ns_store_top_sums_t *t);
 
 /* ---- paging cursors: a letter for the sort, the sort value and the fid in hex ---- */
 

@@ -1,7 +1,8 @@
 /* store_key.c - the store's key, value and cursor layouts (see store_key.h for the diagrams).
  *
  * Design: one function per key shape, each writing big-endian integers after a fixed or
- * length-prefixed prefix, so that every index sorts by (prefix, time, fid). Decoding a value
+ * length-prefixed prefix, so that every index sorts by (prefix, time, fid). The host and
+ * port indexes put the minute first (see store_key.h). Decoding a value
  * trusts nothing: every length is checked against the bytes present before it is used.
  */
 #include "netscope/store_key.h"
@@ -61,16 +62,18 @@ ns_store_key_time(uint8_t *k, uint64_t t, uint64_t fid)
 size_t
 ns_store_key_host(uint8_t *k, uint8_t ver, const ns_addr_t *a, uint64_t t, uint64_t fid)
 {
-    k[0] = ver;
-    memcpy(k + 1, a->b, 16);
-    return put_tail(k, 17, t, fid);
+    ns_store_be64_put(k, t / NS_STORE_MINUTE_NS);
+    k[8] = ver;
+    memcpy(k + 9, a->b, 16);
+    return put_tail(k, 25, t, fid);
 }
 
 size_t
 ns_store_key_port(uint8_t *k, uint16_t port, uint64_t t, uint64_t fid)
 {
-    ns_store_be16_put(k, port);
-    return put_tail(k, 2, t, fid);
+    ns_store_be64_put(k, t / NS_STORE_MINUTE_NS);
+    ns_store_be16_put(k + 8, port);
+    return put_tail(k, 10, t, fid);
 }
 
 size_t

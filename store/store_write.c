@@ -301,7 +301,7 @@ static const uint8_t top_spans_min[] = {1, 10, 60};
 static int
 top_host_apply(MDB_txn *txn, MDB_dbi dbi, const ns_store_vhdr_t *h, const ns_addr_t *a, bool add)
 {
-    uint64_t minute = h->last_ns / (60ull * 1000000000ull);
+    uint64_t minute = h->last_ns / NS_STORE_MINUTE_NS;
     for (size_t i = 0; i < sizeof(top_spans_min); i++) {
         uint8_t k[NS_STORE_TOP_KEY_LEN], b[NS_STORE_TOP_VAL_LEN];
         uint8_t span = top_spans_min[i];
@@ -812,12 +812,21 @@ commit_work(ns_store_t *s)
             }
         }
     }
+    /* At max_size a batch is committed only if it leaves the high-water room free: deleting
+     * needs fresh pages for its copies (a few per tree: 15% of a 1 MiB map), and the pages
+     * this commit frees are not reusable by the next one, so a batch that fills the map to
+     * the last page would leave the next eviction nothing to work with. Dropped only when
+     * nothing is left to evict (a batch bigger than the room). */
+    bool keep_room = true;
     for (int attempt = 0; attempt < 64; attempt++) {
         MDB_txn *txn = NULL;
         int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
         if (rc != 0)
             break;
         rc = write_batch(s, txn, &bc);
+        if (rc == 0 && keep_room && s->map_size >= s->o.max_size &&
+            ns_store_data_pages(s, txn) > s->map_size / s->psize * EVICT_HIGH_PCT / 100u)
+            rc = MDB_MAP_FULL;
         if (rc == 0)
             rc = mdb_txn_commit(txn);
         else
@@ -836,6 +845,10 @@ commit_work(ns_store_t *s)
          * data, so each further try frees more: 15%, 30%, 45%, ... of the map. */
         unsigned pct = EVICT_FREE_PCT * (unsigned)(evictions + 1);
         uint64_t n = evict(s, pct < 95u ? pct : 95u);
+        if (n == 0 && keep_room) {
+            keep_room = false;
+            continue;
+        }
         if (n == 0)
             break;
         evicted += n;

@@ -215,8 +215,8 @@ START_TEST(keys_and_values)
     /* Order: time first, then fid, whatever their magnitudes. */
     size_t na = ns_store_key_host(a, 4, &h, 0x100, 0xffffffff);
     size_t nb = ns_store_key_host(b, 4, &h, 0x101, 1);
-    ck_assert_uint_eq(na, 33);
-    ck_assert_uint_eq(nb, 33);
+    ck_assert_uint_eq(na, 41);
+    ck_assert_uint_eq(nb, 41);
     ck_assert_int_lt(memcmp(a, b, na), 0);
     nb = ns_store_key_host(b, 4, &h, 0x100, 0x100000000ull);
     ck_assert_int_lt(memcmp(a, b, na), 0);
@@ -225,9 +225,22 @@ START_TEST(keys_and_values)
     ck_assert_uint_eq(t, 0x100);
     ck_assert_uint_eq(fid, 0x100000000ull);
     ck_assert(!ns_store_key_tail(b, 15, &t, &fid));
-    ck_assert_uint_eq(ns_store_key_port(a, 443, 5, 6), 18);
-    ck_assert_uint_eq(a[0], 1);
-    ck_assert_uint_eq(a[1], 0xbb);
+    /* Host and port keys are minute-major: a later minute sorts after every host or port of
+     * an earlier one; within a minute, by host or port, then time. */
+    ns_addr_t h0 = v4(10, 0, 0, 0);
+    na = ns_store_key_host(a, 4, &h, 59 * SEC, 1);
+    nb = ns_store_key_host(b, 4, &h0, 60 * SEC, 1);
+    ck_assert_int_lt(memcmp(a, b, na), 0);
+    ck_assert_uint_eq(ns_store_be64_get(b), 1);
+    nb = ns_store_key_host(b, 4, &h0, 61 * SEC, 1);
+    na = ns_store_key_host(a, 4, &h, 60 * SEC, 1);
+    ck_assert_int_lt(memcmp(b, a, na), 0);
+    ck_assert_uint_eq(ns_store_key_port(a, 443, 5, 6), 26);
+    ck_assert_uint_eq(ns_store_be64_get(a), 0);
+    ck_assert_uint_eq(a[8], 1);
+    ck_assert_uint_eq(a[9], 0xbb);
+    ck_assert_uint_eq(ns_store_key_port(b, 80, 60 * SEC, 6), 26);
+    ck_assert_int_lt(memcmp(a, b, 26), 0);
     ck_assert_uint_eq(ns_store_key_agent(a, "ag", 5, 6), 19);
     ck_assert_uint_eq(a[0], 2);
     char longname[NS_STORE_AGENT_MAX + 2];
@@ -760,8 +773,16 @@ START_TEST(retention_by_size)
         ns_flow_rec_t r = gen_rec(i, T0);
         ns_store_meta_t m = gen_meta(i);
         ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
-        if (i % batch == batch - 1)
-            ck_assert_msg(ns_store_sync(s, 10000), "batch at %u not committed", i);
+        if (i % batch == batch - 1 && !ns_store_sync(s, 10000)) {
+            ns_store_stats_t st;
+            ns_store_stats(s, &st);
+            ck_abort_msg("batch at %u not committed (%llu flows stored, %llu evicted in %llu "
+                         "evictions, %llu of %llu bytes used)",
+                         i, (unsigned long long)st.flows,
+                         (unsigned long long)st.size_evicted_flows,
+                         (unsigned long long)st.size_evictions, (unsigned long long)st.used_bytes,
+                         (unsigned long long)st.map_size);
+        }
     }
     ns_store_stats_t st;
     ns_store_stats(s, &st);
@@ -1334,19 +1355,15 @@ lcg(uint64_t *x)
     return *x >> 11; /* 53 bits: enough for nanoseconds over hours */
 }
 
-/* Records over three hours from 40 hosts (IPv4 and IPv6, some talking to themselves, a tenth
- * not primary); the first 700 received two hours ago, so that retention by age deletes them
- * (their share of the sums must go too). Then random windows, aligned to minutes or not. */
-START_TEST(top_hosts_equal_scan)
+#define SPREAD_T0 (T0 + 17 * SEC + 123456) /* not on a minute */
+#define SPREAD_SPAN (3 * 3600 * SEC)
+
+/* `total` records over three hours from 40 hosts (IPv4 and IPv6, some talking to themselves,
+ * a tenth not primary, every fiftieth exactly on a minute); the first `old` received two
+ * hours ago (a store keeping flows an hour deletes them at its next commit). */
+static void
+fill_spread(ns_store_t *s, uint32_t total, uint32_t old)
 {
-    char *dir = tmp_dir();
-    ns_store_opts_t o;
-    ns_store_opts_default(&o);
-    o.flow_keep_s = 3600;
-    ns_store_t *s = open_store(dir, &o);
-    const uint64_t t0 = T0 + 17 * SEC + 123456; /* not on a minute */
-    const uint64_t span = 3 * 3600 * SEC;
-    const uint32_t total = 4000, old = 700;
     uint64_t now = now_ns(), x = 19;
     for (uint32_t i = 0; i < total; i++) {
         ns_flow_rec_t r = gen_rec(i, T0);
@@ -1360,12 +1377,11 @@ START_TEST(top_hosts_equal_scan)
             b--;
         r.orig_h = v4(10, 9, 0, (uint8_t)a);
         r.resp_h = v4(10, 9, 0, (uint8_t)b);
-        if (r.ip_ver == 6) {
+        if (r.ip_ver == 6)
             r.orig_h.b[0] = r.resp_h.b[0] = 0xfd;
-        }
-        r.last_ns = t0 + lcg(&x) % span;
+        r.last_ns = SPREAD_T0 + lcg(&x) % SPREAD_SPAN;
         if (i % 50 == 0)
-            r.last_ns -= r.last_ns % (60 * SEC); /* exactly on a minute */
+            r.last_ns -= r.last_ns % (60 * SEC);
         r.first_ns = r.last_ns - 1000;
         r.wire_bytes[0] = lcg(&x) % 100000;
         r.pkts[0] = 1 + lcg(&x) % 100;
@@ -1374,6 +1390,21 @@ START_TEST(top_hosts_equal_scan)
         ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
     }
     ck_assert(ns_store_sync(s, 10000));
+}
+
+/* fill_spread(), then random windows, aligned to minutes or not: the top hosts equal a scan's
+ * after retention deleted the old records (their share of the sums must go too). */
+START_TEST(top_hosts_equal_scan)
+{
+    char *dir = tmp_dir();
+    ns_store_opts_t o;
+    ns_store_opts_default(&o);
+    o.flow_keep_s = 3600;
+    ns_store_t *s = open_store(dir, &o);
+    const uint64_t t0 = SPREAD_T0, span = SPREAD_SPAN;
+    const uint32_t total = 4000, old = 700;
+    fill_spread(s, total, old);
+    uint64_t x = 23;
     ns_store_stats_t st;
     ns_store_stats(s, &st);
     ck_assert_uint_eq(st.age_deleted_flows, old);
@@ -1391,6 +1422,75 @@ START_TEST(top_hosts_equal_scan)
             len -= len % (60 * SEC);
         check_top(s, from, from + len + 1);
     }
+    ns_store_close(&s);
+    rm_dir(dir);
+}
+END_TEST
+
+/* The minute-major host and port indexes against the time index: fill_spread() (three
+ * hours, 40 hosts), then for hosts and ports, every sort and random windows, the pages of a
+ * host (or port) query, 7 records a page, hand out the records a time-index query with the
+ * same condition as a `match` hands out, in the same order. */
+typedef struct {
+    bool host;
+    ns_addr_t a;
+    uint8_t ver;
+    int32_t port;
+} want_t;
+
+static bool
+match_want(void *ud, const ns_flow_rec_t *r)
+{
+    const want_t *w = ud;
+    if (w->host)
+        return r->ip_ver == w->ver && (memcmp(&r->orig_h, &w->a, sizeof(w->a)) == 0 ||
+                                       memcmp(&r->resp_h, &w->a, sizeof(w->a)) == 0);
+    return r->orig_p == w->port || r->resp_p == w->port;
+}
+
+START_TEST(host_port_minutes_equal_time_index)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_store(dir, NULL);
+    fill_spread(s, 3000, 0);
+    got_t *g1 = malloc(sizeof(*g1)), *g2 = malloc(sizeof(*g2));
+    uint64_t x = 29, compared = 0;
+    for (int round = 0; round < 60; round++) {
+        want_t w = {.host = round % 3 != 2, .ver = 4, .port = -1};
+        uint32_t a = (uint32_t)(lcg(&x) % 40);
+        if (a % 8 == 7) {
+            w.ver = 6;
+        }
+        w.a = v4(10, 9, 0, (uint8_t)a);
+        if (w.ver == 6)
+            w.a.b[0] = 0xfd;
+        if (!w.host)
+            w.port = round % 2 ? 80 : (int32_t)(40000 + lcg(&x) % 11);
+        ns_store_query_t q;
+        query_init(&q);
+        q.sort = (ns_store_sort_t)(round % 5);
+        if (round % 4 != 0) { /* else the whole store */
+            q.from_ns = SPREAD_T0 - 300 * SEC + lcg(&x) % SPREAD_SPAN;
+            q.to_ns = q.from_ns + 1 + lcg(&x) % (SPREAD_SPAN / 2);
+        }
+        q.match = match_want, q.match_ud = &w;
+        ck_assert_int_eq(run_all(s, &q, g2), NS_STORE_IDX_TIME);
+        q.match = NULL;
+        q.limit = 7;
+        if (w.host)
+            q.has_host = true, q.host_ver = w.ver, q.host = w.a;
+        else
+            q.port = w.port;
+        ck_assert_int_eq(run_all(s, &q, g1), w.host ? NS_STORE_IDX_HOST : NS_STORE_IDX_PORT);
+        ck_assert_msg(g1->n == g2->n, "round %d: %u records, the time index %u", round, g1->n,
+                      g2->n);
+        for (uint32_t i = 0; i < g1->n; i++)
+            ck_assert_msg(g1->fid[i] == g2->fid[i], "round %d: record %u differs", round, i);
+        compared += g1->n;
+    }
+    ck_assert_uint_gt(compared, 3000); /* the windows held records */
+    free(g1);
+    free(g2);
     ns_store_close(&s);
     rm_dir(dir);
 }
@@ -1448,6 +1548,7 @@ store_suite(void)
     tcase_add_test(tc, flow_get_observations);
     tcase_add_test(tc, series_rollups);
     tcase_add_test(tc, top_hosts_equal_scan);
+    tcase_add_test(tc, host_port_minutes_equal_time_index);
     suite_add_tcase(s, tc);
     tc = tcase_create("lifecycle");
     tcase_set_timeout(tc, 300);

@@ -25,8 +25,10 @@
  * documented again in store.c next to its code):
  *   "flows"   fid                                  -> record value (meta + codec bytes)
  *   "by_time" t(8) fid(8)                          -> ""
- *   "by_host" ver(1) addr(16) t(8) fid(8)          -> ""   (orig and resp: two entries)
- *   "by_port" port(2) t(8) fid(8)                  -> ""   (resp port, and orig port when it
+ *   "by_host" minute(8) ver(1) addr(16) t(8) fid(8) -> "" (orig and resp: two entries;
+ *                                                     minute = t / 60 s: minute-major, see
+ *                                                     store_key.h)
+ *   "by_port" minute(8) port(2) t(8) fid(8)        -> ""   (resp port, and orig port when it
  *                                                            differs: ephemeral ports too)
  *   "by_agent" agent-name-len(1) name t(8) fid(8)  -> ""
  *   "by_cid"  community-id-string 0 fid(8)         -> ""

@@ -50,7 +50,7 @@
 
 #define NS_STORE_VFMT 1u
 #define NS_STORE_VHDR_LEN 112u
-/* The longest index key: by_host ver(1) addr(16) t(8) fid(8); by_agent 1 + 64 + 16;
+/* The longest index key: by_host minute(8) ver(1) addr(16) t(8) fid(8); by_agent 1 + 64 + 16;
  * by_cid/by_uid strings + 0 + 8; series 1 + 1 + 80 + 8. */
 #define NS_STORE_KEY_MAX 128u
 
@@ -59,6 +59,12 @@ void ns_store_be16_put(uint8_t *p, uint16_t v);
 void ns_store_be64_put(uint8_t *p, uint64_t v);
 uint16_t ns_store_be16_get(const uint8_t *p);
 uint64_t ns_store_be64_get(const uint8_t *p);
+
+/* The host and port indexes are minute-major: minute(8) = t / NS_STORE_MINUTE_NS, then the
+ * host or port, then (t, fid). A batch's entries then land in the last minutes' pages (a
+ * host-major key spreads them over the whole tree: a page copied per entry), and one minute
+ * of one host or port is one contiguous range; a query walks the minutes of its window. */
+#define NS_STORE_MINUTE_NS (60ull * 1000000000ull)
 
 /* ---- index keys: each writes into k[NS_STORE_KEY_MAX] and returns the length, 0 when an
  * argument is out of range (a string too long). ---- */

@@ -1,6 +1,6 @@
 /* store.c - the store's environment: open, close, counters and read transactions.
  *
- * Design: one LMDB environment in opts.dir with thirteen named sub-databases (store.h lists
+ * Design: one LMDB environment in opts.dir with fourteen named sub-databases (store.h lists
  * their keys; store_write.c writes them, store_read.c reads them). Every environment is
  * opened with MDB_NOTLS, so a read transaction belongs to its ns_store_read_t, not to a
  * thread slot, and readers never wait for the writer. The map starts small and the writer
@@ -25,7 +25,7 @@
 
 static const char *const db_names[DB_COUNT] = {
     "flows", "by_time", "by_host", "by_port", "by_agent", "by_cid",
-    "by_uid", "by_conn", "series", "agents", "alerts", "alert_pcaps", "meta",
+    "by_uid", "by_conn", "series", "agents", "alerts", "alert_pcaps", "meta", "top_host",
 };
 
 void
@@ -90,6 +90,24 @@ make_dir(const char *dir, char *errbuf, size_t errlen)
     return false;
 }
 
+/* The "schema" value `v` names this build's version; else false with a sentence. */
+static bool
+schema_ok(ns_store_t *s, const MDB_val *v, char *errbuf, size_t errlen)
+{
+    const uint8_t *p = v->mv_data;
+    uint32_t ver = v->mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                                         (uint32_t)p[2] << 8 | p[3]
+                                   : 0;
+    if (ver == NS_STORE_SCHEMA)
+        return true;
+    ns_store_errf(errbuf, errlen,
+                  "store: %s has schema version %u; this build reads version %u only "
+                  "(version 2 added the per-host sums of top queries, which a version 1 store "
+                  "lacks): move the directory away, or read it with a matching netscope",
+                  s->path, ver, NS_STORE_SCHEMA);
+    return false;
+}
+
 /* Check (or, in a new writable database, write) the schema version; read next_fid. */
 static bool
 check_meta(ns_store_t *s, char *errbuf, size_t errlen)
@@ -117,17 +135,8 @@ check_meta(ns_store_t *s, char *errbuf, size_t errlen)
                       mdb_strerror(rc));
         goto out;
     } else {
-        const uint8_t *p = v.mv_data;
-        uint32_t ver = v.mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                                            (uint32_t)p[2] << 8 | p[3]
-                                      : 0;
-        if (ver != NS_STORE_SCHEMA) {
-            ns_store_errf(errbuf, errlen,
-                          "store: %s has schema version %u; this build reads version %u "
-                          "(move the directory away or use a matching netscope)",
-                          s->path, ver, NS_STORE_SCHEMA);
+        if (!schema_ok(s, &v, errbuf, errlen))
             goto out;
-        }
     }
     MDB_val fk = {8, "next_fid"}, fv;
     s->next_fid = 1;
@@ -169,6 +178,15 @@ open_dbs(ns_store_t *s, char *errbuf, size_t errlen)
     }
     s->has_alerts = true;
     for (int i = 0; i < DB_COUNT; i++) {
+        if (i == DB_TOP_HOST) {
+            /* "meta" is open: a store of another schema is refused before anything of this
+             * one (top_host) is created in it. */
+            MDB_val k = {6, "schema"}, v;
+            if (mdb_get(txn, s->dbi[DB_META], &k, &v) == 0 && !schema_ok(s, &v, errbuf, errlen)) {
+                mdb_txn_abort(txn);
+                return false;
+            }
+        }
         rc = mdb_dbi_open(txn, db_names[i], s->o.readonly ? 0 : MDB_CREATE, &s->dbi[i]);
         if (rc == MDB_NOTFOUND && (i == DB_ALERTS || i == DB_ALERT_PCAPS)) {
             /* a store last written before alerts existed: readable, without alerts (the

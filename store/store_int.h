@@ -16,7 +16,9 @@
 #include "netscope/store.h"
 #include "netscope/store_key.h"
 
-#define NS_STORE_SCHEMA 1u
+/* 1: until 2026-12-05; 2: adds "top_host" (a store of version 1 lacks its sums and is
+ * refused rather than answered wrongly). */
+#define NS_STORE_SCHEMA 2u
 
 /* Sub-databases, in the order store.c opens them. */
 enum {
@@ -33,6 +35,7 @@ enum {
     DB_ALERTS,
     DB_ALERT_PCAPS,
     DB_META,
+    DB_TOP_HOST,
     DB_COUNT
 };
 

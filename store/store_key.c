@@ -1,7 +1,8 @@
 /* store_key.c - the store's key, value and cursor layouts (see store_key.h for the diagrams).
  *
  * Design: one function per key shape, each writing big-endian integers after a fixed or
- * length-prefixed prefix, so that every index sorts by (prefix, time, fid). Decoding a value
+ * length-prefixed prefix, so that every index sorts by (prefix, time, fid). The host and
+ * port indexes put the minute first (see store_key.h). Decoding a value
  * trusts nothing: every length is checked against the bytes present before it is used.
  */
 #include "netscope/store_key.h"
@@ -61,16 +62,18 @@ ns_store_key_time(uint8_t *k, uint64_t t, uint64_t fid)
 size_t
 ns_store_key_host(uint8_t *k, uint8_t ver, const ns_addr_t *a, uint64_t t, uint64_t fid)
 {
-    k[0] = ver;
-    memcpy(k + 1, a->b, 16);
-    return put_tail(k, 17, t, fid);
+    ns_store_be64_put(k, t / NS_STORE_MINUTE_NS);
+    k[8] = ver;
+    memcpy(k + 9, a->b, 16);
+    return put_tail(k, 25, t, fid);
 }
 
 size_t
 ns_store_key_port(uint8_t *k, uint16_t port, uint64_t t, uint64_t fid)
 {
-    ns_store_be16_put(k, port);
-    return put_tail(k, 2, t, fid);
+    ns_store_be64_put(k, t / NS_STORE_MINUTE_NS);
+    ns_store_be16_put(k + 8, port);
+    return put_tail(k, 10, t, fid);
 }
 
 size_t
@@ -113,6 +116,17 @@ ns_store_key_series(uint8_t *k, ns_store_res_t res, const char *name, uint64_t s
     memcpy(k + 2, name, n);
     ns_store_be64_put(k + 2 + n, start_s);
     return n + 10;
+}
+
+size_t
+ns_store_key_top(uint8_t *k, uint8_t span_min, uint64_t bucket_min, uint8_t ver,
+                 const ns_addr_t *a)
+{
+    k[0] = span_min;
+    ns_store_be64_put(k + 1, bucket_min);
+    k[9] = ver;
+    memcpy(k + 10, a->b, 16);
+    return NS_STORE_TOP_KEY_LEN;
 }
 
 bool
@@ -257,6 +271,24 @@ ns_store_point_add(ns_store_point_t *to, const ns_store_point_t *p)
     to->rtt_sum_us += p->rtt_sum_us;
     to->rtt_n += p->rtt_n;
     to->retrans += p->retrans;
+}
+
+/* ---- top_host sums -------------------------------------------------------------------- */
+
+void
+ns_store_top_sums_encode(uint8_t *b, const ns_store_top_sums_t *t)
+{
+    ns_store_be64_put(b, t->bytes);
+    ns_store_be64_put(b + 8, t->pkts);
+    ns_store_be64_put(b + 16, t->flows);
+}
+
+void
+ns_store_top_sums_decode(const uint8_t *b, ns_store_top_sums_t *t)
+{
+    t->bytes = ns_store_be64_get(b);
+    t->pkts = ns_store_be64_get(b + 8);
+    t->flows = ns_store_be64_get(b + 16);
 }
 
 /* ---- paging cursors ------------------------------------------------------------------- */

@@ -7,7 +7,9 @@
  * costs what it returns plus what the filters skip. Every other sort (and a time sort over
  * the uid and community id indexes, which are ordered by fid) keeps the best `limit`
  * candidates in a bounded heap over the whole matching range, then fetches and hands them
- * out in order. Filters read only the value's fixed header (store_key.h); the record is
+ * out in order. The host and port indexes are minute-major (store_key.h): their range is one
+ * per minute, walked minute by minute in the query's order (each_minute(), which jumps over
+ * minutes without entries), so a page still stops after `limit` matches. Filters read only the value's fixed header (store_key.h); the record is
  * decoded only for the caller's `match` and for the callback.
  *
  * Paging: a cursor names the last record given, as (sort value, fid), and every order is a
@@ -220,6 +222,11 @@ typedef struct {
     bool desc;         /* the sort gives the largest first */
     bool has_cursor;
     uint64_t cur_v, cur_fid;
+    bool minute_major; /* prefix[0..8) is the minute (by_host, by_port), set per minute */
+    /* A time-sorted walk over several ranges (minute-major: one per minute): */
+    uint64_t last_t, last_fid; /* the last record given */
+    bool stop;                 /* fn said stop */
+    bool done;                 /* the page is full and its successor known */
 } scan_t;
 
 /* The filters on the header; *decoded when `match` needed the record. */
@@ -301,13 +308,17 @@ make_prefix(scan_t *sc, ns_store_index_t idx)
         break;
     }
     case NS_STORE_IDX_HOST:
-        p[0] = q->host_ver;
-        memcpy(p + 1, q->host.b, 16);
-        n = 17;
+        memset(p, 0, 8); /* the minute: set per minute */
+        p[8] = q->host_ver;
+        memcpy(p + 9, q->host.b, 16);
+        n = 25;
+        sc->minute_major = true;
         break;
     case NS_STORE_IDX_PORT:
-        ns_store_be16_put(p, (uint16_t)q->port);
-        n = 2;
+        memset(p, 0, 8);
+        ns_store_be16_put(p + 8, (uint16_t)q->port);
+        n = 10;
+        sc->minute_major = true;
         break;
     case NS_STORE_IDX_AGENT:
         n = strlen(q->agent);
@@ -344,20 +355,22 @@ index_dbi(ns_store_t *s, ns_store_index_t idx)
     return s->dbi[map[idx]];
 }
 
-/* Time-sorted walk of a time-ordered index. */
-static ns_err_t
-walk_time(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *), void *ud,
-          uint32_t limit, ns_store_result_t *res)
+/* Time-sorted walk of one range of a time-ordered index: the keys of sc->prefix with times
+ * in [lo, hi). Continues the page of the ranges walked before (sc->last_*, stop); sets
+ * sc->done when the page is full and a further match exists (next_cursor written). */
+static int
+walk_range(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *), void *ud,
+           uint32_t limit, ns_store_result_t *res, uint64_t lo, uint64_t hi)
 {
     uint8_t key[NS_STORE_KEY_MAX];
     memcpy(key, sc->prefix, sc->plen);
     uint64_t st, sf;
     if (sc->desc) {
-        st = sc->to, sf = 0;
+        st = hi, sf = 0;
         if (sc->has_cursor && (sc->cur_v < st || (sc->cur_v == st && sc->cur_fid < sf)))
             st = sc->cur_v, sf = sc->cur_fid;
     } else {
-        st = sc->from, sf = 0;
+        st = lo, sf = 0;
         if (sc->has_cursor && (sc->cur_v > st || (sc->cur_v == st && sc->cur_fid >= sf)))
             st = sc->cur_v, sf = sc->cur_fid;
     }
@@ -372,31 +385,105 @@ walk_time(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *)
                memcmp(k.mv_data, key, k.mv_size) == 0) {
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT); /* the cursor's own record: given */
     }
-    uint64_t last_t = 0, last_fid = 0;
-    bool stop = false;
-    res->next_cursor[0] = '\0';
     for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, sc->desc ? MDB_PREV : MDB_NEXT)) {
         uint64_t t, fid;
         if (!key_in(sc, &k, &t, &fid))
             break;
-        if (sc->desc ? t < sc->from : t >= sc->to)
+        if (sc->desc ? t < lo : t >= hi)
             break;
         res->scanned++;
         ns_store_vhdr_t h;
         bool decoded;
         if (!get_hdr(sc->rd, fid, &h) || h.last_ns != t || !matches(sc, &h, &decoded))
             continue;
-        if (res->returned == limit || stop) {
+        if (res->returned == limit || sc->stop) {
             /* One more match exists: the page has a successor. */
-            ns_store_cursor_encode(res->next_cursor, sc->q->sort, last_t, last_fid);
+            ns_store_cursor_encode(res->next_cursor, sc->q->sort, sc->last_t, sc->last_fid);
+            sc->done = true;
             break;
         }
-        if (!give(sc->rd, fid, &h, fn, ud, decoded, &stop))
+        if (!give(sc->rd, fid, &h, fn, ud, decoded, &sc->stop))
             continue;
         res->returned++;
-        last_t = t, last_fid = fid;
+        sc->last_t = t, sc->last_fid = fid;
     }
-    return rc == 0 || rc == MDB_NOTFOUND ? NS_OK : NS_EIO;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The nearest minute holding any entry of a minute-major index, from minute m on: the first
+ * >= m (ascending) or the last <= m (descending). False when there is none. */
+static bool
+next_minute(MDB_cursor *c, uint64_t m, bool desc, uint64_t *out)
+{
+    uint8_t key[8];
+    ns_store_be64_put(key, desc ? m + 1 : m);
+    MDB_val k = {8, key}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    if (desc)
+        rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : mdb_cursor_get(c, &k, &v, MDB_LAST);
+    if (rc != 0 || k.mv_size < 8)
+        return false;
+    *out = ns_store_be64_get(k.mv_data);
+    return true;
+}
+
+/* Call `range` for each minute of a minute-major index that holds entries and meets
+ * [lo, hi), newest first when `desc`, with the minute's part of the
+ * window, until it returns an error or sets sc->done. Other indexes: one call, [lo, hi). */
+static int
+each_minute(scan_t *sc, MDB_cursor *c, uint64_t lo, uint64_t hi, bool desc,
+            int (*range)(scan_t *sc, MDB_cursor *c, uint64_t lo, uint64_t hi, void *arg),
+            void *arg)
+{
+    if (!sc->minute_major)
+        return range(sc, c, lo, hi, arg);
+    if (lo >= hi)
+        return 0;
+    const uint64_t mn = NS_STORE_MINUTE_NS;
+    uint64_t m = desc ? (hi - 1) / mn : lo / mn;
+    int rc = 0;
+    while (rc == 0 && !sc->done && next_minute(c, m, desc, &m)) {
+        if (desc ? m < lo / mn : m > (hi - 1) / mn)
+            break;
+        ns_store_be64_put(sc->prefix, m);
+        uint64_t a = m * mn, b = m * mn + mn;
+        rc = range(sc, c, a > lo ? a : lo, b < hi ? b : hi, arg);
+        if (desc ? m == 0 : m == UINT64_MAX / mn)
+            break;
+        m = desc ? m - 1 : m + 1;
+    }
+    return rc;
+}
+
+typedef struct {
+    bool (*fn)(void *, const ns_store_flow_t *);
+    void *ud;
+    uint32_t limit;
+    ns_store_result_t *res;
+} walk_arg_t;
+
+static int
+walk_range_cb(scan_t *sc, MDB_cursor *c, uint64_t lo, uint64_t hi, void *arg)
+{
+    walk_arg_t *w = arg;
+    return walk_range(sc, c, w->fn, w->ud, w->limit, w->res, lo, hi);
+}
+
+/* Time-sorted walk of a time-ordered index. */
+static ns_err_t
+walk_time(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *), void *ud,
+          uint32_t limit, ns_store_result_t *res)
+{
+    res->next_cursor[0] = '\0';
+    walk_arg_t w = {fn, ud, limit, res};
+    uint64_t lo = sc->from, hi = sc->to;
+    /* Minutes past the cursor hold nothing for this page: start at the cursor's. */
+    if (sc->has_cursor && sc->desc && sc->cur_v < hi)
+        hi = sc->cur_v + 1;
+    else if (sc->has_cursor && !sc->desc && sc->cur_v > lo)
+        lo = sc->cur_v;
+    int rc = each_minute(sc, c, lo, hi, sc->desc, walk_range_cb, &w);
+    return rc == 0 ? NS_OK : NS_EIO;
 }
 
 typedef struct {
@@ -446,21 +533,25 @@ heap_push(const scan_t *sc, cand_t *h, size_t *n, size_t cap, cand_t c)
     }
 }
 
-/* Any sort: the best `limit` after the cursor over the whole range. */
-static ns_err_t
-walk_heap(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *), void *ud,
-          uint32_t limit, ns_store_result_t *res)
+typedef struct {
+    cand_t *heap;
+    size_t n;
+    uint32_t limit;
+    uint64_t total;
+    ns_store_result_t *res;
+} heap_arg_t;
+
+/* Push the matches of one range (keys of sc->prefix, times in [lo, hi) when the index is
+ * time-ordered) after the cursor into the heap. */
+static int
+heap_range(scan_t *sc, MDB_cursor *c, uint64_t lo, uint64_t hi, void *arg)
 {
-    cand_t *heap = malloc(limit * sizeof(*heap));
-    if (heap == NULL)
-        return NS_ENOMEM;
-    size_t n = 0;
-    uint64_t total = 0;
+    heap_arg_t *ha = arg;
     uint8_t key[NS_STORE_KEY_MAX];
     memcpy(key, sc->prefix, sc->plen);
     size_t kn = sc->plen;
     if (sc->time_ordered) {
-        ns_store_be64_put(key + kn, sc->from);
+        ns_store_be64_put(key + kn, lo);
         ns_store_be64_put(key + kn + 8, 0);
         kn += 16;
     }
@@ -470,9 +561,9 @@ walk_heap(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *)
         uint64_t t, fid;
         if (!key_in(sc, &k, &t, &fid))
             break;
-        if (sc->time_ordered && t >= sc->to)
+        if (sc->time_ordered && t >= hi)
             break;
-        res->scanned++;
+        ha->res->scanned++;
         ns_store_vhdr_t h;
         bool decoded;
         if (!get_hdr(sc->rd, fid, &h) || !matches(sc, &h, &decoded))
@@ -480,9 +571,24 @@ walk_heap(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *)
         cand_t cd = {sort_value(sc->q->sort, &h), fid};
         if (sc->has_cursor && !after(sc, cd.v, cd.fid, sc->cur_v, sc->cur_fid))
             continue;
-        total++;
-        heap_push(sc, heap, &n, limit, cd);
+        ha->total++;
+        heap_push(sc, ha->heap, &ha->n, ha->limit, cd);
     }
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Any sort: the best `limit` after the cursor over the whole range. */
+static ns_err_t
+walk_heap(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *), void *ud,
+          uint32_t limit, ns_store_result_t *res)
+{
+    cand_t *heap = malloc(limit * sizeof(*heap));
+    if (heap == NULL)
+        return NS_ENOMEM;
+    heap_arg_t ha = {.heap = heap, .limit = limit, .res = res};
+    int rc = each_minute(sc, c, sc->from, sc->to, false, heap_range, &ha);
+    size_t n = ha.n;
+    uint64_t total = ha.total;
     ns_err_t err = rc == 0 || rc == MDB_NOTFOUND ? NS_OK : NS_EIO;
     /* Best first: pop the worst to the end. */
     for (size_t m = n; m > 1; m--) {
@@ -764,7 +870,8 @@ hash_bytes(const uint8_t *p, size_t n)
 }
 
 static bool
-groups_add(groups_t *gs, const uint8_t *key, size_t klen, const ns_store_vhdr_t *h)
+groups_add(groups_t *gs, const uint8_t *key, size_t klen, uint64_t bytes, uint64_t pkts,
+           uint64_t flows)
 {
     if (gs->n * 2 >= gs->cap) {
         size_t cap = gs->cap ? gs->cap * 2 : 1024;
@@ -792,9 +899,9 @@ groups_add(groups_t *gs, const uint8_t *key, size_t klen, const ns_store_vhdr_t 
         memcpy(g->key, key, klen);
         gs->n++;
     }
-    g->bytes += h->bytes;
-    g->pkts += h->pkts;
-    g->flows++;
+    g->bytes += bytes;
+    g->pkts += pkts;
+    g->flows += flows;
     return true;
 }
 
@@ -852,77 +959,206 @@ group_label(const group_t *g, ns_store_top_group_t group, char *out, size_t cap)
     }
 }
 
+/* Add the record of header `h` to its group(s). False when memory is short. */
+static bool
+groups_add_record(groups_t *gs, ns_store_top_group_t group, const ns_store_vhdr_t *h)
+{
+    uint8_t gk[40];
+    size_t gn;
+    bool ok = true;
+    switch (group) {
+    case NS_STORE_GROUP_HOST:
+        gk[0] = h->ip_ver;
+        memcpy(gk + 1, h->orig_h.b, 16);
+        ok = groups_add(gs, gk, 17, h->bytes, h->pkts, 1);
+        if (ok && memcmp(&h->orig_h, &h->resp_h, 16) != 0) {
+            memcpy(gk + 1, h->resp_h.b, 16);
+            ok = groups_add(gs, gk, 17, h->bytes, h->pkts, 1);
+        }
+        break;
+    case NS_STORE_GROUP_PAIR:
+        gk[0] = h->ip_ver;
+        memcpy(gk + 1, h->orig_h.b, 16);
+        memcpy(gk + 17, h->resp_h.b, 16);
+        ok = groups_add(gs, gk, 33, h->bytes, h->pkts, 1);
+        break;
+    case NS_STORE_GROUP_PORT:
+        gk[0] = h->proto;
+        ns_store_be16_put(gk + 1, h->resp_p);
+        ok = groups_add(gs, gk, 3, h->bytes, h->pkts, 1);
+        break;
+    case NS_STORE_GROUP_SERVICE:
+        gn = (size_t)snprintf((char *)gk + 1, sizeof(gk) - 1, "%s",
+                              h->service[0] ? h->service : "none");
+        gk[0] = 's'; /* keeps every key at least one byte longer than empty */
+        ok = groups_add(gs, gk, 1 + gn, h->bytes, h->pkts, 1);
+        break;
+    }
+    return ok;
+}
+
+/* Add the primary records with last_ns in [from_ns, to_ns), read through the time index.
+ * False when memory is short. */
+static bool
+top_scan(ns_store_read_t *rd, groups_t *gs, ns_store_top_group_t group, uint64_t from_ns,
+         uint64_t to_ns)
+{
+    if (from_ns >= to_ns)
+        return true;
+    MDB_cursor *c = NULL;
+    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_BY_TIME], &c) != 0)
+        return true; /* nothing readable: nothing added */
+    uint8_t key[NS_STORE_KEY_MAX];
+    ns_store_key_time(key, from_ns, 0);
+    MDB_val k = {16, key}, v;
+    bool ok = true;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && ok;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        uint64_t t, fid;
+        if (k.mv_size != 16 || !ns_store_key_tail(k.mv_data, 16, &t, &fid) || t >= to_ns)
+            break;
+        ns_store_vhdr_t h;
+        if (get_hdr(rd, fid, &h) && h.primary && h.last_ns == t)
+            ok = groups_add_record(gs, group, &h);
+    }
+    mdb_cursor_close(c);
+    return ok;
+}
+
+/* Add the top_host sums of the bucket (span_min, bucket_min). False when memory is short. */
+static bool
+top_bucket(ns_store_read_t *rd, MDB_cursor *c, groups_t *gs, uint8_t span_min,
+           uint64_t bucket_min)
+{
+    uint8_t key[NS_STORE_TOP_KEY_LEN];
+    ns_addr_t zero;
+    memset(&zero, 0, sizeof(zero));
+    ns_store_key_top(key, span_min, bucket_min, 0, &zero);
+    MDB_val k = {sizeof(key), key}, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != NS_STORE_TOP_KEY_LEN || memcmp(k.mv_data, key, 9) != 0)
+            break;
+        if (v.mv_size != NS_STORE_TOP_VAL_LEN) {
+            rd->corrupt++;
+            continue;
+        }
+        ns_store_top_sums_t t;
+        ns_store_top_sums_decode(v.mv_data, &t);
+        /* The group key of a host is ver(1) addr(16): the key's last 17 bytes. */
+        if (!groups_add(gs, (const uint8_t *)k.mv_data + 9, 17, t.bytes, t.pkts, t.flows))
+            return false;
+    }
+    return true;
+}
+
+/* Hosts: the buckets lying wholly inside [from_ns, to_ns), the largest that fit first, and
+ * the records of the partial minutes at both ends. False when memory is short. */
+static bool
+top_hosts(ns_store_read_t *rd, groups_t *gs, uint64_t from_ns, uint64_t to_ns)
+{
+    /* No record lies outside [first, last] of the time index: a window reaching far past
+     * them (to = UINT64_MAX) is cut to them, so the walk over its minutes stays short. */
+    MDB_cursor *c = NULL;
+    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_BY_TIME], &c) != 0)
+        return true;
+    MDB_val k, v;
+    uint64_t t, fid;
+    if (mdb_cursor_get(c, &k, &v, MDB_LAST) != 0) {
+        mdb_cursor_close(c);
+        return true; /* no records */
+    }
+    if (ns_store_key_tail(k.mv_data, k.mv_size, &t, &fid) && t < to_ns)
+        to_ns = t + 1;
+    if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 &&
+        ns_store_key_tail(k.mv_data, k.mv_size, &t, &fid) && t > from_ns)
+        from_ns = t;
+    mdb_cursor_close(c);
+    if (from_ns >= to_ns)
+        return true;
+    uint64_t m_lo = from_ns / NS_STORE_MINUTE_NS + (from_ns % NS_STORE_MINUTE_NS != 0);
+    uint64_t m_hi = to_ns / NS_STORE_MINUTE_NS;
+    if (m_lo >= m_hi)
+        return top_scan(rd, gs, NS_STORE_GROUP_HOST, from_ns, to_ns);
+    if (!top_scan(rd, gs, NS_STORE_GROUP_HOST, from_ns, m_lo * NS_STORE_MINUTE_NS) ||
+        !top_scan(rd, gs, NS_STORE_GROUP_HOST, m_hi * NS_STORE_MINUTE_NS, to_ns))
+        return false;
+    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_TOP_HOST], &c) != 0)
+        return true;
+    static const uint8_t spans[] = {60, 10, 1};
+    bool ok = true;
+    for (uint64_t m = m_lo; m < m_hi && ok;) {
+        size_t i = 0;
+        while (m % spans[i] != 0 || m + spans[i] > m_hi)
+            i++; /* ends at span 1, which always fits */
+        ok = top_bucket(rd, c, gs, spans[i], m);
+        m += spans[i];
+    }
+    mdb_cursor_close(c);
+    return ok;
+}
+
+/* Move the n (<= cap) best of g[0..total) to g[0..n), best first: a heap of the best n seen
+ * (its root the worst of them), then a sort of those n only. */
+static size_t
+groups_select(group_t *g, size_t total, size_t cap, ns_store_top_by_t by)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (n < cap) {
+            /* sift up: the worse (greater in group_cmp) towards the root */
+            size_t j = n++;
+            group_t x = g[i];
+            while (j > 0 && group_cmp(&x, &g[(j - 1) / 2], &by) > 0) {
+                g[j] = g[(j - 1) / 2];
+                j = (j - 1) / 2;
+            }
+            g[j] = x;
+        } else if (group_cmp(&g[i], &g[0], &by) < 0) {
+            group_t x = g[i];
+            size_t j = 0;
+            for (;;) {
+                size_t l = 2 * j + 1, r = l + 1, m = j;
+                const group_t *w = &x;
+                if (l < n && group_cmp(&g[l], w, &by) > 0)
+                    m = l, w = &g[l];
+                if (r < n && group_cmp(&g[r], w, &by) > 0)
+                    m = r;
+                if (m == j)
+                    break;
+                g[j] = g[m];
+                j = m;
+            }
+            g[j] = x;
+        }
+    }
+    qsort_r(g, n, sizeof(*g), group_cmp, &by);
+    return n;
+}
+
 size_t
 ns_store_top(ns_store_read_t *rd, ns_store_top_by_t by, ns_store_top_group_t group,
              uint64_t from_ns, uint64_t to_ns, ns_store_top_row_t *out, size_t cap)
 {
     if (cap == 0 || to_ns <= from_ns)
         return 0;
-    MDB_cursor *c = NULL;
-    if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_BY_TIME], &c) != 0)
-        return 0;
     /* The group table of the previous top-N of this slot, cleared. */
     ns_store_codec_slot_t *slot = ns_store_read_slot(rd);
-    if (slot == NULL) {
-        mdb_cursor_close(c);
+    if (slot == NULL)
         return 0;
-    }
     groups_t gs = {.g = slot->groups, .cap = slot->groups_cap};
     if (gs.g)
         memset(gs.g, 0, gs.cap * sizeof(*gs.g));
-    uint8_t key[NS_STORE_KEY_MAX];
-    ns_store_key_time(key, from_ns, 0);
-    MDB_val k = {16, key}, v;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        uint64_t t, fid;
-        if (k.mv_size != 16 || !ns_store_key_tail(k.mv_data, 16, &t, &fid) || t >= to_ns)
-            break;
-        ns_store_vhdr_t h;
-        if (!get_hdr(rd, fid, &h) || !h.primary)
-            continue;
-        uint8_t gk[40];
-        size_t gn;
-        bool ok = true;
-        switch (group) {
-        case NS_STORE_GROUP_HOST:
-            gk[0] = h.ip_ver;
-            memcpy(gk + 1, h.orig_h.b, 16);
-            ok = groups_add(&gs, gk, 17, &h);
-            if (ok && memcmp(&h.orig_h, &h.resp_h, 16) != 0) {
-                memcpy(gk + 1, h.resp_h.b, 16);
-                ok = groups_add(&gs, gk, 17, &h);
-            }
-            break;
-        case NS_STORE_GROUP_PAIR:
-            gk[0] = h.ip_ver;
-            memcpy(gk + 1, h.orig_h.b, 16);
-            memcpy(gk + 17, h.resp_h.b, 16);
-            ok = groups_add(&gs, gk, 33, &h);
-            break;
-        case NS_STORE_GROUP_PORT:
-            gk[0] = h.proto;
-            ns_store_be16_put(gk + 1, h.resp_p);
-            ok = groups_add(&gs, gk, 3, &h);
-            break;
-        case NS_STORE_GROUP_SERVICE:
-            gn = (size_t)snprintf((char *)gk + 1, sizeof(gk) - 1, "%s",
-                                  h.service[0] ? h.service : "none");
-            gk[0] = 's'; /* keeps every key at least one byte longer than empty */
-            ok = groups_add(&gs, gk, 1 + gn, &h);
-            break;
-        }
-        if (!ok)
-            break;
-    }
-    mdb_cursor_close(c);
-    /* Compact the table, then sort. */
+    if (group == NS_STORE_GROUP_HOST)
+        top_hosts(rd, &gs, from_ns, to_ns);
+    else
+        top_scan(rd, &gs, group, from_ns, to_ns);
+    /* Compact the table, then select. */
     size_t n = 0;
     for (size_t i = 0; i < gs.cap; i++)
         if (gs.g[i].klen)
             gs.g[n++] = gs.g[i];
-    qsort_r(gs.g, n, sizeof(*gs.g), group_cmp, &by);
-    size_t m = n < cap ? n : cap;
+    size_t m = groups_select(gs.g, n, cap, by);
     for (size_t i = 0; i < m; i++) {
         group_label(&gs.g[i], group, out[i].label, sizeof(out[i].label));
         out[i].bytes = gs.g[i].bytes;

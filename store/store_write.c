@@ -9,9 +9,10 @@
  * when the queue is half full, a sync() waits or the store closes.
  *
  * Writes per record: "flows" fid -> value (MDB_APPEND: fids only grow), then the index
- * entries of store.h (empty values). Deleting a record reads its value back to rebuild the
- * same keys; a value that does not decode loses only its "flows" entry and the index entry
- * that led to it (the rest become orphans, which readers skip).
+ * entries of store.h (empty values) and the record's share of its hosts' top_host sums.
+ * Deleting a record reads its value back to rebuild the same keys and subtract the same
+ * sums; a value that does not decode loses only its "flows" entry and the index entry that
+ * led to it (the rest become orphans, which readers skip; its top_host share stays).
  *
  * When a batch meets MDB_MAP_FULL the transaction is aborted; the map doubles (up to
  * max_size) and the batch is written again, or, at max_size, the oldest flows are deleted in
@@ -290,6 +291,63 @@ ns_store_done(ns_store_t *self, uint64_t ticket)
     return done;
 }
 
+/* ---- the writer: top_host sums ---------------------------------------------------------- */
+
+static const uint8_t top_spans_min[] = {1, 10, 60};
+
+/* Add (add = true) or subtract the record of header `h` to or from one host's sums in the
+ * bucket of each span. Subtracting stops at zero (a sum that never held the record: a store
+ * damaged by hand) and deletes an entry left with no flows. Returns an LMDB code. */
+static int
+top_host_apply(MDB_txn *txn, MDB_dbi dbi, const ns_store_vhdr_t *h, const ns_addr_t *a, bool add)
+{
+    uint64_t minute = h->last_ns / NS_STORE_MINUTE_NS;
+    for (size_t i = 0; i < sizeof(top_spans_min); i++) {
+        uint8_t k[NS_STORE_TOP_KEY_LEN], b[NS_STORE_TOP_VAL_LEN];
+        uint8_t span = top_spans_min[i];
+        MDB_val key = {ns_store_key_top(k, span, minute - minute % span, h->ip_ver, a), k}, val;
+        ns_store_top_sums_t t = {0, 0, 0};
+        int rc = mdb_get(txn, dbi, &key, &val);
+        if (rc == 0 && val.mv_size == NS_STORE_TOP_VAL_LEN)
+            ns_store_top_sums_decode(val.mv_data, &t); /* another length: corrupt, replaced */
+        else if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        if (add) {
+            t.bytes += h->bytes;
+            t.pkts += h->pkts;
+            t.flows++;
+        } else {
+            t.bytes -= t.bytes < h->bytes ? t.bytes : h->bytes;
+            t.pkts -= t.pkts < h->pkts ? t.pkts : h->pkts;
+            t.flows -= t.flows > 0;
+            if (t.flows == 0) {
+                rc = rc == 0 ? mdb_del(txn, dbi, &key, NULL) : 0;
+                if (rc != 0)
+                    return rc;
+                continue;
+            }
+        }
+        ns_store_top_sums_encode(b, &t);
+        val.mv_size = sizeof(b);
+        val.mv_data = b;
+        if ((rc = mdb_put(txn, dbi, &key, &val, 0)))
+            return rc;
+    }
+    return 0;
+}
+
+/* The record's hosts (one when both ends are the same host), primary records only. */
+static int
+top_host_record(ns_store_t *s, MDB_txn *txn, const ns_store_vhdr_t *h, bool add)
+{
+    if (!h->primary)
+        return 0;
+    int rc = top_host_apply(txn, s->dbi[DB_TOP_HOST], h, &h->orig_h, add);
+    if (rc == 0 && memcmp(&h->orig_h, &h->resp_h, sizeof(h->orig_h)) != 0)
+        rc = top_host_apply(txn, s->dbi[DB_TOP_HOST], h, &h->resp_h, add);
+    return rc;
+}
+
 /* ---- the writer: deleting flows --------------------------------------------------------- */
 
 static int
@@ -322,7 +380,8 @@ del_flow(ns_store_t *s, MDB_txn *txn, uint64_t fid, const uint8_t *time_key, siz
             (rc = del_key(txn, s->dbi[DB_BY_PORT], k, ns_store_key_port(k, h.resp_p, t, fid))) ||
             (rc = del_key(txn, s->dbi[DB_BY_PORT], k, ns_store_key_port(k, h.orig_p, t, fid))) ||
             (rc = del_key(txn, s->dbi[DB_BY_AGENT], k, ns_store_key_agent(k, h.agent, t, fid))) ||
-            (rc = del_key(txn, s->dbi[DB_BY_CONN], k, ns_store_key_conn(k, h.conn, fid))))
+            (rc = del_key(txn, s->dbi[DB_BY_CONN], k, ns_store_key_conn(k, h.conn, fid))) ||
+            (rc = top_host_record(s, txn, &h, false)))
             return rc;
         if (h.cid[0] &&
             (rc = del_key(txn, s->dbi[DB_BY_CID], k,
@@ -515,7 +574,7 @@ write_flow(ns_store_t *s, MDB_txn *txn, const uint8_t *v, size_t len, bool *dup)
     if (h.uid[0] && (rc = put_empty(txn, s->dbi[DB_BY_UID], k,
                                     ns_store_key_str(k, h.uid, NS_FLOW_UID_LEN, fid))))
         return rc;
-    return 0;
+    return top_host_record(s, txn, &h, true);
 }
 
 /* Remember a 1-minute bucket for on_rollup (the latest sums replace earlier ones). */
@@ -753,12 +812,21 @@ commit_work(ns_store_t *s)
             }
         }
     }
+    /* At max_size a batch is committed only if it leaves the high-water room free: deleting
+     * needs fresh pages for its copies (a few per tree: 15% of a 1 MiB map), and the pages
+     * this commit frees are not reusable by the next one, so a batch that fills the map to
+     * the last page would leave the next eviction nothing to work with. Dropped only when
+     * nothing is left to evict (a batch bigger than the room). */
+    bool keep_room = true;
     for (int attempt = 0; attempt < 64; attempt++) {
         MDB_txn *txn = NULL;
         int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
         if (rc != 0)
             break;
         rc = write_batch(s, txn, &bc);
+        if (rc == 0 && keep_room && s->map_size >= s->o.max_size &&
+            ns_store_data_pages(s, txn) > s->map_size / s->psize * EVICT_HIGH_PCT / 100u)
+            rc = MDB_MAP_FULL;
         if (rc == 0)
             rc = mdb_txn_commit(txn);
         else
@@ -777,6 +845,10 @@ commit_work(ns_store_t *s)
          * data, so each further try frees more: 15%, 30%, 45%, ... of the map. */
         unsigned pct = EVICT_FREE_PCT * (unsigned)(evictions + 1);
         uint64_t n = evict(s, pct < 95u ? pct : 95u);
+        if (n == 0 && keep_room) {
+            keep_room = false;
+            continue;
+        }
         if (n == 0)
             break;
         evicted += n;

@@ -4,9 +4,11 @@
  * Every test opens a store in its own mkdtemp directory and removes it. Expectations are
  * computed from the generated records (gen_*), never from the store's own counters.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
-#include <lmdb.h> /* only to make a store as an older build left it (alerts_absent_in_old_store) */
+#include <lmdb.h> /* only to make a store as an older build left it (alerts_absent_in_old_store,
+                     * old_schema_refused) */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +202,8 @@ run_all(ns_store_t *s, ns_store_query_t *q, got_t *g)
     return res.index;
 }
 
+static void check_top(ns_store_t *s, uint64_t from_ns, uint64_t to_ns); /* below */
+
 /* ---- key layout ------------------------------------------------------------------------ */
 
 START_TEST(keys_and_values)
@@ -213,8 +217,8 @@ START_TEST(keys_and_values)
     /* Order: time first, then fid, whatever their magnitudes. */
     size_t na = ns_store_key_host(a, 4, &h, 0x100, 0xffffffff);
     size_t nb = ns_store_key_host(b, 4, &h, 0x101, 1);
-    ck_assert_uint_eq(na, 33);
-    ck_assert_uint_eq(nb, 33);
+    ck_assert_uint_eq(na, 41);
+    ck_assert_uint_eq(nb, 41);
     ck_assert_int_lt(memcmp(a, b, na), 0);
     nb = ns_store_key_host(b, 4, &h, 0x100, 0x100000000ull);
     ck_assert_int_lt(memcmp(a, b, na), 0);
@@ -223,9 +227,22 @@ START_TEST(keys_and_values)
     ck_assert_uint_eq(t, 0x100);
     ck_assert_uint_eq(fid, 0x100000000ull);
     ck_assert(!ns_store_key_tail(b, 15, &t, &fid));
-    ck_assert_uint_eq(ns_store_key_port(a, 443, 5, 6), 18);
-    ck_assert_uint_eq(a[0], 1);
-    ck_assert_uint_eq(a[1], 0xbb);
+    /* Host and port keys are minute-major: a later minute sorts after every host or port of
+     * an earlier one; within a minute, by host or port, then time. */
+    ns_addr_t h0 = v4(10, 0, 0, 0);
+    na = ns_store_key_host(a, 4, &h, 59 * SEC, 1);
+    nb = ns_store_key_host(b, 4, &h0, 60 * SEC, 1);
+    ck_assert_int_lt(memcmp(a, b, na), 0);
+    ck_assert_uint_eq(ns_store_be64_get(b), 1);
+    nb = ns_store_key_host(b, 4, &h0, 61 * SEC, 1);
+    na = ns_store_key_host(a, 4, &h, 60 * SEC, 1);
+    ck_assert_int_lt(memcmp(b, a, na), 0);
+    ck_assert_uint_eq(ns_store_key_port(a, 443, 5, 6), 26);
+    ck_assert_uint_eq(ns_store_be64_get(a), 0);
+    ck_assert_uint_eq(a[8], 1);
+    ck_assert_uint_eq(a[9], 0xbb);
+    ck_assert_uint_eq(ns_store_key_port(b, 80, 60 * SEC, 6), 26);
+    ck_assert_int_lt(memcmp(a, b, 26), 0);
     ck_assert_uint_eq(ns_store_key_agent(a, "ag", 5, 6), 19);
     ck_assert_uint_eq(a[0], 2);
     char longname[NS_STORE_AGENT_MAX + 2];
@@ -758,8 +775,16 @@ START_TEST(retention_by_size)
         ns_flow_rec_t r = gen_rec(i, T0);
         ns_store_meta_t m = gen_meta(i);
         ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
-        if (i % batch == batch - 1)
-            ck_assert_msg(ns_store_sync(s, 10000), "batch at %u not committed", i);
+        if (i % batch == batch - 1 && !ns_store_sync(s, 10000)) {
+            ns_store_stats_t st;
+            ns_store_stats(s, &st);
+            ck_abort_msg("batch at %u not committed (%llu flows stored, %llu evicted in %llu "
+                         "evictions, %llu of %llu bytes used)",
+                         i, (unsigned long long)st.flows,
+                         (unsigned long long)st.size_evicted_flows,
+                         (unsigned long long)st.size_evictions, (unsigned long long)st.used_bytes,
+                         (unsigned long long)st.map_size);
+        }
     }
     ns_store_stats_t st;
     ns_store_stats(s, &st);
@@ -771,6 +796,11 @@ START_TEST(retention_by_size)
     ck_assert_uint_eq(st.flows + st.size_evicted_flows, total);
     ck_assert_uint_le(st.map_size, o.max_size);
     ck_assert_uint_le(st.file_bytes, o.max_size);
+    /* Top by host still equals a scan after evictions (subtraction itself: top_hosts_equal_scan,
+     * whose deleted records are spread over the window; here they all precede the kept ones). */
+    check_top(s, 0, UINT64_MAX);
+    uint64_t first_kept = T0 + (uint64_t)(total - st.flows) / 2 * SEC; /* gen_rec's times */
+    check_top(s, first_kept - 100 * SEC + 7, first_kept + 100 * SEC);
     /* The newest record is there, the oldest is not. */
     ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
     obs_t ob;
@@ -947,6 +977,26 @@ START_TEST(alerts_persist)
 }
 END_TEST
 
+/* A raw LMDB transaction on the store in `dir` (to make it as an older build left it). */
+static MDB_txn *
+raw_txn(const char *dir, MDB_env **env, unsigned flags)
+{
+    MDB_txn *txn = NULL;
+    ck_assert_int_eq(mdb_env_create(env), 0);
+    mdb_env_set_maxdbs(*env, 32);
+    ck_assert_int_eq(mdb_env_open(*env, dir, flags, 0640), 0);
+    ck_assert_int_eq(mdb_txn_begin(*env, NULL, flags, &txn), 0);
+    return txn;
+}
+
+static void
+raw_drop(MDB_txn *txn, const char *table)
+{
+    MDB_dbi d;
+    ck_assert_int_eq(mdb_dbi_open(txn, table, 0, &d), 0);
+    ck_assert_int_eq(mdb_drop(txn, d, 1), 0);
+}
+
 /* A store last written before alerts existed (no "alerts" nor "alert_pcaps") opens read-only
  * without them; a writable open creates them. */
 START_TEST(alerts_absent_in_old_store)
@@ -955,16 +1005,9 @@ START_TEST(alerts_absent_in_old_store)
     ns_store_t *s = open_store(dir, NULL);
     ns_store_close(&s);
     MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi d;
-    ck_assert_int_eq(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 32);
-    ck_assert_int_eq(mdb_env_open(env, dir, 0, 0640), 0);
-    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    ck_assert_int_eq(mdb_dbi_open(txn, "alerts", 0, &d), 0);
-    ck_assert_int_eq(mdb_drop(txn, d, 1), 0);
-    ck_assert_int_eq(mdb_dbi_open(txn, "alert_pcaps", 0, &d), 0);
-    ck_assert_int_eq(mdb_drop(txn, d, 1), 0);
+    MDB_txn *txn = raw_txn(dir, &env, 0);
+    raw_drop(txn, "alerts");
+    raw_drop(txn, "alert_pcaps");
     ck_assert_int_eq(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
@@ -1192,6 +1235,311 @@ START_TEST(crash_safety)
 }
 END_TEST
 
+/* ---- top-N by host: the top_host sums against a scan ------------------------------------ */
+
+#define TOP_HOSTS_MAX 64u
+
+/* Per-host sums, by label, made by a scan of ns_store_flows() (the time index, primary
+ * records): the independent expectation for ns_store_top(group = host). */
+typedef struct {
+    uint32_t n;
+    ns_store_top_row_t row[TOP_HOSTS_MAX];
+} scan_top_t;
+
+static void
+scan_top_add(scan_top_t *t, uint8_t ver, const ns_addr_t *a, const ns_flow_rec_t *r)
+{
+    char label[64];
+    ck_assert_ptr_nonnull(inet_ntop(ver == 6 ? AF_INET6 : AF_INET, a->b, label, sizeof(label)));
+    uint32_t i = 0;
+    while (i < t->n && strcmp(t->row[i].label, label) != 0)
+        i++;
+    if (i == t->n) {
+        ck_assert_uint_lt(t->n, TOP_HOSTS_MAX);
+        memset(&t->row[i], 0, sizeof(t->row[i]));
+        snprintf(t->row[i].label, sizeof(t->row[i].label), "%s", label);
+        t->n++;
+    }
+    t->row[i].bytes += r->wire_bytes[0] + r->wire_bytes[1];
+    t->row[i].pkts += r->pkts[0] + r->pkts[1];
+    t->row[i].flows++;
+}
+
+static bool
+scan_top_collect(void *ud, const ns_store_flow_t *f)
+{
+    scan_top_t *t = ud;
+    const ns_flow_rec_t *r = f->rec;
+    scan_top_add(t, r->ip_ver, &r->orig_h, r);
+    if (memcmp(&r->orig_h, &r->resp_h, sizeof(r->orig_h)) != 0)
+        scan_top_add(t, r->ip_ver, &r->resp_h, r);
+    return true;
+}
+
+static void
+scan_top(ns_store_t *s, uint64_t from_ns, uint64_t to_ns, scan_top_t *t)
+{
+    memset(t, 0, sizeof(*t));
+    ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
+    ck_assert_ptr_nonnull(rd);
+    ns_store_query_t q;
+    query_init(&q);
+    q.from_ns = from_ns;
+    q.to_ns = to_ns;
+    char cur[NS_STORE_CURSOR_MAX] = "";
+    ns_store_result_t res;
+    do {
+        q.cursor = cur;
+        ck_assert_int_eq(ns_store_flows(rd, &q, scan_top_collect, t, &res, NULL, 0), NS_OK);
+        ck_assert_int_eq(res.index, NS_STORE_IDX_TIME);
+        snprintf(cur, sizeof(cur), "%s", res.next_cursor);
+    } while (cur[0]);
+    ns_store_read_end(&rd);
+}
+
+static uint64_t
+top_metric(const ns_store_top_row_t *r, ns_store_top_by_t by)
+{
+    return by == NS_STORE_TOP_PACKETS ? r->pkts : by == NS_STORE_TOP_FLOWS ? r->flows : r->bytes;
+}
+
+static int
+cmp_u64_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* ns_store_top(group = host) over [from_ns, to_ns) equals the scan: every host with its
+ * bytes, packets and flows (asked for all of them), and the top 10 by each measure holds the
+ * 10 largest values in order. */
+static void
+check_top(ns_store_t *s, uint64_t from_ns, uint64_t to_ns)
+{
+    scan_top_t *want = malloc(sizeof(*want));
+    ns_store_top_row_t *got = malloc(TOP_HOSTS_MAX * sizeof(*got));
+    scan_top(s, from_ns, to_ns, want);
+    ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
+    size_t n = ns_store_top(rd, NS_STORE_TOP_BYTES, NS_STORE_GROUP_HOST, from_ns, to_ns, got,
+                            TOP_HOSTS_MAX);
+    ck_assert_msg(n == want->n, "window [%llu, %llu): %zu hosts, the scan found %u",
+                  (unsigned long long)from_ns, (unsigned long long)to_ns, n, want->n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t j = 0;
+        while (j < want->n && strcmp(want->row[j].label, got[i].label) != 0)
+            j++;
+        ck_assert_msg(j < want->n, "host %s is not in the scan's answer", got[i].label);
+        ck_assert_msg(got[i].bytes == want->row[j].bytes && got[i].pkts == want->row[j].pkts &&
+                          got[i].flows == want->row[j].flows,
+                      "window [%llu, %llu) host %s: %llu B %llu pkts %llu flows, the scan "
+                      "%llu %llu %llu",
+                      (unsigned long long)from_ns, (unsigned long long)to_ns, got[i].label,
+                      (unsigned long long)got[i].bytes, (unsigned long long)got[i].pkts,
+                      (unsigned long long)got[i].flows, (unsigned long long)want->row[j].bytes,
+                      (unsigned long long)want->row[j].pkts,
+                      (unsigned long long)want->row[j].flows);
+    }
+    for (int by = NS_STORE_TOP_BYTES; by <= NS_STORE_TOP_FLOWS; by++) {
+        uint64_t v[TOP_HOSTS_MAX];
+        for (uint32_t j = 0; j < want->n; j++)
+            v[j] = top_metric(&want->row[j], (ns_store_top_by_t)by);
+        qsort(v, want->n, sizeof(v[0]), cmp_u64_desc);
+        size_t m = ns_store_top(rd, (ns_store_top_by_t)by, NS_STORE_GROUP_HOST, from_ns, to_ns,
+                                got, 10);
+        ck_assert_uint_eq(m, want->n < 10 ? want->n : 10);
+        for (size_t i = 0; i < m; i++)
+            ck_assert_uint_eq(top_metric(&got[i], (ns_store_top_by_t)by), v[i]);
+    }
+    ns_store_read_end(&rd);
+    free(got);
+    free(want);
+}
+
+static uint64_t
+lcg(uint64_t *x)
+{
+    *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+    return *x >> 11; /* 53 bits: enough for nanoseconds over hours */
+}
+
+#define SPREAD_T0 (T0 + 17 * SEC + 123456) /* not on a minute */
+#define SPREAD_SPAN (3 * 3600 * SEC)
+
+/* `total` records over three hours from 40 hosts (IPv4 and IPv6, some talking to themselves,
+ * a tenth not primary, every fiftieth exactly on a minute); the first `old` received two
+ * hours ago (a store keeping flows an hour deletes them at its next commit). */
+static void
+fill_spread(ns_store_t *s, uint32_t total, uint32_t old)
+{
+    uint64_t now = now_ns(), x = 19;
+    for (uint32_t i = 0; i < total; i++) {
+        ns_flow_rec_t r = gen_rec(i, T0);
+        uint32_t a = (uint32_t)(lcg(&x) % 40), b = (uint32_t)(lcg(&x) % 40);
+        if (i % 17 == 0)
+            b = a; /* a host talking to itself counts once */
+        r.ip_ver = a % 8 == 7 ? 6 : 4;
+        if (r.ip_ver == 6)
+            b = b - b % 8 + 7; /* both ends of one version */
+        else if (b % 8 == 7)
+            b--;
+        r.orig_h = v4(10, 9, 0, (uint8_t)a);
+        r.resp_h = v4(10, 9, 0, (uint8_t)b);
+        if (r.ip_ver == 6)
+            r.orig_h.b[0] = r.resp_h.b[0] = 0xfd;
+        r.last_ns = SPREAD_T0 + lcg(&x) % SPREAD_SPAN;
+        if (i % 50 == 0)
+            r.last_ns -= r.last_ns % (60 * SEC);
+        r.first_ns = r.last_ns - 1000;
+        r.wire_bytes[0] = lcg(&x) % 100000;
+        r.pkts[0] = 1 + lcg(&x) % 100;
+        ns_store_meta_t m = gen_meta(i);
+        m.received_ns = i < old ? now - 2 * 3600 * SEC + i : now - 60 * SEC + i;
+        ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
+    }
+    ck_assert(ns_store_sync(s, 10000));
+}
+
+/* fill_spread(), then random windows, aligned to minutes or not: the top hosts equal a scan's
+ * after retention deleted the old records (their share of the sums must go too). */
+START_TEST(top_hosts_equal_scan)
+{
+    char *dir = tmp_dir();
+    ns_store_opts_t o;
+    ns_store_opts_default(&o);
+    o.flow_keep_s = 3600;
+    ns_store_t *s = open_store(dir, &o);
+    const uint64_t t0 = SPREAD_T0, span = SPREAD_SPAN;
+    const uint32_t total = 4000, old = 700;
+    fill_spread(s, total, old);
+    uint64_t x = 23;
+    ns_store_stats_t st;
+    ns_store_stats(s, &st);
+    ck_assert_uint_eq(st.age_deleted_flows, old);
+    ck_assert_uint_eq(st.flows, total - old);
+
+    check_top(s, 0, UINT64_MAX);
+    check_top(s, t0, t0 + 1); /* one nanosecond */
+    check_top(s, T0 + 3600 * SEC, T0 + 2 * 3600 * SEC); /* one aligned hour */
+    for (int round = 0; round < 150; round++) {
+        uint64_t from = T0 - 300 * SEC + lcg(&x) % (span + 600 * SEC);
+        uint64_t len = lcg(&x) % 4 == 0 ? lcg(&x) % (180 * SEC) : lcg(&x) % span;
+        if (round % 3 == 0)
+            from -= from % (60 * SEC);
+        if (round % 5 == 0)
+            len -= len % (60 * SEC);
+        check_top(s, from, from + len + 1);
+    }
+    ns_store_close(&s);
+    rm_dir(dir);
+}
+END_TEST
+
+/* The minute-major host and port indexes against the time index: fill_spread() (three
+ * hours, 40 hosts), then for hosts and ports, every sort and random windows, the pages of a
+ * host (or port) query, 7 records a page, hand out the records a time-index query with the
+ * same condition as a `match` hands out, in the same order. */
+typedef struct {
+    bool host;
+    ns_addr_t a;
+    uint8_t ver;
+    int32_t port;
+} want_t;
+
+static bool
+match_want(void *ud, const ns_flow_rec_t *r)
+{
+    const want_t *w = ud;
+    if (w->host)
+        return r->ip_ver == w->ver && (memcmp(&r->orig_h, &w->a, sizeof(w->a)) == 0 ||
+                                       memcmp(&r->resp_h, &w->a, sizeof(w->a)) == 0);
+    return r->orig_p == w->port || r->resp_p == w->port;
+}
+
+START_TEST(host_port_minutes_equal_time_index)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_store(dir, NULL);
+    fill_spread(s, 3000, 0);
+    got_t *g1 = malloc(sizeof(*g1)), *g2 = malloc(sizeof(*g2));
+    uint64_t x = 29, compared = 0;
+    for (int round = 0; round < 60; round++) {
+        want_t w = {.host = round % 3 != 2, .ver = 4, .port = -1};
+        uint32_t a = (uint32_t)(lcg(&x) % 40);
+        if (a % 8 == 7) {
+            w.ver = 6;
+        }
+        w.a = v4(10, 9, 0, (uint8_t)a);
+        if (w.ver == 6)
+            w.a.b[0] = 0xfd;
+        if (!w.host)
+            w.port = round % 2 ? 80 : (int32_t)(40000 + lcg(&x) % 11);
+        ns_store_query_t q;
+        query_init(&q);
+        q.sort = (ns_store_sort_t)(round % 5);
+        if (round % 4 != 0) { /* else the whole store */
+            q.from_ns = SPREAD_T0 - 300 * SEC + lcg(&x) % SPREAD_SPAN;
+            q.to_ns = q.from_ns + 1 + lcg(&x) % (SPREAD_SPAN / 2);
+        }
+        q.match = match_want, q.match_ud = &w;
+        ck_assert_int_eq(run_all(s, &q, g2), NS_STORE_IDX_TIME);
+        q.match = NULL;
+        q.limit = 7;
+        if (w.host)
+            q.has_host = true, q.host_ver = w.ver, q.host = w.a;
+        else
+            q.port = w.port;
+        ck_assert_int_eq(run_all(s, &q, g1), w.host ? NS_STORE_IDX_HOST : NS_STORE_IDX_PORT);
+        ck_assert_msg(g1->n == g2->n, "round %d: %u records, the time index %u", round, g1->n,
+                      g2->n);
+        for (uint32_t i = 0; i < g1->n; i++)
+            ck_assert_msg(g1->fid[i] == g2->fid[i], "round %d: record %u differs", round, i);
+        compared += g1->n;
+    }
+    ck_assert_uint_gt(compared, 3000); /* the windows held records */
+    free(g1);
+    free(g2);
+    ns_store_close(&s);
+    rm_dir(dir);
+}
+END_TEST
+
+/* A store of schema version 1 (no "top_host") is refused, writable and read-only, with a
+ * sentence naming both versions; the refused writable open creates nothing in it. */
+START_TEST(old_schema_refused)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_store(dir, NULL);
+    ns_store_close(&s);
+    MDB_env *env;
+    MDB_txn *txn = raw_txn(dir, &env, 0);
+    MDB_dbi d;
+    raw_drop(txn, "top_host");
+    ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &d), 0);
+    uint8_t one[4] = {0, 0, 0, 1};
+    MDB_val k = {6, "schema"}, v = {4, one};
+    ck_assert_int_eq(mdb_put(txn, d, &k, &v, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    for (int ro = 0; ro < 2; ro++) {
+        ns_store_opts_t o;
+        ns_store_opts_default(&o);
+        o.dir = dir;
+        o.readonly = ro;
+        char err[512] = "";
+        s = ns_store_open(&o, err, sizeof(err));
+        ck_assert_ptr_null(s);
+        ck_assert_msg(strstr(err, "schema version 1") && strstr(err, "version 2"),
+                      "the refusal does not name both versions: %s", err);
+    }
+    txn = raw_txn(dir, &env, MDB_RDONLY);
+    ck_assert_int_eq(mdb_dbi_open(txn, "top_host", 0, &d), MDB_NOTFOUND);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    rm_dir(dir);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1206,6 +1554,8 @@ store_suite(void)
     tcase_add_test(tc, sorts_and_paging);
     tcase_add_test(tc, flow_get_observations);
     tcase_add_test(tc, series_rollups);
+    tcase_add_test(tc, top_hosts_equal_scan);
+    tcase_add_test(tc, host_port_minutes_equal_time_index);
     suite_add_tcase(s, tc);
     tc = tcase_create("lifecycle");
     tcase_set_timeout(tc, 300);
@@ -1215,6 +1565,7 @@ store_suite(void)
     tcase_add_test(tc, agents_persist);
     tcase_add_test(tc, alerts_persist);
     tcase_add_test(tc, alerts_absent_in_old_store);
+    tcase_add_test(tc, old_schema_refused);
     tcase_add_test(tc, readonly_while_writing);
     tcase_add_test(tc, crash_safety);
     suite_add_tcase(s, tc);

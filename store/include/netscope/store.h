@@ -25,8 +25,10 @@
  * documented again in store.c next to its code):
  *   "flows"   fid                                  -> record value (meta + codec bytes)
  *   "by_time" t(8) fid(8)                          -> ""
- *   "by_host" ver(1) addr(16) t(8) fid(8)          -> ""   (orig and resp: two entries)
- *   "by_port" port(2) t(8) fid(8)                  -> ""   (resp port, and orig port when it
+ *   "by_host" minute(8) ver(1) addr(16) t(8) fid(8) -> "" (orig and resp: two entries;
+ *                                                     minute = t / 60 s: minute-major, see
+ *                                                     store_key.h)
+ *   "by_port" minute(8) port(2) t(8) fid(8)        -> ""   (resp port, and orig port when it
  *                                                            differs: ephemeral ports too)
  *   "by_agent" agent-name-len(1) name t(8) fid(8)  -> ""
  *   "by_cid"  community-id-string 0 fid(8)         -> ""
@@ -40,6 +42,10 @@
  *   "alert_pcaps" alert-id(8)                      -> a pcap file: the alert's evidence
  *                                                     packets (at most NS_STORE_PCAP_MAX)
  *   "meta"    name string                          -> value (schema version, counters)
+ *   "top_host" span_min(1) bucket_min(8) ver(1) addr(16) -> bytes(8) pkts(8) flows(8)
+ *                                                     (schema 2: per-host sums of primary
+ *                                                     records by last_ns minute, in buckets
+ *                                                     of 1, 10 and 60 minutes; see Top-N)
  *
  * Retention. Flows received more than opts.flow_keep_s ago (the collector's clock, not the
  * flow's own times: a replayed old capture is kept like live traffic) and series points older
@@ -48,6 +54,16 @@
  * writer deletes the flows received first (and their index entries) until a fraction of the
  * map is free, counts the event (stats.size_evictions, stats.size_evicted_flows) and commits
  * again: ingest continues.
+ *
+ * Top-N. The writer adds each primary record to its hosts' "top_host" sums (the bucket of
+ * each span holding its last_ns) in the transaction that stores it, and retention subtracts
+ * them in the one that deletes it (an entry whose flows reach 0 is deleted). ns_store_top()
+ * by host reads the buckets lying wholly inside the window (largest first) and only the
+ * records of its partial minutes at both ends, so its cost follows the hosts of the window,
+ * not its records; its answer is exactly a scan's.
+ *
+ * Schema. "meta" holds the schema version (2); a store of another version is refused at open
+ * with a sentence naming both (version 1 has no "top_host": its top answers would be wrong).
  *
  * Resends. A record whose agent, uid, kind, last packet and counts equal a stored record's is
  * not stored again (stats.duplicates_skipped): an agent resends what a collector killed

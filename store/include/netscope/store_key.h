@@ -50,7 +50,7 @@
 
 #define NS_STORE_VFMT 1u
 #define NS_STORE_VHDR_LEN 112u
-/* The longest index key: by_host ver(1) addr(16) t(8) fid(8); by_agent 1 + 64 + 16;
+/* The longest index key: by_host minute(8) ver(1) addr(16) t(8) fid(8); by_agent 1 + 64 + 16;
  * by_cid/by_uid strings + 0 + 8; series 1 + 1 + 80 + 8. */
 #define NS_STORE_KEY_MAX 128u
 
@@ -59,6 +59,12 @@ void ns_store_be16_put(uint8_t *p, uint16_t v);
 void ns_store_be64_put(uint8_t *p, uint64_t v);
 uint16_t ns_store_be16_get(const uint8_t *p);
 uint64_t ns_store_be64_get(const uint8_t *p);
+
+/* The host and port indexes are minute-major: minute(8) = t / NS_STORE_MINUTE_NS, then the
+ * host or port, then (t, fid). A batch's entries then land in the last minutes' pages (a
+ * host-major key spreads them over the whole tree: a page copied per entry), and one minute
+ * of one host or port is one contiguous range; a query walks the minutes of its window. */
+#define NS_STORE_MINUTE_NS (60ull * 1000000000ull)
 
 /* ---- index keys: each writes into k[NS_STORE_KEY_MAX] and returns the length, 0 when an
  * argument is out of range (a string too long). ---- */
@@ -70,6 +76,11 @@ size_t ns_store_key_agent(uint8_t *k, const char *agent, uint64_t t, uint64_t fi
 size_t ns_store_key_str(uint8_t *k, const char *s, size_t max, uint64_t fid);
 size_t ns_store_key_conn(uint8_t *k, uint64_t conn, uint64_t fid);
 size_t ns_store_key_series(uint8_t *k, ns_store_res_t res, const char *name, uint64_t start_s);
+/* top_host: span_min(1) bucket_min(8) ver(1) addr(16), bucket_min = the bucket's first minute
+ * since 1970 (a multiple of span_min: 1, 10 or 60). */
+#define NS_STORE_TOP_KEY_LEN 26u
+size_t ns_store_key_top(uint8_t *k, uint8_t span_min, uint64_t bucket_min, uint8_t ver,
+                        const ns_addr_t *a);
 
 /* The time and fid at the end of a time-ordered index key (by_time, by_host, by_port,
  * by_agent) of `len` bytes: false when it is shorter than 16 bytes. */
@@ -109,6 +120,14 @@ void ns_store_point_encode(uint8_t *b, const ns_store_point_t *p);
 void ns_store_point_decode(const uint8_t *b, ns_store_point_t *p);
 /* Sums into `to` (active_max: the larger). */
 void ns_store_point_add(ns_store_point_t *to, const ns_store_point_t *p);
+
+/* ---- top_host values: bytes, pkts, flows, each 8 bytes big-endian ---- */
+#define NS_STORE_TOP_VAL_LEN 24u
+typedef struct {
+    uint64_t bytes, pkts, flows;
+} ns_store_top_sums_t;
+void ns_store_top_sums_encode(uint8_t *b, const ns_store_top_sums_t *t);
+void ns_store_top_sums_decode(const uint8_t *b, ns_store_top_sums_t *t);
 
 /* ---- paging cursors: a letter for the sort, the sort value and the fid in hex ---- */
 

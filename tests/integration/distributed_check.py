@@ -69,8 +69,17 @@ def rec_ends(r):
     return proto, (r["id.orig_h"], r["id.orig_p"]), (r["id.resp_h"], r["id.resp_p"])
 
 
-def touches_collector(r):
-    return COLLECTOR_PORT in (r.get("id.orig_p"), r.get("id.resp_p"))
+def kernel_multicast(addr):
+    """A link-local multicast group (224.0.0.0/24, ff02::/16): the kernel's own IGMP/MLD
+    reports and the like, sent when a lab interface comes up, before or after the test's
+    captures start; no generator makes them, so no count is checked on them."""
+    return addr.startswith("224.0.0.") or addr.lower().startswith("ff02:")
+
+
+def not_lab_traffic(r):
+    """Not lab traffic: the agents' own export, or the kernel's link-local multicast."""
+    return (COLLECTOR_PORT in (r.get("id.orig_p"), r.get("id.resp_p"))
+            or kernel_multicast(r.get("id.resp_h", "")))
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -116,7 +125,7 @@ def capture_conns(pcap):
             sp, dp = int(usp), int(udp_)
         else:
             sp = dp = None
-        if COLLECTOR_PORT in (sp, dp):
+        if COLLECTOR_PORT in (sp, dp) or kernel_multicast(dst):
             continue
         key = conn_key(proto, src, sp, dst, dp)
         conns[key][(src, None if proto == 1 else sp)] += 1
@@ -130,7 +139,7 @@ def cmd_capture_match(flows, agent, pcap):
     seen = set()
     matched = 0
     for r in records([flows], agent):
-        if touches_collector(r):
+        if not_lab_traffic(r):
             continue
         proto, orig, resp = rec_ends(r)
         key = conn_key(proto, orig[0], orig[1], resp[0], resp[1])
@@ -205,7 +214,7 @@ def cmd_merged(state, flows, server, clients):
         wanted = sorted([server, client])
         keys = {}
         for r in records([flows], client):
-            if touches_collector(r):
+            if not_lab_traffic(r):
                 continue
             proto, orig, resp = rec_ends(r)
             keys[conn_key(proto, orig[0], orig[1], resp[0], resp[1])] = r
@@ -235,13 +244,13 @@ def cmd_rest(state, rest):
     checked."""
     view = {}
     for f in load_state(state)["flows"]:
-        if f["state"] != "final" or touches_collector(f):
+        if f["state"] != "final" or not_lab_traffic(f):
             continue
         proto = PROTO_NUM.get(f["proto"], -1)
         view[conn_key(proto, f["id.orig_h"], f["id.orig_p"], f["id.resp_h"], f["id.resp_p"])] = f
     listed = collections.defaultdict(list)
     for r in load_state(rest)["flows"]:
-        if r.get("source") != "live" or touches_collector(r):
+        if r.get("source") != "live" or not_lab_traffic(r):
             continue
         proto, orig, resp = rec_ends(r)
         listed[conn_key(proto, orig[0], orig[1], resp[0], resp[1])].append(r)
@@ -269,7 +278,7 @@ def cmd_stored(rest, flows, agent):
     listed = {r["uid"]: r for r in load_state(rest)["flows"] if r.get("source") == "history"}
     found = 0
     for r in records([flows], agent):
-        if r.get("record", "final") != "final" or touches_collector(r):
+        if r.get("record", "final") != "final" or not_lab_traffic(r):
             continue
         got = listed.get(r["uid"])
         if got is None:

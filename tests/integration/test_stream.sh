@@ -38,13 +38,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_ports N: N distinct free ports (every socket held open until all are bound: two separate
+# bind-and-close probes in a row can get the same port back, which once made the stream fail)
+free_ports() {
+  python3 -c 'import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
 run() { if "$@"; then ok; else bad "$*"; fi; }
 
 # start_collector NAME ARGS...: sets CPID, EP, BASE, WSURL
 start_collector() {
   local name=$1; shift
-  HPORT=$(free_port) WPORT=$(free_port)
+  read -r HPORT WPORT < <(free_ports 2)
   "$COLLECTOR" --insecure --listen 'tcp://127.0.0.1:*' --http "127.0.0.1:$HPORT" \
     --ws "127.0.0.1:$WPORT" --state-out "$tmp/$name.state" "$@" 2>"$tmp/$name.log" &
   CPID=$!
@@ -246,9 +253,9 @@ run python3 "$WSC" refused "$WSURL?token=wrong" "" 403
 run python3 "$WSC" refused "$WSURL?token=s3cret" "" 101
 run python3 "$WSC" refused "$WSURL" "" 101 "Authorization: Bearer s3cret"
 
-p=$(free_port)
+read -r p hp < <(free_ports 2)
 rc=0
-"$COLLECTOR" --insecure --listen 'tcp://127.0.0.1:*' --http "127.0.0.1:$(free_port)" \
+"$COLLECTOR" --insecure --listen 'tcp://127.0.0.1:*' --http "127.0.0.1:$hp" \
   --ws "0.0.0.0:$p" --state-out "$tmp/nt.state" 2>"$tmp/nt.log" || rc=$?
 if [[ $rc -eq 2 ]] && grep -q 'not loopback' "$tmp/nt.log"; then ok; else bad "non-loopback stream without a token: rc $rc: $(cat "$tmp/nt.log")"; fi
 

@@ -28,11 +28,18 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# two distinct free ports: both sockets are bound before either is closed (two bind-and-close
+# probes in a row can get the same port back)
+free_ports2() {
+  python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])'
+}
 
 python3 "$NS_SRC/tests/integration/ui_xss_pcap.py" "$tmp/lab.pcap" 10 120
 chmod 644 "$tmp/lab.pcap"
-HPORT=$(free_port) WPORT=$(free_port)
+read -r HPORT WPORT < <(free_ports2)
 "$COLLECTOR" --insecure --listen 'tcp://127.0.0.1:*' --http "127.0.0.1:$HPORT" \
   --ws "127.0.0.1:$WPORT" --db "$tmp/db" --ui-dir "$NS_BUILD/ui" --state-out "$tmp/state.json" \
   2>"$tmp/collector.log" &

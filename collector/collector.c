@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "flow_record.h"
 #include "netscope/chsink.h"
@@ -41,6 +43,7 @@
 #define PKT_ASKS 32u                     /* packet requests of the live stream queued */
 #define AGENT_BLOB_MAGIC 0x4741534eu     /* "NSAG" */
 #define AGENT_BLOB_VERSION 1u
+#define DUMP_COUNTERS_MAX 64 /* counters of the state dump, at most */
 
 typedef struct {
     uint8_t id[NS_LINK_PEER_MAX];
@@ -86,8 +89,13 @@ struct ns_collector {
     uint32_t n_peers, cap_peers;
     ns_collector_stats_t st;
     volatile sig_atomic_t stop, reload, dump;
+    pid_t dump_pid; /* the child writing a state dump requested by SIGUSR1, or 0 */
+    uint64_t dump_started_ns;
     pthread_mutex_t lock; /* held by the ingest thread while it changes the state */
 };
+
+static void dump_reap(ns_collector_t *c, bool block);
+static void dump_start(ns_collector_t *c);
 
 static uint64_t
 wall_ns(void)
@@ -946,9 +954,11 @@ ns_collector_run(ns_collector_t *self)
             (void)ns_sdnotifyf("READY=1\nSTATUS=listening on %s", ns_link_endpoint(c->link));
         }
         (void)ns_watchdog_poll(&wd, mono_ns());
-        if (c->dump) {
+        if (c->dump_pid)
+            dump_reap(c, false);
+        if (c->dump && c->dump_pid == 0) {
             c->dump = 0;
-            ns_collector_dump(c);
+            dump_start(c);
         }
         ns_link_msg_t m;
         int wait = WAIT_MS;
@@ -1036,10 +1046,12 @@ ns_collector_dump_request(ns_collector_t *self)
     self->dump = 1;
 }
 
-bool
-ns_collector_dump(ns_collector_t *self)
+/* The counters of the state dump, read here in the ingest thread; returns how many. Some
+ * come from modules with locks of their own (the link, the store, the ClickHouse sink): they
+ * are read before a fork, never in the child. */
+static size_t
+dump_counters(ns_collector_t *c, ns_dump_counter_t *out, size_t cap)
 {
-    ns_collector_t *c = self;
     const ns_collector_stats_t *s = &c->st;
     const ns_codec_stats_t *cs = ns_codec_stats(c->codec);
     ns_link_stats_t ls;
@@ -1083,6 +1095,7 @@ ns_collector_dump(ns_collector_t *self)
         {"clickhouse_queue_rows", 0},
     };
     const size_t n_ch = 9, n_k = sizeof(k) / sizeof(k[0]);
+    _Static_assert(sizeof(k) / sizeof(k[0]) <= DUMP_COUNTERS_MAX, "DUMP_COUNTERS_MAX too small");
     if (c->store) {
         ns_store_stats_t ss;
         ns_store_stats(c->store, &ss);
@@ -1100,6 +1113,16 @@ ns_collector_dump(ns_collector_t *self)
         for (size_t i = 0; i < n_ch; i++)
             k[n_k - n_ch + i].value = v[i];
     }
+    size_t n = n_k < cap ? n_k : cap;
+    memcpy(out, k, n * sizeof(*out));
+    return n;
+}
+
+/* Write the state (the counters `k`, the inventory, the merged flows) to the configured file
+ * (through FILE.tmp and a rename) or to standard output. Logs what went wrong. */
+static bool
+dump_write(ns_collector_t *c, const ns_dump_counter_t *k, size_t n_k)
+{
     const char *path = c->cfg->state;
     bool to_stdout = path == NULL || path[0] == '\0' || strcmp(path, "-") == 0;
     char tmp[4096];
@@ -1112,7 +1135,7 @@ ns_collector_dump(ns_collector_t *self)
             return false;
         }
     }
-    bool ok = ns_dump_write(out, c->inv, c->merge, k, sizeof(k) / sizeof(k[0]), wall_ns());
+    bool ok = ns_dump_write(out, c->inv, c->merge, k, n_k, wall_ns());
     if (to_stdout) {
         ok = fflush(stdout) == 0 && ok;
     } else {
@@ -1125,6 +1148,68 @@ ns_collector_dump(ns_collector_t *self)
     if (ok)
         ns_log_info("state written to %s", to_stdout ? "standard output" : path);
     return ok;
+}
+
+/* Wait for the background dump's child (`block`: until it ends) and log how it ended. */
+static void
+dump_reap(ns_collector_t *c, bool block)
+{
+    int status = 0;
+    pid_t r;
+    do
+        r = waitpid(c->dump_pid, &status, block ? 0 : WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return; /* still writing */
+    if (r < 0)
+        ns_log_error("state dump (pid %ld): waitpid: %s", (long)c->dump_pid, strerror(errno));
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        ns_log_info("state dump (pid %ld) done in %.3f s", (long)c->dump_pid,
+                    (double)(wall_ns() - c->dump_started_ns) / 1e9);
+    else
+        ns_log_error("state dump (pid %ld) failed (%s %d)", (long)c->dump_pid,
+                     WIFEXITED(status) ? "exit status" : "signal",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    c->dump_pid = 0;
+}
+
+/* A dump asked for while the collector runs (SIGUSR1) is written by a child process from a
+ * copy-on-write image of this moment, so ingest does not stop for the seconds a large merge
+ * table takes to format. The child touches only the merge table and the inventory, which no
+ * other thread changes, and logs with one write(2) per line; it leaves with _exit, running no
+ * exit handlers of the parent's libraries. When fork fails the dump is written here. */
+static void
+dump_start(ns_collector_t *c)
+{
+    ns_dump_counter_t k[DUMP_COUNTERS_MAX];
+    size_t n = dump_counters(c, k, DUMP_COUNTERS_MAX);
+    fflush(stdout); /* or the child would write what the parent has buffered a second time */
+    c->dump_started_ns = wall_ns();
+    pid_t pid = fork();
+    uint64_t fork_ns = wall_ns() - c->dump_started_ns;
+    if (pid == 0)
+        _exit(dump_write(c, k, n) ? 0 : 1);
+    if (pid < 0) {
+        ns_log_warn("cannot start the state dump in the background (fork: %s): writing it "
+                    "now, ingest waits",
+                    strerror(errno));
+        (void)dump_write(c, k, n);
+        return;
+    }
+    c->dump_pid = pid;
+    ns_log_info("state dump: written by pid %ld (ingest paused %.1f ms to fork)", (long)pid,
+                (double)fork_ns / 1e6);
+}
+
+bool
+ns_collector_dump(ns_collector_t *self)
+{
+    ns_collector_t *c = self;
+    if (c->dump_pid)
+        dump_reap(c, true); /* it writes to the same FILE.tmp */
+    ns_dump_counter_t k[DUMP_COUNTERS_MAX];
+    size_t n = dump_counters(c, k, DUMP_COUNTERS_MAX);
+    return dump_write(c, k, n);
 }
 
 const ns_collector_stats_t *

@@ -212,6 +212,9 @@ done
 # Finished flows linger in the live view (merge.linger): each connection of the round, once.
 dump "$col1" "$tmp/state1.json"
 eq "state dump (SIGUSR1)" "$?" 0
+# written by a child process while ingest goes on, which the collector waits for and logs
+until_ok 10 log_has "$collector_log" "state dump (pid [0-9]*) done in"
+eq "state dump written in the background (collector log)" "$?" 0
 cp "$tmp/state1.json" "$tmp/state-round.json"
 out=$(chk merged "$tmp/state-round.json" "$state/flows.out" h1 h2,h3)
 no_fail_lines "live view: one flow, two observations, no loss" "$out"

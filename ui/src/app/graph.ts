@@ -98,7 +98,7 @@ export function layoutMotion(before: Positions, after: Positions): number {
 export class LayoutPacer {
   private calm = 0;
   /** `threshold`: motion under which a round counts as calm; `rounds`: calm rounds to settle */
-  constructor(private threshold = 0.002, private rounds = 3) {}
+  constructor(private threshold = 0.005, private rounds = 3) {}
 
   /** Whether another layout round should run. */
   get running(): boolean {

@@ -41,7 +41,7 @@ ui_section() {
 
 # ui_render: ui_bench.mjs UI_RUNS times; the median of each of its lines' fps.
 ui_render() {
-    local r
+    local r line
     : >"$TMP/ui_bench.txt"
     for ((r = 1; r <= UI_RUNS; r++)); do
         log "  rendering, run $r/$UI_RUNS"
@@ -51,22 +51,23 @@ ui_render() {
     emit "Rendering, frames per second (animation frames the page got), median of $UI_RUNS runs of"
     emit "\`node bench/ui_bench.mjs\` (every run's value in brackets); load average $(cut -d' ' -f1-3 /proc/loadavg) after them:"
     emit ""
-    emit "| what | fps | goal: ${UI_FPS_GOAL} fps |"
-    emit "| --- | ---: | --- |"
-    local label
-    while IFS= read -r label; do
-        emit "$(grep -F "$label" "$TMP/ui_bench.txt" | sed 's/.*: \([0-9.]*\) fps.*/\1/' | tr '\n' ' ' |
-            awk -v l="$label" -v goal="$UI_FPS_GOAL" '{ n = split($0, v, " "); m = n; for (i = 1; i <= n; i++) s[i] = v[i] + 0
-                for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
-                med = (n % 2) ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
-                printf "| %s | %.1f (%s) | %s |", l, med, $0, med >= goal ? "met" : "not met" }' | sed 's/ )/)/')"
-    done < <(sed -n 's/^\(chart\|uplot\|sigma\)\([^:]*\): .*/\1\2/p; s/^host graph\([^:]*\): \([0-9.]*\) fps in the first 5 s.*/host graph\1 (first 5 s)/p' "$TMP/ui_bench.txt" | sort -u)
-    # the host graph's second number (from the 30th second) has a label of its own
-    emit "$(sed -n 's/^host graph.*fps in the first 5 s, \([0-9.]*\) fps from the 30th s/\1/p' "$TMP/ui_bench.txt" | tr '\n' ' ' |
-        awk -v goal="$UI_FPS_GOAL" '{ n = split($0, s, " "); for (i = 1; i <= n; i++) s[i] += 0
-            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
-            med = (n % 2) ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
-            printf "| host graph 2000 nodes, stream at every frame (from the 30th s) | %.1f (%s) | %s |", med, $0, med >= goal ? "met" : "not met" }' | sed 's/ )/)/')"
+    python3 - "$TMP/ui_bench.txt" "$UI_FPS_GOAL" >"$TMP/ui_rows.txt" <<'PY'
+import re, statistics, sys
+runs, goal = {}, float(sys.argv[2])
+for line in open(sys.argv[1]):
+    m = re.match(r"(host graph.*): ([0-9.]+) fps in the first 5 s, ([0-9.]+) fps from the (\w+) s", line)
+    pairs = [(m[1] + " (first 5 s)", m[2]), (f"{m[1]} (from the {m[4]} s)", m[3])] if m else []
+    m = re.match(r"(chart.*|uplot.*|sigma.*): ([0-9.]+) fps", line)
+    pairs += [(m[1], m[2])] if m else []
+    for label, v in pairs:
+        runs.setdefault(label, []).append(float(v))
+print("| what | fps | goal: %g fps |" % goal)
+print("| --- | ---: | --- |")
+for label, v in runs.items():
+    med = statistics.median(v)
+    print(f"| {label} | {med:.1f} ({', '.join(f'{x:.1f}' for x in v)}) | {'met' if med >= goal else 'not met'} |")
+PY
+    while IFS= read -r line; do emit "$line"; done <"$TMP/ui_rows.txt"
     emit ""
 }
 

@@ -4,7 +4,7 @@
 #   bench/run.sh [SECTION...]   from anywhere (as root for e2e and live); prints the results
 #
 # SECTIONs: decode (a, a2), print (b), flows (c), memory (d), export (e), ingest (f), e2e (g),
-# live (h), store (i); none: all of them, written to bench/results.md. With some, only those are
+# live (h), store (i), ui (k); none: all of them, written to bench/results.md. With some, only those are
 # measured and replace their sections in bench/results.md (the others are kept as they were;
 # each section of (e)-(h) says when it was measured).
 #
@@ -23,7 +23,10 @@
 #       through its queue and writer thread, database bytes per flow, and query latency
 #       (one host's flows, top 10 talkers, last hour) over NS_BENCH_STORE_FLOWS records;
 #       side by side, the same records loaded through the collector's ClickHouse sink into a
-#       clickhouse-server started here on loopback, and the same queries as SQL over HTTP.
+#       clickhouse-server started here on loopback, and the same queries as SQL over HTTP;
+#   (k) the dashboard (bench/ui.sh): rendering in headless Chromium, and capture to screen
+#       (probes sent in one namespace, captured by an agent in another, their rows timed on
+#       the dashboard's flow table) with the stream's collector-to-screen latency.
 # In (b), (c) and (e) the commands run interleaved (round 1 of every command, then round 2,
 # ...), so a burst of load on this shared machine hits all of them rather than one; each
 # command is timed by wall clock and by CPU time (user + sys from /usr/bin/time), medians
@@ -47,6 +50,8 @@
 #   and for (i): NS_BENCH_STORE_FLOWS [10000000] (about 13 GB of disk while it runs, LMDB
 #   and ClickHouse together; ~30 min at 10 million), NS_BENCH_STORE_ROUNDS [200] rounds of
 #   the host query on each engine (the top-10 query: 20 at most)
+#   and for (k) (bench/ui.sh): NS_BENCH_UI_RUNS [3] runs of the rendering benchmark,
+#   NS_BENCH_UI_PROBES [40] probes; NS_CHROMIUM [/usr/bin/chromium]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -74,7 +79,7 @@ TMP=$(mktemp -d)
 trap 'pipeline_cleanup; ch_stop; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 START_S=$SECONDS
-SECTIONS=(decode print flows memory export ingest e2e live store)
+SECTIONS=(decode print flows memory export ingest e2e live store ui)
 
 log() { printf '[bench %4ds] %s\n' $((SECONDS - START_S)) "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -86,7 +91,7 @@ build() {
     cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$TMP/cmake.log" 2>&1 ||
         { cat "$TMP/cmake.log" >&2; die "cmake configure failed"; }
     cmake --build "$BUILD" -j"$(nproc)" --target netscope gen_traffic bench_decode \
-        netscope-agent netscope-collector bench_ingest send_udp bench_store \
+        netscope-agent netscope-collector bench_ingest send_udp bench_store $BUILD_EXTRA \
         >"$TMP/build.log" 2>&1 || { tail -40 "$TMP/build.log" >&2; die "build failed"; }
 }
 
@@ -502,6 +507,8 @@ versions_and_commands() {
 
 # shellcheck source=bench/pipeline.sh
 source "$ROOT/bench/pipeline.sh"
+# shellcheck source=bench/ui.sh
+source "$ROOT/bench/ui.sh"
 
 # Replace the sections of $RESULTS that were measured now (keyed by their "## (x)" heading)
 # with the new ones in $1; new sections missing from the file go before "Commands and
@@ -552,11 +559,16 @@ main() {
     ((${#want[@]} > 0)) || want=("${SECTIONS[@]}")
     ((${#want[@]} < ${#SECTIONS[@]})) && partial=1
     ((partial)) && [[ ! -f $RESULTS ]] && die "$RESULTS does not exist yet: run every section once"
+    # the dashboard's bundle (npm ci, esbuild) only for the section that opens it
+    BUILD_EXTRA=
+    [[ " ${want[*]} " == *" ui "* ]] && BUILD_EXTRA=netscope_ui
     build
-    workloads
-    MIX_PKTS=$(packets_of "$OUT/.mix.stamp")
-    HS_PKTS=$(packets_of "$OUT/.hs.stamp")
-    CONC_PKTS=$(packets_of "$OUT/.conc.stamp")
+    if [[ " ${want[*]} " != " ui " ]]; then # (k) alone reads no workload
+        workloads
+        MIX_PKTS=$(packets_of "$OUT/.mix.stamp")
+        HS_PKTS=$(packets_of "$OUT/.hs.stamp")
+        CONC_PKTS=$(packets_of "$OUT/.conc.stamp")
+    fi
     ((partial)) || header
     for s in "${want[@]}"; do
         case $s in

@@ -205,19 +205,7 @@ if grep -q "\"stream\":\"$WSURL\"" "$tmp/body"; then ok; else bad "health: $(cat
 # the whole capture in its ring (64 MB) while it waits for that last frame, and serves requests
 # meanwhile.
 "$GEN" --mix --packets 5000 --active 200 --seed 7 -w "$tmp/ring.pcap" >/dev/null
-python3 - "$tmp/ring.pcap" "$tmp/ring_late.pcap" <<'PY'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-at, first, last_sec = 24, None, 0
-while at < len(data):
-    sec, frac, incl, orig = struct.unpack(endian + "IIII", data[at:at + 16])
-    first = first or data[at:at + 16 + incl]
-    last_sec = sec
-    at += 16 + incl
-late = struct.pack(endian + "I", last_sec + 300) + first[4:]
-open(sys.argv[2], "wb").write(data + late)
-PY
+python3 "$NS_SRC/tests/integration/pcap_late_frame.py" "$tmp/ring.pcap" "$tmp/ring_late.pcap"
 chmod 644 "$tmp/ring_late.pcap"
 start_collector ring
 "$AGENT" --insecure --collector "$EP" --id ring-agent --replay "$tmp/ring_late.pcap" \

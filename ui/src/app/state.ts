@@ -66,6 +66,7 @@ export interface LiveState {
   flowsTotal: number;
   alerts: Record<string, unknown>[];
   version: number; // bumped at every applied frame
+  graphVersion: number; // bumped at every frame whose graph delta changed something
 }
 
 export function emptyState(): LiveState {
@@ -83,11 +84,16 @@ export function emptyState(): LiveState {
     flowsTotal: 0,
     alerts: [],
     version: 0,
+    graphVersion: 0,
   };
 }
 
 export function edgeKey(src: string, dst: string): string {
   return `${src}|${dst}`;
+}
+
+function graphDeltaEmpty(g: NonNullable<StateFrame["graph"]>): boolean {
+  return !g.full && !g.nodes?.length && !g.edges?.length && !g.removed_nodes?.length && !g.removed_edges?.length;
 }
 
 /** Applies one state frame to `s` in place and returns it. */
@@ -101,7 +107,9 @@ export function applyFrame(s: LiveState, f: StateFrame): LiveState {
   if (f.protocols) s.protocols = f.protocols;
   if (f.alerts) s.alerts = f.alerts;
   const g = f.graph;
-  if (g) {
+  // an empty delta (most frames) leaves graphVersion: the graph's views need not redraw
+  if (g && !graphDeltaEmpty(g)) {
+    s.graphVersion++;
     if (g.full) {
       s.nodes.clear();
       s.edges.clear();

@@ -58,7 +58,10 @@ export function Overview() {
 
   const s = range ? hist.s : stream.series;
   const n = s?.t.length ?? 0;
-  // new arrays when the series grew, so that the charts see a change
+  const lastT = n > 0 ? s!.t[n - 1] : 0;
+  // new arrays only when a point was added (the series moved on by a second), so that the
+  // charts redraw once a second rather than at every stream frame; the last second's values,
+  // updated in place by later frames of that second, are drawn with the next point
   const data = useMemo(() => {
     const x = s ?? { t: [], bps: [], pps: [], rtt50: [], rtt95: [], retrans: [] };
     return {
@@ -68,7 +71,7 @@ export function Overview() {
       re: [x.t.slice(), x.retrans.slice()] as uPlot.AlignedData,
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [s, n, stream.state.version]);
+  }, [s, n, lastT]);
 
   const g = stream.state.global;
   const host = route.host;

@@ -41,7 +41,12 @@
 #define MBOX_MAX 16u
 #define FLOWS_MAX 500u                       /* live flows listed per client */
 #define GRAPH_MAX 2000u                      /* graph nodes and edges */
-#define FLOWS_PERIOD_NS (250ull * NS_PER_MS) /* flow lists are recomputed this often at most */
+/* A client's flow list is recomputed every FLOWS_PERIOD_NS at most, and no more often than
+ * FLOWS_SCAN_SHARE times the last walk of the live view took: a small table's new flows reach
+ * the screen within a frame or three; a large one's walk stays under 1/FLOWS_SCAN_SHARE of a
+ * core per client. */
+#define FLOWS_PERIOD_NS (100ull * NS_PER_MS)
+#define FLOWS_SCAN_SHARE 10u
 #define ORIGIN_MAX 256u
 
 /* ---- sets of what a client was sent ------------------------------------------------------- */
@@ -183,6 +188,7 @@ struct ns_ws {
     ns_httpd_resp_t frame;  /* the frame being built (LWS_PRE bytes first) */
     api_live_item_t *picks; /* the flow list being built (FLOWS_MAX) */
     uint32_t n_picks;
+    uint64_t scan_ns; /* how long the last walk of the live view took */
     set_t cur; /* the current set being diffed */
     pthread_mutex_t mbox_lock;
     answer_t mbox[MBOX_MAX];
@@ -195,6 +201,14 @@ wall_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
@@ -677,7 +691,10 @@ flow_removed(void *ud, const item_t *it)
 static bool
 write_flows(ns_ws_t *w, client_t *c, uint64_t now)
 {
-    if (!c->flows_full && now < c->flows_at_ns + FLOWS_PERIOD_NS) {
+    uint64_t period = w->scan_ns * FLOWS_SCAN_SHARE;
+    if (period < FLOWS_PERIOD_NS)
+        period = FLOWS_PERIOD_NS;
+    if (!c->flows_full && now < c->flows_at_ns + period) {
         /* between two recomputations the delta is empty: the list is not stale for long */
         ns_httpd_resp_printf(&w->frame,
                              ",\"flows\":{\"upsert\":[],\"removed\":[],\"full\":false,"
@@ -688,8 +705,10 @@ write_flows(ns_ws_t *w, client_t *c, uint64_t now)
     c->flows_at_ns = now;
     w->n_picks = 0;
     flow_pick_t p = {.w = w, .filter = c->filter};
+    uint64_t t0 = mono_ns();
     if (!api_live_each(w->api, on_live_flow, &p) || !set_reserve(&w->cur, FLOWS_MAX))
         return false;
+    w->scan_ns = mono_ns() - t0;
     for (uint32_t i = 0; i < w->n_picks; i++) {
         item_t *it = &w->cur.v[i];
         memset(it->key, 0, sizeof(it->key));

@@ -154,8 +154,118 @@ fmt_u64(char *out, uint64_t v)
     return n;
 }
 
+/* "%.16g" of v without printf, for |v| in [1e-4, 1e16) (where %.16g writes no exponent);
+ * 0 otherwise, and the caller asks printf. v is m * 2^e exactly (m below 2^53); its 16
+ * significant digits are q = v * 10^(15 - k) rounded to the nearest integer, ties to even as
+ * glibc's printf rounds, where 10^k <= v < 10^(k+1). With k in [-4, 15], 10^(15 - k) is below
+ * 2^64 and m * 10^(15 - k) below 2^117, so q and its rounding are computed exactly in 128
+ * bits. */
+__extension__ typedef unsigned __int128 u128_t; /* gcc and clang on 64-bit targets */
+
+static size_t
+fmt_g16(char *out, double v)
+{
+    static const uint64_t pow10u[] = {1ull,
+                                      10ull,
+                                      100ull,
+                                      1000ull,
+                                      10000ull,
+                                      100000ull,
+                                      1000000ull,
+                                      10000000ull,
+                                      100000000ull,
+                                      1000000000ull,
+                                      10000000000ull,
+                                      100000000000ull,
+                                      1000000000000ull,
+                                      10000000000000ull,
+                                      100000000000000ull,
+                                      1000000000000000ull,
+                                      10000000000000000ull,
+                                      100000000000000000ull,
+                                      1000000000000000000ull,
+                                      10000000000000000000ull};
+    if (!(v < 0 ? -v >= 1e-4 && -v < 1e16 : v >= 1e-4 && v < 1e16))
+        return 0; /* also NaN */
+    if (v < 0) {
+        size_t n = fmt_g16(out + 1, -v);
+        if (n == 0)
+            return 0;
+        out[0] = '-';
+        return n + 1;
+    }
+    int ex;
+    double f = frexp(v, &ex); /* v = f * 2^ex, f in [0.5, 1) */
+    uint64_t m = (uint64_t)ldexp(f, 53);
+    int e = ex - 53; /* v < 2^54: e <= 1 */
+    int k = (int)floor(log10(v));
+    uint64_t q;
+    for (int tries = 0;; tries++) {
+        if (k < -4 || k > 15 || tries > 2)
+            return 0;
+        u128_t num = (u128_t)m * pow10u[15 - k];
+        if (e >= 0) {
+            num <<= e;
+            q = (uint64_t)num;
+            if (num < pow10u[15]) {
+                k--;
+                continue;
+            }
+            if (num >= pow10u[16]) {
+                k++;
+                continue;
+            }
+            break;
+        }
+        unsigned s = (unsigned)-e; /* <= 67 for v >= 1e-4 */
+        u128_t qq = num >> s, rem = num - (qq << s), half = (u128_t)1 << (s - 1);
+        if (qq < pow10u[15]) {
+            k--;
+            continue;
+        }
+        if (qq >= pow10u[16]) {
+            k++;
+            continue;
+        }
+        q = (uint64_t)qq;
+        if (rem > half || (rem == half && (q & 1)))
+            q++;
+        break;
+    }
+    if (q == pow10u[16]) { /* rounded up to the next power of ten */
+        q = pow10u[15];
+        if (++k > 15)
+            return 0;
+    }
+    char dig[20];
+    size_t nd = fmt_u64(dig, q); /* 16 digits: q * 10^(k - 15) */
+    size_t last = nd;
+    while (last > 0 && dig[last - 1] == '0')
+        last--;
+    size_t n = 0;
+    if (k >= 0) {
+        size_t ip = (size_t)k + 1;
+        memcpy(out, dig, ip);
+        n = ip;
+        if (last > ip) {
+            out[n++] = '.';
+            memcpy(out + n, dig + ip, last - ip);
+            n += last - ip;
+        }
+    } else {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = -1; i > k; i--)
+            out[n++] = '0';
+        memcpy(out + n, dig, last);
+        n += last;
+    }
+    return n;
+}
+
 /* "%.16g", and for JSON jansson's touches: a ".0" when there is neither '.' nor 'e', and no
- * '+' or leading zeros in the exponent. Integral values below 2^53 take a fast path. */
+ * '+' or leading zeros in the exponent. Integral values below 2^53 take a fast path, the
+ * others in [1e-4, 1e16) fmt_g16(). */
 static size_t
 fmt_real(char *out, double v, bool json)
 {
@@ -170,8 +280,11 @@ fmt_real(char *out, double v, bool json)
             return n;
         }
     }
-    int r = snprintf(out, 40, "%.16g", v);
-    n = r > 0 ? (size_t)r : 0;
+    n = fmt_g16(out, v);
+    if (n == 0) {
+        int r = snprintf(out, 40, "%.16g", v);
+        n = r > 0 ? (size_t)r : 0;
+    }
     if (!json)
         return n;
     out[n] = '\0';

@@ -11,6 +11,7 @@
  */
 #include <check.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,6 +444,95 @@ START_TEST(random_records)
 }
 END_TEST
 
+/* ---- reals ----------------------------------------------------------------------------- */
+
+/* The value of member `name` in a JSON line, as text. */
+static void
+member_text(const ns_flow_record_buf_t *b, const char *name, char *out, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "\"%s\":", name);
+    const char *p = memmem(b->buf, b->len, key, strlen(key));
+    ck_assert_ptr_nonnull(p);
+    p += strlen(key);
+    size_t n = strcspn(p, ",}");
+    ck_assert_uint_lt(n, cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* What jansson wrote for json_real(v) with JSON_REAL_PRECISION(16). */
+static void
+jansson_real(double v, char *out, size_t cap)
+{
+    json_t *j = json_real(v);
+    ck_assert_ptr_nonnull(j);
+    char *d = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(16));
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_lt(strlen(d), cap);
+    strcpy(out, d);
+    free(d);
+    json_decref(j);
+}
+
+static void
+check_real(double bps, uint64_t first_ns)
+{
+    ns_flow_rec_t r;
+    base_rec(&r);
+    r.bps = bps;
+    r.pps = bps / 8;
+    r.first_ns = first_ns;
+    r.last_ns = first_ns + 1000;
+    ns_flow_record_buf_t b = {0};
+    ck_assert_int_eq(ns_flow_record_write(&b, &r, NULL, 0, 0), 0);
+    char got[64], want[64];
+    member_text(&b, "bps", got, sizeof(got));
+    jansson_real(bps, want, sizeof(want));
+    ck_assert_msg(strcmp(got, want) == 0, "bps %.17g: %s, jansson %s", bps, got, want);
+    member_text(&b, "pps", got, sizeof(got));
+    jansson_real(bps / 8, want, sizeof(want));
+    ck_assert_msg(strcmp(got, want) == 0, "pps %.17g: %s, jansson %s", bps / 8, got, want);
+    member_text(&b, "ts", got, sizeof(got));
+    jansson_real((double)first_ns / 1e9, want, sizeof(want));
+    ck_assert_msg(strcmp(got, want) == 0, "ts %llu: %s, jansson %s", (unsigned long long)first_ns,
+                  got, want);
+    ns_flow_record_buf_fini(&b);
+}
+
+/* Rates and times as jansson prints them ("%.16g" and its touches): random bit patterns over
+ * every exponent, rates as byte counts over durations, times in ns since 1970 (19 digits),
+ * values at and next to powers of ten, and 17-digit decimals that end in 5 (ties). */
+START_TEST(reals_as_jansson)
+{
+    uint64_t seed = 0x243f6a8885a308d3ull;
+    for (int i = 0; i < 50000; i++) {
+        uint64_t bits = rnd(&seed);
+        double v;
+        memcpy(&v, &bits, sizeof(v));
+        if (!isfinite(v))
+            continue;
+        check_real(v, T0 + rnd(&seed) % 100000000000000000ull);
+        double rate = (double)(rnd(&seed) % 10000000000ull) * 8e9 /
+                      (double)(1 + rnd(&seed) % 100000000000ull);
+        check_real(rate, rnd(&seed));
+    }
+    for (int k = -8; k <= 22; k++) {
+        double p = pow(10, k);
+        check_real(p, (uint64_t)k);
+        check_real(nextafter(p, 0), 999999999ull);
+        check_real(nextafter(p, INFINITY), 1000000000ull);
+        check_real(p * 0.99999999999999995, 1ull << 63);
+        check_real(p * 1.00000000000000005, UINT64_MAX);
+    }
+    for (uint64_t d = 1; d < 5000; d++) { /* 1.000000000000000d5 and friends */
+        check_real((double)(10000000000000000ull + d * 10 + 5) / 1e16, d);
+        check_real((double)d + 0.5, d * 1000000007ull);
+        check_real((double)(1ull << 52) + (double)d + 0.5, d);
+    }
+}
+END_TEST
+
 static Suite *
 flow_record_suite(void)
 {
@@ -454,6 +544,7 @@ flow_record_suite(void)
     tcase_add_test(tc, escapes_and_unicode);
     tcase_add_test(tc, maximal_record);
     tcase_add_test(tc, random_records);
+    tcase_add_test(tc, reals_as_jansson);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;

@@ -42,7 +42,8 @@ typedef struct {
 
 typedef struct {
     lkey_t k;
-    uint32_t next; /* hash chain; UINT32_MAX ends it */
+    uint32_t next;   /* hash chain; UINT32_MAX ends it */
+    uint32_t bucket; /* its chain: eviction unlinks without hashing the key again */
     ring_t r;
 } entry_t;
 
@@ -167,9 +168,9 @@ table_hash(const table_t *t, const lkey_t *k, uint64_t seed)
 }
 
 static void
-table_unlink(table_t *t, uint32_t idx, uint64_t seed)
+table_unlink(table_t *t, uint32_t idx)
 {
-    uint32_t *p = &t->bucket[table_hash(t, &t->e[idx].k, seed)];
+    uint32_t *p = &t->bucket[t->e[idx].bucket];
     while (*p != UINT32_MAX && *p != idx)
         p = &t->e[*p].next;
     if (*p == idx)
@@ -199,13 +200,14 @@ table_get(table_t *t, const lkey_t *k, uint64_t cur, uint64_t seed, uint64_t *ev
             }
         }
         t->hand = (t->hand + EVICT_SAMPLE) % t->cap;
-        table_unlink(t, idx, seed);
+        table_unlink(t, idx);
         (*evicted)++;
     }
     entry_t *e = &t->e[idx];
     memset(e, 0, sizeof(*e));
     e->k = *k;
     e->r.last_s = cur;
+    e->bucket = h;
     e->next = t->bucket[h];
     t->bucket[h] = idx;
     return e;

@@ -69,8 +69,8 @@ check_same(const ns_flow_rec_t *r)
         size_t from = at > 60 ? at - 60 : 0;
         int wn = (int)(want.len - from < 120 ? want.len - from : 120);
         int gn = (int)(got.len - from < 120 ? got.len - from : 120);
-        ck_abort_msg("differs at byte %zu:\n want ...%.*s\n got  ...%.*s", at, wn,
-                     want.buf + from, gn, got.buf + from);
+        ck_abort_msg("differs at byte %zu:\n want ...%.*s\n got  ...%.*s", at, wn, want.buf + from,
+                     gn, got.buf + from);
     }
     size_t len = got.len;
     ns_flow_record_buf_fini(&want);
@@ -330,10 +330,10 @@ rnd(uint64_t *s)
 static uint64_t
 rnd_num(uint64_t *s)
 {
-    static const uint64_t edges[] = {0,          1,          9,           10,
-                                     999,        1000,       999999999,   1000000000,
-                                     UINT32_MAX, INT64_MAX,  UINT64_MAX,  (uint64_t)INT64_MAX + 1,
-                                     T0,         T0 + 1,     1ull << 53, (1ull << 53) + 1};
+    static const uint64_t edges[] = {0,          1,         9,          10,
+                                     999,        1000,      999999999,  1000000000,
+                                     UINT32_MAX, INT64_MAX, UINT64_MAX, (uint64_t)INT64_MAX + 1,
+                                     T0,         T0 + 1,    1ull << 53, (1ull << 53) + 1};
     uint64_t k = rnd(s);
     switch (k % 4) {
     case 0:
@@ -351,10 +351,22 @@ rnd_num(uint64_t *s)
 static void
 rnd_text(uint64_t *s, char *out, size_t max)
 {
-    static const char *const pieces[] = {"a",  "Z",  "0",   "/",        " ",
-                                         "\"", "\\", "\n",  "\x01",     "\x7f",
-                                         "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x8d\x95",
-                                         "\xff", "\xc3", "\xed\xa0\x80"};
+    static const char *const pieces[] = {"a",
+                                         "Z",
+                                         "0",
+                                         "/",
+                                         " ",
+                                         "\"",
+                                         "\\",
+                                         "\n",
+                                         "\x01",
+                                         "\x7f",
+                                         "\xc3\xa9",
+                                         "\xe2\x82\xac",
+                                         "\xf0\x9f\x8d\x95",
+                                         "\xff",
+                                         "\xc3",
+                                         "\xed\xa0\x80"};
     size_t n = 0, want = rnd(s) % (max + 1);
     /* most texts are valid: invalid pieces only in one text of four */
     size_t np = rnd(s) % 4 == 0 ? sizeof(pieces) / sizeof(pieces[0]) : 13;
@@ -410,9 +422,9 @@ START_TEST(random_records)
                 static const uint16_t types[] = {1, 28, 5, 2, 12, 15, 16, 33, 6, 0, 65535, 255};
                 uint16_t type = types[rnd(&seed) % (sizeof(types) / sizeof(types[0]))];
                 uint8_t len = (uint8_t)(rnd(&seed) % 3 == 0 ? (type == 28 ? 16 : 4)
-                                                             : rnd(&seed) % (NS_DNS_RDATA_MAX + 1));
-                a[i][j] = (ns_dns_answer_t){.type = type, .ttl = (uint32_t)rnd_num(&seed),
-                                            .data_len = len};
+                                                            : rnd(&seed) % (NS_DNS_RDATA_MAX + 1));
+                a[i][j] = (ns_dns_answer_t){
+                    .type = type, .ttl = (uint32_t)rnd_num(&seed), .data_len = len};
                 for (unsigned b = 0; b < len; b++)
                     a[i][j].data[b] = (uint8_t)(rnd(&seed) % 5 == 0 ? rnd(&seed) : 'a' + b % 26);
             }
@@ -430,8 +442,7 @@ START_TEST(random_records)
                                      .ancount = (uint16_t)(rnd(&seed) % 8),
                                      .answers = na ? a[i] : NULL,
                                      .query_ts_ns = rnd_num(&seed),
-                                     .latency_ns =
-                                         f & 128 ? -1 : (int64_t)(rnd_num(&seed) >> 1)};
+                                     .latency_ns = f & 128 ? -1 : (int64_t)(rnd_num(&seed) >> 1)};
             t++;
         }
         r.http = h;

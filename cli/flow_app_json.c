@@ -26,15 +26,6 @@ ns_to_s(int64_t ns)
     return (double)ns / 1e9;
 }
 
-static const char *
-rcode_name(uint16_t r)
-{
-    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                        "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-                                        "NXRRSET", "NOTAUTH", "NOTZONE"};
-    return r < sizeof(names) / sizeof(names[0]) ? names[r] : NULL;
-}
-
 /* The answer's data as text: addresses for A/AAAA, the decoder's text for names and TXT. */
 static json_t *
 answer_json(const ns_dns_answer_t *a)
@@ -113,7 +104,7 @@ dns_json(const ns_app_dns_tx_t *t)
         json_object_set_new(o, "ts", json_real(ns_to_s((int64_t)t->query_ts_ns)));
     if (t->answered) {
         json_object_set_new(o, "rcode", json_integer(t->rcode));
-        const char *rn = rcode_name(t->rcode);
+        const char *rn = ns_pktfmt_dns_rcode_zeek(t->rcode);
         if (rn)
             json_object_set_new(o, "rcode_name", json_string(rn));
         json_t *ans = json_array();

@@ -1,7 +1,9 @@
 /* flow_app_json.h - a flow's HTTP and DNS transactions as JSON (jansson).
  *
  * Kept on the CLI side so that core headers never include <jansson.h> (STYLE.md: each
- * dependency behind one .c).
+ * dependency behind one .c). flow_record.c writes the same members directly (a collector
+ * writes them for every final record); this jansson version is their reference, and
+ * test_flow_record compares the two byte for byte.
  */
 #ifndef NETSCOPE_FLOW_APP_JSON_H
 #define NETSCOPE_FLOW_APP_JSON_H

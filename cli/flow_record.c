@@ -2,18 +2,20 @@
  * CSV lines, written directly into a reused buffer (see flow_record.h).
  *
  * One sequence of put_*() calls describes a record; the writer turns it into JSON members or
- * into CSV cells (a member absent from a record leaves its cell empty). jansson is used only
- * for the application-layer arrays (flow_app_json.c), which few flows have.
+ * into CSV cells (a member absent from a record leaves its cell empty). The application-layer
+ * arrays (the HTTP and DNS transactions) are written here too, byte for byte as jansson
+ * dumps the object flow_app_json.c builds (that file stays the reference, and
+ * test_flow_record compares the two): a collector writes them for every final record that
+ * carries transactions, and building and dumping a jansson tree cost ten times the rest.
  */
 #include "flow_record.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow_app_json.h"
 #include "pktfmt.h"
 
 /* Flat columns, in CSV order (every scalar member a record may have, in the order the JSON
@@ -152,8 +154,118 @@ fmt_u64(char *out, uint64_t v)
     return n;
 }
 
+/* "%.16g" of v without printf, for |v| in [1e-4, 1e16) (where %.16g writes no exponent);
+ * 0 otherwise, and the caller asks printf. v is m * 2^e exactly (m below 2^53); its 16
+ * significant digits are q = v * 10^(15 - k) rounded to the nearest integer, ties to even as
+ * glibc's printf rounds, where 10^k <= v < 10^(k+1). With k in [-4, 15], 10^(15 - k) is below
+ * 2^64 and m * 10^(15 - k) below 2^117, so q and its rounding are computed exactly in 128
+ * bits. */
+__extension__ typedef unsigned __int128 u128_t; /* gcc and clang on 64-bit targets */
+
+static size_t
+fmt_g16(char *out, double v)
+{
+    static const uint64_t pow10u[] = {1ull,
+                                      10ull,
+                                      100ull,
+                                      1000ull,
+                                      10000ull,
+                                      100000ull,
+                                      1000000ull,
+                                      10000000ull,
+                                      100000000ull,
+                                      1000000000ull,
+                                      10000000000ull,
+                                      100000000000ull,
+                                      1000000000000ull,
+                                      10000000000000ull,
+                                      100000000000000ull,
+                                      1000000000000000ull,
+                                      10000000000000000ull,
+                                      100000000000000000ull,
+                                      1000000000000000000ull,
+                                      10000000000000000000ull};
+    if (!(v < 0 ? -v >= 1e-4 && -v < 1e16 : v >= 1e-4 && v < 1e16))
+        return 0; /* also NaN */
+    if (v < 0) {
+        size_t n = fmt_g16(out + 1, -v);
+        if (n == 0)
+            return 0;
+        out[0] = '-';
+        return n + 1;
+    }
+    int ex;
+    double f = frexp(v, &ex); /* v = f * 2^ex, f in [0.5, 1) */
+    uint64_t m = (uint64_t)ldexp(f, 53);
+    int e = ex - 53; /* v < 2^54: e <= 1 */
+    int k = (int)floor(log10(v));
+    uint64_t q;
+    for (int tries = 0;; tries++) {
+        if (k < -4 || k > 15 || tries > 2)
+            return 0;
+        u128_t num = (u128_t)m * pow10u[15 - k];
+        if (e >= 0) {
+            num <<= e;
+            q = (uint64_t)num;
+            if (num < pow10u[15]) {
+                k--;
+                continue;
+            }
+            if (num >= pow10u[16]) {
+                k++;
+                continue;
+            }
+            break;
+        }
+        unsigned s = (unsigned)-e; /* <= 67 for v >= 1e-4 */
+        u128_t qq = num >> s, rem = num - (qq << s), half = (u128_t)1 << (s - 1);
+        if (qq < pow10u[15]) {
+            k--;
+            continue;
+        }
+        if (qq >= pow10u[16]) {
+            k++;
+            continue;
+        }
+        q = (uint64_t)qq;
+        if (rem > half || (rem == half && (q & 1)))
+            q++;
+        break;
+    }
+    if (q == pow10u[16]) { /* rounded up to the next power of ten */
+        q = pow10u[15];
+        if (++k > 15)
+            return 0;
+    }
+    char dig[20];
+    size_t nd = fmt_u64(dig, q); /* 16 digits: q * 10^(k - 15) */
+    size_t last = nd;
+    while (last > 0 && dig[last - 1] == '0')
+        last--;
+    size_t n = 0;
+    if (k >= 0) {
+        size_t ip = (size_t)k + 1;
+        memcpy(out, dig, ip);
+        n = ip;
+        if (last > ip) {
+            out[n++] = '.';
+            memcpy(out + n, dig + ip, last - ip);
+            n += last - ip;
+        }
+    } else {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = -1; i > k; i--)
+            out[n++] = '0';
+        memcpy(out + n, dig, last);
+        n += last;
+    }
+    return n;
+}
+
 /* "%.16g", and for JSON jansson's touches: a ".0" when there is neither '.' nor 'e', and no
- * '+' or leading zeros in the exponent. Integral values below 2^53 take a fast path. */
+ * '+' or leading zeros in the exponent. Integral values below 2^53 take a fast path, the
+ * others in [1e-4, 1e16) fmt_g16(). */
 static size_t
 fmt_real(char *out, double v, bool json)
 {
@@ -168,8 +280,11 @@ fmt_real(char *out, double v, bool json)
             return n;
         }
     }
-    int r = snprintf(out, 40, "%.16g", v);
-    n = r > 0 ? (size_t)r : 0;
+    n = fmt_g16(out, v);
+    if (n == 0) {
+        int r = snprintf(out, 40, "%.16g", v);
+        n = r > 0 ? (size_t)r : 0;
+    }
     if (!json)
         return n;
     out[n] = '\0';
@@ -240,18 +355,20 @@ fmt_fixed(char *out, uint64_t num, unsigned p, double d, bool json)
     return n;
 }
 
+/* `len` bytes as a JSON string: quote, backslash and the control characters escaped (\b \f
+ * \n \r \t by name, the others as \u00XX with the digits of `hex`), everything else as it
+ * is. The flat members use lower-case digits, the transactions jansson's capitals. */
 static void
-json_escaped(ns_flow_record_buf_t *b, const char *s)
+json_escaped_n(ns_flow_record_buf_t *b, const char *s, size_t len, const char hex[16])
 {
-    static const char hex[] = "0123456789abcdef";
     put_ch(b, '"');
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        put_mem(b, run, (size_t)(s - run));
-        run = s + 1;
+        put_mem(b, s + run, i - run);
+        run = i + 1;
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;
         switch (c) {
@@ -287,8 +404,17 @@ json_escaped(ns_flow_record_buf_t *b, const char *s)
         }
         put_mem(b, esc, n);
     }
-    put_mem(b, run, (size_t)(s - run));
+    put_mem(b, s + run, len - run);
     put_ch(b, '"');
+}
+
+static const char hex_lower[] = "0123456789abcdef";
+static const char hex_upper[] = "0123456789ABCDEF";
+
+static void
+json_escaped(ns_flow_record_buf_t *b, const char *s)
+{
+    json_escaped_n(b, s, strlen(s), hex_lower);
 }
 
 static void
@@ -405,30 +531,243 @@ put_bool_(writer_t *w, const char *name, size_t nlen, bool v)
         put_mem(w->b, "false", 5);
 }
 
-/* The application-layer arrays, spliced in after the flat members: jansson builds them
- * (flow_app_json.c), we copy the members of its compact dump. */
+/* ---- the application-layer arrays, as jansson would dump them ----------------------------- *
+ *
+ * flow_app_json.c builds {"http": [...], "http_tx_total", "dns": [...], "dns_tx_total",
+ * "dns_unanswered"} with jansson, and the JSON record used to splice in its compact dump
+ * (JSON_COMPACT | JSON_REAL_PRECISION(16)). These functions write the same bytes directly:
+ * members in insertion order; integers as json_int_t ("%lld", so a uint64 above INT64_MAX
+ * is negative, as json_integer((json_int_t)x) makes it); reals as jansson prints them
+ * (fmt_real); strings escaped as jansson escapes them (quote, backslash, \b \f \n \r \t, the
+ * other control characters as \u00XX in capitals, everything else as it is); and a string
+ * that is not valid UTF-8 is left out with its key, because json_string() refuses it and
+ * json_object_set_new() then sets nothing. */
+
+/* jansson's utf8_check_string(): well-formed UTF-8, no overlong forms, no surrogates, nothing
+ * above U+10FFFF. A NUL is a character like any other (json_stringn() takes it). */
+static bool
+utf8_valid(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        unsigned char u = s[i];
+        size_t n;
+        uint32_t cp;
+        if (u < 0x80) {
+            i++;
+            continue;
+        }
+        if (u >= 0xc2 && u <= 0xdf) {
+            n = 2;
+            cp = u & 0x1fu;
+        } else if (u >= 0xe0 && u <= 0xef) {
+            n = 3;
+            cp = u & 0x0fu;
+        } else if (u >= 0xf0 && u <= 0xf4) {
+            n = 4;
+            cp = u & 0x07u;
+        } else {
+            return false; /* a continuation byte, 0xc0, 0xc1 or above 0xf4 */
+        }
+        if (n > len - i)
+            return false;
+        for (size_t k = 1; k < n; k++) {
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3fu);
+        }
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (n == 3 && cp < 0x800) ||
+            (n == 4 && cp < 0x10000))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+#define app_str(w, name, s, len) app_str_(w, name, sizeof(name) - 1, s, len)
+#define app_int(w, name, v) app_int_(w, name, sizeof(name) - 1, v)
+#define app_secs(w, name, ns) app_secs_(w, name, sizeof(name) - 1, ns)
+#define app_text(w, name, s) app_text_(w, name, sizeof(name) - 1, s)
+#define app_true(w, name) app_true_(w, name, sizeof(name) - 1)
+
+/* A string member; left out when the text is not valid UTF-8. */
+static void
+app_str_(writer_t *w, const char *name, size_t nlen, const char *s, size_t len)
+{
+    if (!utf8_valid((const unsigned char *)s, len) || !key(w, name, nlen))
+        return;
+    json_escaped_n(w->b, s, len, hex_upper); /* jansson's dump_string() */
+}
+
+/* set_str() of flow_app_json.c: only a non-empty string. */
+static void
+app_text_(writer_t *w, const char *name, size_t nlen, const char *s)
+{
+    if (s != NULL && s[0])
+        app_str_(w, name, nlen, s, strlen(s));
+}
+
+static void
+app_int_(writer_t *w, const char *name, size_t nlen, int64_t v)
+{
+    if (!key(w, name, nlen) || !reserve(w->b, 21))
+        return;
+    char *p = w->b->buf + w->b->len;
+    size_t n = 0;
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        p[n++] = '-';
+        u = 0 - u;
+    }
+    w->b->len += n + fmt_u64(p + n, u);
+}
+
+/* Nanoseconds as seconds: json_real((double)ns / 1e9). */
+static void
+app_secs_(writer_t *w, const char *name, size_t nlen, int64_t ns)
+{
+    double v = (double)ns / 1e9;
+    if (ns >= 0)
+        put_ratio_(w, name, nlen, (uint64_t)ns, 9, v);
+    else
+        put_real_(w, name, nlen, v);
+}
+
+static void
+app_true_(writer_t *w, const char *name, size_t nlen)
+{
+    if (key(w, name, nlen))
+        put_mem(w->b, "true", 4);
+}
+
+static void
+app_http(ns_flow_record_buf_t *b, const ns_app_http_tx_t *t)
+{
+    writer_t w = {.b = b, .first = true};
+    put_ch(b, '{');
+    app_int(&w, "trans_depth", t->seq);
+    app_text(&w, "method", t->method);
+    app_text(&w, "host", t->host);
+    app_text(&w, "uri", t->uri);
+    app_text(&w, "user_agent", t->user_agent);
+    if (t->has_response)
+        app_int(&w, "status_code", t->status);
+    app_int(&w, "request_body_len", (int64_t)t->req_body_len);
+    app_int(&w, "response_body_len", (int64_t)t->resp_body_len);
+    if (t->has_request)
+        app_secs(&w, "ts", (int64_t)t->req_ts_ns);
+    if (t->latency_ns >= 0)
+        app_secs(&w, "latency", t->latency_ns);
+    if (t->chunked_req)
+        app_true(&w, "request_chunked");
+    if (t->chunked_resp)
+        app_true(&w, "response_chunked");
+    if (!t->has_request)
+        app_true(&w, "request_missing");
+    if (t->truncated)
+        app_true(&w, "truncated");
+    put_ch(b, '}');
+}
+
+/* The answer's data as text: addresses for A/AAAA, the decoder's text for names and TXT. */
+static void
+app_answer(ns_flow_record_buf_t *b, const ns_dns_answer_t *a)
+{
+    writer_t w = {.b = b, .first = true};
+    char text[NS_DNS_RDATA_MAX + 64];
+    const char *tn = ns_pktfmt_dns_type(a->type);
+    if (tn == NULL) { /* RFC 3597 generic name, so "type" is always a string */
+        snprintf(text, sizeof(text), "TYPE%u", (unsigned)a->type);
+        tn = text;
+    }
+    put_ch(b, '{');
+    app_str(&w, "type", tn, strlen(tn));
+    app_int(&w, "ttl", a->ttl);
+    ns_addr_t addr = {{0}};
+    if ((a->type == 1 && a->data_len == 4) || (a->type == 28 && a->data_len == 16)) {
+        memcpy(addr.b, a->data, a->data_len);
+        size_t n = ns_pktfmt_addr(text, &addr, a->data_len == 4 ? 4 : 6);
+        app_str(&w, "data", text, n);
+    } else if (a->data_len > 0 && a->data_len <= NS_DNS_RDATA_MAX) {
+        app_str(&w, "data", (const char *)a->data, a->data_len);
+    }
+    put_ch(b, '}');
+}
+
+static void
+app_dns(ns_flow_record_buf_t *b, const ns_app_dns_tx_t *t)
+{
+    writer_t w = {.b = b, .first = true};
+    put_ch(b, '{');
+    app_int(&w, "trans_id", t->id);
+    app_text(&w, "query", t->qname);
+    if (t->qtype) {
+        app_int(&w, "qtype", t->qtype);
+        const char *tn = ns_pktfmt_dns_type(t->qtype);
+        if (tn)
+            app_str(&w, "qtype_name", tn, strlen(tn));
+    }
+    if (t->has_query)
+        app_secs(&w, "ts", (int64_t)t->query_ts_ns);
+    if (t->answered) {
+        app_int(&w, "rcode", t->rcode);
+        const char *rn = ns_pktfmt_dns_rcode_zeek(t->rcode);
+        if (rn)
+            app_str(&w, "rcode_name", rn, strlen(rn));
+        if (key(&w, "answers", sizeof("answers") - 1)) {
+            put_ch(b, '[');
+            for (unsigned i = 0; i < t->n_answers; i++) {
+                if (i > 0)
+                    put_ch(b, ',');
+                app_answer(b, &t->answers[i]);
+            }
+            put_ch(b, ']');
+        }
+        if (t->ancount > t->n_answers)
+            app_int(&w, "answers_total", t->ancount);
+    } else {
+        app_true(&w, "unanswered");
+    }
+    if (t->latency_ns >= 0)
+        app_secs(&w, "rtt", t->latency_ns);
+    if (t->retries)
+        app_int(&w, "retries", t->retries);
+    if (t->tcp)
+        app_true(&w, "tcp");
+    if (!t->has_query)
+        app_true(&w, "query_missing");
+    if (t->truncated)
+        app_true(&w, "truncated");
+    put_ch(b, '}');
+}
+
+/* The application-layer members, after the flat ones (w has written at least one). */
 static void
 put_app(writer_t *w, const ns_flow_rec_t *r)
 {
-    json_t *tmp = json_object();
-    if (tmp == NULL) {
-        w->b->oom = 1;
-        return;
-    }
-    ns_app_to_json(r, tmp);
-    if (json_object_size(tmp) > 0) {
-        size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(16);
-        size_t n = json_dumpb(tmp, NULL, 0, flags);
-        if (n >= 2 && reserve(w->b, n)) {
-            char *dst = w->b->buf + w->b->len;
-            if (json_dumpb(tmp, dst, n, flags) == n) {
-                /* "{...}" -> ",..." in place */
-                dst[0] = ',';
-                w->b->len += n - 1;
-            }
+    if (r->n_http > 0 && key(w, "http", sizeof("http") - 1)) {
+        put_ch(w->b, '[');
+        for (uint32_t i = 0; i < r->n_http; i++) {
+            if (i > 0)
+                put_ch(w->b, ',');
+            app_http(w->b, &r->http[i]);
         }
+        put_ch(w->b, ']');
+        if (r->http_total > r->n_http)
+            app_int(w, "http_tx_total", r->http_total);
     }
-    json_decref(tmp);
+    if (r->n_dns > 0 && key(w, "dns", sizeof("dns") - 1)) {
+        put_ch(w->b, '[');
+        for (uint32_t i = 0; i < r->n_dns; i++) {
+            if (i > 0)
+                put_ch(w->b, ',');
+            app_dns(w->b, &r->dns[i]);
+        }
+        put_ch(w->b, ']');
+        if (r->dns_total > r->n_dns)
+            app_int(w, "dns_tx_total", r->dns_total);
+        if (r->dns_unanswered)
+            app_int(w, "dns_unanswered", r->dns_unanswered);
+    }
 }
 
 /* ---- the record -------------------------------------------------------------------------- */

@@ -219,6 +219,15 @@ ns_pktfmt_dns_rcode(uint16_t rcode)
     return NULL;
 }
 
+const char *
+ns_pktfmt_dns_rcode_zeek(uint16_t rcode)
+{
+    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                        "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                        "NXRRSET", "NOTAUTH", "NOTZONE"};
+    return rcode < sizeof(names) / sizeof(names[0]) ? names[rcode] : NULL;
+}
+
 static void
 put_dns_type(sbuf_t *b, uint16_t type)
 {

@@ -36,4 +36,8 @@ const char *ns_pktfmt_dns_type(uint16_t type);
 /* DNS rcode mnemonic ("NoError", "NXDomain", ...) or NULL. */
 const char *ns_pktfmt_dns_rcode(uint16_t rcode);
 
+/* DNS rcode as Zeek's dns.log rcode_name spells it ("NOERROR", "NXDOMAIN", ...: rcodes 0 to
+ * 10) or NULL. */
+const char *ns_pktfmt_dns_rcode_zeek(uint16_t rcode);
+
 #endif /* NETSCOPE_PKTFMT_H */

@@ -200,19 +200,36 @@ addr_bytes(uint8_t out[16], const ns_addr_t *a, uint8_t ip_ver)
     memcpy(out, a, ip_ver == 4 ? 4u : 16u);
 }
 
+/* The service of a record: its name, else "tcp/PORT", "udp/PORT", "sctp/PORT" or "ip/PROTO"
+ * (at most "sctp/65535": it always fits). Written by hand: this runs for every record, and
+ * snprintf cost more than the rest of the analysis. Only the bytes up to the NUL are
+ * written; the caller zeroed the key. */
 static void
 service_key(akey_t *k, const ns_flow_rec_t *r)
 {
+    _Static_assert(sizeof(k->service) > sizeof(r->service) &&
+                       sizeof(k->service) >= sizeof("sctp/65535"),
+                   "akey_t.service holds every service");
     if (r->service[0]) {
-        (void)snprintf(k->service, sizeof(k->service), "%.*s", (int)sizeof(r->service),
-                       r->service);
+        size_t n = strnlen(r->service, sizeof(r->service));
+        memcpy(k->service, r->service, n);
+        k->service[n] = '\0';
         return;
     }
-    const char *p = r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : r->proto == 132 ? "sctp" : NULL;
-    if (p)
-        (void)snprintf(k->service, sizeof(k->service), "%s/%u", p, (unsigned)r->resp_p);
-    else
-        (void)snprintf(k->service, sizeof(k->service), "ip/%u", (unsigned)r->proto);
+    const char *p = r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : r->proto == 132 ? "sctp" : "ip";
+    unsigned v = p[0] == 'i' ? r->proto : r->resp_p;
+    size_t n = strlen(p);
+    memcpy(k->service, p, n);
+    k->service[n++] = '/';
+    char dig[5];
+    size_t nd = 0;
+    do {
+        dig[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (nd > 0)
+        k->service[n++] = dig[--nd];
+    k->service[n] = '\0';
 }
 
 /* Count packets, bytes and retransmissions (direction 0 or 1) into entry e at second `sec`. */

@@ -30,6 +30,7 @@ typedef struct {
 
 typedef struct {
     uint64_t last_s;
+    uint64_t bytes; /* the sum of s[].bytes, kept as slots fill and clear (ring_window_bytes) */
     slot_t s[NS_LIVE_WINDOW_S];
 } ring_t;
 
@@ -41,7 +42,8 @@ typedef struct {
 
 typedef struct {
     lkey_t k;
-    uint32_t next; /* hash chain; UINT32_MAX ends it */
+    uint32_t next;   /* hash chain; UINT32_MAX ends it */
+    uint32_t bucket; /* its chain: eviction unlinks without hashing the key again */
     ring_t r;
 } entry_t;
 
@@ -81,15 +83,20 @@ static void
 ring_add(ring_t *r, uint64_t cur, uint64_t bytes, uint64_t pkts, uint32_t flows)
 {
     if (cur > r->last_s) {
-        if (cur - r->last_s >= NS_LIVE_WINDOW_S)
+        if (cur - r->last_s >= NS_LIVE_WINDOW_S) {
             memset(r->s, 0, sizeof(r->s));
-        else
-            for (uint64_t s = r->last_s + 1; s <= cur; s++)
+            r->bytes = 0;
+        } else {
+            for (uint64_t s = r->last_s + 1; s <= cur; s++) {
+                r->bytes -= r->s[s % NS_LIVE_WINDOW_S].bytes;
                 r->s[s % NS_LIVE_WINDOW_S] = (slot_t){0};
+            }
+        }
         r->last_s = cur;
     }
     slot_t *x = &r->s[r->last_s % NS_LIVE_WINDOW_S];
     x->bytes += bytes;
+    r->bytes += bytes;
     x->pkts += (uint32_t)(pkts > UINT32_MAX - x->pkts ? UINT32_MAX - x->pkts : pkts);
     x->flows += flows;
 }
@@ -109,6 +116,23 @@ ring_sum(const ring_t *r, uint64_t cur, uint32_t w)
         t.flows += x->flows;
     }
     return t;
+}
+
+/* ring_sum(r, cur, NS_LIVE_WINDOW_S).bytes without visiting every slot: the ring's total less
+ * the seconds it still holds that are older than the window (cur - last_s of them, few for
+ * an entry still in use). Eviction asks this of EVICT_SAMPLE entries for every host or pair
+ * that finds its table full, which under churn is most updates. */
+static uint64_t
+ring_window_bytes(const ring_t *r, uint64_t cur)
+{
+    if (cur < r->last_s)
+        return ring_sum(r, cur, NS_LIVE_WINDOW_S).bytes;
+    if (cur - r->last_s >= NS_LIVE_WINDOW_S)
+        return 0;
+    uint64_t b = r->bytes;
+    for (uint64_t s = r->last_s + 1; s <= cur; s++) /* seconds s - NS_LIVE_WINDOW_S */
+        b -= r->s[s % NS_LIVE_WINDOW_S].bytes;
+    return b;
 }
 
 /* ---- the host and pair tables ------------------------------------------------------------------
@@ -144,9 +168,9 @@ table_hash(const table_t *t, const lkey_t *k, uint64_t seed)
 }
 
 static void
-table_unlink(table_t *t, uint32_t idx, uint64_t seed)
+table_unlink(table_t *t, uint32_t idx)
 {
-    uint32_t *p = &t->bucket[table_hash(t, &t->e[idx].k, seed)];
+    uint32_t *p = &t->bucket[t->e[idx].bucket];
     while (*p != UINT32_MAX && *p != idx)
         p = &t->e[*p].next;
     if (*p == idx)
@@ -169,20 +193,21 @@ table_get(table_t *t, const lkey_t *k, uint64_t cur, uint64_t seed, uint64_t *ev
         uint64_t least = UINT64_MAX;
         for (uint32_t j = 0; j < EVICT_SAMPLE; j++) {
             uint32_t c = (t->hand + j) % t->cap;
-            uint64_t b = ring_sum(&t->e[c].r, cur, NS_LIVE_WINDOW_S).bytes;
+            uint64_t b = ring_window_bytes(&t->e[c].r, cur);
             if (b < least) {
                 least = b;
                 idx = c;
             }
         }
         t->hand = (t->hand + EVICT_SAMPLE) % t->cap;
-        table_unlink(t, idx, seed);
+        table_unlink(t, idx);
         (*evicted)++;
     }
     entry_t *e = &t->e[idx];
     memset(e, 0, sizeof(*e));
     e->k = *k;
     e->r.last_s = cur;
+    e->bucket = h;
     e->next = t->bucket[h];
     t->bucket[h] = idx;
     return e;
@@ -345,15 +370,25 @@ ns_live_proto_name(uint8_t proto, char *buf, size_t len)
     }
 }
 
+/* Append `s` to the label at `n`, cut to fit as snprintf would cut it. */
+static size_t
+label_add(char label[NS_LIVE_LABEL_MAX], size_t n, const char *s)
+{
+    size_t len = strnlen(s, NS_LIVE_LABEL_MAX - 1 - n);
+    memcpy(label + n, s, len);
+    label[n + len] = '\0';
+    return n + len;
+}
+
 static proto_t *
 proto_get(ns_live_t *l, uint8_t proto, const char *service)
 {
     char num[8], label[NS_LIVE_LABEL_MAX];
     const char *p = ns_live_proto_name(proto, num, sizeof(num));
+    /* "%s/%s" or "%s", by hand: this runs for every update */
+    size_t n = label_add(label, 0, p);
     if (service && service[0])
-        snprintf(label, sizeof(label), "%s/%s", p, service);
-    else
-        snprintf(label, sizeof(label), "%s", p);
+        label_add(label, label_add(label, n, "/"), service);
     for (uint32_t i = 0; i < l->n_protos; i++)
         if (strcmp(l->protos[i].name, label) == 0)
             return &l->protos[i];

@@ -162,8 +162,32 @@ typedef struct {
 
 #define READER_MAX_FIELDS 96u
 
+/* What read_msg() does with a tag (field number and wire type together), decided once per
+ * context instead of once per field read: the wire type is checked against the field's type
+ * in the table, so the loop has one dispatch per field. */
+enum {
+    OP_SKIP,  /* a number the message does not have: step over the value */
+    OP_BAD,   /* a known field under a wire type its type cannot have: the message is bad */
+    OP_BOOL,  /* bool: any wire type (protobuf-c's quirk, see below) */
+    OP_U32,   /* uint32, enum: varint */
+    OP_U64,   /* uint64: varint */
+    OP_S64,   /* sint64: zigzag varint */
+    OP_F64,   /* fixed64, double: 8 bytes */
+    OP_STR,   /* string: length-delimited */
+    OP_BYTES, /* bytes: length-delimited */
+    OP_MSG,   /* repeated message: length-delimited */
+};
+
+typedef struct {
+    uint16_t off; /* the member's offset in the protobuf-c structure */
+    uint8_t op;   /* OP_* */
+} rd_op_t;
+
+#define READER_MAX_TAG (READER_MAX_ID << 3) /* tags below this have a table entry */
+
 typedef struct {
     rd_field_t f[READER_MAX_ID];
+    rd_op_t op[READER_MAX_TAG];
     wr_field_t order[READER_MAX_FIELDS];
     unsigned n_order;
 } reader_t;
@@ -1514,6 +1538,35 @@ reader_type_ok(ProtobufCType type)
     }
 }
 
+/* The operation for a field of type `type` (RD_UNKNOWN: no such field) read with wire type
+ * `wt`. */
+static uint8_t
+reader_op(uint8_t type, uint32_t wt)
+{
+    switch (type) {
+    case RD_UNKNOWN:
+        return OP_SKIP;
+    case PROTOBUF_C_TYPE_BOOL:
+        return OP_BOOL;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_ENUM:
+        return wt == WIRE_VARINT ? OP_U32 : OP_BAD;
+    case PROTOBUF_C_TYPE_UINT64:
+        return wt == WIRE_VARINT ? OP_U64 : OP_BAD;
+    case PROTOBUF_C_TYPE_SINT64:
+        return wt == WIRE_VARINT ? OP_S64 : OP_BAD;
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return wt == WIRE_I64 ? OP_F64 : OP_BAD;
+    case PROTOBUF_C_TYPE_STRING:
+        return wt == WIRE_LEN ? OP_STR : OP_BAD;
+    case PROTOBUF_C_TYPE_BYTES:
+        return wt == WIRE_LEN ? OP_BYTES : OP_BAD;
+    default: /* PROTOBUF_C_TYPE_MESSAGE, repeated (reader_init() allows nothing else) */
+        return wt == WIRE_LEN ? OP_MSG : OP_BAD;
+    }
+}
+
 /* Build the tables; false when a descriptor uses a shape the reader does not take. */
 static bool
 reader_init(reader_t readers[RD_COUNT])
@@ -1566,6 +1619,10 @@ reader_init(reader_t readers[RD_COUNT])
             o->qoff = e->qoff;
             o->child = e->child;
         }
+        for (unsigned tag = 0; tag < READER_MAX_TAG; tag++) {
+            const rd_field_t *e = &readers[r].f[tag >> 3];
+            readers[r].op[tag] = (rd_op_t){.off = e->off, .op = reader_op(e->type, tag & 7u)};
+        }
     }
     return true;
 }
@@ -1575,7 +1632,6 @@ reader_init(reader_t readers[RD_COUNT])
 static bool
 read_msg(ns_codec_t *c, unsigned rd, ns_view_t bytes, ProtobufCMessage *m)
 {
-    static const rd_field_t unknown = {.type = RD_UNKNOWN};
     const reader_t *r = &c->readers[rd];
     struct {
         void **arr;
@@ -1591,14 +1647,16 @@ read_msg(ns_codec_t *c, unsigned rd, ns_view_t bytes, ProtobufCMessage *m)
         if (!wire_tag(&w, &id, &wt))
             return false;
         uint32_t val_at = w.at;
-        const rd_field_t *f = id < READER_MAX_ID ? &r->f[id] : &unknown;
-        uint8_t *member = base + f->off;
-        switch (f->type) {
-        case RD_UNKNOWN:
+        rd_op_t op = id < READER_MAX_ID ? r->op[id << 3 | wt] : (rd_op_t){0, OP_SKIP};
+        uint8_t *member = base + op.off;
+        switch (op.op) {
+        case OP_SKIP:
             if (!wire_skip(&w, wt))
                 return false;
             break;
-        case PROTOBUF_C_TYPE_BOOL: {
+        case OP_BAD:
+            return false;
+        case OP_BOOL: {
             /* protobuf-c: true if any byte of the value, whatever its wire type, has one of
              * its low 7 bits set. */
             if (!wire_skip(&w, wt))
@@ -1609,36 +1667,38 @@ read_msg(ns_codec_t *c, unsigned rd, ns_view_t bytes, ProtobufCMessage *m)
             memcpy(member, &b, sizeof(b));
             break;
         }
-        case PROTOBUF_C_TYPE_UINT32:
-        case PROTOBUF_C_TYPE_ENUM: {
-            if (wt != WIRE_VARINT || !wire_varint(&w, &v))
+        case OP_U32: {
+            if (!wire_varint(&w, &v))
                 return false;
             uint32_t v32 = (uint32_t)v;
             memcpy(member, &v32, sizeof(v32));
             break;
         }
-        case PROTOBUF_C_TYPE_UINT64:
-            if (wt != WIRE_VARINT || !wire_varint(&w, &v))
+        case OP_U64:
+            if (!wire_varint(&w, &v))
                 return false;
             memcpy(member, &v, sizeof(v));
             break;
-        case PROTOBUF_C_TYPE_SINT64:
-            if (wt != WIRE_VARINT || !wire_varint(&w, &v))
+        case OP_S64:
+            if (!wire_varint(&w, &v))
                 return false;
             v = (v >> 1) ^ (0 - (v & 1)); /* zigzag: 0, -1, 1, -2, ... */
             memcpy(member, &v, sizeof(v));
             break;
-        case PROTOBUF_C_TYPE_FIXED64:
-        case PROTOBUF_C_TYPE_DOUBLE:
-            if (wt != WIRE_I64 || !wire_take(&w, 8, &val))
+        case OP_F64:
+            if (!wire_take(&w, 8, &val))
                 return false;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            memcpy(member, val.p, 8); /* the view holds the 8 bytes; the wire is little-endian */
+#else
             v = 0;
             for (unsigned i = 0; i < 8; i++)
-                v |= (uint64_t)ns_view_u8(&val, i) << (8 * i); /* little-endian */
+                v |= (uint64_t)ns_view_u8(&val, i) << (8 * i);
             memcpy(member, &v, sizeof(v));
+#endif
             break;
-        case PROTOBUF_C_TYPE_STRING: {
-            if (wt != WIRE_LEN || !wire_len(&w, &len) || !wire_take(&w, len, &val))
+        case OP_STR: {
+            if (!wire_len(&w, &len) || !wire_take(&w, len, &val))
                 return false;
             char *str = arena_alloc(&c->dec, (size_t)len + 1);
             if (str == NULL)
@@ -1648,8 +1708,8 @@ read_msg(ns_codec_t *c, unsigned rd, ns_view_t bytes, ProtobufCMessage *m)
             memcpy(member, &str, sizeof(str));
             break;
         }
-        case PROTOBUF_C_TYPE_BYTES: {
-            if (wt != WIRE_LEN || !wire_len(&w, &len) || !wire_take(&w, len, &val))
+        case OP_BYTES: {
+            if (!wire_len(&w, &len) || !wire_take(&w, len, &val))
                 return false;
             ProtobufCBinaryData b = {len, NULL};
             if (len > 0) {
@@ -1661,8 +1721,9 @@ read_msg(ns_codec_t *c, unsigned rd, ns_view_t bytes, ProtobufCMessage *m)
             memcpy(member, &b, sizeof(b));
             break;
         }
-        default: { /* PROTOBUF_C_TYPE_MESSAGE, repeated (reader_init() allows nothing else) */
-            if (wt != WIRE_LEN || !wire_len(&w, &len) || !wire_take(&w, len, &val))
+        default: { /* OP_MSG */
+            const rd_field_t *f = &r->f[id];
+            if (!wire_len(&w, &len) || !wire_take(&w, len, &val))
                 return false;
             void **arr = rep[f->slot].arr;
             size_t *n = (size_t *)(void *)(base + f->qoff);

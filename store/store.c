@@ -340,6 +340,10 @@ ns_store_close(ns_store_t **self_p)
     free(s->fill.b);
     free(s->work.b);
     free(s->pending);
+    for (int i = 0; i < DB_COUNT; i++)
+        ns_store_stage_fini(&s->stage[i]);
+    ns_store_stage_fini(&s->uids);
+    free(s->fitems);
     pthread_rwlock_destroy(&s->resize_lock);
     pthread_mutex_destroy(&s->qlock);
     pthread_cond_destroy(&s->qcond);

@@ -342,7 +342,8 @@ ns_store_close(ns_store_t **self_p)
     free(s->pending);
     for (int i = 0; i < DB_COUNT; i++)
         ns_store_stage_fini(&s->stage[i]);
-    ns_store_stage_fini(&s->uids);
+    ns_store_stage_fini(&s->dups);
+    free(s->dup_sigs);
     free(s->fitems);
     pthread_rwlock_destroy(&s->resize_lock);
     pthread_mutex_destroy(&s->qlock);

@@ -140,7 +140,8 @@ struct ns_store {
     size_t n_pending, cap_pending;
     uint64_t max_point_s;
     ns_store_stage_t stage[DB_COUNT]; /* the index trees' and top_host's entries */
-    ns_store_stage_t uids;            /* the batch's uids, for finding repeated records */
+    ns_store_stage_t dups;            /* the batch's times, for finding repeated records */
+    void *dup_sigs;                   /* find_dups()'s candidates (DUP_SIGS_MAX) */
     ns_store_fitem_t *fitems;
     size_t n_fitems, cap_fitems;
 

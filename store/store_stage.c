@@ -219,21 +219,18 @@ put_merged(ns_store_stage_t *st, size_t i, size_t j, MDB_cursor *c, tail_t *tail
 {
     const ns_store_sent_t *e = &st->e[i];
     uint8_t *k = st->arena + e->off, out[NS_STORE_STAGE_VAL_MAX];
-    MDB_val key = {e->kn, k}, stored = {0, NULL};
-    unsigned flags = MDB_APPEND;
-    if (!tail_past(tail, k, e->kn)) {
-        MDB_val fk = key;
-        flags = 0;
-        int rc = mdb_cursor_get(c, &fk, &stored, MDB_SET_RANGE);
-        if (rc != 0 && rc != MDB_NOTFOUND)
-            return rc;
-        if (rc == 0 && fk.mv_size == e->kn && memcmp(fk.mv_data, k, e->kn) == 0)
-            flags = MDB_CURRENT; /* rewritten in place when of the same size */
-        else
-            stored.mv_data = NULL;
-    }
-    MDB_val val = {merge(st, i, j, stored.mv_data ? &stored : NULL, out), out};
-    return mdb_cursor_put(c, &key, &val, flags);
+    MDB_val key = {e->kn, k}, val = {merge(st, i, j, NULL, out), out};
+    if (tail_past(tail, k, e->kn))
+        return mdb_cursor_put(c, &key, &val, MDB_APPEND);
+    /* One search either way: a new key is inserted; a stored one is handed back (val then
+     * points at it) with the cursor on it, and rewritten in place. */
+    int rc = mdb_cursor_put(c, &key, &val, MDB_NOOVERWRITE);
+    if (rc != MDB_KEYEXIST)
+        return rc;
+    MDB_val stored = val;
+    val.mv_size = merge(st, i, j, &stored, out);
+    val.mv_data = out;
+    return mdb_cursor_put(c, &key, &val, MDB_CURRENT);
 }
 
 int

@@ -12,7 +12,7 @@
  * entries of store.h (empty values) and the record's share of its hosts' top_host sums. The
  * index entries and sums are staged (store_stage.c) and written at the end of the batch, each
  * tree in key order through one cursor, each host's bucket once per batch; repeated records
- * are found first, the batch's uids looked up in sorted order (find_dups).
+ * are found first, through the time index in time order (find_dups).
  * Deleting a record reads its value back to rebuild the same keys and subtract the same
  * sums; a value that does not decode loses only its "flows" entry and the index entry that
  * led to it (the rest become orphans, which readers skip; its top_host share stays).
@@ -523,15 +523,18 @@ del_old_points(ns_store_t *s, MDB_txn *txn, uint64_t now_s, uint64_t *deleted)
 
 /* ---- the writer: one batch ------------------------------------------------------------- */
 
-/* What makes two records of one uid the same record: an agent resends what a collector
- * killed before acknowledging it had committed. */
+/* What makes two records the same record: an agent resends what a collector killed before
+ * acknowledging it had committed. */
 typedef struct {
     uint8_t kind;
     uint64_t last_ns, pkts, bytes;
     char agent[NS_STORE_AGENT_MAX + 1];
+    char uid[NS_FLOW_UID_LEN + 1];
 } dup_sig_t;
 
-#define DUP_SIGS_MAX 64u /* a uid's records compared, at most */
+/* Records of one last packet time compared, at most: beyond, a resent record would be stored
+ * twice (flows ending in the same nanosecond are rare outside hand-made tests). */
+#define DUP_SIGS_MAX 256u
 
 static void
 dup_sig(dup_sig_t *d, const ns_store_vhdr_t *h)
@@ -541,23 +544,26 @@ dup_sig(dup_sig_t *d, const ns_store_vhdr_t *h)
     d->pkts = h->pkts;
     d->bytes = h->bytes;
     memcpy(d->agent, h->agent, sizeof(d->agent));
+    memcpy(d->uid, h->uid, sizeof(d->uid));
 }
 
 static bool
 dup_sig_eq(const dup_sig_t *a, const dup_sig_t *b)
 {
     return a->kind == b->kind && a->last_ns == b->last_ns && a->pkts == b->pkts &&
-           a->bytes == b->bytes && strcmp(a->agent, b->agent) == 0;
+           a->bytes == b->bytes && strcmp(a->agent, b->agent) == 0 && strcmp(a->uid, b->uid) == 0;
 }
 
 /* Note the batch's flow items in s->fitems and mark each one that repeats a record stored
- * before or earlier in the batch (same uid, agent, kind, last packet and counts). The uids are
- * looked up in sorted order through one cursor, so neighbouring lookups share pages. Returns
- * an LMDB code (ENOMEM when memory is short). */
+ * before or earlier in the batch (same uid, agent, kind, last packet and counts). A repeat has
+ * the same last packet time, so the records of that time are looked up in the time index, in
+ * time order through one cursor: the lookups walk the index's newest pages instead of a
+ * random page of the uid index each. Records without a uid are never repeats. Returns an LMDB
+ * code (ENOMEM when memory is short). */
 static int
 find_dups(ns_store_t *s, MDB_txn *txn)
 {
-    ns_store_stage_t *u = &s->uids;
+    ns_store_stage_t *u = &s->dups;
     ns_store_stage_clear(u);
     s->n_fitems = 0;
     for (size_t off = 0; off < s->work.len;) {
@@ -574,12 +580,10 @@ find_dups(ns_store_t *s, MDB_txn *txn)
                 s->fitems = f;
                 s->cap_fitems = cap;
             }
-            /* the uid key with the item's number in the fid's place: sorted by uid, then
-             * by arrival */
+            /* (last_ns, the item's number): sorted by time, then by arrival */
             uint8_t k[NS_STORE_KEY_MAX];
             if (h.uid[0] &&
-                !ns_store_stage_add(u, k, ns_store_key_str(k, h.uid, NS_FLOW_UID_LEN, s->n_fitems),
-                                    NULL, 0))
+                !ns_store_stage_add(u, k, ns_store_key_time(k, h.last_ns, s->n_fitems), NULL, 0))
                 return ENOMEM;
             s->fitems[s->n_fitems++] = (ns_store_fitem_t){(uint32_t)off, false};
         }
@@ -589,23 +593,22 @@ find_dups(ns_store_t *s, MDB_txn *txn)
         return 0;
     ns_store_stage_sort(u);
     MDB_cursor *c = NULL;
-    int rc = mdb_cursor_open(txn, s->dbi[DB_BY_UID], &c);
+    int rc = mdb_cursor_open(txn, s->dbi[DB_BY_TIME], &c);
     if (rc != 0)
         return rc;
-    dup_sig_t sigs[DUP_SIGS_MAX];
+    dup_sig_t *sigs = s->dup_sigs;
     for (size_t i = 0; i < u->n && rc == 0;) {
-        /* one uid: its stored records first, then the batch's in arrival order */
+        /* one last packet time: its stored records first, then the batch's in arrival order */
         const uint8_t *k = u->arena + u->e[i].off;
-        size_t kn = u->e[i].kn, prefix = kn - 8; /* the uid and its 0 byte */
         size_t n_sigs = 0;
-        uint8_t seek[NS_STORE_KEY_MAX];
-        memcpy(seek, k, prefix);
-        memset(seek + prefix, 0, 8);
-        MDB_val key = {kn, seek}, val;
+        uint8_t seek[16];
+        memcpy(seek, k, 8);
+        memset(seek + 8, 0, 8);
+        MDB_val key = {16, seek}, val;
         rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-        while (rc == 0 && n_sigs < DUP_SIGS_MAX && key.mv_size == kn &&
-               memcmp(key.mv_data, k, prefix) == 0) {
-            MDB_val fkey = {8, (uint8_t *)key.mv_data + prefix}, fval;
+        while (rc == 0 && n_sigs < DUP_SIGS_MAX && key.mv_size == 16 &&
+               memcmp(key.mv_data, k, 8) == 0) {
+            MDB_val fkey = {8, (uint8_t *)key.mv_data + 8}, fval;
             ns_store_vhdr_t o;
             if (mdb_get(txn, s->dbi[DB_FLOWS], &fkey, &fval) == 0 &&
                 ns_store_vhdr_decode(fval.mv_data, fval.mv_size, &o))
@@ -615,9 +618,8 @@ find_dups(ns_store_t *s, MDB_txn *txn)
         if (rc != 0 && rc != MDB_NOTFOUND)
             break;
         rc = 0;
-        for (; i < u->n && u->e[i].kn == kn && memcmp(u->arena + u->e[i].off, k, prefix) == 0;
-             i++) {
-            ns_store_fitem_t *f = &s->fitems[ns_store_be64_get(u->arena + u->e[i].off + prefix)];
+        for (; i < u->n && memcmp(u->arena + u->e[i].off, k, 8) == 0; i++) {
+            ns_store_fitem_t *f = &s->fitems[ns_store_be64_get(u->arena + u->e[i].off + 8)];
             const uint8_t *p = s->work.b + f->off;
             uint32_t len;
             memcpy(&len, p + 4, 4);
@@ -1040,6 +1042,11 @@ writer_main(void *arg)
 bool
 ns_store_writer_start(ns_store_t *s, char *errbuf, size_t errlen)
 {
+    s->dup_sigs = malloc(DUP_SIGS_MAX * sizeof(dup_sig_t));
+    if (s->dup_sigs == NULL) {
+        ns_store_errf(errbuf, errlen, "store: out of memory");
+        return false;
+    }
     int rc = pthread_create(&s->writer, NULL, writer_main, s);
     if (rc != 0) {
         ns_store_errf(errbuf, errlen, "store: cannot start the writer thread: %s", strerror(rc));

@@ -18,8 +18,9 @@
 #include "netscope/store_key.h"
 
 /* 1: until 2026-12-05; 2: adds "top_host" (a store of version 1 lacks its sums and is
- * refused rather than answered wrongly). */
-#define NS_STORE_SCHEMA 2u
+ * refused rather than answered wrongly); 3 (2026-12-06): top_host keys lead with the bucket,
+ * not the span (a version 2 store's sums would be read as other buckets: refused too). */
+#define NS_STORE_SCHEMA 3u
 
 /* Sub-databases, in the order store.c opens them. */
 enum {

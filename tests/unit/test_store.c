@@ -1556,40 +1556,46 @@ START_TEST(batches_out_of_order)
 }
 END_TEST
 
-/* A store of schema version 1 (no "top_host") is refused, writable and read-only, with a
- * sentence naming both versions; the refused writable open creates nothing in it. */
+/* A store of schema version 1 (no "top_host") or 2 (top_host keyed span first) is refused,
+ * writable and read-only, with a sentence naming both versions; the refused writable open
+ * creates nothing in it. */
 START_TEST(old_schema_refused)
 {
-    char *dir = tmp_dir();
-    ns_store_t *s = open_store(dir, NULL);
-    ns_store_close(&s);
-    MDB_env *env;
-    MDB_txn *txn = raw_txn(dir, &env, 0);
-    MDB_dbi d;
-    raw_drop(txn, "top_host");
-    ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &d), 0);
-    uint8_t one[4] = {0, 0, 0, 1};
-    MDB_val k = {6, "schema"}, v = {4, one};
-    ck_assert_int_eq(mdb_put(txn, d, &k, &v, 0), 0);
-    ck_assert_int_eq(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    for (uint8_t old = 1; old <= 2; old++) {
+        char *dir = tmp_dir();
+        ns_store_t *s = open_store(dir, NULL);
+        ns_store_close(&s);
+        MDB_env *env;
+        MDB_txn *txn = raw_txn(dir, &env, 0);
+        MDB_dbi d;
+        if (old == 1)
+            raw_drop(txn, "top_host");
+        ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &d), 0);
+        uint8_t ver[4] = {0, 0, 0, old};
+        MDB_val k = {6, "schema"}, v = {4, ver};
+        ck_assert_int_eq(mdb_put(txn, d, &k, &v, 0), 0);
+        ck_assert_int_eq(mdb_txn_commit(txn), 0);
+        mdb_env_close(env);
 
-    for (int ro = 0; ro < 2; ro++) {
-        ns_store_opts_t o;
-        ns_store_opts_default(&o);
-        o.dir = dir;
-        o.readonly = ro;
-        char err[512] = "";
-        s = ns_store_open(&o, err, sizeof(err));
-        ck_assert_ptr_null(s);
-        ck_assert_msg(strstr(err, "schema version 1") && strstr(err, "version 2"),
-                      "the refusal does not name both versions: %s", err);
+        for (int ro = 0; ro < 2; ro++) {
+            ns_store_opts_t o;
+            ns_store_opts_default(&o);
+            o.dir = dir;
+            o.readonly = ro;
+            char err[512] = "", want[32];
+            s = ns_store_open(&o, err, sizeof(err));
+            ck_assert_ptr_null(s);
+            snprintf(want, sizeof(want), "schema version %u", old);
+            ck_assert_msg(strstr(err, want) && strstr(err, "version 3"),
+                          "the refusal does not name both versions: %s", err);
+        }
+        txn = raw_txn(dir, &env, MDB_RDONLY);
+        if (old == 1)
+            ck_assert_int_eq(mdb_dbi_open(txn, "top_host", 0, &d), MDB_NOTFOUND);
+        mdb_txn_abort(txn);
+        mdb_env_close(env);
+        rm_dir(dir);
     }
-    txn = raw_txn(dir, &env, MDB_RDONLY);
-    ck_assert_int_eq(mdb_dbi_open(txn, "top_host", 0, &d), MDB_NOTFOUND);
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
-    rm_dir(dir);
 }
 END_TEST
 

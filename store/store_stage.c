@@ -133,23 +133,31 @@ ns_store_stage_sort(ns_store_stage_t *st)
     if (i >= n)
         return;
     /* A least-significant-digit radix sort on the 16 prefix bytes (a comparison sort costs
-     * about 20 calls of ent_cmp per entry here), skipping the bytes every entry shares (the
-     * high bytes of a time, the minute of a batch), then the rare entries with equal
-     * prefixes put in order by their whole keys. */
+     * about 20 calls of ent_cmp per entry here), on the bytes that differ only (not the high
+     * bytes of a time, the minute of a batch), then the rare entries with equal prefixes put
+     * in order by their whole keys. */
     static_assert(sizeof(uint32_t) * 16 * 256 <= 16384, "the histograms stay on the stack");
+    uint64_t diff0 = 0, diff1 = 0; /* the bits in which some entry differs from the first */
+    for (i = 1; i < n; i++) {
+        diff0 |= st->e[i].p0 ^ st->e[0].p0;
+        diff1 |= st->e[i].p1 ^ st->e[0].p1;
+    }
+    unsigned ds[16], nd = 0; /* the bytes that differ somewhere, least significant first */
+    for (unsigned d = 0; d < 16; d++)
+        if ((d < 8 ? diff1 >> (8 * d) : diff0 >> (8 * (d - 8))) & 0xffu)
+            ds[nd++] = d;
     uint32_t cnt[16][256];
-    memset(cnt, 0, sizeof(cnt));
+    memset(cnt, 0, nd * sizeof(cnt[0]));
     for (i = 0; i < n; i++)
-        for (unsigned d = 0; d < 16; d++)
-            cnt[d][digit(&st->e[i], d)]++;
+        for (unsigned j = 0; j < nd; j++)
+            cnt[j][digit(&st->e[i], ds[j])]++;
     ns_store_sent_t *from = st->e, *to = st->tmp;
-    for (unsigned d = 0; d < 16; d++) {
-        if (cnt[d][digit(&from[0], d)] == n)
-            continue; /* every entry has this byte */
+    for (unsigned j = 0; j < nd; j++) {
+        unsigned d = ds[j];
         uint32_t pos[256], sum = 0;
         for (unsigned b = 0; b < 256; b++) {
             pos[b] = sum;
-            sum += cnt[d][b];
+            sum += cnt[j][b];
         }
         for (i = 0; i < n; i++)
             to[pos[digit(&from[i], d)]++] = from[i];

@@ -103,7 +103,8 @@ schema_ok(ns_store_t *s, const MDB_val *v, char *errbuf, size_t errlen)
     ns_store_errf(errbuf, errlen,
                   "store: %s has schema version %u; this build reads version %u only "
                   "(version 2 added the per-host sums of top queries, which a version 1 store "
-                  "lacks): move the directory away, or read it with a matching netscope",
+                  "lacks; version 3 keys them by time first): move the directory away, or "
+                  "read it with a matching netscope",
                   s->path, ver, NS_STORE_SCHEMA);
     return false;
 }
@@ -340,6 +341,11 @@ ns_store_close(ns_store_t **self_p)
     free(s->fill.b);
     free(s->work.b);
     free(s->pending);
+    for (int i = 0; i < DB_COUNT; i++)
+        ns_store_stage_fini(&s->stage[i]);
+    ns_store_stage_fini(&s->dups);
+    free(s->dup_sigs);
+    free(s->fitems);
     pthread_rwlock_destroy(&s->resize_lock);
     pthread_mutex_destroy(&s->qlock);
     pthread_cond_destroy(&s->qcond);

@@ -3,7 +3,8 @@
  *
  * Files: store.c opens and closes the environment, counts, and begins read transactions;
  * store_write.c is the producer side (queue, per-second series sums) and the writer thread;
- * store_read.c answers queries.
+ * store_stage.c gathers a batch's index entries and writes them in key order; store_read.c
+ * answers queries.
  */
 #ifndef NETSCOPE_STORE_INT_H
 #define NETSCOPE_STORE_INT_H
@@ -17,8 +18,9 @@
 #include "netscope/store_key.h"
 
 /* 1: until 2026-12-05; 2: adds "top_host" (a store of version 1 lacks its sums and is
- * refused rather than answered wrongly). */
-#define NS_STORE_SCHEMA 2u
+ * refused rather than answered wrongly); 3 (2026-12-06): top_host keys lead with the bucket,
+ * not the span (a version 2 store's sums would be read as other buckets: refused too). */
+#define NS_STORE_SCHEMA 3u
 
 /* Sub-databases, in the order store.c opens them. */
 enum {
@@ -64,6 +66,29 @@ typedef struct {
     char name[NS_STORE_SERIES_MAX + 1];
     ns_store_point_t p;
 } ns_store_pending_t;
+
+/* One staged entry (store_stage.c): the key's first 16 bytes as big-endian integers (for the
+ * sort), then where its key and value lie in the stage's arena. */
+typedef struct {
+    uint64_t p0, p1;
+    uint32_t off;
+    uint16_t kn, vn;
+} ns_store_sent_t;
+
+/* The entries a batch will put into one tree; memory kept from batch to batch. */
+typedef struct {
+    ns_store_sent_t *e, *tmp; /* tmp: the radix sort's other half, cap entries too */
+    size_t n, cap;
+    uint8_t *arena;
+    size_t used, acap;
+} ns_store_stage_t;
+
+/* A flow item of the batch being written: where it lies in `work`, and whether it repeats a
+ * stored record (then it is skipped). */
+typedef struct {
+    uint32_t off;
+    bool dup;
+} ns_store_fitem_t;
 
 /* A reader's reusable memory, kept for the next read transaction: a decode context and the
  * top-N group table (fresh pages for every query would cost a page fault per 4 KiB). */
@@ -115,6 +140,11 @@ struct ns_store {
     ns_store_pending_t *pending;
     size_t n_pending, cap_pending;
     uint64_t max_point_s;
+    ns_store_stage_t stage[DB_COUNT]; /* the index trees' and top_host's entries */
+    ns_store_stage_t dups;            /* the batch's times, for finding repeated records */
+    void *dup_sigs;                   /* find_dups()'s candidates (DUP_SIGS_MAX) */
+    ns_store_fitem_t *fitems;
+    size_t n_fitems, cap_fitems;
 
     /* ---- readers' codec pool ---- */
     pthread_mutex_t pool_lock;
@@ -146,6 +176,25 @@ uint64_t ns_store_data_pages(ns_store_t *s, MDB_txn *txn);
 /* store_write.c */
 bool ns_store_writer_start(ns_store_t *s, char *errbuf, size_t errlen);
 void ns_store_writer_stop(ns_store_t *s);
+
+/* store_stage.c */
+void ns_store_stage_clear(ns_store_stage_t *st);
+void ns_store_stage_fini(ns_store_stage_t *st);
+/* Add key k[0..kn) with value v[0..vn) (copied). A key of length 0 (one the caller could not
+ * build) adds nothing and succeeds; false when memory is short. */
+bool ns_store_stage_add(ns_store_stage_t *st, const uint8_t *k, size_t kn, const void *v, size_t vn);
+/* Sort the entries in LMDB's default key order (equal keys in no particular order). */
+void ns_store_stage_sort(ns_store_stage_t *st);
+/* How the entries of one key become the value put (store_stage_write with a merge): the
+ * values of entries [from, to) of the sorted stage and the value stored under the key (NULL:
+ * none) into out[NS_STORE_STAGE_VAL_MAX]; returns its length. */
+#define NS_STORE_STAGE_VAL_MAX 64u
+typedef size_t (*ns_store_merge_fn)(const ns_store_stage_t *st, size_t from, size_t to,
+                                    const MDB_val *stored, uint8_t *out);
+/* Sort the entries and put them into `dbi` through one cursor: each with its own value (merge
+ * NULL: keys must be unique and not stored yet), or each key once with merge's value. Keys
+ * past the tree's last key are appended. Returns an LMDB code. */
+int ns_store_stage_write(ns_store_stage_t *st, MDB_txn *txn, MDB_dbi dbi, ns_store_merge_fn merge);
 
 /* store_read.c: decode a value's record into rd->rec (false: corrupt, counted). */
 bool ns_store_read_decode(ns_store_read_t *rd, const ns_store_vhdr_t *h);

@@ -122,8 +122,8 @@ size_t
 ns_store_key_top(uint8_t *k, uint8_t span_min, uint64_t bucket_min, uint8_t ver,
                  const ns_addr_t *a)
 {
-    k[0] = span_min;
-    ns_store_be64_put(k + 1, bucket_min);
+    ns_store_be64_put(k, bucket_min);
+    k[8] = span_min;
     k[9] = ver;
     memcpy(k + 10, a->b, 16);
     return NS_STORE_TOP_KEY_LEN;

@@ -9,7 +9,10 @@
  * when the queue is half full, a sync() waits or the store closes.
  *
  * Writes per record: "flows" fid -> value (MDB_APPEND: fids only grow), then the index
- * entries of store.h (empty values) and the record's share of its hosts' top_host sums.
+ * entries of store.h (empty values) and the record's share of its hosts' top_host sums. The
+ * index entries and sums are staged (store_stage.c) and written at the end of the batch, each
+ * tree in key order through one cursor, each host's bucket once per batch; repeated records
+ * are found first, through the time index in time order (find_dups).
  * Deleting a record reads its value back to rebuild the same keys and subtract the same
  * sums; a value that does not decode loses only its "flows" entry and the index entry that
  * led to it (the rest become orphans, which readers skip; its top_host share stays).
@@ -295,11 +298,48 @@ ns_store_done(ns_store_t *self, uint64_t ticket)
 
 static const uint8_t top_spans_min[] = {1, 10, 60};
 
-/* Add (add = true) or subtract the record of header `h` to or from one host's sums in the
- * bucket of each span. Subtracting stops at zero (a sum that never held the record: a store
- * damaged by hand) and deletes an entry left with no flows. Returns an LMDB code. */
+/* Stage the record of header `h` into host `a`'s sums in the bucket of each span: the value
+ * staged is (bytes, pkts, flows) in host order, summed per key when the batch is written. */
+static bool
+top_host_stage(ns_store_stage_t *st, const ns_store_vhdr_t *h, const ns_addr_t *a)
+{
+    uint64_t minute = h->last_ns / NS_STORE_MINUTE_NS;
+    ns_store_top_sums_t t = {h->bytes, h->pkts, 1};
+    for (size_t i = 0; i < sizeof(top_spans_min); i++) {
+        uint8_t k[NS_STORE_TOP_KEY_LEN];
+        uint8_t span = top_spans_min[i];
+        size_t kn = ns_store_key_top(k, span, minute - minute % span, h->ip_ver, a);
+        if (!ns_store_stage_add(st, k, kn, &t, sizeof(t)))
+            return false;
+    }
+    return true;
+}
+
+/* The merge of top_host entries (store_stage.c): the batch's staged sums of one host and
+ * bucket added to the stored ones, so each is read and written once per batch. */
+static size_t
+top_host_merge(const ns_store_stage_t *st, size_t from, size_t to, const MDB_val *stored,
+               uint8_t *out)
+{
+    ns_store_top_sums_t t = {0, 0, 0};
+    if (stored && stored->mv_size == NS_STORE_TOP_VAL_LEN)
+        ns_store_top_sums_decode(stored->mv_data, &t); /* another length: corrupt, replaced */
+    for (size_t i = from; i < to; i++) {
+        ns_store_top_sums_t one;
+        memcpy(&one, st->arena + st->e[i].off + st->e[i].kn, sizeof(one));
+        t.bytes += one.bytes;
+        t.pkts += one.pkts;
+        t.flows += one.flows;
+    }
+    ns_store_top_sums_encode(out, &t);
+    return NS_STORE_TOP_VAL_LEN;
+}
+
+/* Subtract the record of header `h` from host `a`'s sums in the bucket of each span.
+ * Subtracting stops at zero (a sum that never held the record: a store damaged by hand) and
+ * deletes an entry left with no flows. Returns an LMDB code. */
 static int
-top_host_apply(MDB_txn *txn, MDB_dbi dbi, const ns_store_vhdr_t *h, const ns_addr_t *a, bool add)
+top_host_sub(MDB_txn *txn, MDB_dbi dbi, const ns_store_vhdr_t *h, const ns_addr_t *a)
 {
     uint64_t minute = h->last_ns / NS_STORE_MINUTE_NS;
     for (size_t i = 0; i < sizeof(top_spans_min); i++) {
@@ -312,20 +352,14 @@ top_host_apply(MDB_txn *txn, MDB_dbi dbi, const ns_store_vhdr_t *h, const ns_add
             ns_store_top_sums_decode(val.mv_data, &t); /* another length: corrupt, replaced */
         else if (rc != 0 && rc != MDB_NOTFOUND)
             return rc;
-        if (add) {
-            t.bytes += h->bytes;
-            t.pkts += h->pkts;
-            t.flows++;
-        } else {
-            t.bytes -= t.bytes < h->bytes ? t.bytes : h->bytes;
-            t.pkts -= t.pkts < h->pkts ? t.pkts : h->pkts;
-            t.flows -= t.flows > 0;
-            if (t.flows == 0) {
-                rc = rc == 0 ? mdb_del(txn, dbi, &key, NULL) : 0;
-                if (rc != 0)
-                    return rc;
-                continue;
-            }
+        t.bytes -= t.bytes < h->bytes ? t.bytes : h->bytes;
+        t.pkts -= t.pkts < h->pkts ? t.pkts : h->pkts;
+        t.flows -= t.flows > 0;
+        if (t.flows == 0) {
+            rc = rc == 0 ? mdb_del(txn, dbi, &key, NULL) : 0;
+            if (rc != 0)
+                return rc;
+            continue;
         }
         ns_store_top_sums_encode(b, &t);
         val.mv_size = sizeof(b);
@@ -338,13 +372,13 @@ top_host_apply(MDB_txn *txn, MDB_dbi dbi, const ns_store_vhdr_t *h, const ns_add
 
 /* The record's hosts (one when both ends are the same host), primary records only. */
 static int
-top_host_record(ns_store_t *s, MDB_txn *txn, const ns_store_vhdr_t *h, bool add)
+top_host_unrecord(ns_store_t *s, MDB_txn *txn, const ns_store_vhdr_t *h)
 {
     if (!h->primary)
         return 0;
-    int rc = top_host_apply(txn, s->dbi[DB_TOP_HOST], h, &h->orig_h, add);
+    int rc = top_host_sub(txn, s->dbi[DB_TOP_HOST], h, &h->orig_h);
     if (rc == 0 && memcmp(&h->orig_h, &h->resp_h, sizeof(h->orig_h)) != 0)
-        rc = top_host_apply(txn, s->dbi[DB_TOP_HOST], h, &h->resp_h, add);
+        rc = top_host_sub(txn, s->dbi[DB_TOP_HOST], h, &h->resp_h);
     return rc;
 }
 
@@ -381,7 +415,7 @@ del_flow(ns_store_t *s, MDB_txn *txn, uint64_t fid, const uint8_t *time_key, siz
             (rc = del_key(txn, s->dbi[DB_BY_PORT], k, ns_store_key_port(k, h.orig_p, t, fid))) ||
             (rc = del_key(txn, s->dbi[DB_BY_AGENT], k, ns_store_key_agent(k, h.agent, t, fid))) ||
             (rc = del_key(txn, s->dbi[DB_BY_CONN], k, ns_store_key_conn(k, h.conn, fid))) ||
-            (rc = top_host_record(s, txn, &h, false)))
+            (rc = top_host_unrecord(s, txn, &h)))
             return rc;
         if (h.cid[0] &&
             (rc = del_key(txn, s->dbi[DB_BY_CID], k,
@@ -489,93 +523,167 @@ del_old_points(ns_store_t *s, MDB_txn *txn, uint64_t now_s, uint64_t *deleted)
 
 /* ---- the writer: one batch ------------------------------------------------------------- */
 
-static int
-put_empty(MDB_txn *txn, MDB_dbi dbi, uint8_t *k, size_t n)
+/* What makes two records the same record: an agent resends what a collector killed before
+ * acknowledging it had committed. */
+typedef struct {
+    uint8_t kind;
+    uint64_t last_ns, pkts, bytes;
+    char agent[NS_STORE_AGENT_MAX + 1];
+    char uid[NS_FLOW_UID_LEN + 1];
+} dup_sig_t;
+
+/* Records of one last packet time compared, at most: beyond, a resent record would be stored
+ * twice (flows ending in the same nanosecond are rare outside hand-made tests). */
+#define DUP_SIGS_MAX 256u
+
+static void
+dup_sig(dup_sig_t *d, const ns_store_vhdr_t *h)
 {
-    if (n == 0)
-        return 0;
-    MDB_val key = {n, k}, val = {0, NULL};
-    return mdb_put(txn, dbi, &key, &val, 0);
+    d->kind = h->kind;
+    d->last_ns = h->last_ns;
+    d->pkts = h->pkts;
+    d->bytes = h->bytes;
+    memcpy(d->agent, h->agent, sizeof(d->agent));
+    memcpy(d->uid, h->uid, sizeof(d->uid));
 }
 
-/* A record of the same agent with the same uid, kind, last packet and counts is stored. */
 static bool
-already_stored(ns_store_t *s, MDB_txn *txn, const ns_store_vhdr_t *h)
+dup_sig_eq(const dup_sig_t *a, const dup_sig_t *b)
 {
-    if (h->uid[0] == '\0')
-        return false;
+    return a->kind == b->kind && a->last_ns == b->last_ns && a->pkts == b->pkts &&
+           a->bytes == b->bytes && strcmp(a->agent, b->agent) == 0 && strcmp(a->uid, b->uid) == 0;
+}
+
+/* Note the batch's flow items in s->fitems and mark each one that repeats a record stored
+ * before or earlier in the batch (same uid, agent, kind, last packet and counts). A repeat has
+ * the same last packet time, so the records of that time are looked up in the time index, in
+ * time order through one cursor: the lookups walk the index's newest pages instead of a
+ * random page of the uid index each. Records without a uid are never repeats. Returns an LMDB
+ * code (ENOMEM when memory is short). */
+static int
+find_dups(ns_store_t *s, MDB_txn *txn)
+{
+    ns_store_stage_t *u = &s->dups;
+    ns_store_stage_clear(u);
+    s->n_fitems = 0;
+    for (size_t off = 0; off < s->work.len;) {
+        const uint8_t *p = s->work.b + off;
+        uint32_t len;
+        memcpy(&len, p + 4, 4);
+        ns_store_vhdr_t h;
+        if (p[0] == QI_FLOW && ns_store_vhdr_decode(p + QI_HDR, len, &h)) {
+            if (s->n_fitems == s->cap_fitems) {
+                size_t cap = s->cap_fitems ? s->cap_fitems * 2 : 4096;
+                ns_store_fitem_t *f = realloc(s->fitems, cap * sizeof(*f));
+                if (f == NULL)
+                    return ENOMEM;
+                s->fitems = f;
+                s->cap_fitems = cap;
+            }
+            /* (last_ns, the item's number): sorted by time, then by arrival */
+            uint8_t k[NS_STORE_KEY_MAX];
+            if (h.uid[0] &&
+                !ns_store_stage_add(u, k, ns_store_key_time(k, h.last_ns, s->n_fitems), NULL, 0))
+                return ENOMEM;
+            s->fitems[s->n_fitems++] = (ns_store_fitem_t){(uint32_t)off, false};
+        }
+        off += QI_HDR + ((len + 7u) & ~(size_t)7u);
+    }
+    if (u->n == 0)
+        return 0;
+    ns_store_stage_sort(u);
     MDB_cursor *c = NULL;
-    if (mdb_cursor_open(txn, s->dbi[DB_BY_UID], &c) != 0)
-        return false;
-    uint8_t k[NS_STORE_KEY_MAX];
-    size_t n = ns_store_key_str(k, h->uid, NS_FLOW_UID_LEN, 0);
-    size_t prefix = n - 8; /* the uid and its 0 byte */
-    MDB_val key = {n, k}, val;
-    bool found = false;
-    int rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-    for (int i = 0; rc == 0 && i < 64 && !found; i++) {
-        if (key.mv_size != n || memcmp(key.mv_data, k, prefix) != 0)
+    int rc = mdb_cursor_open(txn, s->dbi[DB_BY_TIME], &c);
+    if (rc != 0)
+        return rc;
+    dup_sig_t *sigs = s->dup_sigs;
+    for (size_t i = 0; i < u->n && rc == 0;) {
+        /* one last packet time: its stored records first, then the batch's in arrival order */
+        const uint8_t *k = u->arena + u->e[i].off;
+        size_t n_sigs = 0;
+        uint8_t seek[16];
+        memcpy(seek, k, 8);
+        memset(seek + 8, 0, 8);
+        MDB_val key = {16, seek}, val;
+        rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
+        while (rc == 0 && n_sigs < DUP_SIGS_MAX && key.mv_size == 16 &&
+               memcmp(key.mv_data, k, 8) == 0) {
+            MDB_val fkey = {8, (uint8_t *)key.mv_data + 8}, fval;
+            ns_store_vhdr_t o;
+            if (mdb_get(txn, s->dbi[DB_FLOWS], &fkey, &fval) == 0 &&
+                ns_store_vhdr_decode(fval.mv_data, fval.mv_size, &o))
+                dup_sig(&sigs[n_sigs++], &o);
+            rc = mdb_cursor_get(c, &key, &val, MDB_NEXT);
+        }
+        if (rc != 0 && rc != MDB_NOTFOUND)
             break;
-        uint8_t fk[8];
-        memcpy(fk, (const uint8_t *)key.mv_data + prefix, 8);
-        MDB_val fkey = {8, fk}, fval;
-        ns_store_vhdr_t o;
-        if (mdb_get(txn, s->dbi[DB_FLOWS], &fkey, &fval) == 0 &&
-            ns_store_vhdr_decode(fval.mv_data, fval.mv_size, &o) && o.kind == h->kind &&
-            o.last_ns == h->last_ns && o.pkts == h->pkts && o.bytes == h->bytes &&
-            strcmp(o.agent, h->agent) == 0)
-            found = true;
-        rc = mdb_cursor_get(c, &key, &val, MDB_NEXT);
+        rc = 0;
+        for (; i < u->n && memcmp(u->arena + u->e[i].off, k, 8) == 0; i++) {
+            ns_store_fitem_t *f = &s->fitems[ns_store_be64_get(u->arena + u->e[i].off + 8)];
+            const uint8_t *p = s->work.b + f->off;
+            uint32_t len;
+            memcpy(&len, p + 4, 4);
+            ns_store_vhdr_t h;
+            dup_sig_t d;
+            ns_store_vhdr_decode(p + QI_HDR, len, &h); /* decoded above */
+            dup_sig(&d, &h);
+            for (size_t j = 0; j < n_sigs && !f->dup; j++)
+                f->dup = dup_sig_eq(&d, &sigs[j]);
+            if (!f->dup && n_sigs < DUP_SIGS_MAX)
+                sigs[n_sigs++] = d;
+        }
     }
     mdb_cursor_close(c);
-    return found;
+    return rc;
 }
 
-/* Store one record and its index entries; *dup set (and nothing written) when the same
- * agent's same record (uid, kind, last packet, counts) is stored already: an agent resends
- * what a collector killed before acknowledging it had committed. */
+/* Store one record (appended through cursor `fc`) and stage its index entries and its share
+ * of its hosts' top_host sums. Returns an LMDB code (ENOMEM when memory is short). */
 static int
-write_flow(ns_store_t *s, MDB_txn *txn, const uint8_t *v, size_t len, bool *dup)
+write_flow(ns_store_t *s, MDB_cursor *fc, const uint8_t *v, size_t len)
 {
     ns_store_vhdr_t h;
-    *dup = false;
     if (!ns_store_vhdr_decode(v, len, &h))
         return 0; /* made by put_flow: cannot happen */
-    if (already_stored(s, txn, &h)) {
-        *dup = true;
-        return 0;
-    }
     uint64_t fid = s->next_fid++, t = h.last_ns;
     uint8_t fk[8], k[NS_STORE_KEY_MAX];
     ns_store_be64_put(fk, fid);
     MDB_val key = {8, fk}, val = {len, (void *)v};
-    int rc = mdb_put(txn, s->dbi[DB_FLOWS], &key, &val, MDB_APPEND);
+    int rc = mdb_cursor_put(fc, &key, &val, MDB_APPEND);
     if (rc)
         return rc;
-    if ((rc = put_empty(txn, s->dbi[DB_BY_TIME], k, ns_store_key_time(k, t, fid))) ||
-        (rc = put_empty(txn, s->dbi[DB_BY_HOST], k,
-                        ns_store_key_host(k, h.ip_ver, &h.orig_h, t, fid))))
-        return rc;
-    if (memcmp(&h.orig_h, &h.resp_h, sizeof(h.orig_h)) != 0 &&
-        (rc = put_empty(txn, s->dbi[DB_BY_HOST], k,
-                        ns_store_key_host(k, h.ip_ver, &h.resp_h, t, fid))))
-        return rc;
-    if ((rc = put_empty(txn, s->dbi[DB_BY_PORT], k, ns_store_key_port(k, h.resp_p, t, fid))))
-        return rc;
-    if (h.orig_p != h.resp_p &&
-        (rc = put_empty(txn, s->dbi[DB_BY_PORT], k, ns_store_key_port(k, h.orig_p, t, fid))))
-        return rc;
-    if ((rc = put_empty(txn, s->dbi[DB_BY_AGENT], k, ns_store_key_agent(k, h.agent, t, fid))) ||
-        (rc = put_empty(txn, s->dbi[DB_BY_CONN], k, ns_store_key_conn(k, h.conn, fid))))
-        return rc;
-    if (h.cid[0] && (rc = put_empty(txn, s->dbi[DB_BY_CID], k,
-                                    ns_store_key_str(k, h.cid, NS_FLOW_CID_MAX - 1, fid))))
-        return rc;
-    if (h.uid[0] && (rc = put_empty(txn, s->dbi[DB_BY_UID], k,
-                                    ns_store_key_str(k, h.uid, NS_FLOW_UID_LEN, fid))))
-        return rc;
-    return top_host_record(s, txn, &h, true);
+    ns_store_stage_t *st = s->stage;
+    bool ok = ns_store_stage_add(&st[DB_BY_TIME], k, ns_store_key_time(k, t, fid), NULL, 0) &&
+              ns_store_stage_add(&st[DB_BY_HOST], k,
+                                 ns_store_key_host(k, h.ip_ver, &h.orig_h, t, fid), NULL, 0) &&
+              ns_store_stage_add(&st[DB_BY_PORT], k, ns_store_key_port(k, h.resp_p, t, fid),
+                                 NULL, 0) &&
+              ns_store_stage_add(&st[DB_BY_AGENT], k, ns_store_key_agent(k, h.agent, t, fid),
+                                 NULL, 0) &&
+              ns_store_stage_add(&st[DB_BY_CONN], k, ns_store_key_conn(k, h.conn, fid), NULL, 0);
+    if (ok && memcmp(&h.orig_h, &h.resp_h, sizeof(h.orig_h)) != 0)
+        ok = ns_store_stage_add(&st[DB_BY_HOST], k,
+                                ns_store_key_host(k, h.ip_ver, &h.resp_h, t, fid), NULL, 0);
+    if (ok && h.orig_p != h.resp_p)
+        ok = ns_store_stage_add(&st[DB_BY_PORT], k, ns_store_key_port(k, h.orig_p, t, fid),
+                                NULL, 0);
+    if (ok && h.cid[0])
+        ok = ns_store_stage_add(&st[DB_BY_CID], k,
+                                ns_store_key_str(k, h.cid, NS_FLOW_CID_MAX - 1, fid), NULL, 0);
+    if (ok && h.uid[0])
+        ok = ns_store_stage_add(&st[DB_BY_UID], k, ns_store_key_str(k, h.uid, NS_FLOW_UID_LEN, fid),
+                                NULL, 0);
+    if (ok && h.primary) {
+        ok = top_host_stage(&st[DB_TOP_HOST], &h, &h.orig_h);
+        if (ok && memcmp(&h.orig_h, &h.resp_h, sizeof(h.orig_h)) != 0)
+            ok = top_host_stage(&st[DB_TOP_HOST], &h, &h.resp_h);
+    }
+    return ok ? 0 : ENOMEM;
 }
+
+/* The index trees a record's entries are staged for, in the order they are written. */
+static const int staged_dbs[] = {DB_BY_TIME, DB_BY_HOST, DB_BY_PORT, DB_BY_AGENT,
+                                 DB_BY_CONN, DB_BY_CID,  DB_BY_UID};
 
 /* Remember a 1-minute bucket for on_rollup (the latest sums replace earlier ones). */
 static void
@@ -646,23 +754,28 @@ typedef struct {
 static int
 write_batch(ns_store_t *s, MDB_txn *txn, batch_counts_t *bc)
 {
-    int rc = 0;
     memset(bc, 0, sizeof(*bc));
+    for (int i = 0; i < DB_COUNT; i++)
+        ns_store_stage_clear(&s->stage[i]);
+    MDB_cursor *fc = NULL;
+    int rc = find_dups(s, txn);
+    if (rc == 0)
+        rc = mdb_cursor_open(txn, s->dbi[DB_FLOWS], &fc);
+    size_t fi = 0;
     for (size_t off = 0; off < s->work.len && rc == 0;) {
         const uint8_t *p = s->work.b + off;
         uint32_t len;
         memcpy(&len, p + 4, 4);
         const uint8_t *pl = p + QI_HDR;
         switch (p[0]) {
-        case QI_FLOW: {
-            bool dup;
-            rc = write_flow(s, txn, pl, len, &dup);
-            if (dup)
+        case QI_FLOW:
+            if (fi < s->n_fitems && s->fitems[fi].off == off && s->fitems[fi++].dup) {
                 bc->duplicates++;
-            else
-                bc->records++;
+                break;
+            }
+            rc = write_flow(s, fc, pl, len);
+            bc->records++;
             break;
-        }
         case QI_POINT:
             rc = write_point(s, txn, pl, len);
             bc->points++;
@@ -691,6 +804,12 @@ write_batch(ns_store_t *s, MDB_txn *txn, batch_counts_t *bc)
         }
         off += QI_HDR + ((len + 7u) & ~(size_t)7u);
     }
+    mdb_cursor_close(fc);
+    for (size_t i = 0; rc == 0 && i < sizeof(staged_dbs) / sizeof(staged_dbs[0]); i++)
+        rc = ns_store_stage_write(&s->stage[staged_dbs[i]], txn, s->dbi[staged_dbs[i]], NULL);
+    if (rc == 0)
+        rc = ns_store_stage_write(&s->stage[DB_TOP_HOST], txn, s->dbi[DB_TOP_HOST],
+                                  top_host_merge);
     uint64_t now = ns_store_wall_ns();
     if (rc == 0 && s->o.flow_keep_s > 0 && now / 1000000000ull > s->o.flow_keep_s)
         rc = del_oldest(s, txn, now - s->o.flow_keep_s * 1000000000ull, AGE_DELETE_PER_COMMIT,
@@ -798,6 +917,16 @@ commit_work(ns_store_t *s)
     batch_counts_t bc;
     uint64_t evicted = 0, evictions = 0;
     bool ok = false;
+    /* Grow the map before a batch that would likely not fit: a batch that meets MDB_MAP_FULL
+     * is aborted and written again, all of it (at 100,000 records, 65% more records written
+     * than stored while the map doubled from 64 MiB). Pages past the last one used, against
+     * four times the batch's bytes (its records, index entries, sums and copied pages). */
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    while (s->map_size < s->o.max_size &&
+           (uint64_t)(info.me_last_pgno + 1) * s->psize + 4 * (uint64_t)s->work.len > s->map_size &&
+           grow_map(s))
+        ;
     /* At max_size, keep some room so that deleting stays possible: above the high-water mark
      * the oldest flows go before the batch is written. */
     if (s->map_size >= s->o.max_size) {
@@ -923,6 +1052,11 @@ writer_main(void *arg)
 bool
 ns_store_writer_start(ns_store_t *s, char *errbuf, size_t errlen)
 {
+    s->dup_sigs = malloc(DUP_SIGS_MAX * sizeof(dup_sig_t));
+    if (s->dup_sigs == NULL) {
+        ns_store_errf(errbuf, errlen, "store: out of memory");
+        return false;
+    }
     int rc = pthread_create(&s->writer, NULL, writer_main, s);
     if (rc != 0) {
         ns_store_errf(errbuf, errlen, "store: cannot start the writer thread: %s", strerror(rc));

@@ -1367,9 +1367,10 @@ lcg(uint64_t *x)
 
 /* `total` records over three hours from 40 hosts (IPv4 and IPv6, some talking to themselves,
  * a tenth not primary, every fiftieth exactly on a minute); the first `old` received two
- * hours ago (a store keeping flows an hour deletes them at its next commit). */
+ * hours ago (a store keeping flows an hour deletes them at its next commit). With
+ * `sync_every`, one commit per that many records, else one for all. */
 static void
-fill_spread(ns_store_t *s, uint32_t total, uint32_t old)
+fill_spread(ns_store_t *s, uint32_t total, uint32_t old, uint32_t sync_every)
 {
     uint64_t now = now_ns(), x = 19;
     for (uint32_t i = 0; i < total; i++) {
@@ -1395,6 +1396,8 @@ fill_spread(ns_store_t *s, uint32_t total, uint32_t old)
         ns_store_meta_t m = gen_meta(i);
         m.received_ns = i < old ? now - 2 * 3600 * SEC + i : now - 60 * SEC + i;
         ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
+        if (sync_every && (i + 1) % sync_every == 0)
+            ck_assert(ns_store_sync(s, 10000));
     }
     ck_assert(ns_store_sync(s, 10000));
 }
@@ -1410,7 +1413,7 @@ START_TEST(top_hosts_equal_scan)
     ns_store_t *s = open_store(dir, &o);
     const uint64_t t0 = SPREAD_T0, span = SPREAD_SPAN;
     const uint32_t total = 4000, old = 700;
-    fill_spread(s, total, old);
+    fill_spread(s, total, old, 0);
     uint64_t x = 23;
     ns_store_stats_t st;
     ns_store_stats(s, &st);
@@ -1455,11 +1458,9 @@ match_want(void *ud, const ns_flow_rec_t *r)
     return r->orig_p == w->port || r->resp_p == w->port;
 }
 
-START_TEST(host_port_minutes_equal_time_index)
+static void
+check_host_port_against_time(ns_store_t *s)
 {
-    char *dir = tmp_dir();
-    ns_store_t *s = open_store(dir, NULL);
-    fill_spread(s, 3000, 0);
     got_t *g1 = malloc(sizeof(*g1)), *g2 = malloc(sizeof(*g2));
     uint64_t x = 29, compared = 0;
     for (int round = 0; round < 60; round++) {
@@ -1498,45 +1499,103 @@ START_TEST(host_port_minutes_equal_time_index)
     ck_assert_uint_gt(compared, 3000); /* the windows held records */
     free(g1);
     free(g2);
+}
+
+START_TEST(host_port_minutes_equal_time_index)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_store(dir, NULL);
+    fill_spread(s, 3000, 0, 0);
+    check_host_port_against_time(s);
     ns_store_close(&s);
     rm_dir(dir);
 }
 END_TEST
 
-/* A store of schema version 1 (no "top_host") is refused, writable and read-only, with a
- * sentence naming both versions; the refused writable open creates nothing in it. */
-START_TEST(old_schema_refused)
+/* The writer puts a batch's index entries sorted, appending those past a tree's last key and
+ * adding to the top_host sums already stored: records in random time order over many commits
+ * (each batch's entries partly before, partly after the stored ones) are all indexed, and
+ * the indexes and sums agree with the time index and a scan. */
+START_TEST(batches_out_of_order)
 {
     char *dir = tmp_dir();
     ns_store_t *s = open_store(dir, NULL);
-    ns_store_close(&s);
-    MDB_env *env;
-    MDB_txn *txn = raw_txn(dir, &env, 0);
-    MDB_dbi d;
-    raw_drop(txn, "top_host");
-    ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &d), 0);
-    uint8_t one[4] = {0, 0, 0, 1};
-    MDB_val k = {6, "schema"}, v = {4, one};
-    ck_assert_int_eq(mdb_put(txn, d, &k, &v, 0), 0);
-    ck_assert_int_eq(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-
-    for (int ro = 0; ro < 2; ro++) {
-        ns_store_opts_t o;
-        ns_store_opts_default(&o);
-        o.dir = dir;
-        o.readonly = ro;
-        char err[512] = "";
-        s = ns_store_open(&o, err, sizeof(err));
-        ck_assert_ptr_null(s);
-        ck_assert_msg(strstr(err, "schema version 1") && strstr(err, "version 2"),
-                      "the refusal does not name both versions: %s", err);
+    const uint32_t total = 3000;
+    fill_spread(s, total, 0, 97);
+    ns_store_stats_t st;
+    ns_store_stats(s, &st);
+    ck_assert_uint_eq(st.flows, total);
+    ck_assert_uint_eq(st.records_written, total);
+    ck_assert_uint_ge(st.commits, total / 97);
+    got_t *g = malloc(sizeof(*g));
+    ns_store_query_t q;
+    query_init(&q);
+    q.sort = NS_STORE_SORT_TIME_ASC;
+    q.all_observations = true;
+    run_all(s, &q, g);
+    ck_assert_uint_eq(g->n, total); /* every record in the time index */
+    free(g);
+    ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
+    obs_t ob;
+    for (uint32_t i = 0; i < total; i += 7) { /* and in the uid index */
+        char uid[NS_FLOW_UID_LEN + 1];
+        snprintf(uid, sizeof(uid), "C%017u", i);
+        memset(&ob, 0, sizeof(ob));
+        ck_assert_uint_eq(ns_store_flow_get(rd, uid, collect_obs, &ob), 1);
     }
-    txn = raw_txn(dir, &env, MDB_RDONLY);
-    ck_assert_int_eq(mdb_dbi_open(txn, "top_host", 0, &d), MDB_NOTFOUND);
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
+    ns_store_read_end(&rd);
+    check_host_port_against_time(s);
+    check_top(s, 0, UINT64_MAX);
+    uint64_t x = 31;
+    for (int round = 0; round < 40; round++) {
+        uint64_t from = SPREAD_T0 - 300 * SEC + lcg(&x) % (SPREAD_SPAN + 600 * SEC);
+        check_top(s, from, from + 1 + lcg(&x) % SPREAD_SPAN);
+    }
+    ns_store_close(&s);
     rm_dir(dir);
+}
+END_TEST
+
+/* A store of schema version 1 (no "top_host") or 2 (top_host keyed span first) is refused,
+ * writable and read-only, with a sentence naming both versions; the refused writable open
+ * creates nothing in it. */
+START_TEST(old_schema_refused)
+{
+    for (uint8_t old = 1; old <= 2; old++) {
+        char *dir = tmp_dir();
+        ns_store_t *s = open_store(dir, NULL);
+        ns_store_close(&s);
+        MDB_env *env;
+        MDB_txn *txn = raw_txn(dir, &env, 0);
+        MDB_dbi d;
+        if (old == 1)
+            raw_drop(txn, "top_host");
+        ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &d), 0);
+        uint8_t ver[4] = {0, 0, 0, old};
+        MDB_val k = {6, "schema"}, v = {4, ver};
+        ck_assert_int_eq(mdb_put(txn, d, &k, &v, 0), 0);
+        ck_assert_int_eq(mdb_txn_commit(txn), 0);
+        mdb_env_close(env);
+
+        for (int ro = 0; ro < 2; ro++) {
+            ns_store_opts_t o;
+            ns_store_opts_default(&o);
+            o.dir = dir;
+            o.readonly = ro;
+            char err[512] = "", want[32];
+            s = ns_store_open(&o, err, sizeof(err));
+            ck_assert_ptr_null(s);
+            snprintf(want, sizeof(want), "schema version %u", old);
+            ck_assert_msg(strstr(err, want) && strstr(err, "version 3"),
+                          "the refusal does not name both versions: %s", err);
+        }
+        txn = raw_txn(dir, &env, MDB_RDONLY);
+        if (old == 1)
+            ck_assert_int_eq(mdb_dbi_open(txn, "top_host", 0, &d), MDB_NOTFOUND);
+        mdb_txn_abort(txn);
+        mdb_env_close(env);
+        rm_dir(dir);
+    }
 }
 END_TEST
 
@@ -1556,6 +1615,7 @@ store_suite(void)
     tcase_add_test(tc, series_rollups);
     tcase_add_test(tc, top_hosts_equal_scan);
     tcase_add_test(tc, host_port_minutes_equal_time_index);
+    tcase_add_test(tc, batches_out_of_order);
     suite_add_tcase(s, tc);
     tc = tcase_create("lifecycle");
     tcase_set_timeout(tc, 300);

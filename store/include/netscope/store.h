@@ -42,8 +42,8 @@
  *   "alert_pcaps" alert-id(8)                      -> a pcap file: the alert's evidence
  *                                                     packets (at most NS_STORE_PCAP_MAX)
  *   "meta"    name string                          -> value (schema version, counters)
- *   "top_host" span_min(1) bucket_min(8) ver(1) addr(16) -> bytes(8) pkts(8) flows(8)
- *                                                     (schema 2: per-host sums of primary
+ *   "top_host" bucket_min(8) span_min(1) ver(1) addr(16) -> bytes(8) pkts(8) flows(8)
+ *                                                     (schema 2, 3: per-host sums of primary
  *                                                     records by last_ns minute, in buckets
  *                                                     of 1, 10 and 60 minutes; see Top-N)
  *
@@ -62,8 +62,9 @@
  * records of its partial minutes at both ends, so its cost follows the hosts of the window,
  * not its records; its answer is exactly a scan's.
  *
- * Schema. "meta" holds the schema version (2); a store of another version is refused at open
- * with a sentence naming both (version 1 has no "top_host": its top answers would be wrong).
+ * Schema. "meta" holds the schema version (3); a store of another version is refused at open
+ * with a sentence naming both (version 1 has no "top_host"; version 2 keys it span first:
+ * either's top answers would be wrong).
  *
  * Resends. A record whose agent, uid, kind, last packet and counts equal a stored record's is
  * not stored again (stats.duplicates_skipped): an agent resends what a collector killed

@@ -76,8 +76,10 @@ size_t ns_store_key_agent(uint8_t *k, const char *agent, uint64_t t, uint64_t fi
 size_t ns_store_key_str(uint8_t *k, const char *s, size_t max, uint64_t fid);
 size_t ns_store_key_conn(uint8_t *k, uint64_t conn, uint64_t fid);
 size_t ns_store_key_series(uint8_t *k, ns_store_res_t res, const char *name, uint64_t start_s);
-/* top_host: span_min(1) bucket_min(8) ver(1) addr(16), bucket_min = the bucket's first minute
- * since 1970 (a multiple of span_min: 1, 10 or 60). */
+/* top_host: bucket_min(8) span_min(1) ver(1) addr(16), bucket_min = the bucket's first minute
+ * since 1970 (a multiple of span_min: 1, 10 or 60). Bucket first (schema 3): a batch's new
+ * minutes sort after every stored key and are appended; span first (schema 2) put them in
+ * the middle of the tree, behind the 10- and 60-minute buckets. */
 #define NS_STORE_TOP_KEY_LEN 26u
 size_t ns_store_key_top(uint8_t *k, uint8_t span_min, uint64_t bucket_min, uint8_t ver,
                         const ns_addr_t *a);

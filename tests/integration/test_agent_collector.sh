@@ -39,7 +39,7 @@ mkdir "$tmp/allowed" && cp "$tmp/a1.key" "$tmp/a2.key" "$tmp/allowed/"
 # start_collector NAME ARGS...: a CURVE collector on a free port; sets EP and CPID
 start_collector() {
   local name=$1; shift
-  "$COLLECTOR" --listen 'tcp://127.0.0.1:*' --key "$tmp/col.key_secret" \
+  "$COLLECTOR" --listen 'tcp://127.0.0.1:*' --http '' --ws off --key "$tmp/col.key_secret" \
     --allowed-keys "$tmp/allowed" --flows-out "$tmp/$name.jsonl" --state-out "$tmp/$name.state" \
     "$@" 2>"$tmp/$name.log" &
   CPID=$!

@@ -75,7 +75,7 @@ q() {
 # start_collector NAME ARGS...: a plain-text collector on a free port; sets EP and CPID
 start_collector() {
   local name=$1; shift
-  "$COLLECTOR" --insecure --listen 'tcp://127.0.0.1:*' --flows-out "$tmp/$name.jsonl" \
+  "$COLLECTOR" --insecure --listen 'tcp://127.0.0.1:*' --http '' --ws off --flows-out "$tmp/$name.jsonl" \
     --state-out "$tmp/$name.state" "$@" 2>"$tmp/$name.log" &
   CPID=$!
   EP=

@@ -32,7 +32,7 @@ trap cleanup EXIT
 # start_collector NAME ARGS...: a plain-text collector on a free loopback port; sets EP, CPID
 start_collector() {
   local name=$1; shift
-  "$COLLECTOR" --insecure --listen 'tcp://127.0.0.1:*' --flows-out "$tmp/$name.jsonl" \
+  "$COLLECTOR" --insecure --listen 'tcp://127.0.0.1:*' --http '' --ws off --flows-out "$tmp/$name.jsonl" \
     --state-out "$tmp/$name.state" --set storage.commit_interval=0.1 "$@" 2>"$tmp/$name.log" &
   CPID=$!
   pids+=("$CPID")

@@ -35,7 +35,7 @@ EP=tcp://127.0.0.1:$port
 start=0
 start_collector() {
   start=$((start + 1))
-  "$COLLECTOR" --insecure --listen "$EP" --db "$tmp/db" --state-out "$tmp/state.$start" \
+  "$COLLECTOR" --insecure --listen "$EP" --db "$tmp/db" --state-out "$tmp/state.$start" --http '' --ws off \
     --set storage.commit_interval=0.05 2>"$tmp/collector.$start.log" &
   cpid=$!
   for _ in $(seq 200); do

@@ -177,22 +177,50 @@ eq "agent-web: user" "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" 10001
 eq "agent-web: bounding set is NET_RAW only" "$(awk '/^CapBnd:/ { print $2 }' "/proc/$pid/status")" 0000000000002000
 eq "agent-web: no capability in effect" "$(awk '/^CapEff:/ { print $2 }' "/proc/$pid/status")" 0000000000000000
 
-# Flows per service from the API, checked against the generators' own running totals.
+# Flows per service from the API, checked against the generators' own running totals. The
+# generators may start before the agents capture (compose starts them side by side): only what
+# they did after both agents were first seen (their timestamped log lines) is counted, and
+# only the flows that began after that line.
 flows_ok() {
   api "/api/v1/flows?limit=1000&from=-1h" >"$tmp/flows.json" 2>/dev/null || return 1
-  compose logs --no-color http-client dns-client >"$tmp/gen.log" 2>&1
-  python3 - "$tmp/flows.json" "$tmp/gen.log" "$1" <<'PY'
-import json, re, sys
+  api /api/v1/agents >"$tmp/agents-now.json" 2>/dev/null || return 1
+  compose logs --no-color --timestamps http-client dns-client >"$tmp/gen.log" 2>&1
+  python3 - "$tmp/flows.json" "$tmp/gen.log" "$1" "$tmp/agents-now.json" <<'PY'
+import datetime, json, re, sys
 flows = json.load(open(sys.argv[1]))["flows"]
 log = open(sys.argv[2]).read()
 final = sys.argv[3] == "final"
-def last(pattern):
-    m = re.findall(pattern, log)
-    return tuple(int(x) for x in m[-1]) if m else (0,) * re.compile(pattern).groups
-http_n, http_ok = last(r"http requests=(\d+) ok=(\d+)")
-dns_q, dns_a, dns_nx = last(r"dns queries=(\d+) answers=(\d+) nxdomain=(\d+)")
-http = [f for f in flows if f.get("service") == "http" and f.get("id.resp_p") == 80]
-dns = [f for f in flows if f.get("service") == "dns" and f.get("id.resp_p") == 53]
+agents = {a["id"]: a for a in json.load(open(sys.argv[4]))["agents"]}
+if not {"web", "dns"} <= agents.keys():
+    sys.exit(1)
+t0 = max(agents["web"]["first_seen"], agents["dns"]["first_seen"])
+def stamp(t):  # docker's RFC 3339 with nanoseconds, UTC
+    day, frac = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", t).groups()
+    base = datetime.datetime.strptime(day, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return base.timestamp() + float("0." + (frac or "0"))
+def counts(pattern):
+    """(time, totals) of each log line of the pattern, in order."""
+    return [(stamp(m[1]), tuple(int(x) for x in m.groups()[1:]))
+            for m in re.finditer(r"(\S+Z) " + pattern, log)]
+def window(pattern):
+    """Totals at the first line after t0 and at the last line, and that first line's time."""
+    lines = counts(pattern)
+    after = [(t, v) for t, v in lines if t > t0 + 1.0]
+    if len(after) < 3:
+        return None
+    return after[0][1], lines[-1][1], after[0][0]
+h = window(r"http requests=(\d+) ok=(\d+)")
+d = window(r"dns queries=(\d+) answers=(\d+) nxdomain=(\d+)")
+if h is None or d is None:
+    if final:
+        print("flows: the generators have not logged 3 rounds since the agents came up")
+    sys.exit(1)
+http_n, http_ok = h[1][0] - h[0][0], h[1][1] - h[0][1]
+dns_q = d[1][0] - d[0][0]
+http_all = [f for f in flows if f.get("service") == "http" and f.get("id.resp_p") == 80]
+dns_all = [f for f in flows if f.get("service") == "dns" and f.get("id.resp_p") == 53]
+http = [f for f in http_all if f["ts"] > h[2]]
+dns = [f for f in dns_all if f["ts"] > d[2]]
 msgs = []
 # Every HTTP request is one connection; the API may not have the newest few yet, and the
 # log may lag the capture by a round: allow one round (2 requests, 3 queries) either way.
@@ -201,15 +229,15 @@ if not (http_ok >= 4 and abs(len(http) - http_n) <= 2):
 if not (dns_q >= 6 and abs(len(dns) - dns_q) <= 3):
     msgs.append(f"dns: {len(dns)} flows, the client sent {dns_q} queries")
 # Plausible sizes: an HTTP exchange is at least a handshake and a response, /data.bin 20000 bytes.
-big = [f for f in http if f.get("resp_bytes", 0) >= 20000]
-if http and not big:
+big = [f for f in http_all if f.get("resp_bytes", 0) >= 20000]
+if http_all and not big:
     msgs.append("http: no flow carried the 20000-byte /data.bin")
-if any(f.get("orig_pkts", 0) + f.get("resp_pkts", 0) < 6 for f in http if f.get("conn_state") == "SF"):
+if any(f.get("orig_pkts", 0) + f.get("resp_pkts", 0) < 6 for f in http_all if f.get("conn_state") == "SF"):
     msgs.append("http: a complete (SF) connection with fewer than 6 packets")
-if dns and any(f.get("orig_pkts") != 1 or f.get("resp_pkts") != 1 for f in dns if f.get("conn_state") == "SF"):
+if dns_all and any(f.get("orig_pkts") != 1 or f.get("resp_pkts") != 1 for f in dns_all if f.get("conn_state") == "SF"):
     msgs.append("dns: a finished query flow without exactly one datagram each way")
 if final:
-    print(f"flows: http {len(http)} (client {http_n}), dns {len(dns)} (client {dns_q})")
+    print(f"flows since the agents came up: http {len(http)} (client {http_n}), dns {len(dns)} (client {dns_q})")
     for m in msgs:
         print("  " + m)
 sys.exit(1 if msgs else 0)

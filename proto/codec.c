@@ -14,10 +14,11 @@
  * four levels deep whatever the input.
  *
  * Batches, the one message that comes by the million, have their own reader and writer
- * (sections "the batch reader" and "the batch writer"): the same protobuf-c structures and
- * descriptors and the same checks, without protobuf-c's generic per-field machinery, at
- * about half its cost. Everything else goes through protobuf_c_message_unpack() and
- * protobuf_c_message_pack().
+ * (sections "the batch reader", "the record reader" and "the batch writer"): the same
+ * checks without protobuf-c's generic per-field machinery. The writer packs the same
+ * protobuf-c structures; the reader writes records straight into ns_flow_rec_t (their
+ * transactions through protobuf-c structures, read by the same descriptors). Everything
+ * else goes through protobuf_c_message_unpack() and protobuf_c_message_pack().
  *
  * Batches are not packed as one protobuf-c structure: the builder writes each record as it is
  * added, straight into the caller's buffer after room left for the envelope, and writes the
@@ -1351,7 +1352,8 @@ get_packets_from_pb(const Netscope__GetPackets *p, ns_msg_get_packets_t *g)
  * looks every field number up in a range table and copies what it scanned through a slab),
  * which for a flow record of ~45 fields is most of a microsecond: too slow for a collector
  * that ingests a million records per second per core. Batches, the one message that comes
- * by the million, are therefore read here: straight from the wire into the same
+ * by the million, are therefore read here (records by the record reader below, the rest of
+ * a batch by read_msg()): straight from the wire into the same
  * protobuf-c-generated structures, driven by the same generated descriptors (field number ->
  * type and offset, through a dense table built once per context), in the same arena. What
  * comes out goes through the same checks and conversion as protobuf-c's output, and is meant

@@ -14,10 +14,11 @@
  * four levels deep whatever the input.
  *
  * Batches, the one message that comes by the million, have their own reader and writer
- * (sections "the batch reader" and "the batch writer"): the same protobuf-c structures and
- * descriptors and the same checks, without protobuf-c's generic per-field machinery, at
- * about half its cost. Everything else goes through protobuf_c_message_unpack() and
- * protobuf_c_message_pack().
+ * (sections "the batch reader", "the record reader" and "the batch writer"): the same
+ * checks without protobuf-c's generic per-field machinery. The writer packs the same
+ * protobuf-c structures; the reader writes records straight into ns_flow_rec_t (their
+ * transactions through protobuf-c structures, read by the same descriptors). Everything
+ * else goes through protobuf_c_message_unpack() and protobuf_c_message_pack().
  *
  * Batches are not packed as one protobuf-c structure: the builder writes each record as it is
  * added, straight into the caller's buffer after room left for the envelope, and writes the
@@ -568,6 +569,8 @@ addr_from(ns_addr_t *dst, ProtobufCBinaryData b)
  * value fits). Doubles and bools are copied as what they are. */
 #define TO_PB(pbf, nsf) p->pbf = n->nsf;
 #define FROM_PB(pbf, nsf) n->nsf = (__typeof__(n->nsf))p->pbf;
+#define TO_PB_LIMITED(pbf, nsf, max) TO_PB(pbf, nsf)
+#define FROM_PB_LIMITED(pbf, nsf, max) FROM_PB(pbf, nsf)
 
 /* The pointer array and elements (each initialised) of a protobuf-c repeated message field
  * that will hold the `n` ns_ elements at `src`, in the encode scratch. Refuses a NULL `src`
@@ -772,31 +775,81 @@ dns_from_pb(ns_codec_t *c, const Netscope__DnsTx *p, ns_app_dns_tx_t *n)
     n->answers = a;
 }
 
+/* A record's transactions as protobuf-c structures (unpacked, or read by the batch reader):
+ * their counts, then each one. */
+static ns_codec_reject_t
+tx_check(ns_codec_t *c, Netscope__HttpTx *const *http, size_t n_http, Netscope__DnsTx *const *dns,
+         size_t n_dns)
+{
+    TRY(check_count(c, n_http, NS_APP_MAX_TX, "HTTP transactions"));
+    TRY(check_count(c, n_dns, NS_APP_MAX_TX, "DNS transactions"));
+    for (size_t i = 0; i < n_http; i++) {
+        ns_codec_reject_t why = http_check(c, http[i]);
+        if (why != NS_CODEC_OK)
+            return within(c, why, "http", i);
+    }
+    for (size_t i = 0; i < n_dns; i++) {
+        ns_codec_reject_t why = dns_check(c, dns[i]);
+        if (why != NS_CODEC_OK)
+            return within(c, why, "dns", i);
+    }
+    return NS_CODEC_OK;
+}
+
+/* Convert checked transactions into record `n`'s arrays, in the decode arena. Fails only when
+ * the arena runs out. */
+static ns_codec_reject_t
+tx_from_pb(ns_codec_t *c, Netscope__HttpTx *const *http, size_t n_http,
+           Netscope__DnsTx *const *dns, size_t n_dns, ns_flow_rec_t *n)
+{
+    n->n_http = (uint32_t)n_http;
+    n->n_dns = (uint32_t)n_dns;
+    n->http = NULL;
+    n->dns = NULL;
+    if (n_http > 0) {
+        ns_app_http_tx_t *h = arena_array(&c->dec, n_http, sizeof(*h));
+        for (size_t i = 0; h != NULL && i < n_http; i++)
+            http_from_pb(c, http[i], &h[i]);
+        n->http = h;
+    }
+    if (n_dns > 0) {
+        ns_app_dns_tx_t *d = arena_array(&c->dec, n_dns, sizeof(*d));
+        for (size_t i = 0; d != NULL && i < n_dns; i++)
+            dns_from_pb(c, dns[i], &d[i]);
+        n->dns = d;
+    }
+    if (c->dec.exhausted)
+        return fail(c, NS_CODEC_E_ARENA, "the decode arena (%zu bytes) is full", c->dec.cap);
+    return NS_CODEC_OK;
+}
+
 /* ---- flow records ------------------------------------------------------------------------- */
 
-/* clang-format off */
-static const limit_t rec_limits[] = {
-    LIMIT(Netscope__FlowRecord, proto, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, orig_p, UINT16_MAX),
-    LIMIT(Netscope__FlowRecord, resp_p, UINT16_MAX),
-    LIMIT(Netscope__FlowRecord, vlan, VLAN_ID_MAX),
-    LIMIT(Netscope__FlowRecord, iface, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, kind, NS_FLOW_REC_FINAL),
-    LIMIT(Netscope__FlowRecord, end_reason, NS_FLOW_END_COUNT - 1),
-    LIMIT(Netscope__FlowRecord, orig_tcp_flags, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, resp_tcp_flags, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, orig_syn, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, resp_syn, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, orig_fin, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, resp_fin, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, orig_rst, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, resp_rst, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, orig_tcp_state, NS_TCP_EP_RESET),
-    LIMIT(Netscope__FlowRecord, resp_tcp_state, NS_TCP_EP_RESET),
-    LIMIT(Netscope__FlowRecord, hs, UINT8_MAX),
-    LIMIT(Netscope__FlowRecord, quality, UINT8_MAX),
-};
-/* clang-format on */
+/* The 32-bit fields of a record that go into narrower ns_ fields, or are enums, as
+ * X(protobuf-c field, ns_ field, largest value), in the order they are checked. */
+#define REC_LIMITED(X)                                                                             \
+    X(proto, proto, UINT8_MAX)                                                                     \
+    X(orig_p, orig_p, UINT16_MAX)                                                                  \
+    X(resp_p, resp_p, UINT16_MAX)                                                                  \
+    X(vlan, vlan, VLAN_ID_MAX)                                                                     \
+    X(iface, iface, UINT8_MAX)                                                                     \
+    X(kind, kind, NS_FLOW_REC_FINAL)                                                               \
+    X(end_reason, end_reason, NS_FLOW_END_COUNT - 1)                                               \
+    X(orig_tcp_flags, tcp_flags[0], UINT8_MAX)                                                     \
+    X(resp_tcp_flags, tcp_flags[1], UINT8_MAX)                                                     \
+    X(orig_syn, syn[0], UINT8_MAX)                                                                 \
+    X(resp_syn, syn[1], UINT8_MAX)                                                                 \
+    X(orig_fin, fin[0], UINT8_MAX)                                                                 \
+    X(resp_fin, fin[1], UINT8_MAX)                                                                 \
+    X(orig_rst, rst[0], UINT8_MAX)                                                                 \
+    X(resp_rst, rst[1], UINT8_MAX)                                                                 \
+    X(orig_tcp_state, tcp_state[0], NS_TCP_EP_RESET)                                               \
+    X(resp_tcp_state, tcp_state[1], NS_TCP_EP_RESET)                                               \
+    X(hs, hs, UINT8_MAX)                                                                           \
+    X(quality, quality, UINT8_MAX)
+
+#define REC_LIMIT(pbf, nsf, max) LIMIT(Netscope__FlowRecord, pbf, max),
+static const limit_t rec_limits[] = {REC_LIMITED(REC_LIMIT)};
 
 static ns_codec_reject_t
 rec_check(ns_codec_t *c, const Netscope__FlowRecord *p)
@@ -812,30 +865,11 @@ rec_check(ns_codec_t *c, const Netscope__FlowRecord *p)
     TRY(check_str(c, p->history, NS_FLOW_HISTORY_MAX - 1, "history"));
     TRY(check_rate(c, p->bps, "bps"));
     TRY(check_rate(c, p->pps, "pps"));
-    TRY(check_count(c, p->n_http, NS_APP_MAX_TX, "HTTP transactions"));
-    TRY(check_count(c, p->n_dns, NS_APP_MAX_TX, "DNS transactions"));
-    for (size_t i = 0; i < p->n_http; i++) {
-        ns_codec_reject_t why = http_check(c, p->http[i]);
-        if (why != NS_CODEC_OK)
-            return within(c, why, "http", i);
-    }
-    for (size_t i = 0; i < p->n_dns; i++) {
-        ns_codec_reject_t why = dns_check(c, p->dns[i]);
-        if (why != NS_CODEC_OK)
-            return within(c, why, "dns", i);
-    }
-    return NS_CODEC_OK;
+    return tx_check(c, p->http, p->n_http, p->dns, p->n_dns);
 }
 
 #define REC_SCALARS(X)                                                                             \
     X(ip_ver, ip_ver)                                                                              \
-    X(proto, proto)                                                                                \
-    X(vlan, vlan)                                                                                  \
-    X(iface, iface)                                                                                \
-    X(kind, kind)                                                                                  \
-    X(end_reason, end_reason)                                                                      \
-    X(orig_p, orig_p)                                                                              \
-    X(resp_p, resp_p)                                                                              \
     X(first_ns, first_ns)                                                                          \
     X(last_ns, last_ns)                                                                            \
     X(emit_ns, emit_ns)                                                                            \
@@ -851,17 +885,6 @@ rec_check(ns_codec_t *c, const Netscope__FlowRecord *p)
     X(orig_payload_bytes, payload_bytes[0])                                                        \
     X(resp_payload_bytes, payload_bytes[1])                                                        \
     X(is_tcp, is_tcp)                                                                              \
-    X(orig_tcp_flags, tcp_flags[0])                                                                \
-    X(resp_tcp_flags, tcp_flags[1])                                                                \
-    X(orig_syn, syn[0])                                                                            \
-    X(resp_syn, syn[1])                                                                            \
-    X(orig_fin, fin[0])                                                                            \
-    X(resp_fin, fin[1])                                                                            \
-    X(orig_rst, rst[0])                                                                            \
-    X(resp_rst, rst[1])                                                                            \
-    X(orig_tcp_state, tcp_state[0])                                                                \
-    X(resp_tcp_state, tcp_state[1])                                                                \
-    X(hs, hs)                                                                                      \
     X(rtt_hs_ns, rtt_hs_ns)                                                                        \
     X(rtt_hs_server_ns, rtt_hs_server_ns)                                                          \
     X(rtt_hs_client_ns, rtt_hs_client_ns)                                                          \
@@ -882,7 +905,6 @@ rec_check(ns_codec_t *c, const Netscope__FlowRecord *p)
     X(resp_gaps, gaps[1])                                                                          \
     X(orig_missed, missed[0])                                                                      \
     X(resp_missed, missed[1])                                                                      \
-    X(quality, quality)                                                                            \
     X(bps, bps)                                                                                    \
     X(pps, pps)                                                                                    \
     X(interim, interim)                                                                            \
@@ -902,6 +924,7 @@ rec_to_pb(ns_codec_t *c, const ns_flow_rec_t *n, Netscope__FlowRecord *p)
     TRY(fixed_str(c, n->conn_state, sizeof(n->conn_state), "conn_state", &p->conn_state));
     TRY(fixed_str(c, n->history, sizeof(n->history), "history", &p->history));
     REC_SCALARS(TO_PB)
+    REC_LIMITED(TO_PB_LIMITED)
     p->orig_h = addr_of(&n->orig_h, n->ip_ver);
     p->resp_h = addr_of(&n->resp_h, n->ip_ver);
     void **ptrs, *elems;
@@ -929,6 +952,7 @@ rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *n)
 {
     memset(n, 0, sizeof(*n));
     REC_SCALARS(FROM_PB)
+    REC_LIMITED(FROM_PB_LIMITED)
     n->bps = positive_zero(n->bps);
     n->pps = positive_zero(n->pps);
     copy_str(n->uid, sizeof(n->uid), p->uid);
@@ -939,23 +963,7 @@ rec_from_pb(ns_codec_t *c, const Netscope__FlowRecord *p, ns_flow_rec_t *n)
     copy_str(n->history, sizeof(n->history), p->history);
     addr_from(&n->orig_h, p->orig_h);
     addr_from(&n->resp_h, p->resp_h);
-    n->n_http = (uint32_t)p->n_http;
-    n->n_dns = (uint32_t)p->n_dns;
-    if (p->n_http > 0) {
-        ns_app_http_tx_t *h = arena_array(&c->dec, p->n_http, sizeof(*h));
-        for (size_t i = 0; h != NULL && i < p->n_http; i++)
-            http_from_pb(c, p->http[i], &h[i]);
-        n->http = h;
-    }
-    if (p->n_dns > 0) {
-        ns_app_dns_tx_t *d = arena_array(&c->dec, p->n_dns, sizeof(*d));
-        for (size_t i = 0; d != NULL && i < p->n_dns; i++)
-            dns_from_pb(c, p->dns[i], &d[i]);
-        n->dns = d;
-    }
-    if (c->dec.exhausted)
-        return fail(c, NS_CODEC_E_ARENA, "the decode arena (%zu bytes) is full", c->dec.cap);
-    return NS_CODEC_OK;
+    return tx_from_pb(c, p->http, p->n_http, p->dns, p->n_dns, n);
 }
 
 /* ---- Hello ---------------------------------------------------------------------------------- */
@@ -1344,7 +1352,8 @@ get_packets_from_pb(const Netscope__GetPackets *p, ns_msg_get_packets_t *g)
  * looks every field number up in a range table and copies what it scanned through a slab),
  * which for a flow record of ~45 fields is most of a microsecond: too slow for a collector
  * that ingests a million records per second per core. Batches, the one message that comes
- * by the million, are therefore read here: straight from the wire into the same
+ * by the million, are therefore read here (records by the record reader below, the rest of
+ * a batch by read_msg()): straight from the wire into the same
  * protobuf-c-generated structures, driven by the same generated descriptors (field number ->
  * type and offset, through a dense table built once per context), in the same arena. What
  * comes out goes through the same checks and conversion as protobuf-c's output, and is meant
@@ -1444,8 +1453,17 @@ static inline bool
 wire_tag(wire_t *w, uint32_t *id, uint32_t *wt)
 {
     uint64_t v;
-    if (wire_left(w) > 0 && ns_view_u8(&w->v, w->at) < 8u)
+    uint32_t left = wire_left(w);
+    const uint8_t *p = w->v.p + w->at;
+    if (left > 0 && p[0] < 8u)
         return false;
+    /* Field numbers below 16 take one byte, below 2048 two: every field of a record. */
+    if (left >= 2 && p[0] >= 0x80u && p[1] < 0x80u) {
+        *id = (uint32_t)(p[0] & 0x7fu) >> 3 | (uint32_t)p[1] << 4;
+        *wt = p[0] & 7u;
+        w->at += 2;
+        return true;
+    }
     if (!wire_uvar(w, 5, &v))
         return false;
     *id = (uint32_t)(v >> 3);
@@ -1782,6 +1800,309 @@ scan_envelope(const uint8_t *buf, uint32_t len, uint32_t *version, uint32_t *bod
     return true;
 }
 
+/* ---- the record reader: FlowBatch bytes straight into ns_flow_rec_t ----------------------- *
+ *
+ * Records are most of what a collector decodes, so the batch reader does not build their
+ * protobuf-c structures: each field goes from the wire into its ns_flow_rec_t member as it is
+ * read (one switch on the field number, the wire type checked in each case), and what
+ * ns_flow_rec_t cannot hold before it is checked waits in a rec_raw_t: the full 32-bit values
+ * of the narrowed fields (REC_LIMITED), and the strings and addresses as views of the wire.
+ * When the record's bytes are read, rec_finish() runs rec_check()'s checks in rec_check()'s
+ * order and copies each string once, from the wire into its fixed array. Transactions (a
+ * record in ten or fewer carries one) are still read by read_msg() into protobuf-c
+ * structures and checked and converted by the same code as protobuf-c's.
+ *
+ * The outcome is protobuf-c's unpack followed by batch_decode(): malformed bytes anywhere in
+ * the batch are NS_CODEC_E_MALFORMED even after a record that breaks a limit, so a record's
+ * rejection is held (batch_read()) until the whole batch has been read; then come the
+ * version, the batch's seq and record count, and the held rejection, in batch_decode()'s
+ * order. fuzz_codec compares the two readers input by input.
+ */
+
+/* A record's values that are checked before they go into ns_flow_rec_t. */
+enum {
+#define REC_LIM_INDEX(pbf, nsf, max) LIM_##pbf,
+    REC_LIMITED(REC_LIM_INDEX) LIM_COUNT
+#undef REC_LIM_INDEX
+};
+
+typedef struct {
+    uint32_t ip_ver;
+    uint32_t lim[LIM_COUNT]; /* REC_LIMITED's fields, in its order */
+    ns_view_t uid, community_id, tunnel_parent, service, conn_state, history;
+    ns_view_t orig_h, resp_h;
+    Netscope__HttpTx **http;
+    Netscope__DnsTx **dns;
+    size_t n_http, cap_http, n_dns, cap_dns;
+} rec_raw_t;
+
+/* A fixed64 or double: 8 little-endian bytes. */
+static inline bool
+rd_i64(wire_t *w, uint64_t *dst)
+{
+    ns_view_t val;
+    if (!wire_take(w, 8, &val))
+        return false;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(dst, val.p, 8);
+#else
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 8; i++)
+        v |= (uint64_t)ns_view_u8(&val, i) << (8 * i);
+    *dst = v;
+#endif
+    return true;
+}
+
+static inline bool
+rd_view(wire_t *w, ns_view_t *dst)
+{
+    uint32_t len;
+    return wire_len(w, &len) && wire_take(w, len, dst);
+}
+
+/* One element of a repeated transaction field (its bytes `val`, its tag at `tag_at` of the
+ * record `rec`), read by read_msg() into a protobuf-c structure of reader `rd` appended to
+ * *arr, which the first element sizes for every element to the end of the record. */
+static bool
+rd_tx(ns_codec_t *c, unsigned rd, ns_view_t rec, uint32_t tag_at, uint32_t id, ns_view_t val,
+      void ***arr, size_t *n, size_t *cap)
+{
+    if (*arr == NULL) {
+        *cap = wire_count((wire_t){rec, tag_at}, id);
+        *arr = arena_array(&c->dec, *cap, sizeof(void *));
+        if (*arr == NULL)
+            return false;
+    }
+    ProtobufCMessage *e = arena_alloc(&c->dec, reader_descs[rd]->sizeof_message);
+    if (e == NULL || *n == *cap || !read_msg(c, rd, val, e))
+        return false;
+    (*arr)[(*n)++] = e;
+    return true;
+}
+
+/* The cases of rec_read(), by field number of FlowRecord (netscope.proto): the wire type
+ * the field's type is written with, and where its value goes. test_codec and fuzz_codec
+ * compare what rec_read() makes of bytes with protobuf-c's unpack. */
+#define CASE_U32(id, dst)                                                                          \
+    case id:                                                                                       \
+        if (wt != WIRE_VARINT)                                                                     \
+            return false;                                                                          \
+        dst = (uint32_t)v; /* protobuf-c keeps the low 32 bits */                                  \
+        break;
+#define CASE_U64(id, dst)                                                                          \
+    case id:                                                                                       \
+        if (wt != WIRE_VARINT)                                                                     \
+            return false;                                                                          \
+        dst = v;                                                                                   \
+        break;
+#define CASE_I64(id, dst)                                                                          \
+    case id:                                                                                       \
+        if (wt != WIRE_I64)                                                                        \
+            return false;                                                                          \
+        memcpy(&(dst), &v, 8);                                                                     \
+        break;
+#define CASE_VIEW(id, dst)                                                                         \
+    case id:                                                                                       \
+        if (wt != WIRE_LEN)                                                                        \
+            return false;                                                                          \
+        dst = val;                                                                                 \
+        break;
+
+/* Read one record's bytes into `n` (every member defined) and `raw`. False when they are not
+ * a valid FlowRecord or the arena ran out. Each value is read by its wire type first (groups
+ * and wire types 6 and 7 are errors for any field, as in protobuf-c), then stored by its
+ * field number, which also checks the wire type against the field's. */
+static bool
+rec_read(ns_codec_t *c, ns_view_t bytes, ns_flow_rec_t *n, rec_raw_t *raw)
+{
+    wire_t w = {bytes, 0};
+    /* Every member has a value: proto3 leaves a zero field out. */
+    memset(n, 0, sizeof(*n));
+    memset(raw, 0, sizeof(*raw));
+    uint32_t *lim = raw->lim;
+    while (wire_left(&w) > 0) {
+        uint32_t tag_at = w.at, id, wt;
+        if (!wire_tag(&w, &id, &wt))
+            return false;
+        uint32_t val_at = w.at;
+        uint64_t v = 0;
+        ns_view_t val = {NULL, 0};
+        switch (wt) {
+        case WIRE_VARINT:
+            if (!wire_varint(&w, &v))
+                return false;
+            break;
+        case WIRE_I64:
+            if (!rd_i64(&w, &v))
+                return false;
+            break;
+        case WIRE_LEN:
+            if (!rd_view(&w, &val))
+                return false;
+            break;
+        case WIRE_I32:
+            if (!wire_take(&w, 4, &val))
+                return false;
+            break;
+        default:
+            return false;
+        }
+        switch (id) {
+            CASE_VIEW(1, raw->uid)
+            CASE_U32(2, raw->ip_ver)
+            CASE_U32(3, lim[LIM_proto])
+            CASE_VIEW(4, raw->orig_h)
+            CASE_VIEW(5, raw->resp_h)
+            CASE_U32(6, lim[LIM_orig_p])
+            CASE_U32(7, lim[LIM_resp_p])
+            CASE_I64(8, n->first_ns)
+            CASE_I64(9, n->last_ns)
+            CASE_I64(10, n->emit_ns)
+            CASE_U64(11, n->pkts[0])
+            CASE_U64(12, n->pkts[1])
+            CASE_U64(13, n->ip_bytes[0])
+            CASE_U64(14, n->ip_bytes[1])
+            CASE_VIEW(15, raw->conn_state)
+            CASE_VIEW(16, raw->history)
+            CASE_U32(17, lim[LIM_kind])
+            CASE_U32(18, lim[LIM_end_reason])
+            CASE_U32(19, lim[LIM_vlan])
+            CASE_U32(20, lim[LIM_iface])
+            CASE_VIEW(21, raw->community_id)
+            CASE_VIEW(22, raw->service)
+            CASE_U64(23, n->app_bytes[0])
+            CASE_U64(24, n->app_bytes[1])
+            CASE_U64(25, n->missed_bytes)
+            CASE_U64(26, n->wire_bytes[0])
+            CASE_U64(27, n->wire_bytes[1])
+            CASE_U64(28, n->payload_bytes[0])
+            CASE_U64(29, n->payload_bytes[1])
+            CASE_VIEW(30, raw->tunnel_parent)
+        case 40: {
+            /* protobuf-c: a bool is true if any byte of its value, whatever the wire type,
+             * has one of its low 7 bits set. */
+            bool b = false;
+            for (uint32_t i = val_at; i < w.at; i++)
+                b |= (ns_view_u8(&w.v, i) & 0x7fu) != 0;
+            n->is_tcp = b;
+            break;
+        }
+            CASE_U32(41, lim[LIM_orig_tcp_flags])
+            CASE_U32(42, lim[LIM_resp_tcp_flags])
+            CASE_U32(43, lim[LIM_orig_syn])
+            CASE_U32(44, lim[LIM_resp_syn])
+            CASE_U32(45, lim[LIM_orig_fin])
+            CASE_U32(46, lim[LIM_resp_fin])
+            CASE_U32(47, lim[LIM_orig_rst])
+            CASE_U32(48, lim[LIM_resp_rst])
+            CASE_U32(49, lim[LIM_orig_tcp_state])
+            CASE_U32(50, lim[LIM_resp_tcp_state])
+            CASE_U32(51, lim[LIM_hs])
+            CASE_U64(52, n->rtt_hs_ns)
+            CASE_U64(53, n->rtt_hs_server_ns)
+            CASE_U64(54, n->rtt_hs_client_ns)
+            CASE_U32(55, n->rtt_n)
+            CASE_U32(56, n->rtt_min_us)
+            CASE_U32(57, n->rtt_mean_us)
+            CASE_U32(58, n->rtt_max_us)
+            CASE_U32(59, n->rtt_last_us)
+            CASE_U32(60, n->retrans[0])
+            CASE_U32(61, n->retrans[1])
+            CASE_U32(62, n->ooo[0])
+            CASE_U32(63, n->ooo[1])
+            CASE_U32(64, n->dup_ack[0])
+            CASE_U32(65, n->dup_ack[1])
+            CASE_U32(66, n->zero_win[0])
+            CASE_U32(67, n->zero_win[1])
+            CASE_U32(68, n->gaps[0])
+            CASE_U32(69, n->gaps[1])
+            CASE_U32(70, n->missed[0])
+            CASE_U32(71, n->missed[1])
+            CASE_U32(80, lim[LIM_quality])
+            CASE_I64(81, n->bps)
+            CASE_I64(82, n->pps)
+            CASE_U32(83, n->interim)
+            CASE_U32(90, n->http_total)
+            CASE_U32(91, n->dns_total)
+            CASE_U32(92, n->dns_unanswered)
+        case 93:
+            if (wt != WIRE_LEN || !rd_tx(c, RD_HTTP, w.v, tag_at, id, val, (void ***)&raw->http,
+                                         &raw->n_http, &raw->cap_http))
+                return false;
+            break;
+        case 94:
+            if (wt != WIRE_LEN || !rd_tx(c, RD_DNS, w.v, tag_at, id, val, (void ***)&raw->dns,
+                                         &raw->n_dns, &raw->cap_dns))
+                return false;
+            break;
+        default: /* a number FlowRecord does not have: skipped */
+            break;
+        }
+    }
+    return true;
+}
+
+#undef CASE_U32
+#undef CASE_U64
+#undef CASE_I64
+#undef CASE_VIEW
+
+/* A `string` field as protobuf-c unpacks it (NUL-terminated: it ends at its first NUL) and
+ * check_str() and copy_str() take it: at most size - 1 bytes, copied once into `dst`. */
+static ns_codec_reject_t
+take_str(ns_codec_t *c, ns_view_t v, char *dst, size_t size, const char *name)
+{
+    size_t max = size - 1, len = v.len <= max ? v.len : max + 1;
+    const uint8_t *nul = len > 0 ? memchr(v.p, 0, len) : NULL;
+    if (nul != NULL)
+        len = (size_t)(nul - v.p);
+    if (len > max)
+        return fail(c, NS_CODEC_E_STRING, "%s is longer than %zu bytes", name, max);
+    if (len > 0)
+        memcpy(dst, v.p, len);
+    dst[len] = '\0';
+    return NS_CODEC_OK;
+}
+
+static const limit_t rec_raw_limits[] = {
+#define REC_RAW_LIMIT(pbf, nsf, max) {offsetof(rec_raw_t, lim[LIM_##pbf]), (max), #pbf},
+    REC_LIMITED(REC_RAW_LIMIT)
+#undef REC_RAW_LIMIT
+};
+
+/* rec_check() and rec_from_pb() on a record read by rec_read(): the same checks in the same
+ * order, then what is left of the conversion. */
+static ns_codec_reject_t
+rec_finish(ns_codec_t *c, const rec_raw_t *raw, ns_flow_rec_t *n)
+{
+    TRY(take_str(c, raw->uid, n->uid, sizeof(n->uid), "uid"));
+    TRY(check_addr(c, bytes_of(raw->orig_h.p, raw->orig_h.len), raw->ip_ver, "orig_h"));
+    TRY(check_addr(c, bytes_of(raw->resp_h.p, raw->resp_h.len), raw->ip_ver, "resp_h"));
+    TRY(check_limits(c, raw, rec_raw_limits, NLIMITS(rec_raw_limits)));
+    TRY(take_str(c, raw->community_id, n->community_id, sizeof(n->community_id),
+                 "community_id"));
+    TRY(take_str(c, raw->tunnel_parent, n->tunnel_parent, sizeof(n->tunnel_parent),
+                 "tunnel_parent"));
+    TRY(take_str(c, raw->service, n->service, sizeof(n->service), "service"));
+    TRY(take_str(c, raw->conn_state, n->conn_state, sizeof(n->conn_state), "conn_state"));
+    TRY(take_str(c, raw->history, n->history, sizeof(n->history), "history"));
+    TRY(check_rate(c, n->bps, "bps"));
+    TRY(check_rate(c, n->pps, "pps"));
+    n->bps = positive_zero(n->bps);
+    n->pps = positive_zero(n->pps);
+    n->ip_ver = (uint8_t)raw->ip_ver;
+#define REC_RAW_TO_NS(pbf, nsf, max) n->nsf = (__typeof__(n->nsf))raw->lim[LIM_##pbf];
+    REC_LIMITED(REC_RAW_TO_NS)
+#undef REC_RAW_TO_NS
+    memcpy(n->orig_h.b, raw->orig_h.p, raw->orig_h.len); /* checked: 4 or 16 bytes */
+    memcpy(n->resp_h.b, raw->resp_h.p, raw->resp_h.len);
+    if (raw->n_http == 0 && raw->n_dns == 0)
+        return NS_CODEC_OK;
+    TRY(tx_check(c, raw->http, raw->n_http, raw->dns, raw->n_dns));
+    return tx_from_pb(c, raw->http, raw->n_http, raw->dns, raw->n_dns, n);
+}
+
 /* ---- the batch writer: protobuf-c structures of a batch to bytes, in one pass -------------- *
  *
  * The mirror of the reader, for the agent's side: protobuf-c's get_packed_size() and pack()
@@ -2010,20 +2331,92 @@ unpack(ns_codec_t *c, const ProtobufCMessageDescriptor *desc, const uint8_t *buf
     return m;
 }
 
-/* Read a batch envelope's body with the batch reader, then check and convert it like one
- * protobuf-c unpacked. */
+/* A FlowBatch body into c->msg.u.batch. NS_CODEC_E_MALFORMED (or E_ARENA) when the bytes do
+ * not read; otherwise batch_decode()'s outcome for the same bytes. */
+static ns_codec_reject_t
+batch_read(ns_codec_t *c, ns_view_t body, size_t len, uint32_t version)
+{
+    wire_t w = {body, 0};
+    uint64_t seq = 0, send_ns = 0;
+    ns_flow_rec_t *recs = NULL, spare;
+    size_t n = 0, cap = 0;
+    ns_codec_reject_t held = NS_CODEC_OK;
+    char held_error[sizeof(c->error)];
+    rec_raw_t raw;
+    while (wire_left(&w) > 0) {
+        uint32_t tag_at = w.at, id, wt;
+        ns_view_t val;
+        bool ok;
+        if (!wire_tag(&w, &id, &wt))
+            goto malformed;
+        switch (id) {
+        case 1: /* seq */
+            ok = wt == WIRE_VARINT && wire_varint(&w, &seq);
+            break;
+        case 2: /* send_ns */
+            ok = wt == WIRE_I64 && rd_i64(&w, &send_ns);
+            break;
+        case FIELD_BATCH_RECORDS:
+            if (wt != WIRE_LEN || !rd_view(&w, &val))
+                goto malformed;
+            if (n == 0 && recs == NULL) { /* size the array for every record */
+                wire_t from = w;
+                from.at = tag_at;
+                cap = wire_count(from, id);
+                if (cap <= NS_CODEC_MAX_RECS) {
+                    recs = arena_array(&c->dec, cap, sizeof(*recs));
+                    if (recs == NULL)
+                        goto malformed;
+                }
+            }
+            if (n == cap)
+                goto malformed;
+            /* Past the count limit the batch is rejected: its records are only read. */
+            ns_flow_rec_t *r = recs != NULL ? &recs[n] : &spare;
+            ok = rec_read(c, val, r, &raw);
+            if (ok && held == NS_CODEC_OK && recs != NULL) {
+                held = rec_finish(c, &raw, r);
+                if (held != NS_CODEC_OK) {
+                    within(c, held, "record", n);
+                    memcpy(held_error, c->error, sizeof(held_error));
+                }
+            }
+            n++;
+            break;
+        default:
+            ok = wire_skip(&w, wt);
+            break;
+        }
+        if (!ok)
+            goto malformed;
+    }
+    TRY(check_version(c, version));
+    c->msg.type = NS_MSG_BATCH;
+    if (seq == 0)
+        return fail(c, NS_CODEC_E_RANGE, "batch seq is 0 (batches count from 1)");
+    TRY(check_count(c, n, NS_CODEC_MAX_RECS, "records"));
+    if (held != NS_CODEC_OK) {
+        memcpy(c->error, held_error, sizeof(c->error));
+        return held;
+    }
+    ns_msg_batch_t *b = &c->msg.u.batch;
+    b->seq = seq;
+    b->send_ns = send_ns;
+    b->n_recs = (uint32_t)n;
+    b->recs = n > 0 ? recs : NULL;
+    return NS_CODEC_OK;
+malformed:
+    return unpack_failed(c, len, netscope__agent_message__descriptor.short_name);
+}
+
+/* Read a batch envelope's body with the batch reader. */
 static ns_codec_reject_t
 read_batch(ns_codec_t *c, ns_view_t body, size_t len, uint32_t version)
 {
     arena_rewind(&c->dec);
     c->stats.fast_batches++;
     c->msg.version = version;
-    Netscope__FlowBatch *fb = arena_alloc(&c->dec, sizeof(*fb));
-    if (fb == NULL || !read_msg(c, RD_BATCH, body, &fb->base))
-        return unpack_failed(c, len, netscope__agent_message__descriptor.short_name);
-    TRY(check_version(c, version));
-    c->msg.type = NS_MSG_BATCH;
-    return batch_decode(c, fb, &c->msg.u.batch);
+    return batch_read(c, body, len, version);
 }
 
 /* Count the outcome; hand out the message only when it was accepted. */

@@ -721,6 +721,146 @@ START_TEST(reader_copies_protobuf_c_corners)
 }
 END_TEST
 
+/* Decode the same bytes with the batch reader and with protobuf-c: both must give `want`
+ * (and, when accepted, the same records). Returns the batch reader's message. */
+static const ns_msg_t *
+decode_both(ns_codec_t *own, ns_codec_t *ref, const pbw_t *env, ns_codec_reject_t want,
+            const char *what)
+{
+    const ns_msg_t *ma, *mb;
+    ns_codec_reject_t b = decode_agent(ref, env->b, env->n, &mb);
+    ns_codec_reject_t a = decode_agent(own, env->b, env->n, &ma);
+    ck_assert_msg(a == want && b == want, "%s: own %s (%s), protobuf-c %s", what,
+                  ns_codec_reject_name(a), ns_codec_error(own), ns_codec_reject_name(b));
+    if (a == NS_CODEC_OK) {
+        ck_assert_uint_eq(ma->u.batch.n_recs, mb->u.batch.n_recs);
+        for (uint32_t i = 0; i < ma->u.batch.n_recs; i++)
+            assert_rec_eq(&ma->u.batch.recs[i], &mb->u.batch.recs[i]);
+    }
+    return ma;
+}
+
+/* The record reader's edges: a field given twice, strings at their limit and one byte over,
+ * a record cut inside its last value, unknown fields of every wire type, and which of two
+ * faults of a batch is reported. */
+START_TEST(record_reader_edges)
+{
+    ns_codec_t *own = codec_new(0, 0);
+    ns_codec_opts_t o = {0, 0, true};
+    ns_codec_t *ref = ns_codec_new(&o, NULL, 0);
+    ck_assert_ptr_nonnull(ref);
+    static const struct {
+        const char *what;
+        const char *bytes; /* appended to pbw_min_rec() */
+        size_t len;
+        ns_codec_reject_t want;
+    } cases[] = {
+        {"uid twice: the last wins", "\x0a\x03" "Cab", 5, NS_CODEC_OK},
+        {"uid with a NUL, longer after it", "\x0a\x16" "Cab\0" "xxxxxxxxxxxxxxxxxx", 24,
+         NS_CODEC_OK},
+        {"proto twice", "\x18\x06", 2, NS_CODEC_OK},
+        {"orig_h twice", "\x22\x04\x0a\x00\x00\x01", 6, NS_CODEC_OK},
+        {"ip_ver 6 with IPv4 addresses", "\x10\x06", 2, NS_CODEC_E_ADDR},
+        {"a varint cut at the end", "\x58\x80", 2, NS_CODEC_E_MALFORMED},
+        {"a tag cut at the end", "\x80", 1, NS_CODEC_E_MALFORMED},
+        {"a fixed64 cut at the end", "\x41\x01\x02", 3, NS_CODEC_E_MALFORMED},
+        {"a string cut at the end", "\x0a\x05" "ab", 4, NS_CODEC_E_MALFORMED},
+        {"unknown 35, varint", "\x98\x02\x96\x01", 4, NS_CODEC_OK},
+        {"unknown 35, fixed64", "\x99\x02\x01\x02\x03\x04\x05\x06\x07\x08", 10, NS_CODEC_OK},
+        {"unknown 35, length", "\x9a\x02\x03" "abc", 6, NS_CODEC_OK},
+        {"unknown 35, fixed32", "\x9d\x02\x01\x02\x03\x04", 6, NS_CODEC_OK},
+        {"unknown 35, group start", "\x9b\x02", 2, NS_CODEC_E_MALFORMED},
+        {"unknown 35, group end", "\x9c\x02", 2, NS_CODEC_E_MALFORMED},
+        {"unknown 35, wire type 6", "\x9e\x02\x00", 3, NS_CODEC_E_MALFORMED},
+        {"unknown 35, wire type 7", "\x9f\x02\x00", 3, NS_CODEC_E_MALFORMED},
+        {"unknown 1000, varint", "\xc0\x3e\x01", 3, NS_CODEC_OK},
+        {"unknown 35, fixed32 cut", "\x9d\x02\x01\x02", 4, NS_CODEC_E_MALFORMED},
+        {"uid as a varint", "\x08\x01", 2, NS_CODEC_E_MALFORMED},
+        {"bps as a varint", "\x88\x05\x01", 3, NS_CODEC_E_MALFORMED},
+        {"first_ns as fixed32", "\x45\x01\x02\x03\x04", 5, NS_CODEC_E_MALFORMED},
+        {"http as a varint", "\xe8\x05\x01", 3, NS_CODEC_E_MALFORMED},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pbw_t rec = {0}, env = {0};
+        pbw_min_rec(&rec);
+        pbw_raw(&rec, cases[i].bytes, cases[i].len);
+        pbw_batch(&env, NS_CODEC_VERSION, &rec, 1);
+        const ns_msg_t *m = decode_both(own, ref, &env, cases[i].want, cases[i].what);
+        if (i <= 1)
+            ck_assert_str_eq(m->u.batch.recs[0].uid, "Cab");
+        if (i == 2)
+            ck_assert_uint_eq(m->u.batch.recs[0].proto, 6);
+        if (i == 3)
+            ck_assert_uint_eq(m->u.batch.recs[0].orig_h.b[0], 10);
+        pbw_free(&rec);
+        pbw_free(&env);
+    }
+
+    /* Each string field at its limit, one byte over, and over then at it (the last wins). */
+    static const struct {
+        uint32_t field;
+        size_t max;
+        const char *name;
+    } strs[] = {
+        {1, NS_FLOW_UID_LEN, "uid"},           {21, NS_FLOW_CID_MAX - 1, "community_id"},
+        {30, NS_FLOW_UID_LEN, "tunnel_parent"}, {22, NS_FLOW_SERVICE_MAX - 1, "service"},
+        {15, NS_FLOW_STATE_MAX - 1, "conn_state"}, {16, NS_FLOW_HISTORY_MAX - 1, "history"},
+    };
+    char text[64];
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        for (int variant = 0; variant < 3; variant++) {
+            pbw_t rec = {0}, env = {0};
+            pbw_min_rec(&rec);
+            size_t len = strs[i].max + (variant == 0 ? 0 : 1);
+            memset(text, 'a' + (int)i, len);
+            text[len] = '\0';
+            pbw_str(&rec, strs[i].field, text);
+            if (variant == 2) {
+                text[strs[i].max] = '\0';
+                pbw_str(&rec, strs[i].field, text);
+            }
+            pbw_batch(&env, NS_CODEC_VERSION, &rec, 1);
+            decode_both(own, ref, &env, variant == 1 ? NS_CODEC_E_STRING : NS_CODEC_OK,
+                        strs[i].name);
+            if (variant == 1)
+                ck_assert_msg(strstr(ns_codec_error(own), strs[i].name) != NULL, "%s",
+                              ns_codec_error(own));
+            pbw_free(&rec);
+            pbw_free(&env);
+        }
+    }
+
+    /* Two faults in one batch: malformed bytes win over a broken limit in an earlier record;
+     * of two broken limits, the first record's is reported. */
+    static const struct {
+        const char *a, *b;
+        size_t alen, blen;
+        ns_codec_reject_t want;
+        const char *word;
+    } pairs[] = {
+        {"\x18\x80\x02", "\x58\x80", 3, 2, NS_CODEC_E_MALFORMED, "not a valid"},
+        {"", "\x18\x80\x02", 0, 3, NS_CODEC_E_RANGE, "record 1: proto is 256"},
+        {"\x88\x01\x04", "\x18\x80\x02", 3, 3, NS_CODEC_E_RANGE, "record 0: kind is 4"},
+    };
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        pbw_t recs[2] = {{0}, {0}}, env = {0};
+        pbw_min_rec(&recs[0]);
+        pbw_raw(&recs[0], pairs[i].a, pairs[i].alen);
+        pbw_min_rec(&recs[1]);
+        pbw_raw(&recs[1], pairs[i].b, pairs[i].blen);
+        pbw_batch(&env, NS_CODEC_VERSION, recs, 2);
+        decode_both(own, ref, &env, pairs[i].want, pairs[i].word);
+        ck_assert_msg(strstr(ns_codec_error(own), pairs[i].word) != NULL, "%s",
+                      ns_codec_error(own));
+        pbw_free(&recs[0]);
+        pbw_free(&recs[1]);
+        pbw_free(&env);
+    }
+    ns_codec_destroy(&own);
+    ns_codec_destroy(&ref);
+}
+END_TEST
+
 /* ---- valid: the other messages ----------------------------------------------------------- */
 
 /* Encode `in`, decode it in its direction, return the decoded message (valid until the next
@@ -1632,6 +1772,7 @@ codec_suite(void)
     tcase_add_test(tc, empty_batch);
     tcase_add_test(tc, own_reader_and_writer_match_protobuf_c);
     tcase_add_test(tc, reader_copies_protobuf_c_corners);
+    tcase_add_test(tc, record_reader_edges);
     tcase_add_test(tc, hello_round_trip);
     tcase_add_test(tc, iface_stats_round_trip);
     tcase_add_test(tc, heartbeat_round_trip);

@@ -31,7 +31,8 @@
  *   -d: a directory for the database (default: a new one under $TMPDIR or /tmp, removed at
  *   the end unless -k).
  *   -q: no writing: query the database in -d, "the last hour" ending at its newest record
- *   (with -c: ClickHouse is queried as it is, nothing is loaded).
+ *   (with -c: ClickHouse is queried as it is, nothing is loaded); the uids looked up are
+ *   those of -n records, so give the -n the database was written with.
  *   -c: http://HOST:PORT of a ClickHouse server (18.16 or later) for the database
  *   "netscope_bench" (created; its table must not hold other rows).
  */
@@ -625,7 +626,7 @@ queries:
         printf("  (first: %s, %llu bytes in %llu flows)\n", rows[0].label,
                (unsigned long long)rows[0].bytes, (unsigned long long)rows[0].flows);
     uint64_t *ulat = calloc(UID_ROUNDS, sizeof(*ulat));
-    for (int stored = 1; ulat != NULL && !query_only && stored >= 0; stored--) {
+    for (int stored = 1; ulat != NULL && stored >= 0; stored--) {
         uint64_t found = 0;
         if (!time_uid_gets(s, n, stored, ulat, &found)) {
             fprintf(stderr, "bench_store: uid lookups: the store failed\n");

@@ -8,6 +8,9 @@
  * queries, each timed from ns_store_read_begin() to ns_store_read_end():
  *   host  - the flows of one client host in the last hour (time sorted, limit 100)
  *   top   - the 10 hosts with most bytes in the last hour
+ *   uid   - ns_store_flow_get() of a stored uid (any record's, picked at random), and of a uid
+ *           not stored (the worst case: every stored hour of the uid index is looked at);
+ *           UID_ROUNDS each
  * The records model one site: 65,536 client hosts, 1,000 servers, a few services.
  *
  * With -c URL, the same records (the same make_rec() calls: same generator, same times) are
@@ -28,7 +31,8 @@
  *   -d: a directory for the database (default: a new one under $TMPDIR or /tmp, removed at
  *   the end unless -k).
  *   -q: no writing: query the database in -d, "the last hour" ending at its newest record
- *   (with -c: ClickHouse is queried as it is, nothing is loaded).
+ *   (with -c: ClickHouse is queried as it is, nothing is loaded); the uids looked up are
+ *   those of -n records, so give the -n the database was written with.
  *   -c: http://HOST:PORT of a ClickHouse server (18.16 or later) for the database
  *   "netscope_bench" (created; its table must not hold other rows).
  */
@@ -402,6 +406,29 @@ cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Time UID_ROUNDS ns_store_flow_get() calls, each with its own read transaction, of record
+ * i's uid for random i < n (stored) or of uids no record has; false when the store failed. */
+#define UID_ROUNDS 2000u
+static bool
+time_uid_gets(ns_store_t *s, uint64_t n, bool stored, uint64_t *lat, uint64_t *found)
+{
+    for (unsigned k = 0; k < UID_ROUNDS; k++) {
+        ns_flow_rec_t r;
+        ns_store_meta_t m;
+        make_rec(mix(k + 991) % n, 0, 0, 1, &r, &m);
+        if (!stored)
+            r.uid[0] = 'X'; /* the generator's uids all start with C */
+        uint64_t a = mono_ns();
+        ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
+        if (rd == NULL)
+            return false;
+        *found += ns_store_flow_get(rd, r.uid, count_flow, &(uint64_t){0}) > 0;
+        ns_store_read_end(&rd);
+        lat[k] = mono_ns() - a;
+    }
+    return true;
+}
+
 static lat_t
 report(const char *what, uint64_t *lat, size_t n)
 {
@@ -598,6 +625,18 @@ queries:
     if (nrows > 0)
         printf("  (first: %s, %llu bytes in %llu flows)\n", rows[0].label,
                (unsigned long long)rows[0].bytes, (unsigned long long)rows[0].flows);
+    uint64_t *ulat = calloc(UID_ROUNDS, sizeof(*ulat));
+    for (int stored = 1; ulat != NULL && stored >= 0; stored--) {
+        uint64_t found = 0;
+        if (!time_uid_gets(s, n, stored, ulat, &found)) {
+            fprintf(stderr, "bench_store: uid lookups: the store failed\n");
+            return 1;
+        }
+        snprintf(what, sizeof(what), "uid lookup, %s (%llu of %u found):",
+                 stored ? "stored uid" : "uid not stored", (unsigned long long)found, UID_ROUNDS);
+        report(what, ulat, UID_ROUNDS);
+    }
+    free(ulat);
     if (ch_url == NULL)
         goto done;
     /* ---- the same queries in ClickHouse: exact (the record's end), then by start (ts) ---- */

@@ -103,7 +103,8 @@ schema_ok(ns_store_t *s, const MDB_val *v, char *errbuf, size_t errlen)
     ns_store_errf(errbuf, errlen,
                   "store: %s has schema version %u; this build reads version %u only "
                   "(version 2 added the per-host sums of top queries, which a version 1 store "
-                  "lacks; version 3 keys them by time first): move the directory away, or "
+                  "lacks; version 3 keys them by time first; version 4 keys the uid and "
+                  "community id indexes by hour first): move the directory away, or "
                   "read it with a matching netscope",
                   s->path, ver, NS_STORE_SCHEMA);
     return false;

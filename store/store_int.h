@@ -19,8 +19,10 @@
 
 /* 1: until 2026-12-05; 2: adds "top_host" (a store of version 1 lacks its sums and is
  * refused rather than answered wrongly); 3 (2026-12-06): top_host keys lead with the bucket,
- * not the span (a version 2 store's sums would be read as other buckets: refused too). */
-#define NS_STORE_SCHEMA 3u
+ * not the span (a version 2 store's sums would be read as other buckets: refused too); 4
+ * (2026-12-06): by_uid and by_cid keys lead with the hour of the record's end (a version 3
+ * store's uid lookups would find nothing: refused too). */
+#define NS_STORE_SCHEMA 4u
 
 /* Sub-databases, in the order store.c opens them. */
 enum {

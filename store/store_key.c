@@ -2,7 +2,8 @@
  *
  * Design: one function per key shape, each writing big-endian integers after a fixed or
  * length-prefixed prefix, so that every index sorts by (prefix, time, fid). The host and
- * port indexes put the minute first (see store_key.h). Decoding a value
+ * port indexes put the minute first, the uid and community id indexes the hour (see
+ * store_key.h). Decoding a value
  * trusts nothing: every length is checked against the bytes present before it is used.
  */
 #include "netscope/store_key.h"
@@ -88,15 +89,16 @@ ns_store_key_agent(uint8_t *k, const char *agent, uint64_t t, uint64_t fid)
 }
 
 size_t
-ns_store_key_str(uint8_t *k, const char *s, size_t max, uint64_t fid)
+ns_store_key_str(uint8_t *k, uint64_t t, const char *s, size_t max, uint64_t fid)
 {
     size_t n = strlen(s);
-    if (n > max || n + 9 > NS_STORE_KEY_MAX)
+    if (n > max || n + 17 > NS_STORE_KEY_MAX)
         return 0;
-    memcpy(k, s, n);
-    k[n] = 0;
-    ns_store_be64_put(k + n + 1, fid);
-    return n + 9;
+    ns_store_be64_put(k, t / NS_STORE_HOUR_NS);
+    memcpy(k + 8, s, n);
+    k[8 + n] = 0;
+    ns_store_be64_put(k + n + 9, fid);
+    return n + 17;
 }
 
 size_t

@@ -5,12 +5,14 @@
  * host, port, agent, else time). Indexes whose keys end in (time, fid) answer a time-sorted
  * query by walking the key range in order and stopping after `limit` matches, so a page
  * costs what it returns plus what the filters skip. Every other sort (and a time sort over
- * the uid and community id indexes, which are ordered by fid) keeps the best `limit`
+ * the uid and community id indexes, which are ordered by fid within an hour) keeps the best `limit`
  * candidates in a bounded heap over the whole matching range, then fetches and hands them
- * out in order. The host and port indexes are minute-major (store_key.h): their range is one
- * per minute, walked minute by minute in the query's order (each_minute(), which jumps over
- * minutes without entries), so a page still stops after `limit` matches. Filters read only the value's fixed header (store_key.h); the record is
- * decoded only for the caller's `match` and for the callback.
+ * out in order. The host and port indexes are minute-major, the uid and community id indexes
+ * hour-major (store_key.h): their range is one per bucket, walked bucket by bucket in the
+ * query's order (each_bucket(), which jumps over buckets without entries and outside the
+ * window), so a time-sorted page still stops after `limit` matches. Filters read only the
+ * value's fixed header (store_key.h); the record is decoded only for the caller's `match`
+ * and for the callback.
  *
  * Paging: a cursor names the last record given, as (sort value, fid), and every order is a
  * total order on (sort value, fid) (time sorts: the index order itself). The next page is
@@ -222,7 +224,9 @@ typedef struct {
     bool desc;         /* the sort gives the largest first */
     bool has_cursor;
     uint64_t cur_v, cur_fid;
-    bool minute_major; /* prefix[0..8) is the minute (by_host, by_port), set per minute */
+    /* Bucket-major indexes: prefix[0..8) is t / bucket_ns, set per bucket (by_host, by_port:
+     * the minute; by_uid, by_cid: the hour). 0: one range. */
+    uint64_t bucket_ns;
     /* A time-sorted walk over several ranges (minute-major: one per minute): */
     uint64_t last_t, last_fid; /* the last record given */
     bool stop;                 /* fn said stop */
@@ -300,11 +304,14 @@ make_prefix(scan_t *sc, ns_store_index_t idx)
     case NS_STORE_IDX_CID: {
         const char *s = idx == NS_STORE_IDX_UID ? q->uid : q->community_id;
         n = strlen(s);
-        if (n + 1 > sizeof(sc->prefix) - 8)
+        if (n + 17 > sizeof(sc->prefix))
             return false;
-        memcpy(p, s, n);
+        memset(p, 0, 8); /* the hour: set per hour */
+        memcpy(p + 8, s, n);
+        n += 8;
         p[n++] = 0;
         sc->time_ordered = false;
+        sc->bucket_ns = NS_STORE_HOUR_NS;
         break;
     }
     case NS_STORE_IDX_HOST:
@@ -312,13 +319,13 @@ make_prefix(scan_t *sc, ns_store_index_t idx)
         p[8] = q->host_ver;
         memcpy(p + 9, q->host.b, 16);
         n = 25;
-        sc->minute_major = true;
+        sc->bucket_ns = NS_STORE_MINUTE_NS;
         break;
     case NS_STORE_IDX_PORT:
         memset(p, 0, 8);
         ns_store_be16_put(p + 8, (uint16_t)q->port);
         n = 10;
-        sc->minute_major = true;
+        sc->bucket_ns = NS_STORE_MINUTE_NS;
         break;
     case NS_STORE_IDX_AGENT:
         n = strlen(q->agent);
@@ -410,10 +417,10 @@ walk_range(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* The nearest minute holding any entry of a minute-major index, from minute m on: the first
+/* The nearest bucket holding any entry of a bucket-major index, from bucket m on: the first
  * >= m (ascending) or the last <= m (descending). False when there is none. */
 static bool
-next_minute(MDB_cursor *c, uint64_t m, bool desc, uint64_t *out)
+next_bucket(MDB_cursor *c, uint64_t m, bool desc, uint64_t *out)
 {
     uint8_t key[8];
     ns_store_be64_put(key, desc ? m + 1 : m);
@@ -427,26 +434,26 @@ next_minute(MDB_cursor *c, uint64_t m, bool desc, uint64_t *out)
     return true;
 }
 
-/* Call `range` for each minute of a minute-major index that holds entries and meets
- * [lo, hi), newest first when `desc`, with the minute's part of the
- * window, until it returns an error or sets sc->done. Other indexes: one call, [lo, hi). */
+/* Call `range` for each bucket (minute or hour) of a bucket-major index that holds entries
+ * and meets [lo, hi), newest first when `desc`, with the bucket's part of the window, until
+ * it returns an error or sets sc->done. Other indexes: one call, [lo, hi). */
 static int
-each_minute(scan_t *sc, MDB_cursor *c, uint64_t lo, uint64_t hi, bool desc,
+each_bucket(scan_t *sc, MDB_cursor *c, uint64_t lo, uint64_t hi, bool desc,
             int (*range)(scan_t *sc, MDB_cursor *c, uint64_t lo, uint64_t hi, void *arg),
             void *arg)
 {
-    if (!sc->minute_major)
+    if (sc->bucket_ns == 0)
         return range(sc, c, lo, hi, arg);
     if (lo >= hi)
         return 0;
-    const uint64_t mn = NS_STORE_MINUTE_NS;
+    const uint64_t mn = sc->bucket_ns;
     uint64_t m = desc ? (hi - 1) / mn : lo / mn;
     int rc = 0;
-    while (rc == 0 && !sc->done && next_minute(c, m, desc, &m)) {
+    while (rc == 0 && !sc->done && next_bucket(c, m, desc, &m)) {
         if (desc ? m < lo / mn : m > (hi - 1) / mn)
             break;
         ns_store_be64_put(sc->prefix, m);
-        uint64_t a = m * mn, b = m * mn + mn;
+        uint64_t a = m * mn, b = a <= UINT64_MAX - mn ? a + mn : UINT64_MAX;
         rc = range(sc, c, a > lo ? a : lo, b < hi ? b : hi, arg);
         if (desc ? m == 0 : m == UINT64_MAX / mn)
             break;
@@ -482,7 +489,7 @@ walk_time(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *)
         hi = sc->cur_v + 1;
     else if (sc->has_cursor && !sc->desc && sc->cur_v > lo)
         lo = sc->cur_v;
-    int rc = each_minute(sc, c, lo, hi, sc->desc, walk_range_cb, &w);
+    int rc = each_bucket(sc, c, lo, hi, sc->desc, walk_range_cb, &w);
     return rc == 0 ? NS_OK : NS_EIO;
 }
 
@@ -586,7 +593,7 @@ walk_heap(scan_t *sc, MDB_cursor *c, bool (*fn)(void *, const ns_store_flow_t *)
     if (heap == NULL)
         return NS_ENOMEM;
     heap_arg_t ha = {.heap = heap, .limit = limit, .res = res};
-    int rc = each_minute(sc, c, sc->from, sc->to, false, heap_range, &ha);
+    int rc = each_bucket(sc, c, sc->from, sc->to, false, heap_range, &ha);
     size_t n = ha.n;
     uint64_t total = ha.total;
     ns_err_t err = rc == 0 || rc == MDB_NOTFOUND ? NS_OK : NS_EIO;
@@ -664,30 +671,40 @@ ns_store_flow_get(ns_store_read_t *rd, const char *uid,
                   bool (*fn)(void *ud, const ns_store_flow_t *f), void *ud)
 {
     uint8_t key[NS_STORE_KEY_MAX];
-    size_t kn = uid ? ns_store_key_str(key, uid, NS_FLOW_UID_LEN, 0) : 0;
+    size_t kn = uid ? ns_store_key_str(key, 0, uid, NS_FLOW_UID_LEN, 0) : 0;
     if (kn == 0 || uid[0] == '\0')
         return 0;
     size_t plen = kn - 8;
     MDB_cursor *c = NULL;
     if (mdb_cursor_open(rd->txn, rd->s->dbi[DB_BY_UID], &c) != 0)
         return 0;
-    /* The newest record of this uid. */
+    /* The newest record of this uid: the latest (last_ns, fid) of the newest hour holding a
+     * readable one (an older hour's records all end earlier). The hours without entries are
+     * jumped over, so a uid not stored costs two seeks per stored hour. */
     uint64_t best_fid = 0, best_t = 0;
     ns_store_vhdr_t best;
     bool found = false;
-    MDB_val k = {kn, key}, v;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != kn || memcmp(k.mv_data, key, plen) != 0)
-            break;
-        uint64_t fid = ns_store_be64_get((const uint8_t *)k.mv_data + plen);
-        ns_store_vhdr_t h;
-        if (!get_hdr(rd, fid, &h))
-            continue;
-        if (!found || h.last_ns > best_t || (h.last_ns == best_t && fid > best_fid)) {
-            best = h, best_fid = fid, best_t = h.last_ns;
-            found = true;
+    MDB_val k, v;
+    for (uint64_t hour = UINT64_MAX / NS_STORE_HOUR_NS; !found && next_bucket(c, hour, true, &hour);
+         hour--) {
+        ns_store_be64_put(key, hour);
+        k.mv_size = kn;
+        k.mv_data = key;
+        for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != kn || memcmp(k.mv_data, key, plen) != 0)
+                break;
+            uint64_t fid = ns_store_be64_get((const uint8_t *)k.mv_data + plen);
+            ns_store_vhdr_t h;
+            if (!get_hdr(rd, fid, &h))
+                continue;
+            if (!found || h.last_ns > best_t || (h.last_ns == best_t && fid > best_fid)) {
+                best = h, best_fid = fid, best_t = h.last_ns;
+                found = true;
+            }
         }
+        if (hour == 0)
+            break;
     }
     mdb_cursor_close(c);
     if (!found)

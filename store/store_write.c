@@ -419,11 +419,11 @@ del_flow(ns_store_t *s, MDB_txn *txn, uint64_t fid, const uint8_t *time_key, siz
             return rc;
         if (h.cid[0] &&
             (rc = del_key(txn, s->dbi[DB_BY_CID], k,
-                          ns_store_key_str(k, h.cid, NS_FLOW_CID_MAX - 1, fid))))
+                          ns_store_key_str(k, t, h.cid, NS_FLOW_CID_MAX - 1, fid))))
             return rc;
         if (h.uid[0] &&
             (rc = del_key(txn, s->dbi[DB_BY_UID], k,
-                          ns_store_key_str(k, h.uid, NS_FLOW_UID_LEN, fid))))
+                          ns_store_key_str(k, t, h.uid, NS_FLOW_UID_LEN, fid))))
             return rc;
     } else if (rc != 0 && rc != MDB_NOTFOUND) {
         return rc;
@@ -669,10 +669,10 @@ write_flow(ns_store_t *s, MDB_cursor *fc, const uint8_t *v, size_t len)
                                 NULL, 0);
     if (ok && h.cid[0])
         ok = ns_store_stage_add(&st[DB_BY_CID], k,
-                                ns_store_key_str(k, h.cid, NS_FLOW_CID_MAX - 1, fid), NULL, 0);
+                                ns_store_key_str(k, t, h.cid, NS_FLOW_CID_MAX - 1, fid), NULL, 0);
     if (ok && h.uid[0])
-        ok = ns_store_stage_add(&st[DB_BY_UID], k, ns_store_key_str(k, h.uid, NS_FLOW_UID_LEN, fid),
-                                NULL, 0);
+        ok = ns_store_stage_add(&st[DB_BY_UID], k,
+                                ns_store_key_str(k, t, h.uid, NS_FLOW_UID_LEN, fid), NULL, 0);
     if (ok && h.primary) {
         ok = top_host_stage(&st[DB_TOP_HOST], &h, &h.orig_h);
         if (ok && memcmp(&h.orig_h, &h.resp_h, sizeof(h.orig_h)) != 0)

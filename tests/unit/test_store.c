@@ -22,6 +22,7 @@
 #include "runner.h"
 
 #define SEC 1000000000ull
+#define HOUR (3600ull * SEC)
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -249,8 +250,15 @@ START_TEST(keys_and_values)
     memset(longname, 'x', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = '\0';
     ck_assert_uint_eq(ns_store_key_agent(a, longname, 5, 6), 0);
-    ck_assert_uint_eq(ns_store_key_str(a, "C1", NS_FLOW_UID_LEN, 9), 11);
-    ck_assert_uint_eq(a[2], 0);
+    /* by_uid, by_cid: hour(8), the string, 0, fid(8); hour-major like by_host. */
+    ck_assert_uint_eq(ns_store_key_str(a, 2 * HOUR - 1, "C1", NS_FLOW_UID_LEN, 9), 19);
+    ck_assert_uint_eq(ns_store_be64_get(a), 1);
+    ck_assert_int_eq(memcmp(a + 8, "C1", 3), 0);
+    ck_assert_uint_eq(ns_store_be64_get(a + 11), 9);
+    ck_assert_uint_eq(ns_store_key_str(b, 2 * HOUR, "C0", NS_FLOW_UID_LEN, 1), 19);
+    ck_assert_uint_eq(ns_store_be64_get(b), 2);
+    ck_assert_int_lt(memcmp(a, b, 19), 0); /* the hour sorts before the string */
+    ck_assert_uint_eq(ns_store_key_str(a, 0, "C1234567890123456789", NS_FLOW_UID_LEN, 9), 0);
     ck_assert_uint_eq(ns_store_key_series(a, NS_STORE_RES_1M, "all", 60), 13);
     ck_assert_uint_eq(a[0], NS_STORE_RES_1M);
     ck_assert_uint_eq(a[1], 3);
@@ -593,6 +601,128 @@ START_TEST(flow_get_observations)
 }
 END_TEST
 
+/* The orig packets of the one record ns_store_flow_get() gives for `uid` (asserted: one). */
+static uint64_t
+only_obs_pkts(ns_store_read_t *rd, const char *uid)
+{
+    obs_t o;
+    memset(&o, 0, sizeof(o));
+    ck_assert_uint_eq(ns_store_flow_get(rd, uid, collect_obs, &o), 1);
+    return o.pkts[0];
+}
+
+/* One uid's records over several hours (by_uid and by_cid are hour-major): the one ending
+ * last wins whatever the order they were stored in, records at both edges of an hour are
+ * found, hours without entries are jumped over, a missing uid finds nothing, and list queries
+ * by uid or community id return every hour's records (within their window). */
+#define HOURS_H0 (T0 / HOUR * HOUR)
+START_TEST(uid_cid_across_hours)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_store(dir, NULL);
+    /* Filler in hours 0, 1, 2 and 5 (3 and 4 empty): other uids, one community id each hour. */
+    static const unsigned fill_hours[] = {0, 1, 2, 5};
+    uint32_t n = 0;
+    for (size_t hi = 0; hi < 4; hi++) {
+        for (uint32_t j = 0; j < 50; j++, n++) {
+            ns_flow_rec_t r = gen_rec(n, 0);
+            r.last_ns = HOURS_H0 + fill_hours[hi] * HOUR + j * 60 * SEC;
+            r.first_ns = r.last_ns;
+            snprintf(r.community_id, sizeof(r.community_id), "1:fill%zu", hi);
+            ns_store_meta_t m = gen_meta(n);
+            m.primary = true;
+            ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
+        }
+    }
+    /* "CA...": stored newest first, so fid order is the reverse of time order: the final in
+     * hour 5 at its first ns, an interim at hour 1's last ns, an interim in hour 0. */
+    const uint64_t t_a[3] = {HOURS_H0 + 5 * HOUR, HOURS_H0 + 2 * HOUR - 1,
+                             HOURS_H0 + 10 * 60 * SEC};
+    for (int i = 0; i < 3; i++) {
+        ns_flow_rec_t r = gen_rec(1000 + (uint32_t)i, 0);
+        snprintf(r.uid, sizeof(r.uid), "CAAAAAAAAAAAAAAAAA");
+        snprintf(r.community_id, sizeof(r.community_id), "1:shared");
+        r.kind = i == 0 ? NS_FLOW_REC_FINAL : NS_FLOW_REC_INTERIM;
+        r.last_ns = t_a[i];
+        r.first_ns = HOURS_H0;
+        r.pkts[0] = 30 - (uint64_t)i; /* 30: the final */
+        ns_store_meta_t m = gen_meta(1000);
+        m.conn = 500;
+        m.primary = true;
+        ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
+    }
+    /* "CE..." only at hour 2's last ns (and "1:shared" too); "CF..." only at hour 1's first. */
+    ns_flow_rec_t r = gen_rec(2000, 0);
+    snprintf(r.uid, sizeof(r.uid), "CEEEEEEEEEEEEEEEEE");
+    snprintf(r.community_id, sizeof(r.community_id), "1:shared");
+    r.last_ns = r.first_ns = HOURS_H0 + 3 * HOUR - 1;
+    r.pkts[0] = 41;
+    ns_store_meta_t m = gen_meta(2000);
+    m.conn = 501;
+    m.primary = true;
+    ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
+    snprintf(r.uid, sizeof(r.uid), "CFFFFFFFFFFFFFFFFF");
+    snprintf(r.community_id, sizeof(r.community_id), "1:f");
+    r.last_ns = r.first_ns = HOURS_H0 + HOUR;
+    r.pkts[0] = 42;
+    m.conn = 502;
+    ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
+    ck_assert(ns_store_sync(s, 10000));
+
+    ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
+    ck_assert_uint_eq(only_obs_pkts(rd, "CAAAAAAAAAAAAAAAAA"), 30); /* the newest: the final */
+    ck_assert_uint_eq(only_obs_pkts(rd, "CEEEEEEEEEEEEEEEEE"), 41);
+    ck_assert_uint_eq(only_obs_pkts(rd, "CFFFFFFFFFFFFFFFFF"), 42);
+    ck_assert_uint_eq(only_obs_pkts(rd, "C00000000000000007"), gen_rec(7, 0).pkts[0]);
+    obs_t o;
+    ck_assert_uint_eq(ns_store_flow_get(rd, "CZZZZZZZZZZZZZZZZZ", collect_obs, &o), 0);
+    ck_assert_uint_eq(ns_store_flow_get(rd, "CAAAAAAAAAAAAAAAAB", collect_obs, &o), 0);
+    ns_store_read_end(&rd);
+
+    /* Lists: all of a uid's hours, newest first; a window keeps its part only. */
+    got_t *g = malloc(sizeof(*g));
+    ns_store_query_t q;
+    query_init(&q);
+    q.uid = "CAAAAAAAAAAAAAAAAA";
+    q.limit = 2; /* two pages */
+    ck_assert_int_eq(run_all(s, &q, g), NS_STORE_IDX_UID);
+    ck_assert_uint_eq(g->n, 3);
+    for (uint32_t k = 0; k < 3; k++)
+        ck_assert_uint_eq(g->key[k], t_a[k]);
+    q.from_ns = HOURS_H0 + HOUR;
+    q.to_ns = HOURS_H0 + 2 * HOUR;
+    run_all(s, &q, g);
+    ck_assert_uint_eq(g->n, 1);
+    ck_assert_uint_eq(g->key[0], t_a[1]);
+    q.sort = NS_STORE_SORT_TIME_ASC;
+    q.from_ns = q.to_ns = 0;
+    run_all(s, &q, g);
+    ck_assert_uint_eq(g->n, 3);
+    ck_assert_uint_eq(g->key[0], t_a[2]);
+    ck_assert_uint_eq(g->key[2], t_a[0]);
+
+    query_init(&q);
+    q.community_id = "1:shared";
+    ck_assert_int_eq(run_all(s, &q, g), NS_STORE_IDX_CID);
+    ck_assert_uint_eq(g->n, 4); /* CA's three and CE's */
+    ck_assert_uint_eq(g->key[0], t_a[0]);
+    ck_assert_uint_eq(g->key[1], HOURS_H0 + 3 * HOUR - 1);
+    q.community_id = "1:fill3";
+    run_all(s, &q, g);
+    ck_assert_uint_eq(g->n, 50);
+    for (uint32_t k = 0; k < g->n; k++)
+        ck_assert_uint_eq(g->key[k] / HOUR, HOURS_H0 / HOUR + 5);
+    q.sort = NS_STORE_SORT_BYTES;
+    q.community_id = "1:fill1";
+    q.from_ns = HOURS_H0 + HOUR + 10 * 60 * SEC; /* minutes 10..49 of hour 1 */
+    run_all(s, &q, g);
+    ck_assert_uint_eq(g->n, 40);
+    free(g);
+    ns_store_close(&s);
+    rm_dir(dir);
+}
+END_TEST
+
 /* ---- time series ----------------------------------------------------------------------- */
 
 typedef struct {
@@ -715,13 +845,20 @@ END_TEST
 
 /* ---- retention ------------------------------------------------------------------------- */
 
-START_TEST(retention_by_age)
+/* A store that keeps flows for an hour after they arrived. */
+static ns_store_t *
+open_keep_hour(const char *dir)
 {
-    char *dir = tmp_dir();
     ns_store_opts_t o;
     ns_store_opts_default(&o);
     o.flow_keep_s = 3600;
-    ns_store_t *s = open_store(dir, &o);
+    return open_store(dir, &o);
+}
+
+START_TEST(retention_by_age)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_keep_hour(dir);
     uint64_t now = now_ns();
     for (uint32_t i = 0; i < 100; i++) {
         ns_flow_rec_t r = gen_rec(i, 0);
@@ -1556,12 +1693,12 @@ START_TEST(batches_out_of_order)
 }
 END_TEST
 
-/* A store of schema version 1 (no "top_host") or 2 (top_host keyed span first) is refused,
- * writable and read-only, with a sentence naming both versions; the refused writable open
- * creates nothing in it. */
+/* A store of schema version 1 (no "top_host"), 2 (top_host keyed span first) or 3 (by_uid and
+ * by_cid keyed by the string alone) is refused, writable and read-only, with a sentence naming
+ * both versions; the refused writable open creates nothing in it. */
 START_TEST(old_schema_refused)
 {
-    for (uint8_t old = 1; old <= 2; old++) {
+    for (uint8_t old = 1; old <= 3; old++) {
         char *dir = tmp_dir();
         ns_store_t *s = open_store(dir, NULL);
         ns_store_close(&s);
@@ -1586,7 +1723,7 @@ START_TEST(old_schema_refused)
             s = ns_store_open(&o, err, sizeof(err));
             ck_assert_ptr_null(s);
             snprintf(want, sizeof(want), "schema version %u", old);
-            ck_assert_msg(strstr(err, want) && strstr(err, "version 3"),
+            ck_assert_msg(strstr(err, want) && strstr(err, "version 4"),
                           "the refusal does not name both versions: %s", err);
         }
         txn = raw_txn(dir, &env, MDB_RDONLY);
@@ -1596,6 +1733,68 @@ START_TEST(old_schema_refused)
         mdb_env_close(env);
         rm_dir(dir);
     }
+}
+END_TEST
+
+/* Retention by age deletes a deleted record's by_uid and by_cid entries, whatever hour it
+ * ended in: afterwards neither lookups nor lists find it and the trees hold exactly the kept
+ * records' entries. */
+START_TEST(uid_cid_retention)
+{
+    char *dir = tmp_dir();
+    ns_store_t *s = open_keep_hour(dir);
+    uint64_t now = now_ns();
+    for (uint32_t i = 0; i < 120; i++) {
+        ns_flow_rec_t r = gen_rec(i, 0);
+        /* Each uid u twice, ending at both edges of an hour u % 30 hours ago: first at the
+         * hour's end, received 2 h ago (deleted: retention goes in arrival order), then at
+         * its start, received now. */
+        uint32_t u = i % 60;
+        snprintf(r.uid, sizeof(r.uid), "C%017u", u);
+        r.last_ns = (now / HOUR - u % 30) * HOUR + (i < 60 ? HOUR - 1 : 0);
+        r.first_ns = r.last_ns;
+        ns_store_meta_t m = gen_meta(i);
+        m.primary = true;
+        m.conn = 1000 + i;
+        m.received_ns = i < 60 ? now - 2 * 3600 * SEC : now - 60 * SEC;
+        ck_assert_int_eq(ns_store_put_flow(s, &r, &m), NS_OK);
+    }
+    ck_assert(ns_store_sync(s, 10000));
+    ns_store_stats_t st;
+    ns_store_stats(s, &st);
+    ck_assert_uint_eq(st.flows, 60);
+    ns_store_read_t *rd = ns_store_read_begin(s, NULL, 0);
+    for (uint32_t u = 0; u < 60; u++) {
+        char uid[NS_FLOW_UID_LEN + 1];
+        snprintf(uid, sizeof(uid), "C%017u", u);
+        ck_assert_uint_eq(only_obs_pkts(rd, uid), gen_rec(60 + u, 0).pkts[0]); /* the kept one */
+    }
+    ns_store_read_end(&rd);
+    got_t *g = malloc(sizeof(*g));
+    ns_store_query_t q;
+    query_init(&q);
+    q.community_id = "1:cid3";
+    run_all(s, &q, g);
+    uint32_t want = 0;
+    for (uint32_t i = 60; i < 120; i++)
+        want += i % 7 == 3;
+    ck_assert_uint_eq(g->n, want);
+    free(g);
+    ns_store_close(&s);
+
+    MDB_env *env;
+    MDB_txn *txn = raw_txn(dir, &env, MDB_RDONLY);
+    static const char *const trees[] = {"by_uid", "by_cid"};
+    for (int t = 0; t < 2; t++) {
+        MDB_dbi d;
+        MDB_stat ms;
+        ck_assert_int_eq(mdb_dbi_open(txn, trees[t], 0, &d), 0);
+        ck_assert_int_eq(mdb_stat(txn, d, &ms), 0);
+        ck_assert_uint_eq(ms.ms_entries, 60);
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -1612,6 +1811,7 @@ store_suite(void)
     tcase_add_test(tc, filters);
     tcase_add_test(tc, sorts_and_paging);
     tcase_add_test(tc, flow_get_observations);
+    tcase_add_test(tc, uid_cid_across_hours);
     tcase_add_test(tc, series_rollups);
     tcase_add_test(tc, top_hosts_equal_scan);
     tcase_add_test(tc, host_port_minutes_equal_time_index);
@@ -1620,6 +1820,7 @@ store_suite(void)
     tc = tcase_create("lifecycle");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, retention_by_age);
+    tcase_add_test(tc, uid_cid_retention);
     tcase_add_test(tc, retention_by_size);
     tcase_add_test(tc, resend_stored_once);
     tcase_add_test(tc, agents_persist);

@@ -31,8 +31,8 @@
  *   "by_port" minute(8) port(2) t(8) fid(8)        -> ""   (resp port, and orig port when it
  *                                                            differs: ephemeral ports too)
  *   "by_agent" agent-name-len(1) name t(8) fid(8)  -> ""
- *   "by_cid"  community-id-string 0 fid(8)         -> ""
- *   "by_uid"  uid-string 0 fid(8)                  -> ""
+ *   "by_cid"  hour(8) community-id-string 0 fid(8) -> "" (hour = t / 3600 s: hour-major,
+ *   "by_uid"  hour(8) uid-string 0 fid(8)           -> ""  schema 4, see store_key.h)
  *   "by_conn" conn(8) fid(8)                       -> ""
  *   "series"  res(1) series-name-len(1) name bucket_start_s(8) -> ns_store_point_t
  *   "agents"  agent-id string                      -> opaque bytes (the collector's)
@@ -43,7 +43,7 @@
  *                                                     packets (at most NS_STORE_PCAP_MAX)
  *   "meta"    name string                          -> value (schema version, counters)
  *   "top_host" bucket_min(8) span_min(1) ver(1) addr(16) -> bytes(8) pkts(8) flows(8)
- *                                                     (schema 2, 3: per-host sums of primary
+ *                                                     (schema 2-4: per-host sums of primary
  *                                                     records by last_ns minute, in buckets
  *                                                     of 1, 10 and 60 minutes; see Top-N)
  *
@@ -62,9 +62,10 @@
  * records of its partial minutes at both ends, so its cost follows the hosts of the window,
  * not its records; its answer is exactly a scan's.
  *
- * Schema. "meta" holds the schema version (3); a store of another version is refused at open
+ * Schema. "meta" holds the schema version (4); a store of another version is refused at open
  * with a sentence naming both (version 1 has no "top_host"; version 2 keys it span first:
- * either's top answers would be wrong).
+ * either's top answers would be wrong; version 3 keys by_uid and by_cid by the string alone:
+ * its uid lookups would find nothing).
  *
  * Resends. A record whose agent, uid, kind, last packet and counts equal a stored record's is
  * not stored again (stats.duplicates_skipped): an agent resends what a collector killed

@@ -51,7 +51,7 @@
 #define NS_STORE_VFMT 1u
 #define NS_STORE_VHDR_LEN 112u
 /* The longest index key: by_host minute(8) ver(1) addr(16) t(8) fid(8); by_agent 1 + 64 + 16;
- * by_cid/by_uid strings + 0 + 8; series 1 + 1 + 80 + 8. */
+ * by_cid/by_uid 8 + strings + 0 + 8; series 1 + 1 + 80 + 8. */
 #define NS_STORE_KEY_MAX 128u
 
 /* ---- big-endian integers ---- */
@@ -72,8 +72,14 @@ size_t ns_store_key_time(uint8_t *k, uint64_t t, uint64_t fid);
 size_t ns_store_key_host(uint8_t *k, uint8_t ver, const ns_addr_t *a, uint64_t t, uint64_t fid);
 size_t ns_store_key_port(uint8_t *k, uint16_t port, uint64_t t, uint64_t fid);
 size_t ns_store_key_agent(uint8_t *k, const char *agent, uint64_t t, uint64_t fid);
-/* by_cid and by_uid: the string, a 0 byte, the fid. */
-size_t ns_store_key_str(uint8_t *k, const char *s, size_t max, uint64_t fid);
+/* by_cid and by_uid are hour-major (schema 4): hour(8) = t / NS_STORE_HOUR_NS (t: the
+ * record's last_ns), the string, a 0 byte, the fid. uids and community ids are random with
+ * respect to time: keyed by the string alone, a batch's entries land on random pages of the
+ * whole tree (nearly every page copied per commit, a cost growing with the store); hour first,
+ * they land in the last hours' pages. A lookup walks the hours that hold entries, newest
+ * first (an hour, not a minute: a week of retention is 168 seeks). */
+#define NS_STORE_HOUR_NS (3600ull * 1000000000ull)
+size_t ns_store_key_str(uint8_t *k, uint64_t t, const char *s, size_t max, uint64_t fid);
 size_t ns_store_key_conn(uint8_t *k, uint64_t conn, uint64_t fid);
 size_t ns_store_key_series(uint8_t *k, ns_store_res_t res, const char *name, uint64_t start_s);
 /* top_host: bucket_min(8) span_min(1) ver(1) addr(16), bucket_min = the bucket's first minute
